@@ -1,0 +1,46 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "Strata",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "strata", targets: ["strata"]),
+        .library(name: "Strata", targets: ["Strata"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        // Domain values, spec decoding, naming rules, format sniffing, record parsing. No file system, no database.
+        .target(name: "StrataCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Files: hashing, atomic writes, content-addressed object store, directory walking.
+        .target(name: "StrataStore", dependencies: [
+            "StrataCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The only module that imports GRDB.
+        .target(name: "StrataCatalog", dependencies: [
+            "StrataCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // C media libraries behind Swift types.
+        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .target(name: "StrataMedia", dependencies: ["StrataCore", "CVips", "CSndFile"]),
+        // The Workspace facade: one file per user operation.
+        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia"]),
+        .executableTarget(name: "strata", dependencies: [
+            "Strata",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
+        .testTarget(name: "StrataMediaTests", dependencies: ["StrataMedia"]),
+        .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore", "StrataCatalog", "StrataMedia"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "StrataCLITests", dependencies: ["StrataMedia"]),
+    ]
+)

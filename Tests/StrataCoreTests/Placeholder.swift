@@ -1,0 +1,2 @@
+import XCTest
+final class StrataCoreTestsPlaceholder: XCTestCase { func testNothing() {} }

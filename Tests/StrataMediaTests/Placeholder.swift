@@ -1,0 +1,2 @@
+import XCTest
+final class StrataMediaTestsPlaceholder: XCTestCase { func testNothing() {} }
