@@ -17,9 +17,11 @@ let package = Package(
     targets: [
         // Domain values, spec decoding, naming rules, format sniffing, record parsing. No file system, no database.
         .target(name: "StrataCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Linux calls that need _GNU_SOURCE (copy_file_range, syncfs).
+        .target(name: "CStrataSys"),
         // Files: hashing, atomic writes, content-addressed object store, directory walking.
         .target(name: "StrataStore", dependencies: [
-            "StrataCore",
+            "StrataCore", "CStrataSys",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The only module that imports GRDB.

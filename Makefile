@@ -1,0 +1,37 @@
+# Strata: the two commands of the quick start are `make demo` and `make test`.
+SHELL := /bin/bash
+export PATH := $(PATH):/opt/swift/usr/bin
+APT_PACKAGES := libvips-dev libsndfile1-dev libsqlite3-dev pkg-config
+DEMO_DIR ?= strata-demo
+
+.PHONY: deps build release demo test bench-ingest clean
+
+# Installs the Debian packages Strata builds against (only those missing; needs root or sudo).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+# Generates an example project with realistic flaws and runs Strata on it end to end.
+demo: release
+	.build/release/strata demo $(DEMO_DIR)
+
+# Unit, integration and end-to-end tests (the e2e tests drive the built strata binary).
+test: deps
+	swift build --build-tests
+	swift test --skip-build
+
+bench-ingest: release
+	bash bench/ingest/run.sh
+
+clean:
+	rm -rf .build $(DEMO_DIR)

@@ -1,0 +1,186 @@
+import Foundation
+import StrataCatalog
+import StrataCore
+import StrataStore
+
+/// A `--meta` file: one row per file, naming it in a column, with a label column and metadata columns.
+final class Manifest {
+    struct Row {
+        var line: Int
+        var path: String
+        var label: String?
+        var fields: [String: JSONValue]
+    }
+
+    struct Problem {
+        var line: Int
+        var kind: String
+        var reason: String
+        var bytes: [UInt8]
+    }
+
+    let path: String
+    let fileColumn: String
+    private(set) var byPath: [String: [Row]] = [:]
+    private(set) var problems: [Problem] = []
+    private(set) var rowCount = 0
+
+    init(path: String, fileColumn: String) {
+        self.path = path
+        self.fileColumn = fileColumn
+    }
+
+    func rows(for file: String) -> [Row]? { byPath[file] }
+
+    static let fileColumns = ["file", "path", "filename", "file_name", "name"]
+
+    static func load(path: String, fileColumn: String?, labelColumn: String, maxRowBytes: Int) throws -> Manifest {
+        guard let st = FileIO.status(path), st.isRegular else {
+            throw StrataError.usage("cannot read the --meta file \(path): no such file", fix: "give the path of a CSV or JSONL manifest")
+        }
+        var rows: [(line: Int, fields: [String: JSONValue])] = []
+        var problems: [Problem] = []
+        let isCSV = path.lowercased().hasSuffix(".csv") || path.lowercased().hasSuffix(".tsv")
+        if isCSV {
+            let table = try RecordReader.readCSV(path: path, delimiter: path.lowercased().hasSuffix(".tsv") ? UInt8(ascii: "\t") : UInt8(ascii: ","),
+                                                 maxRecordBytes: maxRowBytes)
+            for p in table.problems { problems.append(Problem(line: p.line, kind: p.kind, reason: p.reason, bytes: p.bytes)) }
+            for r in table.rows { rows.append((r.line, r.fields)) }
+        } else {
+            try RecordReader.readJSONL(path: path, maxRecordBytes: maxRowBytes) { item in
+                switch item {
+                case .row(let line, let fields, _): rows.append((line, fields))
+                case .problem(let p): problems.append(Problem(line: p.line, kind: p.kind, reason: p.reason, bytes: p.bytes))
+                case .blank: break
+                }
+            }
+        }
+        let allKeys = Set(rows.flatMap { $0.fields.keys })
+        let column: String
+        if let fileColumn {
+            guard allKeys.contains(fileColumn) || rows.isEmpty else {
+                throw StrataError.usage("the --meta file \(path) has no column `\(fileColumn)` (columns: \(allKeys.sorted().joined(separator: ", ")))")
+            }
+            column = fileColumn
+        } else if let found = fileColumns.first(where: allKeys.contains) {
+            column = found
+        } else {
+            throw StrataError.usage("the --meta file \(path) has no column naming the files (looked for \(fileColumns.joined(separator: ", ")))",
+                                    fix: "name the column with --meta-file-column COLUMN")
+        }
+        let m = Manifest(path: path, fileColumn: column)
+        m.problems = problems
+        let base = (path as NSString).deletingLastPathComponent
+        for r in rows {
+            m.rowCount += 1
+            let rowBytes = Array(r.fields.isEmpty ? [] : JSONValue.object(r.fields).canonicalJSON.utf8)
+            guard case .string(let name)? = r.fields[column], !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+                m.problems.append(Problem(line: r.line, kind: "missing-field", reason: "the row has no file name in column `\(column)`", bytes: rowBytes))
+                continue
+            }
+            if let why = unsafePathReason(name) {
+                m.problems.append(Problem(line: r.line, kind: "unsafe-path", reason: "the row names `\(name)`: \(why); only paths inside \(base) are read", bytes: rowBytes))
+                continue
+            }
+            let abs = Walker.absolute(base + "/" + name)
+            var label: String?
+            if let v = r.fields[labelColumn] {
+                switch v {
+                case .string(let s): label = s
+                case .int(let i): label = String(i)
+                case .null: label = nil
+                default:
+                    m.problems.append(Problem(line: r.line, kind: "malformed-row", reason: "the label in column `\(labelColumn)` is not a string", bytes: rowBytes))
+                    continue
+                }
+            }
+            var fields = r.fields
+            fields[column] = nil
+            fields[labelColumn] = nil
+            m.byPath[abs, default: []].append(Row(line: r.line, path: abs, label: label, fields: fields))
+        }
+        return m
+    }
+
+    /// Why a path from a manifest row must not be followed, or nil if it is safe (relative, inside the folder).
+    static func unsafePathReason(_ name: String) -> String? {
+        if name.contains("\0") { return "it contains a NUL byte" }
+        let decoded = name.removingPercentEncoding ?? name
+        if name.hasPrefix("/") || decoded.hasPrefix("/") { return "it is an absolute path" }
+        if name.hasPrefix("~") { return "it starts with ~" }
+        if name.lowercased().contains("%2f") || name.lowercased().contains("%5c") { return "it contains an encoded path separator" }
+        let segments = decoded.split(whereSeparator: { $0 == "/" || $0 == "\\" })
+        if segments.contains("..") { return "it leaves the manifest's folder with `..`" }
+        return nil
+    }
+}
+
+extension IngestContext {
+    /// Label events for a sample from its manifest rows (source `import`), validated against the rulebook's labels.
+    func labelEvents(for sampleId: String, rows: [Manifest.Row]) -> [LabelEventRow] {
+        guard let manifest else { return [] }
+        var events: [LabelEventRow] = []
+        for row in rows {
+            guard let raw = row.label else { continue }
+            if let event = labelEvent(sampleId: sampleId, value: raw, origin: manifest.path, line: row.line) { events.append(event) }
+        }
+        return events
+    }
+
+    /// One imported label, or nil when the value is empty or not a label of the rulebook (then quarantined).
+    func labelEvent(sampleId: String, value raw: String, origin: String, line: Int) -> LabelEventRow? {
+        let value = raw
+        if value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return nil }
+        if !labelNames.isEmpty && !labelNames.contains(value) {
+            let hint = labelNames.first { $0.lowercased() == value.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
+            let reason = "`\(value)` is not a label of rulebook.yaml (labels: \(labelNames.joined(separator: ", ")))" + (hint.map { "; did you mean `\($0)`?" } ?? "")
+            pendingLabelProblems.append((origin, line, reason, sampleId))
+            return nil
+        }
+        return LabelEventRow(sampleId: sampleId, status: "label", value: value, annotator: "import:" + (origin as NSString).lastPathComponent,
+                             role: "importer", source: "import", importKey: Workspace.shortHash("label", origin, "\(line)", sampleId, value),
+                             createdAt: now)
+    }
+
+    func commitManifestProblems(_ manifest: Manifest) throws {
+        var batch = IngestBatch()
+        for p in manifest.problems {
+            try quarantine(kind: p.kind, reason: p.reason, origin: manifest.path, line: p.line, sha: FileIO.sha256(p.bytes), bytes: p.bytes, into: &batch)
+        }
+        try flushAndCommit(batch)
+    }
+
+    /// Reports rows naming files that were not found, files that no row names, and conflicting labels.
+    func finishManifest(_ manifest: Manifest, ingestedPaths: Set<String>) throws {
+        var batch = IngestBatch()
+        for (path, rows) in manifest.byPath.sorted(by: { $0.key < $1.key }) {
+            if !ingestedPaths.contains(path) {
+                for row in rows {
+                    let exists = FileIO.status(path) != nil
+                    let reason = exists ? "the row names \(path), which is not among the ingested paths" : "the row names \(path), which does not exist"
+                    try quarantine(kind: "missing-file", reason: reason, origin: manifest.path, line: row.line, sha: nil,
+                                   bytes: Array(JSONValue.object(row.fields.merging(["file": .string(path)]) { a, _ in a }).canonicalJSON.utf8), into: &batch)
+                }
+                continue
+            }
+            let labels = Set(rows.compactMap(\.label))
+            if rows.count > 1 {
+                let lines = rows.map { String($0.line) }.joined(separator: ", ")
+                batch.findings.append(finding(kind: labels.count > 1 ? "conflicting-label" : "duplicate-row", sampleId: nil, origin: manifest.path,
+                                              line: rows[1].line, relatedOrigin: path, reason: labels.count > 1
+                                                ? "\(path) is listed on lines \(lines) with different labels: \(labels.sorted().joined(separator: ", "))"
+                                                : "\(path) is listed more than once (lines \(lines))"))
+            }
+        }
+        for path in ingestedPaths.sorted() where manifest.byPath[path] == nil {
+            summary.unlistedFiles.append(path)
+            batch.findings.append(finding(kind: "unlisted-file", sampleId: nil, origin: path, line: nil,
+                                          reason: "no row of \((manifest.path as NSString).lastPathComponent) names this file; ingested without labels or metadata"))
+        }
+        for (origin, line, reason, sampleId) in pendingLabelProblems {
+            try quarantine(kind: "invalid-label", reason: reason, origin: origin, line: line, sha: sampleId, into: &batch)
+        }
+        pendingLabelProblems.removeAll()
+        try flushAndCommit(batch)
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import StrataCatalog
+import StrataCore
+import StrataStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One problem `strata check` found.
+public struct CheckProblem: Codable, Sendable, Equatable {
+    /// layout, spec, names, formats, raw, catalog, objects, coverage
+    public var category: String
+    public var path: String?
+    public var line: Int?
+    public var message: String
+    public var fix: String?
+}
+
+public struct CheckReport: Codable, Sendable {
+    public var problems: [CheckProblem]
+    public var rawFilesChecked: Int
+    public var rawFilesHashed: Int
+    public var samplesChecked: Int
+    public var objectsChecked: Int
+    public var coverage: [CoverageRow]
+    public var deep: Bool
+    public var ok: Bool { problems.isEmpty }
+}
+
+extension Workspace {
+    /// Checks layout, spec files, names, formats, raw immutability, catalog/file consistency and coverage
+    /// against the intent. `deep` re-hashes every raw file and object instead of trusting unchanged stats.
+    public func check(deep: Bool = false) throws -> CheckReport {
+        var problems: [CheckProblem] = []
+        // Layout.
+        for dir in Workspace.layout where FileIO.status(root + "/" + dir)?.isDirectory != true {
+            problems.append(CheckProblem(category: "layout", path: dir, message: "the folder \(dir) is missing",
+                                         fix: "run `strata init` in the project to recreate the layout (existing files are kept)"))
+        }
+        // Spec files: all four decode.
+        for file in Workspace.specFiles {
+            guard let text = try? String(contentsOfFile: root + "/" + file, encoding: .utf8) else {
+                problems.append(CheckProblem(category: "spec", path: file, message: "\(file) is missing or unreadable",
+                                             fix: "run `strata init --force` to write a template"))
+                continue
+            }
+            do {
+                switch file {
+                case "strata.yaml": _ = try ProjectSpec.decode(yaml: text, file: file)
+                case "intent.yaml": _ = try IntentSpec.decode(yaml: text, file: file)
+                case "rulebook.yaml": _ = try RulebookSpec.decode(yaml: text, file: file)
+                default: _ = try PipelineSpec.decode(yaml: text, file: file)
+                }
+            } catch let error as SpecError {
+                for issue in error.issues {
+                    problems.append(CheckProblem(category: "spec", path: file, line: issue.line,
+                                                 message: "\(issue.path.isEmpty ? "" : issue.path + ": ")\(issue.message)", fix: issue.fix))
+                }
+            } catch {
+                problems.append(CheckProblem(category: "spec", path: file, message: "\(error)"))
+            }
+        }
+        if let integrity = try? catalog.integrityCheck(), !integrity.isEmpty {
+            for line in integrity {
+                problems.append(CheckProblem(category: "catalog", path: ".strata/catalog.sqlite", message: "SQLite integrity check: \(line)",
+                                             fix: "restore the catalog from a backup; `strata doctor` explains the options"))
+            }
+        }
+
+        // Raw files: recorded ones exist and are unchanged; every file on disk is known and well named.
+        let rawRows = try catalog.read { db in try RawFileRow.fetchAll(db, sql: "SELECT * FROM rawFile") }
+        var known: [String: RawFileRow] = [:]
+        for r in rawRows { known[r.path] = r }
+        let (modified, missing, hashed) = try verifyRawFiles(deep: deep)
+        for path in modified {
+            problems.append(CheckProblem(category: "raw", path: path, message: "raw file changed since it was ingested (its SHA-256 no longer matches)",
+                                         fix: "raw data is immutable: restore the original bytes (e.g. re-ingest the original), and put edits in a cleaning stage"))
+        }
+        for path in missing {
+            problems.append(CheckProblem(category: "raw", path: path, message: "raw file is missing",
+                                         fix: "restore it from a backup or re-ingest its origin; `strata findings` lists where it came from"))
+        }
+        let fm = FileManager.default
+        let sampleFormats: [String: String] = try catalog.read { db in
+            var out: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT rawPath, format FROM sample WHERE kind = 'file'") { out[row["rawPath"]] = row["format"] }
+            return out
+        }
+        for source in ((try? fm.contentsOfDirectory(atPath: rawDir)) ?? []).sorted() where !source.hasPrefix(".") {
+            let dir = rawDir + "/" + source
+            guard FileIO.status(dir)?.isDirectory == true else {
+                problems.append(CheckProblem(category: "layout", path: relative(dir), message: "a file directly under data/raw (raw data lives in data/raw/<source>/)",
+                                             fix: "ingest it with `strata ingest FILE --source NAME` instead of copying it by hand"))
+                continue
+            }
+            if let why = FileNaming.sourceNameProblem(source) {
+                problems.append(CheckProblem(category: "names", path: relative(dir), message: "source folder name: \(why)"))
+            }
+            for name in ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).sorted() where name != ".gitkeep" {
+                let rel = relative(dir + "/" + name)
+                if name.hasPrefix(".tmp-") {
+                    problems.append(CheckProblem(category: "raw", path: rel, message: "a temporary file left by an interrupted ingest",
+                                                 fix: "run `strata ingest` again (it cleans up), or delete the file"))
+                    continue
+                }
+                guard let parsed = FileNaming.parse(name) else {
+                    problems.append(CheckProblem(category: "names", path: rel, message: "the name does not follow <source>_<yyyymmdd>_<id>.<ext>",
+                                                 fix: "files in data/raw are written by `strata ingest`; move this one out and ingest it"))
+                    continue
+                }
+                if parsed.source != source {
+                    problems.append(CheckProblem(category: "names", path: rel, message: "the name says source `\(parsed.source)` but the file is in data/raw/\(source)/"))
+                }
+                guard let row = known[rel] else {
+                    problems.append(CheckProblem(category: "catalog", path: rel, message: "the file is in data/raw but not in the catalog",
+                                                 fix: "move it out of data/raw and ingest it with `strata ingest`"))
+                    continue
+                }
+                if let format = sampleFormats[rel].flatMap(FileFormat.init(name:)), format.fileExtension != parsed.ext {
+                    problems.append(CheckProblem(category: "names", path: rel, message: "the extension .\(parsed.ext) does not match the content (\(format.rawValue))"))
+                }
+                if !row.sha256.hasPrefix(parsed.id) {
+                    problems.append(CheckProblem(category: "names", path: rel, message: "the id in the name does not match the file's content hash"))
+                }
+                if let st = FileIO.status(dir + "/" + name), st.mode & 0o222 != 0 {
+                    problems.append(CheckProblem(category: "raw", path: rel, message: "raw file is writable (raw data is kept read-only)",
+                                                 fix: "chmod a-w '\(rel)'"))
+                }
+            }
+        }
+        // Formats: samples whose format the policy no longer allows.
+        let formatCounts: [(String, String, Int)] = try catalog.read { db in
+            try Row.fetchAll(db, sql: "SELECT modality, format, count(*) AS n FROM sample GROUP BY modality, format").map { ($0["modality"], $0["format"], $0["n"]) }
+        }
+        for (modality, format, n) in formatCounts {
+            guard let f = FileFormat(name: format) else { continue }
+            if !project.allows(f) {
+                problems.append(CheckProblem(category: "formats", path: "strata.yaml",
+                    message: "\(n) \(modality) sample(s) are \(format), which strata.yaml does not allow (allowed: \(project.allowedFormats(for: f.modality).map(\.rawValue).joined(separator: ", ")))",
+                    fix: "convert them in a cleaning stage, or allow the format in strata.yaml (at most two per modality)"))
+            }
+        }
+        // Objects: record samples' content must be in the store (and match its hash when deep).
+        let recordIds = try catalog.read { db in try String.fetchAll(db, sql: "SELECT id FROM sample WHERE kind = 'record'") }
+        var objectsChecked = 0
+        for id in recordIds {
+            objectsChecked += 1
+            if !objects.contains(id) {
+                problems.append(CheckProblem(category: "objects", path: ".strata/objects/\(id.prefix(2))/\(id.dropFirst(2))",
+                                             message: "the content of record sample \(id.prefix(12)) is missing from the object store",
+                                             fix: "re-ingest its origin file (see `strata findings`), or restore .strata/objects from a backup"))
+            } else if deep && !objects.verify(id) {
+                problems.append(CheckProblem(category: "objects", path: ".strata/objects/\(id.prefix(2))/\(id.dropFirst(2))",
+                                             message: "object \(id.prefix(12)) no longer matches its hash", fix: "restore it by re-ingesting its origin"))
+            }
+        }
+        // Coverage against the intent.
+        var coverageRows: [CoverageRow] = []
+        if let intent = try? intent() {
+            coverageRows = try coverage(intent: intent)
+            for row in coverageRows where !row.met {
+                problems.append(CheckProblem(category: "coverage", path: "intent.yaml",
+                                             message: "\(row.category) `\(row.name)`: \(row.count) sample(s), \(row.shortfall)",
+                                             fix: "collect more data matching \(row.selector) (strata ingest ... --tag ...)"))
+            }
+        }
+        let samples = try catalog.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }
+        return CheckReport(problems: problems, rawFilesChecked: rawRows.count, rawFilesHashed: hashed, samplesChecked: samples,
+                           objectsChecked: objectsChecked, coverage: coverageRows, deep: deep)
+    }
+}

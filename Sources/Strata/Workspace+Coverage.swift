@@ -1,0 +1,110 @@
+import Foundation
+import StrataCatalog
+import StrataCore
+
+/// One intent requirement (scenario, edge case or noise) measured against the data.
+public struct CoverageRow: Codable, Sendable, Equatable {
+    public var category: String
+    public var name: String
+    public var selector: String
+    public var count: Int
+    public var share: Double
+    public var minSamples: Int?
+    public var minShare: Double?
+    /// Samples still needed to meet the target (0 when met).
+    public var gap: Int
+    public var met: Bool
+
+    public var shortfall: String {
+        var parts: [String] = []
+        if let m = minSamples, count < m { parts.append("needs at least \(m) (\(m - count) more)") }
+        if let s = minShare, share < s {
+            parts.append(String(format: "share %.1f%% is below the required %.1f%%", share * 100, s * 100))
+        }
+        return parts.isEmpty ? "met" : parts.joined(separator: "; ")
+    }
+}
+
+/// What a selector can see of a sample.
+struct SampleFacts {
+    var values: [String: String]
+    var tags: [String: String]
+    var fields: [String: String]
+    var probe: [String: String]
+
+    func value(_ key: String) -> String? {
+        values[key] ?? tags[key] ?? fields[key] ?? probe[key]
+    }
+}
+
+extension Workspace {
+    /// Loads every sample's selector-visible facts: columns, tags, metadata fields, probe and majority label.
+    func sampleFacts() throws -> [SampleFacts] {
+        try catalog.read { db in
+            var labels: [String: String] = [:]
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT sampleId, value, count(*) AS n FROM labelEvent WHERE status = 'label' AND value IS NOT NULL
+                GROUP BY sampleId, value ORDER BY sampleId, n DESC, value
+                """)
+            for r in rows {
+                let id: String = r["sampleId"]
+                if labels[id] == nil { labels[id] = r["value"] }
+            }
+            var out: [SampleFacts] = []
+            for r in try Row.fetchAll(db, sql: "SELECT id, source, modality, format, collected, metadata FROM sample") {
+                let id: String = r["id"]
+                var values: [String: String] = ["source": r["source"], "modality": r["modality"], "format": r["format"], "collected": r["collected"]]
+                if let l = labels[id] { values["label"] = l }
+                var tags: [String: String] = [:], fields: [String: String] = [:], probe: [String: String] = [:]
+                if case .object(let meta)? = JSONRecord.parse(Array((r["metadata"] as String).utf8)) {
+                    func flat(_ v: JSONValue?) -> [String: String] {
+                        guard case .object(let o)? = v else { return [:] }
+                        var m: [String: String] = [:]
+                        for (k, v) in o {
+                            switch v {
+                            case .string(let s): m[k] = s
+                            case .int(let i): m[k] = String(i)
+                            case .number(let d): m[k] = String(d)
+                            case .bool(let b): m[k] = String(b)
+                            default: break
+                            }
+                        }
+                        return m
+                    }
+                    tags = flat(meta["tags"]); fields = flat(meta["fields"]); probe = flat(meta["probe"])
+                }
+                out.append(SampleFacts(values: values, tags: tags, fields: fields, probe: probe))
+            }
+            return out
+        }
+    }
+
+    /// Each requirement of the intent against the data: count, share, target and gap.
+    public func coverage(intent: IntentSpec) throws -> [CoverageRow] {
+        let facts = try sampleFacts()
+        let total = max(facts.count, 1)
+        var rows: [CoverageRow] = []
+        for item in intent.allRequirements {
+            let category = item.category.rawValue
+            let req = item.requirement
+            let selector = req.selector.conditions
+            let count = facts.filter { f in
+                selector.allSatisfy { key, allowed in f.value(key).map(allowed.contains) ?? false }
+            }.count
+            let share = Double(count) / Double(total)
+            var gap = 0
+            if let m = req.minSamples { gap = max(gap, m - count) }
+            if let s = req.minShare, share < s {
+                // Adding k matching samples gives (count + k) / (total + k) >= s.
+                let k = Int(((s * Double(facts.count) - Double(count)) / (1 - s)).rounded(.up))
+                gap = max(gap, s >= 1 ? facts.count - count : k)
+            }
+            let met = (req.minSamples.map { count >= $0 } ?? true) && (req.minShare.map { share >= $0 } ?? true)
+            let selectorText = selector.keys.sorted().map { k in "\(k)=\(selector[k]!.joined(separator: "|"))" }.joined(separator: ", ")
+            rows.append(CoverageRow(category: category, name: req.name, selector: selectorText.isEmpty ? "(all samples)" : selectorText,
+                                    count: count, share: facts.isEmpty ? 0 : share, minSamples: req.minSamples,
+                                    minShare: req.minShare, gap: max(gap, 0), met: met))
+        }
+        return rows
+    }
+}

@@ -1,0 +1,530 @@
+import Dispatch
+import Foundation
+import StrataCatalog
+import StrataCore
+import StrataMedia
+import StrataStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How rows of record files become samples (`strata ingest --records`).
+public struct RecordOptions: Sendable {
+    public var textField: String
+    public var labelField: String?
+    public var idField: String?
+    public init(textField: String = "text", labelField: String? = nil, idField: String? = nil) {
+        self.textField = textField; self.labelField = labelField; self.idField = idField
+    }
+}
+
+public struct IngestOptions: Sendable {
+    public var paths: [String]
+    public var source: String
+    /// `YYYY-MM-DD`; today (UTC) when nil.
+    public var date: String?
+    public var tags: [String: String]
+    /// A CSV or JSONL manifest naming files, with label and metadata columns.
+    public var metaFile: String?
+    public var metaFileColumn: String?
+    public var metaLabelColumn: String
+    public var records: RecordOptions?
+    public var workers: Int
+    /// Paths read again even if the stat cache says they are unchanged (used by `quarantine release`).
+    public var recheck: Set<String> = []
+
+    public init(paths: [String], source: String, date: String? = nil, tags: [String: String] = [:], metaFile: String? = nil,
+                metaFileColumn: String? = nil, metaLabelColumn: String = "label", records: RecordOptions? = nil,
+                workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.paths = paths; self.source = source; self.date = date; self.tags = tags; self.metaFile = metaFile
+        self.metaFileColumn = metaFileColumn; self.metaLabelColumn = metaLabelColumn; self.records = records
+        self.workers = max(1, workers)
+    }
+}
+
+/// What one ingest did, for the summary line and `--json`.
+public struct IngestSummary: Sendable, Codable {
+    public var ingestId: String
+    public var source: String
+    public var filesSeen = 0
+    public var rowsSeen = 0
+    public var accepted = 0
+    public var duplicates = 0
+    public var alreadyIngested = 0
+    public var quarantined = 0
+    public var quarantinedByKind: [String: Int] = [:]
+    public var findingsByKind: [String: Int] = [:]
+    public var labelsImported = 0
+    public var blankLines = 0
+    public var unlistedFiles: [String] = []
+    public var seconds = 0.0
+    /// `origin\nline` of every file or row this run rejected (including ones already in quarantine).
+    public var quarantinedKeys: Set<String> = []
+}
+
+extension Workspace {
+    static let ingestMarker = "ingest.inprogress"
+
+    /// Ingests files and folders: detects format by content, validates, names and stores accepted samples
+    /// read-only under `data/raw/<source>/`, records exact duplicates, and quarantines every rejected file or row
+    /// with a reason. Idempotent, and safe to re-run after a crash at any point.
+    public func ingest(_ options: IngestOptions) throws -> IngestSummary {
+        let started = Date()
+        if let problem = FileNaming.sourceNameProblem(options.source) {
+            throw StrataError.usage("invalid --source `\(options.source)`: \(problem)", fix: "use a name such as `support-tickets` or `camera-2`")
+        }
+        let compactDate: String
+        if let d = options.date {
+            guard let c = FileNaming.compactDate(d) else {
+                throw StrataError.usage("invalid --date `\(d)`: expected a real calendar date as YYYY-MM-DD", fix: "for example --date 2026-03-14")
+            }
+            compactDate = c
+        } else {
+            compactDate = Workspace.today()
+        }
+        for (k, v) in options.tags {
+            if k.isEmpty || k.contains(where: { $0.isWhitespace || $0 == "=" }) {
+                throw StrataError.usage("invalid --tag `\(k)=\(v)`: the key must be a non-empty word", fix: "--tag scenario=night")
+            }
+        }
+        if options.paths.isEmpty { throw StrataError.usage("nothing to ingest: give at least one file or folder") }
+        let roots = options.paths.map(Walker.absolute)
+        for r in roots {
+            if FileIO.status(r, followLinks: false) == nil {
+                throw StrataError.usage("no such file or folder: \(r)", fix: "check the path; nothing was ingested")
+            }
+            for inside in ["/data/", "/quarantine/", "/.strata/"] where (r + "/").hasPrefix(root + inside) {
+                throw StrataError.usage("\(r) is inside the project's own \(inside.dropFirst().dropLast()) folder",
+                                        fix: "ingest data from where it was collected, outside the project's managed folders")
+            }
+        }
+
+        let lock = try lock("ingest \(options.source)")
+        defer { withExtendedLifetime(lock) {} }
+        try recoverInterruptedIngest()
+        let marker = strataDir + "/" + Workspace.ingestMarker
+        try FileIO.writeAtomically(marker, Array(options.source.utf8))
+
+        let labelNames = (try? rulebook())?.labels.map(\.name) ?? []
+        let context = IngestContext(
+            workspace: self, options: options, compactDate: compactDate, labelNames: labelNames,
+            ingestId: "ing-" + Workspace.shortHash(options.source, roots.joined(separator: "\n"), compactDate, Workspace.now()))
+        let manifest: Manifest?
+        if let meta = options.metaFile {
+            manifest = try Manifest.load(path: Walker.absolute(meta), fileColumn: options.metaFileColumn,
+                                         labelColumn: options.metaLabelColumn, maxRowBytes: project.limits.maxRecordBytes)
+        } else {
+            manifest = nil
+        }
+        context.manifest = manifest
+        let optionsJSON = JSONValue.object([
+            "date": .string(FileNaming.isoDate(compact: compactDate)),
+            "tags": .object(options.tags.mapValues { .string($0) }),
+            "meta": options.metaFile.map { .string(Walker.absolute($0)) } ?? .null,
+            "records": options.records.map { r in .object(["text_field": .string(r.textField),
+                                                         "label_field": r.labelField.map { .string($0) } ?? .null,
+                                                         "id_field": r.idField.map { .string($0) } ?? .null]) } ?? .null,
+        ]).canonicalJSON
+        try catalog.beginIngest(id: context.ingestId, source: options.source,
+                                roots: JSONValue.array(roots.map { .string($0) }).canonicalJSON,
+                                options: optionsJSON, now: Workspace.now())
+        try FileIO.makeDirectories(rawDir + "/" + options.source)
+
+        // Walk first (cheap: names and stats), then work in batches.
+        var entries: [WalkEntry] = []
+        let manifestPath = options.metaFile.map(Walker.absolute)
+        try Walker.walk(roots) { entry in
+            if entry.path == manifestPath { return }
+            entries.append(entry)
+        }
+        context.summary.filesSeen = entries.count
+        if let manifest {
+            try context.commitManifestProblems(manifest)
+        }
+
+        progress.begin(options.records == nil ? "ingest" : "ingest records", total: entries.count)
+        let batchSize = 256
+        var start = 0
+        while start < entries.count {
+            let batch = Array(entries[start..<min(start + batchSize, entries.count)])
+            if options.records != nil {
+                for entry in batch { try context.ingestRecordFile(entry) }
+            } else {
+                try context.ingestFiles(batch)
+            }
+            progress.advance(by: batch.count)
+            start += batchSize
+        }
+        progress.end()
+        if let manifest {
+            try context.finishManifest(manifest, ingestedPaths: Set(entries.map(\.path)))
+        }
+        var summary = context.summary
+        summary.seconds = Date().timeIntervalSince(started)
+        let counts = (try? String(decoding: JSONEncoder().encode(summary), as: UTF8.self)) ?? "{}"
+        try catalog.finishIngest(id: context.ingestId, counts: counts, now: Workspace.now())
+        unlink(marker)
+        return summary
+    }
+
+    /// After a crash, removes what an unfinished ingest wrote but never committed: temp files, and raw files whose
+    /// name and content prove they are Strata's own output but that no catalog row references. Anything else that
+    /// is unknown is left alone for `strata check` to report.
+    func recoverInterruptedIngest() throws {
+        let marker = strataDir + "/" + Workspace.ingestMarker
+        guard FileManager.default.fileExists(atPath: marker) else { return }
+        let known = try catalog.read { db in Set(try String.fetchAll(db, sql: "SELECT path FROM rawFile")) }
+        let fm = FileManager.default
+        var removed = 0
+        for dir in [rawDir, quarantineDir] {
+            guard let sources = try? fm.contentsOfDirectory(atPath: dir) else { continue }
+            for s in sources {
+                let sub = dir + "/" + s
+                if s.hasPrefix(".tmp-") { unlink(sub); removed += 1; continue }
+                guard dir == rawDir, FileIO.status(sub)?.isDirectory == true else { continue }
+                for name in (try? fm.contentsOfDirectory(atPath: sub)) ?? [] {
+                    let path = sub + "/" + name
+                    if name.hasPrefix(".tmp-") { unlink(path); removed += 1; continue }
+                    let rel = relative(path)
+                    guard !known.contains(rel), let parsed = FileNaming.parse(name), parsed.source == s,
+                          let (hex, _) = try? FileIO.sha256(path), hex.hasPrefix(parsed.id) else { continue }
+                    chmod(path, 0o644)
+                    unlink(path)
+                    removed += 1
+                }
+            }
+        }
+        if removed > 0 { progress.note("recovered from an interrupted ingest: removed \(removed) uncommitted file(s)") }
+        unlink(marker)
+    }
+}
+
+/// State of one ingest run, shared by its batches.
+final class IngestContext {
+    let ws: Workspace
+    let options: IngestOptions
+    let compactDate: String
+    let ingestId: String
+    let labelNames: [String]
+    var manifest: Manifest?
+    var summary: IngestSummary
+    /// Samples created during this ingest, by content id (to catch duplicates inside one run).
+    var seen: [String: (origin: String, line: Int?, shortId: String)] = [:]
+    var shortIds = Set<String>()
+    var externalIds: [String: (origin: String, line: Int)] = [:]
+    var pendingLabelProblems: [(origin: String, line: Int, reason: String, sampleId: String)] = []
+    let now = Workspace.now()
+
+    init(workspace: Workspace, options: IngestOptions, compactDate: String, labelNames: [String], ingestId: String) {
+        self.ws = workspace; self.options = options; self.compactDate = compactDate; self.labelNames = labelNames
+        self.ingestId = ingestId
+        self.summary = IngestSummary(ingestId: ingestId, source: options.source)
+    }
+
+    var source: String { options.source }
+    var sourceDir: String { ws.rawDir + "/" + options.source }
+
+    // MARK: files
+
+    /// The outcome of reading one file (done in parallel).
+    struct Examined: Sendable {
+        var sha: String?
+        var size: Int
+        var format: FileFormat?
+        var probe: JSONValue?
+        var reject: (kind: String, reason: String)?
+    }
+
+    func ingestFiles(_ entries: [WalkEntry]) throws {
+        var batch = IngestBatch()
+        // 1. Files already ingested unchanged (stat cache) are skipped without reading them.
+        let cache = try ws.catalog.statCache(paths: entries.map(\.path))
+        var todo: [WalkEntry] = []
+        for e in entries {
+            if !options.recheck.contains(e.path), let st = e.status, let c = cache[e.path], c.size == st.size, c.mtimeNanos == st.mtimeNanos,
+               c.inode == Int64(bitPattern: st.inode) {
+                summary.alreadyIngested += 1
+                if c.outcome != "quarantined", let rows = manifest?.rows(for: e.path) {
+                    batch.labels += labelEvents(for: c.sha256, rows: rows)
+                }
+                continue
+            }
+            todo.append(e)
+        }
+        // 2. Read, hash and validate in parallel.
+        let limits = ws.project.limits
+        let examined = parallelMap(todo, workers: options.workers) { e in
+            IngestContext.examine(e, maxFileBytes: limits.maxFileBytes, maxImagePixels: limits.maxImagePixels)
+        }
+        // 3. Decide in walk order (deterministic names and duplicate choice).
+        let known = try ws.catalog.samples(ids: examined.compactMap { $0.reject == nil ? $0.sha : nil })
+        var copies: [(from: String, to: String)] = []
+        for (e, x) in zip(todo, examined) {
+            let origin = e.path
+            if let (kind, reason) = x.reject {
+                try quarantine(kind: kind, reason: reason, origin: origin, line: nil, sha: x.sha, copyFrom: x.size <= limits.maxFileBytes ? origin : nil, into: &batch)
+                cacheStat(e, sha: x.sha ?? "", outcome: "quarantined", into: &batch)
+                continue
+            }
+            guard let sha = x.sha, let format = x.format else { continue }
+            if !ws.project.allows(format) {
+                let allowed = ws.project.allowedFormats(for: format.modality).map(\.rawValue)
+                let reason = allowed.isEmpty
+                    ? "\(format.modality.rawValue) is not a modality of this project (strata.yaml modalities: \(ws.project.modalities.map(\.rawValue).joined(separator: ", ")))"
+                    : "\(format.rawValue) is not an allowed \(format.modality.rawValue) format (strata.yaml allows \(allowed.joined(separator: ", "))); convert it, or add the format to strata.yaml (at most two per modality)"
+                try quarantine(kind: "format-not-allowed", reason: reason, origin: origin, line: nil, sha: sha, copyFrom: origin, into: &batch)
+                cacheStat(e, sha: sha, outcome: "quarantined", into: &batch)
+                continue
+            }
+            let ext = (origin as NSString).pathExtension.lowercased()
+            if !ext.isEmpty && !format.knownExtensions.contains(ext) {
+                batch.findings.append(finding(kind: "wrong-extension", sampleId: sha, origin: origin, line: nil,
+                    reason: "named .\(ext) but the content is \(format.rawValue); stored with .\(format.fileExtension)"))
+            }
+            let rows = manifest?.rows(for: origin) ?? []
+            if let canonical = known[sha] {
+                try recordDuplicate(sha: sha, origin: origin, line: nil, canonicalOrigin: canonical.originPath,
+                                    canonicalLine: canonical.originLine, into: &batch)
+                batch.labels += labelEvents(for: sha, rows: rows)
+                cacheStat(e, sha: sha, outcome: "duplicate", into: &batch)
+                continue
+            }
+            if let first = seen[sha] {
+                try recordDuplicate(sha: sha, origin: origin, line: nil, canonicalOrigin: first.origin, canonicalLine: first.line, into: &batch)
+                batch.labels += labelEvents(for: sha, rows: rows)
+                cacheStat(e, sha: sha, outcome: "duplicate", into: &batch)
+                continue
+            }
+            let shortId = try allocateShortId(sha)
+            let name = FileNaming.fileName(source: source, compactDate: compactDate, id: shortId, ext: format.fileExtension)
+            let dest = sourceDir + "/" + name
+            copies.append((origin, dest))
+            var meta: [String: JSONValue] = ["original_name": .string((origin as NSString).lastPathComponent)]
+            if !options.tags.isEmpty { meta["tags"] = .object(options.tags.mapValues { .string($0) }) }
+            if let probe = x.probe { meta["probe"] = probe }
+            if let fields = rows.first?.fields, !fields.isEmpty { meta["fields"] = .object(fields) }
+            batch.samples.append(SampleRow(
+                id: sha, shortId: shortId, kind: "file", modality: format.modality.rawValue, format: format.rawValue,
+                size: x.size, source: source, collected: FileNaming.isoDate(compact: compactDate), rawPath: ws.relative(dest),
+                rawLine: nil, originPath: origin, originLine: nil, externalId: nil,
+                metadata: JSONValue.object(meta).canonicalJSON, ingestId: ingestId, createdAt: now))
+            batch.occurrences.append(OccurrenceRow(sampleId: sha, originPath: origin, originLine: 0, ingestId: ingestId))
+            batch.labels += labelEvents(for: sha, rows: rows)
+            cacheStat(e, sha: sha, outcome: "sample", into: &batch)
+            seen[sha] = (origin, nil, shortId)
+            summary.accepted += 1
+        }
+        // 4. Copy accepted files into data/raw (parallel), then flush once and commit the batch.
+        let failures = parallelMap(copies, workers: options.workers) { c -> String? in
+            do {
+                if let existing = FileIO.status(c.to), existing.isRegular {
+                    // Left by an interrupted run that was not recovered: adopt it only if the bytes are right.
+                    if let (hex, _) = try? FileIO.sha256(c.to), c.to.contains(String(hex.prefix(6))) { return nil }
+                }
+                try FileIO.copyAtomically(from: c.from, to: c.to, mode: 0o444)
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        if let failure = failures.compactMap({ $0 }).first {
+            throw StrataError(.failure, failure, fix: "nothing of this batch was committed; fix the cause and run the same command again")
+        }
+        for i in batch.samples.indices {
+            let abs = ws.root + "/" + batch.samples[i].rawPath
+            guard let st = FileIO.status(abs) else { continue }
+            batch.rawFiles.append(RawFileRow(path: batch.samples[i].rawPath, sha256: batch.samples[i].id, size: st.size,
+                                             mtimeNanos: st.mtimeNanos, inode: Int64(bitPattern: st.inode), kind: "sample", source: source))
+        }
+        try flushAndCommit(batch)
+    }
+
+    func flushAndCommit(_ batch: IngestBatch) throws {
+        if batch.isEmpty { return }
+        FileIO.syncFileSystem(ws.rawDir)
+        try ws.catalog.commit(batch)
+        summary.labelsImported += batch.labels.count
+    }
+
+    func cacheStat(_ e: WalkEntry, sha: String, outcome: String, into batch: inout IngestBatch) {
+        guard let st = e.status else { return }
+        batch.statCache.append(StatCacheRow(path: e.path, size: st.size, mtimeNanos: st.mtimeNanos,
+                                            inode: Int64(bitPattern: st.inode), sha256: sha, outcome: outcome))
+    }
+
+    func allocateShortId(_ sha: String) throws -> String {
+        var length = ws.project.naming.idLength
+        while length < sha.count {
+            let candidate = String(sha.prefix(length))
+            if !shortIds.contains(candidate), try !ws.catalog.isShortIdTaken(candidate) {
+                shortIds.insert(candidate)
+                return candidate
+            }
+            length += 2
+        }
+        return sha
+    }
+
+    static func examine(_ e: WalkEntry, maxFileBytes: Int, maxImagePixels: Int) -> Examined {
+        if let problem = e.problem {
+            switch problem {
+            case .symlinkLoop: return Examined(size: 0, reject: ("unreadable", "symbolic link loop"))
+            case .unreadable(let why): return Examined(size: 0, reject: ("unreadable", "cannot read: \(why)"))
+            case .notRegular(let why): return Examined(size: 0, reject: ("unreadable", why))
+            }
+        }
+        let size = e.status?.size ?? 0
+        if size == 0 { return Examined(sha: FileIO.sha256([UInt8]()), size: 0, reject: ("empty", "the file is empty (0 bytes)")) }
+        if size > maxFileBytes {
+            return Examined(size: size, reject: ("too-large", "the file has \(size) bytes, more than limits.max_file_bytes = \(maxFileBytes) in strata.yaml"))
+        }
+        // One pass: hash everything, sniff the first bytes, validate UTF-8 when the file is text.
+        var hasher = StreamingSHA256()
+        var prefix: [UInt8] = []
+        var sniffed: SniffResult?
+        var utf8 = UTF8Validator()
+        var textValid = true
+        do {
+            try FileIO.readChunks(e.path) { chunk in
+                hasher.update(chunk)
+                if sniffed == nil {
+                    prefix = Array(chunk.prefix(4096))
+                    sniffed = Sniffer.sniff(prefix: prefix, totalSize: size)
+                }
+                if case .text = sniffed!, textValid { textValid = utf8.feed(chunk) }
+            }
+        } catch {
+            return Examined(size: size, reject: ("unreadable", "\(error)"))
+        }
+        let sha = hasher.finalize()
+        switch sniffed ?? .empty {
+        case .empty:
+            return Examined(sha: sha, size: size, reject: ("empty", "the file is empty"))
+        case .notMedia(let what):
+            return Examined(sha: sha, size: size, reject: ("not-media", "the content is \(what), not text, image or audio"))
+        case .text:
+            if textValid { textValid = utf8.finish() }
+            let ext = (e.path as NSString).pathExtension.lowercased()
+            if let claimed = FileFormat.allCases.first(where: { $0.modality != .text && $0.knownExtensions.contains(ext) }) {
+                let what = Sniffer.looksLikeHTML(prefix: prefix) ? "an HTML document" : "text"
+                return Examined(sha: sha, size: size, reject: ("not-media", "named .\(ext) (\(claimed.modality.rawValue)) but the content is \(what)"))
+            }
+            if !textValid {
+                let line = utf8.line.map { " (line \($0))" } ?? ""
+                let offset = utf8.firstInvalidOffset.map { " at byte \($0)" } ?? ""
+                return Examined(sha: sha, size: size, reject: ("invalid-utf8", "the text is not valid UTF-8\(offset)\(line); convert it to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"))
+            }
+            if utf8.nulCount > 0 {
+                return Examined(sha: sha, size: size, reject: ("invalid-utf8", "the text contains \(utf8.nulCount) NUL byte(s); text samples must not contain NUL"))
+            }
+            let format = Sniffer.textFormat(prefix: prefix, fileExtension: ext)
+            return Examined(sha: sha, size: size, format: format)
+        case .media(let format):
+            switch format.modality {
+            case .image:
+                switch Media.validateImage(path: e.path, maxPixels: maxImagePixels) {
+                case .success(let p):
+                    return Examined(sha: sha, size: size, format: format, probe: .object([
+                        "width": .int(Int64(p.width)), "height": .int(Int64(p.height)), "bands": .int(Int64(p.bands)),
+                        "color_space": .string(p.colorSpace), "orientation": .int(Int64(p.orientation))]))
+                case .failure(let problem):
+                    return Examined(sha: sha, size: size, reject: (problem.kind.rawValue, problem.reason))
+                }
+            case .audio:
+                switch Media.validateAudio(path: e.path) {
+                case .success(let p):
+                    return Examined(sha: sha, size: size, format: format, probe: .object([
+                        "container": .string(p.container), "codec": .string(p.codec), "sample_rate": .int(Int64(p.sampleRate)),
+                        "channels": .int(Int64(p.channels)), "frames": .int(Int64(p.frames)), "duration": .number(p.duration)]))
+                case .failure(let problem):
+                    return Examined(sha: sha, size: size, reject: (problem.kind.rawValue, problem.reason))
+                }
+            case .text:
+                return Examined(sha: sha, size: size, format: format)
+            }
+        }
+    }
+
+    // MARK: ledger helpers
+
+    static func quarantineKey(origin: String, line: Int?) -> String { "\(origin)\n\(line ?? 0)" }
+
+    func finding(kind: String, sampleId: String?, origin: String?, line: Int?, relatedSampleId: String? = nil,
+                 relatedOrigin: String? = nil, relatedLine: Int? = nil, reason: String) -> FindingRow {
+        summary.findingsByKind[kind, default: 0] += 1
+        let key = Workspace.shortHash(kind, "ingest", origin ?? "", "\(line ?? 0)", sampleId ?? "", relatedOrigin ?? "", "\(relatedLine ?? 0)")
+        return FindingRow(key: key, kind: kind, stage: "ingest", sampleId: sampleId, origin: origin, line: line,
+                          relatedSampleId: relatedSampleId, relatedOrigin: relatedOrigin, relatedLine: relatedLine,
+                          reason: reason, runId: ingestId, createdAt: now)
+    }
+
+    func recordDuplicate(sha: String, origin: String, line: Int?, canonicalOrigin: String, canonicalLine: Int?,
+                         into batch: inout IngestBatch) throws {
+        if try ws.catalog.occurrenceExists(originPath: origin, line: line ?? 0, sampleId: sha) {
+            summary.alreadyIngested += 1
+            return
+        }
+        batch.occurrences.append(OccurrenceRow(sampleId: sha, originPath: origin, originLine: line ?? 0, ingestId: ingestId))
+        let at = canonicalLine.map { "\(canonicalOrigin):\($0)" } ?? canonicalOrigin
+        batch.findings.append(finding(kind: "duplicate", sampleId: sha, origin: origin, line: line, relatedSampleId: sha,
+                                      relatedOrigin: canonicalOrigin, relatedLine: canonicalLine,
+                                      reason: "exact duplicate of \(at); not stored twice"))
+        summary.duplicates += 1
+    }
+
+    /// Records a rejected file or row: a reason record and a copy of the bytes under `quarantine/`, and a catalog row.
+    func quarantine(kind: String, reason: String, origin: String, line: Int?, sha: String?, copyFrom: String? = nil,
+                    bytes: [UInt8]? = nil, extra: [String: JSONValue] = [:], into batch: inout IngestBatch) throws {
+        let id = "q-" + String(Workspace.shortHash(origin, "\(line ?? 0)", sha ?? "", kind).prefix(12))
+        summary.quarantinedKeys.insert(IngestContext.quarantineKey(origin: origin, line: line))
+        summary.quarantined += 1
+        summary.quarantinedByKind[kind, default: 0] += 1
+        if batch.quarantine.contains(where: { $0.id == id }) { return }
+        if let existing = try ws.catalog.quarantineEntry(id: id), existing.releasedAt == nil { return }
+        let dir = ws.quarantineDir
+        var stored: String?
+        if let src = copyFrom, FileIO.status(src)?.isRegular == true {
+            let dest = "\(dir)/\(id).data"
+            if (try? FileIO.copyAtomically(from: src, to: dest, mode: 0o444)) != nil { stored = ws.relative(dest) }
+        } else if let bytes {
+            let dest = "\(dir)/\(id).data"
+            if (try? FileIO.writeAtomically(dest, bytes, mode: 0o444, sync: false)) != nil { stored = ws.relative(dest) }
+        }
+        var record: [String: JSONValue] = [
+            "id": .string(id), "kind": .string(kind), "stage": .string("ingest"), "origin": .string(origin),
+            "reason": .string(reason), "source": .string(source), "ingest": .string(ingestId), "created_at": .string(now),
+        ]
+        if let line { record["line"] = .int(Int64(line)) }
+        if let sha { record["sha256"] = .string(sha) }
+        if let stored { record["stored"] = .string(stored) }
+        for (k, v) in extra { record[k] = v }
+        try FileIO.writeAtomically("\(dir)/\(id).json", Array((JSONValue.object(record).canonicalJSON + "\n").utf8), sync: false)
+        batch.quarantine.append(QuarantineRow(
+            id: id, kind: kind, stage: "ingest", origin: origin, line: line, reason: reason, storedPath: stored,
+            source: source, contentSha256: sha, detail: JSONValue.object(extra).canonicalJSON, runId: ingestId, createdAt: now))
+    }
+}
+
+/// Maps `body` over `items` on `workers` threads, keeping the order.
+func parallelMap<T: Sendable, R: Sendable>(_ items: [T], workers: Int, _ body: @Sendable (T) -> R) -> [R] {
+    if items.isEmpty { return [] }
+    if workers <= 1 || items.count == 1 { return items.map(body) }
+    let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
+    results.initialize(repeating: nil)
+    defer { results.deallocate() }
+    let box = UncheckedBox(results)
+    let chunks = min(items.count, workers * 4)
+    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        var i = c
+        while i < items.count {
+            box.value[i] = body(items[i])
+            i += chunks
+        }
+    }
+    return results.map { $0! }
+}
+
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

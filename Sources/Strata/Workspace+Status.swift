@@ -1,0 +1,149 @@
+import Foundation
+import StrataCatalog
+import StrataCore
+import StrataStore
+
+/// `strata status`: what changed since the last ingest, like `git status`, answered from the stat cache.
+public struct StatusReport: Codable, Sendable {
+    public struct SourceStatus: Codable, Sendable {
+        public var source: String
+        public var samples: [String: Int]
+        public var newFiles: [String: Int]
+        public var modifiedFiles: Int
+        public var missingFiles: Int
+        public var quarantined: Int
+        public var roots: [String]
+        public var examples: [String]
+    }
+
+    public var sources: [SourceStatus]
+    public var samples: Int
+    public var occurrences: Int
+    public var quarantined: Int
+    public var findings: Int
+    public var labelEvents: Int
+    /// Raw files whose bytes changed since ingest (raw data must never change).
+    public var rawModified: [String]
+    public var rawMissing: [String]
+    public var lastIngest: String?
+    public var filesChecked: Int
+    public var filesHashed: Int
+
+    public var isClean: Bool {
+        rawModified.isEmpty && rawMissing.isEmpty
+            && sources.allSatisfy { $0.newFiles.isEmpty && $0.modifiedFiles == 0 }
+    }
+}
+
+extension Workspace {
+    public func status() throws -> StatusReport {
+        let cache = try catalog.allStatCache()
+        struct IngestRow { var source: String; var roots: [String]; var meta: String? }
+        let ingests: [IngestRow] = try catalog.read { db in
+            try Row.fetchAll(db, sql: "SELECT source, roots, options FROM ingest ORDER BY startedAt").map { row in
+                let roots: [String]
+                if case .array(let a)? = JSONRecord.parse(Array((row["roots"] as String).utf8)) {
+                    roots = a.compactMap(\.stringValue)
+                } else { roots = [] }
+                var meta: String?
+                if case .object(let o)? = JSONRecord.parse(Array((row["options"] as String).utf8)) { meta = o["meta"]?.stringValue }
+                return IngestRow(source: row["source"], roots: roots, meta: meta)
+            }
+        }
+        var rootsBySource: [String: [String]] = [:]
+        var manifests = Set<String>()
+        for i in ingests {
+            for r in i.roots where !(rootsBySource[i.source] ?? []).contains(r) { rootsBySource[i.source, default: []].append(r) }
+            if let m = i.meta { manifests.insert(m) }
+        }
+        let counts: (samples: [String: [String: Int]], quarantined: [String: Int], totals: [Int], last: String?) = try catalog.read { db in
+            var s: [String: [String: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT source, modality, count(*) AS n FROM sample GROUP BY source, modality") {
+                s[row["source"], default: [:]][row["modality"]] = row["n"]
+            }
+            var q: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT coalesce(source, '') AS source, count(*) AS n FROM quarantine WHERE releasedAt IS NULL GROUP BY source") {
+                q[row["source"]] = row["n"]
+            }
+            let totals = [
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM occurrence") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM quarantine WHERE releasedAt IS NULL") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM finding") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM labelEvent") ?? 0,
+            ]
+            let last = try String.fetchOne(db, sql: "SELECT max(finishedAt) FROM ingest")
+            return (s, q, totals, last)
+        }
+
+        var checked = 0, hashed = 0
+        var sources: [StatusReport.SourceStatus] = []
+        let allSources = Set(rootsBySource.keys).union(counts.samples.keys).sorted()
+        for source in allSources {
+            var newFiles: [String: Int] = [:]
+            var modified = 0, missing = 0
+            var examples: [String] = []
+            var seen = Set<String>()
+            let roots = rootsBySource[source] ?? []
+            for root in roots {
+                try Walker.walk([root]) { entry in
+                    if manifests.contains(entry.path) { return }
+                    checked += 1
+                    seen.insert(entry.path)
+                    guard let st = entry.status else { return }
+                    if let c = cache[entry.path] {
+                        if c.size == st.size && c.mtimeNanos == st.mtimeNanos && c.inode == Int64(bitPattern: st.inode) { return }
+                        hashed += 1
+                        if let (hex, _) = try? FileIO.sha256(entry.path), hex == c.sha256 { return }
+                        modified += 1
+                        if examples.count < 5 { examples.append("modified: \(entry.path)") }
+                    } else {
+                        newFiles[Workspace.peekModality(entry.path), default: 0] += 1
+                        if examples.count < 5 { examples.append("new: \(entry.path)") }
+                    }
+                }
+                let prefix = root.hasSuffix("/") ? root : root + "/"
+                for path in cache.keys where (path == root || path.hasPrefix(prefix)) && !seen.contains(path) {
+                    missing += 1
+                    if examples.count < 5 { examples.append("gone at source: \(path)") }
+                }
+            }
+            sources.append(StatusReport.SourceStatus(source: source, samples: counts.samples[source] ?? [:], newFiles: newFiles,
+                                                     modifiedFiles: modified, missingFiles: missing,
+                                                     quarantined: counts.quarantined[source] ?? 0, roots: roots, examples: examples))
+        }
+        let (rawModified, rawMissing, rawHashed) = try verifyRawFiles(deep: false)
+        return StatusReport(sources: sources, samples: counts.totals[0], occurrences: counts.totals[1], quarantined: counts.totals[2],
+                            findings: counts.totals[3], labelEvents: counts.totals[4], rawModified: rawModified, rawMissing: rawMissing,
+                            lastIngest: counts.last, filesChecked: checked + counts.totals[0], filesHashed: hashed + rawHashed)
+    }
+
+    /// Compares every raw file with the stat recorded at ingest; re-hashes only those whose stat changed
+    /// (or all, when `deep`). Returns the changed and the missing files (project-relative).
+    func verifyRawFiles(deep: Bool) throws -> (modified: [String], missing: [String], hashed: Int) {
+        let rows = try catalog.read { db in try RawFileRow.fetchAll(db, sql: "SELECT * FROM rawFile ORDER BY path") }
+        var modified: [String] = [], missing: [String] = []
+        var hashed = 0
+        for r in rows {
+            let abs = root + "/" + r.path
+            guard let st = FileIO.status(abs) else { missing.append(r.path); continue }
+            if !deep && st.size == r.size && st.mtimeNanos == r.mtimeNanos && Int64(bitPattern: st.inode) == r.inode { continue }
+            hashed += 1
+            if let (hex, _) = try? FileIO.sha256(abs), hex == r.sha256 { continue }
+            modified.append(r.path)
+        }
+        return (modified, missing, hashed)
+    }
+
+    /// The modality of a file from its first bytes (for reporting new files without reading them whole).
+    static func peekModality(_ path: String) -> String {
+        var prefix: [UInt8] = []
+        try? FileIO.readChunks(path, chunkSize: 4096) { chunk in if prefix.isEmpty { prefix = Array(chunk) } }
+        switch Sniffer.sniff(prefix: prefix, totalSize: prefix.count) {
+        case .media(let f): return f.modality.rawValue
+        case .text: return "text"
+        case .empty: return "empty"
+        case .notMedia: return "other"
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import StrataCatalog
+import StrataCore
+import StrataStore
+
+/// A Strata project on disk: the facade every command and the server go through.
+///
+/// One file per user operation extends it (`Workspace+Init.swift`, `Workspace+Ingest.swift`, ...).
+public final class Workspace: @unchecked Sendable {
+    public let root: String
+    public let project: ProjectSpec
+    public let catalog: Catalog
+    public let objects: ObjectStore
+    public let progress: any ProgressReporter
+
+    public var rawDir: String { root + "/data/raw" }
+    public var cleanedDir: String { root + "/data/cleaned" }
+    public var quarantineDir: String { root + "/quarantine" }
+    public var strataDir: String { root + "/.strata" }
+
+    /// The folders every project has.
+    public static let layout = ["data/raw", "data/cleaned", "data/labeled", "data/ready", "quarantine", ".strata", ".strata/objects", ".strata/runs"]
+    public static let specFiles = ["strata.yaml", "intent.yaml", "rulebook.yaml", "pipeline.yaml"]
+
+    /// Opens the project containing `path` (searching upwards for `strata.yaml`).
+    public static func open(at path: String = ".", progress: any ProgressReporter = SilentProgress()) throws -> Workspace {
+        var dir = Walker.absolute(path)
+        while true {
+            if FileManager.default.fileExists(atPath: dir + "/strata.yaml") { break }
+            if dir == "/" {
+                throw StrataError.project("no Strata project here: no strata.yaml in \(Walker.absolute(path)) or any folder above it",
+                                          fix: "run `strata init` to create one, or change into the project folder")
+            }
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+        return try Workspace(root: dir, progress: progress)
+    }
+
+    init(root: String, progress: any ProgressReporter) throws {
+        self.root = root
+        self.progress = progress
+        let file = root + "/strata.yaml"
+        let text: String
+        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+            throw StrataError.project("cannot read \(file): \(error.localizedDescription)")
+        }
+        do { project = try ProjectSpec.decode(yaml: text, file: "strata.yaml") } catch {
+            throw StrataError.project("\(error)", fix: "edit strata.yaml; `strata check` lists every problem in the spec files")
+        }
+        for dir in Workspace.layout where !FileManager.default.fileExists(atPath: root + "/" + dir) {
+            try FileIO.makeDirectories(root + "/" + dir)
+        }
+        catalog = try Catalog(path: root + "/.strata/catalog.sqlite")
+        objects = ObjectStore(root: root + "/.strata/objects")
+    }
+
+    /// Project-relative form of an absolute path inside the project.
+    public func relative(_ path: String) -> String {
+        path.hasPrefix(root + "/") ? String(path.dropFirst(root.count + 1)) : path
+    }
+
+    func lock(_ command: String) throws -> ProjectLock {
+        let timeout = ProcessInfo.processInfo.environment["STRATA_LOCK_TIMEOUT"].flatMap(Double.init) ?? 600
+        return try ProjectLock(path: strataDir + "/lock", command: command, timeout: timeout, progress: progress)
+    }
+
+    static func now() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date())
+    }
+
+    static func today() -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd"
+        return f.string(from: Date())
+    }
+
+    static func shortHash(_ parts: String...) -> String {
+        String(FileIO.sha256(Array(parts.joined(separator: "\u{1F}").utf8)).prefix(16))
+    }
+
+    /// Reads and decodes one of the four spec files.
+    func readSpec(_ name: String) throws -> String {
+        let file = root + "/" + name
+        do { return try String(contentsOfFile: file, encoding: .utf8) } catch {
+            throw StrataError.project("cannot read \(name): \(error.localizedDescription)", fix: "restore it, or run `strata init --force` to rewrite the templates")
+        }
+    }
+
+    public func intent() throws -> IntentSpec {
+        do { return try IntentSpec.decode(yaml: try readSpec("intent.yaml"), file: "intent.yaml") } catch let e as StrataError { throw e } catch {
+            throw StrataError.project("\(error)")
+        }
+    }
+
+    public func rulebook() throws -> RulebookSpec {
+        do { return try RulebookSpec.decode(yaml: try readSpec("rulebook.yaml"), file: "rulebook.yaml") } catch let e as StrataError { throw e } catch {
+            throw StrataError.project("\(error)")
+        }
+    }
+}

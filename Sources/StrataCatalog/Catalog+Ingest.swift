@@ -1,0 +1,169 @@
+import Foundation
+import GRDB
+
+extension Catalog {
+    public func ensureSource(_ name: String, now: String) throws {
+        try write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO source(name, createdAt) VALUES (?, ?)", arguments: [name, now])
+        }
+    }
+
+    public func beginIngest(id: String, source: String, roots: String, options: String, now: String) throws {
+        try write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO source(name, createdAt) VALUES (?, ?)", arguments: [source, now])
+            try db.execute(
+                sql: "INSERT INTO ingest(id, source, startedAt, roots, options) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id, source, now, roots, options])
+        }
+    }
+
+    public func finishIngest(id: String, counts: String, now: String) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE ingest SET finishedAt = ?, counts = ? WHERE id = ?", arguments: [now, counts, id])
+        }
+    }
+
+    /// Writes one batch in a single transaction. Inserts are idempotent (a re-run after a crash adds nothing twice).
+    public func commit(_ batch: IngestBatch) throws {
+        if batch.isEmpty { return }
+        try write { db in
+            if !batch.samples.isEmpty {
+                let st = try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO sample(id, shortId, kind, modality, format, size, source, collected, rawPath, rawLine,
+                      originPath, originLine, externalId, metadata, ingestId, createdAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                for s in batch.samples {
+                    try st.execute(arguments: [s.id, s.shortId, s.kind, s.modality, s.format, s.size, s.source, s.collected,
+                                               s.rawPath, s.rawLine, s.originPath, s.originLine, s.externalId, s.metadata,
+                                               s.ingestId, s.createdAt])
+                }
+            }
+            if !batch.occurrences.isEmpty {
+                let st = try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO occurrence(sampleId, originPath, originLine, ingestId) VALUES (?, ?, ?, ?)
+                    """)
+                for o in batch.occurrences {
+                    try st.execute(arguments: [o.sampleId, o.originPath, o.originLine, o.ingestId])
+                }
+            }
+            if !batch.rawFiles.isEmpty {
+                let st = try db.cachedStatement(sql: """
+                    INSERT OR REPLACE INTO rawFile(path, sha256, size, mtimeNanos, inode, kind, source) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
+                for r in batch.rawFiles {
+                    try st.execute(arguments: [r.path, r.sha256, r.size, r.mtimeNanos, r.inode, r.kind, r.source])
+                }
+            }
+            if !batch.statCache.isEmpty {
+                let st = try db.cachedStatement(sql: """
+                    INSERT OR REPLACE INTO statCache(path, size, mtimeNanos, inode, sha256, outcome) VALUES (?, ?, ?, ?, ?, ?)
+                    """)
+                for c in batch.statCache {
+                    try st.execute(arguments: [c.path, c.size, c.mtimeNanos, c.inode, c.sha256, c.outcome])
+                }
+            }
+            if !batch.findings.isEmpty {
+                try Catalog.insertFindings(batch.findings, db)
+            }
+            if !batch.quarantine.isEmpty {
+                let st = try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO quarantine(id, kind, stage, origin, line, reason, storedPath, source, contentSha256,
+                      detail, runId, createdAt, releasedAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                for q in batch.quarantine {
+                    try st.execute(arguments: [q.id, q.kind, q.stage, q.origin, q.line, q.reason, q.storedPath, q.source,
+                                               q.contentSha256, q.detail, q.runId, q.createdAt, q.releasedAt])
+                }
+            }
+            if !batch.labels.isEmpty {
+                try Catalog.insertLabels(batch.labels, db)
+            }
+        }
+    }
+
+    static func insertFindings(_ findings: [FindingRow], _ db: Database) throws {
+        let st = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO finding(key, kind, stage, sampleId, origin, line, relatedSampleId, relatedOrigin,
+              relatedLine, reason, detail, runId, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for f in findings {
+            try st.execute(arguments: [f.key, f.kind, f.stage, f.sampleId, f.origin, f.line, f.relatedSampleId,
+                                       f.relatedOrigin, f.relatedLine, f.reason, f.detail, f.runId, f.createdAt])
+        }
+    }
+
+    static func insertLabels(_ labels: [LabelEventRow], _ db: Database) throws {
+        let st = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO labelEvent(sampleId, status, value, reason, annotator, role, source, confidence,
+              rulebookVersion, answers, importKey, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for l in labels {
+            try st.execute(arguments: [l.sampleId, l.status, l.value, l.reason, l.annotator, l.role, l.source,
+                                       l.confidence, l.rulebookVersion, l.answers, l.importKey, l.createdAt])
+        }
+    }
+
+    // MARK: lookups used while ingesting
+
+    public func statCache(paths: [String]) throws -> [String: StatCacheRow] {
+        try read { db in
+            var out: [String: StatCacheRow] = [:]
+            let st = try db.cachedStatement(sql: "SELECT * FROM statCache WHERE path = ?")
+            for p in paths {
+                if let row = try StatCacheRow.fetchOne(st, arguments: [p]) { out[p] = row }
+            }
+            return out
+        }
+    }
+
+    public func allStatCache() throws -> [String: StatCacheRow] {
+        try read { db in
+            var out: [String: StatCacheRow] = [:]
+            for row in try StatCacheRow.fetchAll(db, sql: "SELECT * FROM statCache") { out[row.path] = row }
+            return out
+        }
+    }
+
+    /// Samples by content id (only those that exist).
+    public func samples(ids: [String]) throws -> [String: SampleRow] {
+        try read { db in
+            var out: [String: SampleRow] = [:]
+            let st = try db.cachedStatement(sql: "SELECT * FROM sample WHERE id = ?")
+            for id in ids where out[id] == nil {
+                if let row = try SampleRow.fetchOne(st, arguments: [id]) { out[id] = row }
+            }
+            return out
+        }
+    }
+
+    public func sample(id: String) throws -> SampleRow? {
+        try read { db in try SampleRow.fetchOne(db, sql: "SELECT * FROM sample WHERE id = ?", arguments: [id]) }
+    }
+
+    /// Resolves a sample by full id, short id or unique id prefix.
+    public func resolveSample(_ ref: String) throws -> [SampleRow] {
+        try read { db in
+            try SampleRow.fetchAll(db, sql: "SELECT * FROM sample WHERE id = ? OR shortId = ? OR id LIKE ? LIMIT 5",
+                                   arguments: [ref, ref, ref + "%"])
+        }
+    }
+
+    public func isShortIdTaken(_ shortId: String) throws -> Bool {
+        try read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM sample WHERE shortId = ?)", arguments: [shortId]) ?? false
+        }
+    }
+
+    public func occurrenceExists(originPath: String, line: Int, sampleId: String) throws -> Bool {
+        try read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS(SELECT 1 FROM occurrence WHERE originPath = ? AND originLine = ? AND sampleId = ?)
+                """, arguments: [originPath, line, sampleId]) ?? false
+        }
+    }
+
+    public func quarantineEntry(id: String) throws -> QuarantineRow? {
+        try read { db in try QuarantineRow.fetchOne(db, sql: "SELECT * FROM quarantine WHERE id = ?", arguments: [id]) }
+    }
+}

@@ -1,0 +1,226 @@
+import CStrataSys
+import Crypto
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An error from the file layer, always naming the path and the failed operation.
+public struct FileError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var operation: String
+    public var errno: Int32
+
+    public init(_ operation: String, _ path: String, errno: Int32 = Glibc.errno) {
+        self.operation = operation
+        self.path = path
+        self.errno = errno
+    }
+
+    public var description: String {
+        let text = String(cString: strerror(errno))
+        var hint = ""
+        switch errno {
+        case EACCES, EPERM: hint = " (check the file's permissions)"
+        case ENOSPC: hint = " (the disk is full: free space and run the command again; nothing was committed)"
+        case EROFS: hint = " (the file system is read-only)"
+        case ELOOP: hint = " (a symbolic link loop)"
+        default: break
+        }
+        return "cannot \(operation) \(path): \(text)\(hint)"
+    }
+}
+
+/// Low-level file operations with explicit error handling: streaming reads, atomic writes.
+public enum FileIO {
+    public static let chunkSize = 1 << 20
+
+    /// Status of a path without following a final symbolic link when `followLinks` is false.
+    public struct Status: Sendable, Equatable {
+        public var size: Int
+        public var mtimeNanos: Int64
+        public var inode: UInt64
+        public var mode: UInt32
+        public var isRegular: Bool { mode & S_IFMT == S_IFREG }
+        public var isDirectory: Bool { mode & S_IFMT == S_IFDIR }
+        public var isSymlink: Bool { mode & S_IFMT == S_IFLNK }
+    }
+
+    public static func status(_ path: String, followLinks: Bool = true) -> Status? {
+        var st = stat()
+        let rc = followLinks ? stat(path, &st) : lstat(path, &st)
+        guard rc == 0 else { return nil }
+        return Status(
+            size: Int(st.st_size),
+            mtimeNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+            inode: UInt64(st.st_ino),
+            mode: st.st_mode)
+    }
+
+    /// Reads a file in 1 MiB chunks and hands each chunk to `body`. Bounded memory.
+    public static func readChunks(
+        _ path: String, chunkSize: Int = FileIO.chunkSize,
+        _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError("open", path) }
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(fd, buffer.baseAddress, chunkSize)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError("read", path)
+            }
+            if n == 0 { break }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+    }
+
+    /// SHA-256 of a file, streamed (lower-case hex) and its size.
+    public static func sha256(_ path: String) throws -> (hex: String, size: Int) {
+        var hasher = SHA256()
+        var size = 0
+        try readChunks(path) { chunk in
+            hasher.update(bufferPointer: chunk)
+            size += chunk.count
+        }
+        return (hex(hasher.finalize()), size)
+    }
+
+    public static func sha256(_ bytes: some DataProtocol) -> String {
+        hex(SHA256.hash(data: bytes))
+    }
+
+    public static func hex(_ digest: SHA256.Digest) -> String {
+        let table: [UInt8] = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for b in digest {
+            out.append(table[Int(b >> 4)])
+            out.append(table[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func readAll(_ path: String, limit: Int = Int.max) throws -> [UInt8] {
+        var out = [UInt8]()
+        try readChunks(path) { chunk in
+            if out.count + chunk.count > limit { throw FileError("read (larger than \(limit) bytes)", path, errno: EFBIG) }
+            out.append(contentsOf: chunk)
+        }
+        return out
+    }
+
+    /// Writes `bytes` to `path` atomically: a temp file in the same folder, fsync, rename, fsync of the folder.
+    /// Readers see the old file or the new one, never a partial one.
+    public static func writeAtomically(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o644, sync: Bool = true) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        let tmp = "\(dir)/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw FileError("create", tmp) }
+        var ok = false
+        defer {
+            if !ok { unlink(tmp) }
+        }
+        do {
+            defer { close(fd) }
+            try writeAll(fd, bytes, path: tmp)
+            if sync, fsync(fd) != 0 { throw FileError("fsync", tmp) }
+        }
+        guard rename(tmp, path) == 0 else { throw FileError("rename into place", path) }
+        ok = true
+        if sync { syncDirectory(dir) }
+    }
+
+    public static func writeAll(_ fd: Int32, _ bytes: some Collection<UInt8>, path: String) throws {
+        let array = Array(bytes)
+        var offset = 0
+        try array.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw FileError("write", path)
+                }
+                offset += n
+            }
+        }
+    }
+
+    /// Copies `source` into `dest` atomically (temp file in dest's folder, then rename) with the given mode.
+    /// Does not fsync: callers batch durability with `syncFileSystem` before they commit the catalog.
+    public static func copyAtomically(from source: String, to dest: String, mode: mode_t) throws {
+        let dir = (dest as NSString).deletingLastPathComponent
+        let tmp = "\(dir)/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw FileError("open", source) }
+        defer { close(input) }
+        let output = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard output >= 0 else { throw FileError("create", tmp) }
+        var ok = false
+        defer { if !ok { unlink(tmp) } }
+        do {
+            defer { close(output) }
+            while true {
+                let n = strata_copy_file_range(input, output, 1 << 30)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    if errno == EXDEV || errno == ENOSYS || errno == EINVAL {
+                        try fallbackCopy(input, output, source: source, tmp: tmp)
+                        break
+                    }
+                    throw FileError("copy", "\(source) -> \(tmp)")
+                }
+                if n == 0 { break }
+            }
+            guard fchmod(output, mode) == 0 else { throw FileError("chmod", tmp) }
+        }
+        guard rename(tmp, dest) == 0 else { throw FileError("rename into place", dest) }
+        ok = true
+    }
+
+    private static func fallbackCopy(_ input: Int32, _ output: Int32, source: String, tmp: String) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(input, buffer.baseAddress, chunkSize)
+            if n < 0 { if errno == EINTR { continue }; throw FileError("read", source) }
+            if n == 0 { break }
+            try writeAll(output, UnsafeRawBufferPointer(rebasing: buffer[0..<n]), path: tmp)
+        }
+    }
+
+    /// Flushes the whole file system holding `path` (one call instead of an fsync per file).
+    public static func syncFileSystem(_ path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = strata_syncfs(fd)
+        close(fd)
+    }
+
+    public static func syncDirectory(_ dir: String) {
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+
+    public static func makeDirectories(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw FileError("create folder", path, errno: EACCES)
+        }
+    }
+}
+
+/// Incremental SHA-256 (swift-crypto), so callers need not import Crypto.
+public struct StreamingSHA256: Sendable {
+    private var hasher = SHA256()
+    public init() {}
+    public mutating func update(_ chunk: UnsafeRawBufferPointer) { hasher.update(bufferPointer: chunk) }
+    public mutating func update(_ bytes: [UInt8]) { hasher.update(data: bytes) }
+    public func finalize() -> String { FileIO.hex(hasher.finalize()) }
+}

@@ -1,0 +1,56 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Content-addressed store: `objects/ab/cdef...` named by the SHA-256 of the bytes.
+/// Writes are atomic (temp file, fsync, rename) and idempotent: putting bytes that are already there does nothing.
+public struct ObjectStore: Sendable {
+    public let root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public func path(for digest: String) -> String {
+        "\(root)/\(digest.prefix(2))/\(digest.dropFirst(2))"
+    }
+
+    public func contains(_ digest: String) -> Bool {
+        access(path(for: digest), F_OK) == 0
+    }
+
+    /// Stores `bytes` and returns their digest.
+    @discardableResult
+    public func put(_ bytes: [UInt8], sync: Bool = true) throws -> String {
+        let digest = FileIO.sha256(bytes)
+        let dest = path(for: digest)
+        if access(dest, F_OK) == 0 { return digest }
+        try FileIO.makeDirectories("\(root)/\(digest.prefix(2))")
+        try FileIO.writeAtomically(dest, bytes, mode: 0o444, sync: sync)
+        return digest
+    }
+
+    public func get(_ digest: String) throws -> [UInt8] {
+        try FileIO.readAll(path(for: digest))
+    }
+
+    /// Re-hashes an object and reports whether its bytes still match its name.
+    public func verify(_ digest: String) -> Bool {
+        guard let (hex, _) = try? FileIO.sha256(path(for: digest)) else { return false }
+        return hex == digest
+    }
+
+    /// Every digest in the store.
+    public func all() -> [String] {
+        var out: [String] = []
+        let fm = FileManager.default
+        guard let prefixes = try? fm.contentsOfDirectory(atPath: root) else { return [] }
+        for p in prefixes where p.count == 2 {
+            for rest in (try? fm.contentsOfDirectory(atPath: "\(root)/\(p)")) ?? [] where !rest.hasPrefix(".tmp-") {
+                out.append(p + rest)
+            }
+        }
+        return out.sorted()
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Strata
+
+extension StrataCommand {
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What changed since the last ingest, by source and modality (like git status).",
+            discussion: """
+                Walks the folders each source was ingested from and compares them with the stat cache (size, mtime,
+                inode); only files whose stat changed are re-hashed. Also checks that raw files are unchanged.
+                Exit code 0 when nothing changed, 1 when there are new, modified or damaged files.
+                """)
+
+        @OptionGroup var options: ProjectOptions
+
+        func run() throws {
+            let ws = try options.open()
+            let report = try ws.status()
+            if options.json {
+                try Terminal.printJSON(report)
+            } else {
+                print("\(report.samples) samples, \(report.occurrences - report.samples) exact-duplicate occurrences, \(report.quarantined) quarantined, \(report.labelEvents) label events")
+                if let last = report.lastIngest { print("last ingest: \(last)") }
+                for s in report.sources {
+                    let have = s.samples.sorted(by: { $0.key < $1.key }).map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                    print("\nsource \(s.source): \(have.isEmpty ? "no samples" : have)\(s.quarantined > 0 ? ", \(s.quarantined) quarantined" : "")")
+                    let new = s.newFiles.sorted(by: { $0.key < $1.key }).map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                    if !new.isEmpty { print("  new files:      \(new)") }
+                    if s.modifiedFiles > 0 { print("  modified files: \(s.modifiedFiles)") }
+                    if s.missingFiles > 0 { print("  gone at source: \(s.missingFiles) (the raw copies are kept)") }
+                    for e in s.examples { print("    \(e)") }
+                    if s.newFiles.isEmpty && s.modifiedFiles == 0 && s.missingFiles == 0 { print("  up to date") }
+                    else if !s.newFiles.isEmpty || s.modifiedFiles > 0 { print("  run: strata ingest \(s.roots.joined(separator: " ")) --source \(s.source)") }
+                }
+                for p in report.rawModified { print("RAW FILE CHANGED: \(p)  (raw data must never change; see `strata check`)") }
+                for p in report.rawMissing { print("RAW FILE MISSING: \(p)") }
+                if report.isClean { print("\nnothing changed") }
+            }
+            if !report.isClean { throw ExitCode(1) }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check layout, names, formats, raw immutability, catalog consistency, spec files and coverage.",
+            discussion: "Exit code 0 when everything is in order, 1 when problems were found (each with a fix).")
+
+        @OptionGroup var options: ProjectOptions
+
+        @Flag(help: "Re-hash every raw file and object instead of trusting unchanged stats.")
+        var deep = false
+
+        func run() throws {
+            let ws = try options.open()
+            let report = try ws.check(deep: deep)
+            if options.json {
+                try Terminal.printJSON(report)
+            } else {
+                print("checked \(report.rawFilesChecked) raw files (\(report.rawFilesHashed) re-hashed), \(report.samplesChecked) samples, \(report.objectsChecked) objects\(deep ? " (deep)" : "")")
+                if !report.coverage.isEmpty {
+                    print("\ncoverage against intent.yaml:")
+                    for c in report.coverage {
+                        let target = [c.minSamples.map { "min \($0)" }, c.minShare.map { String(format: "min %.1f%%", $0 * 100) }].compactMap { $0 }.joined(separator: ", ")
+                        print(String(format: "  %@ %-12@ %-28@ %6d  (%5.1f%%)  target %@%@", c.met ? "ok  " : "GAP ", c.category, c.name, c.count, c.share * 100, target,
+                                     c.met ? "" : "  -> \(c.gap) more needed"))
+                    }
+                }
+                if report.problems.isEmpty {
+                    print("\nno problems found")
+                } else {
+                    print("\n\(report.problems.count) problem(s):")
+                    for p in report.problems {
+                        let place = [p.path, p.line.map(String.init)].compactMap { $0 }.joined(separator: ":")
+                        print("  [\(p.category)] \(place.isEmpty ? "" : place + ": ")\(p.message)")
+                        if let fix = p.fix { print("      fix: \(fix)") }
+                    }
+                }
+            }
+            if !report.ok { throw ExitCode(1) }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the built `strata` binary the way a user does.
+enum CLI {
+    static let binary: String = {
+        if let env = ProcessInfo.processInfo.environment["STRATA_BIN"] { return env }
+        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
+            dir = dir.deletingLastPathComponent()
+        }
+        for config in ["debug", "release"] {
+            let candidate = dir.appendingPathComponent(".build/\(config)/strata").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return dir.appendingPathComponent(".build/debug/strata").path
+    }()
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    @discardableResult
+    static func run(_ args: [String], cwd: String? = nil, timeout: TimeInterval = 300) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        // Read both pipes while the process runs, so a large output cannot block it.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var outData = Data(), errData = Data()
+        group.enter(); DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter(); DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        if group.wait(timeout: .now() + timeout) == .timedOut {
+            p.terminate()
+            throw NSError(domain: "CLI", code: 1, userInfo: [NSLocalizedDescriptionKey: "strata \(args) timed out"])
+        }
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    static func json(_ args: [String], cwd: String? = nil) throws -> Any {
+        let r = try run(args + ["--json"], cwd: cwd)
+        guard let data = r.stdout.data(using: .utf8), let value = try? JSONSerialization.jsonObject(with: data) else {
+            throw NSError(domain: "CLI", code: 2, userInfo: [NSLocalizedDescriptionKey: "not JSON (exit \(r.status)): \(r.stdout)\n\(r.stderr)"])
+        }
+        return value
+    }
+}
+
+final class TempDir {
+    let path: String
+    init() {
+        path = NSTemporaryDirectory() + "strata-cli-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    @discardableResult
+    func write(_ rel: String, _ bytes: [UInt8]) -> String {
+        let p = path + "/" + rel
+        try? FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: p, contents: Data(bytes))
+        return p
+    }
+    deinit {
+        _ = try? Process.run(URL(fileURLWithPath: "/bin/chmod"), arguments: ["-R", "u+rwX", path]).waitUntilExit()
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import StrataMedia
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class CLITests: XCTestCase {
+    func testHelpListsTheCommands() throws {
+        let r = try CLI.run(["--help"])
+        XCTAssertEqual(r.status, 0)
+        for c in ["init", "demo", "ingest", "status", "check", "findings", "quarantine"] {
+            XCTAssertTrue(r.stdout.contains(c), "help mentions \(c)")
+        }
+    }
+
+    func testUsageErrorsExitWithTwoAndExplain() throws {
+        let t = TempDir()
+        XCTAssertEqual(try CLI.run(["init", t.path + "/p", "--modality", "text"]).status, 0)
+        t.write("in/a.txt", Array("hello\n".utf8))
+        let r = try CLI.run(["ingest", t.path + "/in", "--source", "../../x", "-C", t.path + "/p"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("error: invalid --source `../../x`"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: t.path + "/x"))
+        let missing = try CLI.run(["ingest", "--source", "s", "-C", t.path + "/p"])
+        XCTAssertEqual(missing.status, 2)
+        let noProject = try CLI.run(["status", "-C", t.path])
+        XCTAssertEqual(noProject.status, 2)
+        XCTAssertTrue(noProject.stderr.contains("strata init"), noProject.stderr)
+        let badModality = try CLI.run(["init", t.path + "/q", "--modality", "video"])
+        XCTAssertEqual(badModality.status, 2)
+        XCTAssertTrue(badModality.stderr.contains("unknown modality `video`"), badModality.stderr)
+    }
+
+    func testInitIngestFindingsJSONAndCheckExitCodes() throws {
+        let t = TempDir()
+        let project = t.path + "/p"
+        XCTAssertEqual(try CLI.run(["init", project, "--modality", "text,image"]).status, 0)
+        for f in ["strata.yaml", "intent.yaml", "rulebook.yaml", "pipeline.yaml", ".gitignore", "data/raw", "data/cleaned", "data/labeled", "data/ready", "quarantine", ".strata"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: project + "/" + f), f)
+        }
+        let png = try Encode.png(Synth.shape(.circle, size: 32, night: false, blur: 0, seed: 1))
+        t.write("in/a.png", png)
+        t.write("in/b.png", png)
+        t.write("in/broken.png", Array(png.prefix(40)))
+        let summary = try XCTUnwrap(try CLI.json(["ingest", t.path + "/in", "--source", "cam", "-C", project]) as? [String: Any])
+        XCTAssertEqual(summary["accepted"] as? Int, 1)
+        XCTAssertEqual(summary["duplicates"] as? Int, 1)
+        XCTAssertEqual(summary["quarantined"] as? Int, 1)
+        let findings = try XCTUnwrap(try CLI.json(["findings", "-C", project]) as? [[String: Any]])
+        let dup = try XCTUnwrap(findings.first { $0["kind"] as? String == "duplicate" })
+        XCTAssertEqual(dup["origin"] as? String, t.path + "/in/b.png")
+        XCTAssertEqual(dup["related_origin"] as? String, t.path + "/in/a.png")
+        XCTAssertEqual(dup["stage"] as? String, "ingest")
+        XCTAssertNotNil(dup["reason"] as? String)
+        let corrupt = try XCTUnwrap(findings.first { $0["kind"] as? String == "corrupt" })
+        XCTAssertEqual(corrupt["origin"] as? String, t.path + "/in/broken.png")
+        let q = try XCTUnwrap(try CLI.json(["quarantine", "list", "-C", project]) as? [[String: Any]])
+        XCTAssertEqual(q.count, 1)
+        XCTAssertEqual(q[0]["kind"] as? String, "corrupt")
+        // A clean project checks with exit 0; a tampered raw file gives exit 1.
+        let ok = try CLI.run(["check", "-C", project])
+        XCTAssertEqual(ok.status, 0, ok.stdout + ok.stderr)
+        let raw = project + "/data/raw/cam/" + (try FileManager.default.contentsOfDirectory(atPath: project + "/data/raw/cam")[0])
+        chmod(raw, 0o644)
+        FileManager.default.createFile(atPath: raw, contents: Data([1, 2, 3]))
+        let bad = try CLI.run(["check", "-C", project])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stdout.contains("raw file changed"), bad.stdout)
+    }
+
+    func testTwoIngestsAtOnceBothFinishAndTheCatalogStaysConsistent() throws {
+        let t = TempDir()
+        let project = t.path + "/p"
+        XCTAssertEqual(try CLI.run(["init", project, "--modality", "text"]).status, 0)
+        for i in 0..<300 { t.write("a/\(i).txt", Array("first set message \(i)\n".utf8)) }
+        for i in 0..<300 { t.write("b/\(i).txt", Array("second set message \(i)\n".utf8)) }
+        nonisolated(unsafe) var results: [CLI.Result?] = [nil, nil]
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            results[i] = try? CLI.run(["ingest", t.path + (i == 0 ? "/a" : "/b"), "--source", i == 0 ? "one" : "two", "-C", project])
+        }
+        XCTAssertEqual(results[0]?.status, 0, results[0]?.stderr ?? "")
+        XCTAssertEqual(results[1]?.status, 0, results[1]?.stderr ?? "")
+        let check = try CLI.run(["check", "-C", project, "--deep"])
+        XCTAssertEqual(check.status, 0, check.stdout)
+        let status = try XCTUnwrap(try CLI.json(["status", "-C", project]) as? [String: Any])
+        XCTAssertEqual(status["samples"] as? Int, 600)
+    }
+
+    func testKilledIngestResumesToTheSameStateAsAnUninterruptedRun() throws {
+        let t = TempDir()
+        for i in 0..<1500 { t.write("in/\(i % 10)/\(i).txt", Array("message number \(i) about topic \(i % 37)\n".utf8)) }
+        for i in 0..<30 { t.write("in/dups/\(i).txt", Array("message number \(i) about topic \(i % 37)\n".utf8)) }
+        t.write("in/bad/latin.txt", [0x63, 0xE9, 0x0A])
+        let reference = t.path + "/ref"
+        XCTAssertEqual(try CLI.run(["init", reference, "--modality", "text"]).status, 0)
+        XCTAssertEqual(try CLI.run(["ingest", t.path + "/in", "--source", "s", "--date", "2026-01-01", "-C", reference]).status, 0)
+        let expected = try snapshot(reference)
+        var rng = SystemRandomNumberGenerator()
+        _ = rng.next()
+        var seed: UInt64 = 42
+        for round in 0..<5 {
+            let project = t.path + "/crash\(round)"
+            XCTAssertEqual(try CLI.run(["init", project, "--modality", "text"]).status, 0)
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            let delay = 20_000 + Int(seed >> 33) % 400_000  // 20-420 ms
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: CLI.binary)
+            p.arguments = ["ingest", t.path + "/in", "--source", "s", "--date", "2026-01-01", "-C", project]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(UInt32(delay))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            let rerun = try CLI.run(["ingest", t.path + "/in", "--source", "s", "--date", "2026-01-01", "-C", project])
+            XCTAssertEqual(rerun.status, 0, rerun.stderr)
+            XCTAssertEqual(try snapshot(project), expected, "round \(round), killed after \(delay / 1000) ms")
+            let check = try CLI.run(["check", "--deep", "-C", project])
+            XCTAssertFalse(check.stdout.contains("[raw]") || check.stdout.contains("[catalog]") || check.stdout.contains("[names]"), check.stdout)
+        }
+    }
+
+    func testOversizedLineUsesBoundedMemory() throws {
+        let t = TempDir()
+        let project = t.path + "/p"
+        XCTAssertEqual(try CLI.run(["init", project, "--modality", "text"]).status, 0)
+        let path = t.path + "/in/big.jsonl"
+        try FileManager.default.createDirectory(atPath: t.path + "/in", withIntermediateDirectories: true)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        _ = "{\"text\": \"ok\"}\n{\"text\": \"".withCString { write(fd, $0, strlen($0)) }
+        let block = [UInt8](repeating: 0x62, count: 1 << 20)
+        for _ in 0..<200 { _ = block.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
+        _ = "\"}\n{\"text\": \"fine\"}\n".withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+        var before = rusage()
+        getrusage(RUSAGE_CHILDREN, &before)
+        let r = try CLI.run(["ingest", path, "--source", "s", "--records", "-C", project])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        var after = rusage()
+        getrusage(RUSAGE_CHILDREN, &after)
+        XCTAssertLessThan(after.ru_maxrss, 150 * 1024, "peak memory of a child stays far below the 200 MB line (KiB)")
+        XCTAssertTrue(r.stdout.contains("accepted     2"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("too-large: 1"), r.stdout)
+    }
+
+    func testDemoRunsEndToEndAndFindsThePlantedFlaws() throws {
+        let t = TempDir()
+        let report = try XCTUnwrap(try CLI.json(["demo", t.path + "/demo"]) as? [String: Any])
+        let byKind = try XCTUnwrap(report["findings_by_kind"] as? [String: Int])
+        XCTAssertGreaterThanOrEqual(byKind["duplicate"] ?? 0, 8 + 4 + 2)
+        XCTAssertEqual(byKind["corrupt"], 3)
+        XCTAssertEqual(byKind["format-not-allowed"], 1)
+        XCTAssertEqual(byKind["wrong-extension"], 1)
+        XCTAssertEqual(byKind["not-media"], 1)
+        XCTAssertEqual(byKind["missing-file"], 1)
+        XCTAssertEqual(byKind["unsafe-path"], 1)
+        XCTAssertEqual(byKind["invalid-label"], 1)
+        XCTAssertEqual(byKind["unlisted-file"], 1)
+        XCTAssertEqual(byKind["invalid-utf8"], 1)
+        XCTAssertEqual(byKind["duplicate-id"], 1)
+        XCTAssertEqual(report["second_ingest_added"] as? Int, 0)
+        let check = try XCTUnwrap(report["check"] as? [String: Any])
+        let coverage = try XCTUnwrap(check["coverage"] as? [[String: Any]])
+        XCTAssertTrue(coverage.contains { ($0["met"] as? Bool) == false }, "the demo has an under-covered scenario")
+        let problems = try XCTUnwrap(check["problems"] as? [[String: Any]])
+        XCTAssertEqual(problems.filter { $0["category"] as? String != "coverage" }.count, 0, "\(problems)")
+        // Running the demo again rebuilds it deterministically.
+        let again = try XCTUnwrap(try CLI.json(["demo", t.path + "/demo"]) as? [String: Any])
+        XCTAssertEqual(again["findings_by_kind"] as? [String: Int], byKind)
+    }
+
+    /// Samples, names, findings and quarantine of a project, without timestamps or run ids.
+    func snapshot(_ project: String) throws -> String {
+        let samples = try XCTUnwrap(try CLI.json(["findings", "-C", project]) as? [[String: Any]])
+        let lines = samples.map { f in
+            ["kind", "origin", "line", "related_origin", "related_line", "reason"].map { "\(f[$0] ?? "-")" }.joined(separator: "|")
+        }.sorted()
+        let raw = try FileManager.default.subpathsOfDirectory(atPath: project + "/data/raw").filter { !$0.hasSuffix(".gitkeep") }.sorted()
+        let status = try XCTUnwrap(try CLI.json(["status", "-C", project]) as? [String: Any])
+        let counts = ["samples", "occurrences", "quarantined", "findings", "label_events"].map { "\($0)=\(status[$0] ?? "-")" }
+        return (lines + raw + counts).joined(separator: "\n")
+    }
+}

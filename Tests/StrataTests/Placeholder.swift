@@ -1,2 +1,0 @@
-import XCTest
-final class StrataTestsPlaceholder: XCTestCase { func testNothing() {} }
