@@ -150,9 +150,9 @@ public struct CSVParser: Sendable {
                 append(UnsafeRawBufferPointer(rebasing: chunk[i..<j]))
                 i = j
                 if j == count { break }
-                recordBytes += 1
                 i += 1
                 if chunk[j] == delim {
+                    recordBytes += 1
                     endField()
                     state = .fieldStart
                 } else {
@@ -187,7 +187,7 @@ public struct CSVParser: Sendable {
             case .afterQuote, .afterQuoteCR:
                 let c = chunk[i]
                 i += 1
-                recordBytes += 1
+                if c != 0x0A { recordBytes += 1 }
                 if c == 0x22 && state == .afterQuote {
                     append(0x22)
                     state = .quoted
