@@ -64,14 +64,16 @@ static inline void strata_vips_unref(VipsImage *image) {
     g_object_unref(image);
 }
 
-/* "pngload_source", "jpegload_buffer", ... or NULL. */
-static inline const char *strata_vips_loader(VipsImage *image) {
-    const char *loader = NULL;
-    if (vips_image_get_typeof(image, VIPS_META_LOADER) == 0)
+/* A string metadata field ("vips-loader", "magick-format", ...) or NULL. */
+static inline const char *strata_vips_string_field(VipsImage *image, const char *name) {
+    const char *value = NULL;
+    GType type = vips_image_get_typeof(image, name);
+    /* Checked first: vips_image_get_string on another type writes to the error buffer. */
+    if (type != G_TYPE_STRING && type != VIPS_TYPE_REF_STRING)
         return NULL;
-    if (vips_image_get_string(image, VIPS_META_LOADER, &loader) != 0)
+    if (vips_image_get_string(image, name, &value) != 0)
         return NULL;
-    return loader;
+    return value;
 }
 
 /* "srgb", "b-w", "cmyk", "grey16", ... */

@@ -56,10 +56,6 @@ extension Media {
         }
         guard claimed > 0 else { return .failure(.empty("audio has no samples")) }
 
-        if let shortfall = dataChunkShortfall(file) {
-            return .failure(.corrupt("audio data truncated: \(shortfall)"))
-        }
-
         let chunkFrames = 4096
         var buffer = [Float](repeating: 0, count: chunkFrames * channels)
         var read = 0
@@ -75,26 +71,50 @@ extension Media {
         if read < claimed {
             return .failure(.corrupt("audio data truncated: header says \(claimed) frames, read \(read)"))
         }
+        if let shortfall = dataChunkShortfall(file) {
+            if let bytesPerSample = bytesPerSample(format & Int(SF_FORMAT_SUBMASK)) {
+                let headerFrames = shortfall.declared / (bytesPerSample * channels)
+                return .failure(.corrupt("audio data truncated: header says \(headerFrames) frames, read \(read)"))
+            }
+            return .failure(.corrupt(
+                "audio data truncated: data chunk says \(shortfall.declared) bytes, file holds \(shortfall.actual)"))
+        }
         return .success(AudioProbe(
             container: container, codec: codec, sampleRate: sampleRate, channels: channels,
             frames: read, duration: Double(read) / Double(sampleRate)))
     }
 
-    /// libsndfile clamps a WAV/AIFF data chunk that claims more bytes than the file has
-    /// and only notes it in its log ("should be ..."); surface that as truncation.
-    private static func dataChunkShortfall(_ file: OpaquePointer) -> String? {
-        var log = [CChar](repeating: 0, count: 4096)
-        let n = log.withUnsafeMutableBytes { sf_command(file, Int32(SFC_GET_LOG_INFO), $0.baseAddress, Int32($0.count)) }
+    /// libsndfile shortens a WAV/AIFF whose data chunk claims more bytes than the file
+    /// holds, and only notes it in its log ("data : 16000 (should be 9582)"); we report
+    /// that as truncation. A size of 0xFFFFFFFF is the "unknown length" of streamed WAVs
+    /// (e.g. written to a pipe) and is accepted.
+    private static func dataChunkShortfall(_ file: OpaquePointer) -> (declared: Int, actual: Int)? {
+        var log = [CChar](repeating: 0, count: 8192)
+        let n = log.withUnsafeMutableBytes { sf_command(file, Int32(SFC_GET_LOG_INFO), $0.baseAddress, Int32($0.count - 1)) }
         guard n > 0 else { return nil }
         let text = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         for line in text.split(whereSeparator: \.isNewline) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            let lower = trimmed.lowercased()
-            if (lower.hasPrefix("data ") || lower.hasPrefix("ssnd ")) && lower.contains("should be") {
-                return "data chunk header and file size disagree (libsndfile: \(trimmed))"
-            }
+            guard trimmed.hasPrefix("data ") || trimmed.hasPrefix("SSND ") else { continue }
+            guard let should = trimmed.range(of: "(should be "), let colon = trimmed.firstIndex(of: ":") else { continue }
+            let declared = Int(trimmed[trimmed.index(after: colon)..<should.lowerBound].trimmingCharacters(in: .whitespaces))
+            let actual = Int(trimmed[should.upperBound...].prefix { $0.isNumber })
+            guard var declared, let actual, declared > actual, declared != 0xFFFF_FFFF else { continue }
+            if trimmed.hasPrefix("SSND ") { declared -= 8 }  // AIFF's SSND size counts its offset and block-size words
+            return (declared, actual)
         }
         return nil
+    }
+
+    private static func bytesPerSample(_ sub: Int) -> Int? {
+        switch sub {
+        case Int(SF_FORMAT_PCM_S8), Int(SF_FORMAT_PCM_U8), Int(SF_FORMAT_ULAW), Int(SF_FORMAT_ALAW): 1
+        case Int(SF_FORMAT_PCM_16): 2
+        case Int(SF_FORMAT_PCM_24): 3
+        case Int(SF_FORMAT_PCM_32), Int(SF_FORMAT_FLOAT): 4
+        case Int(SF_FORMAT_DOUBLE): 8
+        default: nil
+        }
     }
 
     static func containerName(_ major: Int, sub: Int) -> String {

@@ -70,7 +70,7 @@ extension Media {
             return .failure(.corrupt("image data is truncated or corrupt\(VipsErrors.detail())"))
         }
         return .success(ImageProbe(
-            format: loaderFormat(strata_vips_loader(image)),
+            format: formatName(image),
             width: width,
             height: height,
             bands: Int(vips_image_get_bands(image)),
@@ -78,12 +78,22 @@ extension Media {
             orientation: Int(strata_vips_orientation(image))))
     }
 
-    /// "pngload_source" -> "png", "jpegload_buffer" -> "jpeg", "tiffload" -> "tiff".
-    static func loaderFormat(_ loader: UnsafePointer<CChar>?) -> String {
-        guard let loader else { return "unknown" }
-        let name = String(cString: loader)
-        guard let range = name.range(of: "load") else { return name }
-        let stem = String(name[..<range.lowerBound])
-        return stem.isEmpty ? name : stem
+    /// From the loader: "pngload_source" -> "png", "jpegload_buffer" -> "jpeg"; for
+    /// ImageMagick's loader, the format ImageMagick detected ("BMP" -> "bmp").
+    static func formatName(_ image: UnsafeMutablePointer<VipsImage>) -> String {
+        guard let loader = strata_vips_string_field(image, "vips-loader").map({ String(cString: $0) }) else {
+            return "unknown"
+        }
+        let stem = loader.range(of: "load").map { String(loader[..<$0.lowerBound]) } ?? loader
+        if stem == "magick", let detected = strata_vips_string_field(image, "magick-format") {
+            let name = String(cString: detected).lowercased()
+            switch name {
+            case "bmp2", "bmp3": return "bmp"
+            case "jpg": return "jpeg"
+            case "tif", "tiff64", "ptif": return "tiff"
+            default: return name
+            }
+        }
+        return stem.isEmpty ? loader : stem
     }
 }
