@@ -120,6 +120,18 @@ static inline int strata_vips_jpegsave(VipsImage *in, void **buf, size_t *len, i
     return vips_jpegsave_buffer(in, buf, len, "Q", quality, "strip", TRUE, NULL);
 }
 
+/* JPEG with an EXIF orientation tag (1-8), for tests of the probe's orientation. */
+static inline int strata_vips_jpegsave_oriented(VipsImage *in, void **buf, size_t *len,
+                                                int quality, int orientation) {
+    VipsImage *copy = NULL;
+    if (vips_copy(in, &copy, NULL) != 0)
+        return -1;
+    vips_image_set_int(copy, VIPS_META_ORIENTATION, orientation);
+    int rc = vips_jpegsave_buffer(copy, buf, len, "Q", quality, NULL);
+    g_object_unref(copy);
+    return rc;
+}
+
 static inline void strata_g_free(void *p) {
     g_free(p);
 }

@@ -22,6 +22,13 @@ public enum Encode {
         return try withVipsImage(image) { try save($0, "JPEG") { strata_vips_jpegsave($0, $1, $2, Int32(quality)) } }
     }
 
+    /// A JPEG carrying EXIF orientation `orientation` (1-8); internal, for tests.
+    static func jpeg(_ image: RGBImage, quality: Int, orientation: Int) throws -> [UInt8] {
+        try withVipsImage(image) {
+            try save($0, "JPEG") { strata_vips_jpegsave_oriented($0, $1, $2, Int32(quality), Int32(orientation)) }
+        }
+    }
+
     /// A PNG of a constant black `width` x `height` image with `bands` bands: a
     /// decompression-bomb shape (huge header size, tiny file) made without a pixel buffer.
     public static func blackPNG(width: Int, height: Int, bands: Int = 1) throws -> [UInt8] {

@@ -50,18 +50,17 @@ public struct MediaProblem: Error, Sendable, Equatable {
 
 /// Reads and clears libvips' process-global error buffer.
 ///
-/// libvips keeps one error buffer for the whole process. Taking the text and clearing
-/// it happens under one lock, so two failing threads never both report (or both lose)
-/// the same message; the plain-language part of a reason is always this thread's own.
+/// libvips keeps one error buffer for the whole process. `vips_error_buffer_copy` takes
+/// the text and clears it in one step under libvips' own lock, so two failing threads
+/// never both report (or both lose) the same message. If two images fail at the same
+/// instant, one reason may carry both libvips messages and the other none; the
+/// plain-language part of every reason is always that call's own.
 enum VipsErrors {
-    private static let lock = NSLock()
-
     /// The buffer's text (trimmed, lines joined with "; "), or nil if it was empty.
     static func take() -> String? {
-        lock.lock()
-        defer { lock.unlock() }
-        let text = vips_error_buffer().map { String(cString: $0) } ?? ""
-        vips_error_clear()
+        guard let copy = vips_error_buffer_copy() else { return nil }
+        let text = String(cString: copy)
+        strata_g_free(copy)
         let lines = text.split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }

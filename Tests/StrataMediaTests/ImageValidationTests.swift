@@ -1,5 +1,5 @@
 import Foundation
-import StrataMedia
+@testable import StrataMedia
 import XCTest
 
 final class ImageValidationTests: MediaTestCase {
@@ -23,6 +23,14 @@ final class ImageValidationTests: MediaTestCase {
         let expected = ImageProbe(format: "jpeg", width: 120, height: 120, bands: 3, colorSpace: "srgb", orientation: 1)
         XCTAssertEqual(try value(Media.validateImage(path: try write(jpeg, "a.jpg"), maxPixels: 1_000_000)), expected)
         XCTAssertEqual(try value(Media.validateImage(bytes: jpeg, maxPixels: 1_000_000)), expected)
+    }
+
+    func testEXIFOrientationIsReported() throws {
+        let image = Synth.shape(.triangle, size: 48, night: false, blur: 0, seed: 4)
+        for orientation in [1, 3, 6, 8] {
+            let jpeg = try Encode.jpeg(image, quality: 80, orientation: orientation)
+            XCTAssertEqual(try value(Media.validateImage(bytes: jpeg, maxPixels: 10_000)).orientation, orientation)
+        }
     }
 
     func testGreyPNGReportsBlackAndWhite() throws {
