@@ -1,2 +1,0 @@
-import XCTest
-final class StrataMediaTestsPlaceholder: XCTestCase { func testNothing() {} }
