@@ -71,7 +71,7 @@ public final class SpecNode {
         }
         let reader = SpecNode(node: root, path: "", log: log)
         var result: T?
-        if reader.expectMap() {
+        if reader.expectMap(fix: emptyFix.map { _ in "write `key: value` lines at the top level, starting with `version: 1`" }) {
             result = body(reader)
             for map in log.maps where !map.finished { map.finish() }
         }
