@@ -1,0 +1,296 @@
+/// The project config, `strata.yaml`: name, modalities, the one or two formats allowed per modality,
+/// naming, limits, executor and defaults.
+public struct ProjectSpec: Sendable, Equatable {
+    /// The highest `version` this build of strata understands.
+    public static let currentVersion = 1
+    /// At most this many formats per modality: the rest are converted during cleaning.
+    public static let maxFormatsPerModality = 2
+
+    public var version: Int
+    public var name: String
+    /// The modalities of this project, in file order.
+    public var modalities: [Modality]
+    /// Allowed formats per modality, in file order (one or two each).
+    public var formats: [Modality: [FileFormat]]
+    public var naming: Naming
+    public var limits: Limits
+    public var executor: Executor
+    /// Free `key: value` defaults for commands (such as `source: field_team`).
+    public var defaults: [String: String]
+
+    public init(
+        version: Int = ProjectSpec.currentVersion, name: String, modalities: [Modality],
+        formats: [Modality: [FileFormat]], naming: Naming = Naming(), limits: Limits = Limits(),
+        executor: Executor = Executor(), defaults: [String: String] = [:]
+    ) {
+        self.version = version
+        self.name = name
+        self.modalities = modalities
+        self.formats = formats
+        self.naming = naming
+        self.limits = limits
+        self.executor = executor
+        self.defaults = defaults
+    }
+
+    /// How stored files are named.
+    public struct Naming: Sendable, Equatable {
+        public static let defaultPattern = "{source}_{date}_{id}.{ext}"
+        /// The placeholders a pattern may use.
+        public static let placeholders = ["source", "date", "id", "ext"]
+        public var pattern: String
+        /// Characters of the content id in names (6...64).
+        public var idLength: Int
+        public init(pattern: String = Naming.defaultPattern, idLength: Int = 10) {
+            self.pattern = pattern
+            self.idLength = idLength
+        }
+    }
+
+    /// Size limits enforced at ingest.
+    public struct Limits: Sendable, Equatable {
+        public var maxFileBytes: Int
+        public var maxRecordBytes: Int
+        public var maxImagePixels: Int
+        public init(maxFileBytes: Int = 1 << 30, maxRecordBytes: Int = 1 << 20, maxImagePixels: Int = 50_000_000) {
+            self.maxFileBytes = maxFileBytes
+            self.maxRecordBytes = maxRecordBytes
+            self.maxImagePixels = maxImagePixels
+        }
+    }
+
+    /// Where pipeline tasks run.
+    public struct Executor: Sendable, Equatable {
+        public enum Kind: String, Sendable, CaseIterable { case local, slurm }
+        public var kind: Kind
+        /// Parallel tasks; nil lets the executor choose.
+        public var workers: Int?
+        public init(kind: Kind = .local, workers: Int? = nil) {
+            self.kind = kind
+            self.workers = workers
+        }
+    }
+
+    /// The formats allowed for `modality`, in file order; empty if the project does not have it.
+    public func allowedFormats(for modality: Modality) -> [FileFormat] {
+        formats[modality] ?? []
+    }
+
+    /// Whether files of format `f` are accepted as they are.
+    public func allows(_ f: FileFormat) -> Bool {
+        allowedFormats(for: f.modality).contains(f)
+    }
+}
+
+extension ProjectSpec {
+    /// Decodes and validates `strata.yaml`, reporting every problem at once.
+    /// - Parameters:
+    ///   - yaml: The file's text.
+    ///   - file: The name used in messages, usually `strata.yaml`.
+    public static func decode(yaml: String, file: String = "strata.yaml") throws(SpecError) -> ProjectSpec {
+        try SpecNode.read(yaml: yaml, file: file, emptyFix: "run `strata init` to write a commented strata.yaml") {
+            root in decode(root)
+        }
+    }
+
+    static func decode(_ root: SpecNode) -> ProjectSpec? {
+        let version = root.specVersion(current: currentVersion)
+        let name = root.requiredString("name", fix: "add `name: my-project`")
+
+        // modalities
+        var modalities: [Modality] = []
+        var modalitiesOK = true
+        if let node = root.required("modalities", fix: "add `modalities: [text]` (text, image or audio)") {
+            if let items = node.asList(fix: "write a list such as [text, image]") {
+                if items.isEmpty {
+                    node.report("lists no modality", fix: "add at least one of: text, image, audio")
+                    modalitiesOK = false
+                }
+                for item in items {
+                    guard let m = item.asEnum(Modality.self, what: "modality") else { modalitiesOK = false; continue }
+                    if modalities.contains(m) {
+                        item.report("`\(m.rawValue)` is listed twice", fix: "remove the repeated entry")
+                    } else {
+                        modalities.append(m)
+                    }
+                }
+            } else {
+                modalitiesOK = false
+            }
+        } else {
+            modalitiesOK = false
+        }
+
+        // formats
+        var formats: [Modality: [FileFormat]] = [:]
+        let formatsNode = root.requiredMap(
+            "formats", fix: "add `formats:` with one or two formats per modality, such as `text: [jsonl]`")
+        if let formatsNode {
+            for modality in Modality.allCases {
+                guard let listNode = formatsNode.child(modality.rawValue) else {
+                    if modalities.contains(modality) {
+                        formatsNode.report(
+                            key: modality.rawValue, "no formats listed for `\(modality.rawValue)`",
+                            fix: "add `\(modality.rawValue): [\(exampleFormats(modality))]` under `formats`")
+                    }
+                    continue
+                }
+                if modalitiesOK, !modalities.contains(modality) {
+                    listNode.report(
+                        "lists formats for `\(modality.rawValue)`, which is not in `modalities`",
+                        fix: "add \(modality.rawValue) to `modalities`, or remove `formats.\(modality.rawValue)`")
+                }
+                if let list = decodeFormats(listNode, modality: modality) { formats[modality] = list }
+            }
+            formatsNode.finish()
+        }
+
+        // naming
+        var naming = Naming()
+        if let node = root.map("naming") {
+            if let patternNode = node.child("pattern"), let pattern = patternNode.asString() {
+                if validatePattern(pattern, node: patternNode) { naming.pattern = pattern }
+            }
+            naming.idLength = node.int("id_length", min: 6, max: 64, example: "10") ?? naming.idLength
+            node.finish()
+        }
+
+        // limits
+        var limits = Limits()
+        if let node = root.map("limits") {
+            limits.maxFileBytes = node.int("max_file_bytes", min: 1, example: "1073741824") ?? limits.maxFileBytes
+            limits.maxRecordBytes = node.int("max_record_bytes", min: 1, example: "1048576") ?? limits.maxRecordBytes
+            limits.maxImagePixels = node.int("max_image_pixels", min: 1, example: "50000000") ?? limits.maxImagePixels
+            node.finish()
+        }
+
+        // executor
+        var executor = Executor()
+        if let node = root.map("executor") {
+            executor.kind = node.enumValue("kind", Executor.Kind.self) ?? .local
+            executor.workers = node.int("workers", min: 1, max: 4096, example: "4")
+            node.finish()
+        }
+
+        // defaults
+        var defaults: [String: String] = [:]
+        if let node = root.child("defaults"), let entries = node.asEntries() {
+            for (key, value) in entries {
+                if let s = value.asString(fix: "write a single value such as `\(key): something`") { defaults[key] = s }
+            }
+        }
+        root.finish()
+
+        guard let version, let name, modalitiesOK, formatsNode != nil else { return nil }
+        return ProjectSpec(
+            version: version, name: name, modalities: modalities, formats: formats,
+            naming: naming, limits: limits, executor: executor, defaults: defaults)
+    }
+
+    static func exampleFormats(_ modality: Modality) -> String {
+        switch modality {
+        case .text: "jsonl"
+        case .image: "png, jpeg"
+        case .audio: "wav"
+        }
+    }
+
+    private static func decodeFormats(_ node: SpecNode, modality: Modality) -> [FileFormat]? {
+        let own = FileFormat.formats(of: modality).map(\.rawValue)
+        guard let items = node.asList(fix: "write a list such as [\(exampleFormats(modality))]") else { return nil }
+        if items.isEmpty {
+            node.report("lists no format", fix: "add one or two formats, such as [\(exampleFormats(modality))]")
+            return nil
+        }
+        var result: [FileFormat] = []
+        var ok = true
+        for item in items {
+            guard let raw = item.asString() else { ok = false; continue }
+            guard let format = FileFormat(name: raw) else {
+                let fix = SpecSuggest.didYouMean(raw.lowercased(), in: FileFormat.allCases.map(\.rawValue))
+                    ?? "use one of the \(modality.rawValue) formats: \(own.joined(separator: ", "))"
+                item.report("unknown format `\(raw)`", fix: fix)
+                ok = false
+                continue
+            }
+            guard format.modality == modality else {
+                item.report(
+                    "`\(raw)` is \(article(format.modality)) \(format.modality.rawValue) format, not \(article(modality)) \(modality.rawValue) format",
+                    fix: "move it to `formats.\(format.modality.rawValue)`, or use one of: \(own.joined(separator: ", "))")
+                ok = false
+                continue
+            }
+            if result.contains(format) {
+                item.report("`\(raw)` is listed twice", fix: "remove the repeated entry")
+                continue
+            }
+            if result.count == maxFormatsPerModality {
+                let listed = (result.map(\.rawValue) + [format.rawValue]).joined(separator: ", ")
+                item.report(
+                    "too many \(modality.rawValue) formats (\(listed)): at most \(maxFormatsPerModality) are allowed",
+                    fix: "keep one or two formats per modality; convert the rest during cleaning")
+                ok = false
+                continue
+            }
+            result.append(format)
+        }
+        return ok ? result : nil
+    }
+
+    private static func article(_ m: Modality) -> String { m == .image || m == .audio ? "an" : "a" }
+
+    /// Checks `{placeholder}`s and that `{id}` and `{ext}` appear.
+    private static func validatePattern(_ pattern: String, node: SpecNode) -> Bool {
+        var ok = true
+        var found: [String] = []
+        var rest = pattern[...]
+        while let open = rest.firstIndex(of: "{") {
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                node.report("unclosed `{` in the naming pattern", fix: "write placeholders as {source}, {date}, {id}, {ext}")
+                return false
+            }
+            let name = String(rest[rest.index(after: open)..<close])
+            if Naming.placeholders.contains(name) {
+                found.append(name)
+            } else {
+                let hint = SpecSuggest.didYouMean(name, in: Naming.placeholders).map { " (\($0))" } ?? ""
+                node.report(
+                    "unknown placeholder `{\(name)}`\(hint)",
+                    fix: "use only {source}, {date}, {id} and {ext}")
+                ok = false
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        for required in ["id", "ext"] where !found.contains(required) {
+            node.report(
+                "the naming pattern needs `{\(required)}`",
+                fix: "use a pattern such as \"\(Naming.defaultPattern)\"")
+            ok = false
+        }
+        if pattern.contains("/") {
+            node.report("the naming pattern must not contain `/`", fix: "name files, not folders: \"\(Naming.defaultPattern)\"")
+            ok = false
+        }
+        return ok
+    }
+}
+
+extension SpecNode {
+    /// Reads the required `version` key: 1...current; a newer one asks to upgrade strata.
+    func specVersion(current: Int) -> Int? {
+        guard let node = required("version", fix: "add `version: \(current)` as the first line"),
+              let v = node.asInt(example: String(current))
+        else { return nil }
+        if v > current {
+            node.report(
+                "version \(v) is newer than this strata understands (up to \(current))",
+                fix: "upgrade strata")
+            return nil
+        }
+        if v < 1 {
+            node.report("version must be at least 1, found \(v)", fix: "write `version: \(current)`")
+            return nil
+        }
+        return v
+    }
+}

@@ -1,0 +1,143 @@
+import XCTest
+@testable import StrataCore
+
+final class SpecProjectTests: XCTestCase {
+    func testMinimalProjectDecodesWithDefaults() throws {
+        let spec = try ProjectSpec.decode(yaml: """
+            version: 1
+            name: support
+            modalities: [text]
+            formats:
+              text: [jsonl, txt]
+            """, file: "strata.yaml")
+        XCTAssertEqual(spec.name, "support")
+        XCTAssertEqual(spec.modalities, [.text])
+        XCTAssertEqual(spec.allowedFormats(for: .text), [.jsonl, .txt])
+        XCTAssertEqual(spec.allowedFormats(for: .image), [])
+        XCTAssertTrue(spec.allows(.jsonl))
+        XCTAssertFalse(spec.allows(.csv))
+        XCTAssertEqual(spec.naming, .init(pattern: "{source}_{date}_{id}.{ext}", idLength: 10))
+        XCTAssertEqual(spec.limits, .init(maxFileBytes: 1_073_741_824, maxRecordBytes: 1_048_576, maxImagePixels: 50_000_000))
+        XCTAssertEqual(spec.executor, .init(kind: .local, workers: nil))
+        XCTAssertEqual(spec.defaults, [:])
+    }
+
+    func testFullProjectDecodes() throws {
+        let spec = try ProjectSpec.decode(yaml: """
+            version: 1
+            name: shapes
+            modalities: [image, audio]
+            formats:
+              image: [png, jpg]
+              audio: [flac]
+            naming: {pattern: "{date}-{id}.{ext}", id_length: 12}
+            limits: {max_file_bytes: 1000, max_record_bytes: 100, max_image_pixels: 4000000}
+            executor: {kind: slurm, workers: 16}
+            defaults: {source: camera, split: "80/10/10"}
+            """, file: "strata.yaml")
+        XCTAssertEqual(spec.formats, [.image: [.png, .jpeg], .audio: [.flac]])
+        XCTAssertTrue(spec.allows(.jpeg))
+        XCTAssertEqual(spec.naming.pattern, "{date}-{id}.{ext}")
+        XCTAssertEqual(spec.naming.idLength, 12)
+        XCTAssertEqual(spec.limits.maxImagePixels, 4_000_000)
+        XCTAssertEqual(spec.executor, .init(kind: .slurm, workers: 16))
+        XCTAssertEqual(spec.defaults, ["source": "camera", "split": "80/10/10"])
+    }
+
+    func testThirdFormatNamesTheDiscipline() {
+        let error = specError { () throws(SpecError) in
+            try ProjectSpec.decode(yaml: """
+                version: 1
+                name: support
+                modalities: [text]
+                formats:
+                  text: [jsonl, txt, csv]
+                """, file: "strata.yaml")
+        }
+        let issue = error.only()
+        XCTAssertEqual(issue?.line, 5)
+        XCTAssertEqual(issue?.path, "formats.text[2]")
+        XCTAssertEqual(issue?.fix, "keep one or two formats per modality; convert the rest during cleaning")
+        XCTAssertEqual(issue?.message, "too many text formats (jsonl, txt, csv): at most 2 are allowed")
+    }
+
+    func testFormatOfTheWrongModality() {
+        let error = specError { () throws(SpecError) in
+            try ProjectSpec.decode(yaml: """
+                version: 1
+                name: shapes
+                modalities: [image]
+                formats:
+                  image: [png, wav]
+                """, file: "strata.yaml")
+        }
+        XCTAssertEqual(error.only()?.description,
+            "strata.yaml:5:16 formats.image[1]: `wav` is an audio format, not an image format. "
+            + "Fix: move it to `formats.audio`, or use one of: png, jpeg, webp, gif, tiff, bmp")
+    }
+
+    func testModalityWithoutFormatsAndFormatsWithoutModality() {
+        let error = specError { () throws(SpecError) in
+            try ProjectSpec.decode(yaml: """
+                version: 1
+                name: mixed
+                modalities: [text, image]
+                formats:
+                  text: [txt]
+                  audio: [wav]
+                """, file: "strata.yaml")
+        }
+        XCTAssertEqual(error.issues.map(\.path), ["formats.image", "formats.audio"])
+        XCTAssertEqual(error.issues.map(\.message), [
+            "no formats listed for `image`",
+            "lists formats for `audio`, which is not in `modalities`",
+        ])
+    }
+
+    func testNewerVersionAsksToUpgrade() {
+        let error = specError { () throws(SpecError) in
+            try ProjectSpec.decode(yaml: "version: 2\nname: x\nmodalities: [text]\nformats: {text: [txt]}\n", file: "strata.yaml")
+        }
+        XCTAssertEqual(error.only()?.description,
+            "strata.yaml:1:10 version: version 2 is newer than this strata understands (up to 1). Fix: upgrade strata")
+    }
+
+    func testNamingAndExecutorValuesAreChecked() {
+        let error = specError { () throws(SpecError) in
+            try ProjectSpec.decode(yaml: """
+                version: 1
+                name: x
+                modalities: [text]
+                formats: {text: [txt]}
+                naming:
+                  pattern: "{source}_{idd}"
+                  id_length: 4
+                executor: {kind: cloud, workers: "ten"}
+                """, file: "strata.yaml")
+        }
+        XCTAssertEqual(error.issues.map(\.message), [
+            "unknown placeholder `{idd}` (did you mean `id`?)",
+            "the naming pattern needs `{id}`",
+            "the naming pattern needs `{ext}`",
+            "must be between 6 and 64, found 4",
+            "unknown kind `cloud`",
+            "expected an integer, found \"ten\"",
+        ])
+        XCTAssertEqual(error.issues.last?.line, 8)
+    }
+
+    func testEmptyFileAndNonMapRoot() {
+        let empty = specError { () throws(SpecError) in try ProjectSpec.decode(yaml: "# only a comment\n", file: "strata.yaml") }
+        XCTAssertEqual(empty.only()?.message, "the file is empty")
+        let list = specError { () throws(SpecError) in try ProjectSpec.decode(yaml: "- a\n- b\n", file: "strata.yaml") }
+        XCTAssertEqual(list.only()?.message, "expected a map of `key: value` lines, found a list")
+    }
+
+    func testDuplicateKeyIsReported() {
+        let error = specError { () throws(SpecError) in
+            try ProjectSpec.decode(yaml: "version: 1\nname: a\nname: b\n", file: "strata.yaml")
+        }
+        XCTAssertEqual(error.only()?.message, "duplicate key `name` in one map")
+        XCTAssertNotNil(error.only()?.line)
+    }
+}
