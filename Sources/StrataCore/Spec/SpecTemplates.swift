@@ -620,10 +620,10 @@ extension SpecTemplates {
         }
         let first = modalities[0]
         let ext = first == .text ? "txt" : (first == .image ? "jpg" : "wav")
-        let path = "data/raw/inspectors/inspectors_20240402_5e0c7a9d31.\(ext)"
-        let f1 = example(first, "Water is dripping through the ceiling in room 12", path)
-        let f2 = example(first, "Fire exit on floor 2 is blocked by pallets", path)
-        let f3 = example(first, "Quarterly check of floor 3 done, nothing to report", path)
+        func path(_ id: String) -> String { "data/raw/inspectors/inspectors_20240402_\(id).\(ext)" }
+        let f1 = example(first, "Water is dripping through the ceiling in room 12", path("5e0c7a9d31"))
+        let f2 = example(first, "Fire exit on floor 2 is blocked by pallets", path("b81f24e6c0"))
+        let f3 = example(first, "Quarterly check of floor 3 done, nothing to report", path("2d7a90c4fe"))
         return TemplateExample(
             sourceName: "inspectors",
             useCase: "Building inspectors send field reports as \(kindList); the model triages each report as damage, safety hazard or routine so that hazards reach the safety team the same day.",
@@ -639,7 +639,7 @@ extension SpecTemplates {
             labels: [
                 TemplateLabel(
                     name: "damage", definition: "The report shows damage to the building that needs a repair.",
-                    signs: ["leaks, cracks, broken fittings"],
+                    signs: ["leaks", "cracks", "broken fittings"],
                     fit: .init(key: f1.0, value: f1.1, why: "a leak that needs a repair"),
                     notFit: .init(key: f2.0, value: f2.1, why: "a danger to people: safety_hazard")),
                 TemplateLabel(
