@@ -114,7 +114,7 @@ public enum Demo {
         "format": ["CSV", "PDF", "Excel", "JSON"], "thing": ["invoices", "projects", "my old orders", "archived tickets"],
         "device": ["phone", "tablet", "work laptop", "smartwatch"], "n": ["3", "5", "12", "40"],
     ]
-    static let styles: [(String, (String) -> String)] = [
+    static let styles: [(String, @Sendable (String) -> String)] = [
         ("formal", { "Hello, " + $0 + ". Kind regards." }),
         ("casual", { "hey " + $0 + " thx" }),
         ("terse", { $0 }),

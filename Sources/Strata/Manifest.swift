@@ -73,7 +73,7 @@ final class Manifest {
         let base = (path as NSString).deletingLastPathComponent
         for r in rows {
             m.rowCount += 1
-            let rowBytes = Array(r.fields.isEmpty ? [] : JSONValue.object(r.fields).canonicalJSON.utf8)
+            let rowBytes: [UInt8] = r.fields.isEmpty ? [] : Array(JSONValue.object(r.fields).canonicalJSON.utf8)
             guard case .string(let name)? = r.fields[column], !name.trimmingCharacters(in: .whitespaces).isEmpty else {
                 m.problems.append(Problem(line: r.line, kind: "missing-field", reason: "the row has no file name in column `\(column)`", bytes: rowBytes))
                 continue

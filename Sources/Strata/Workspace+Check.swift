@@ -51,13 +51,11 @@ extension Workspace {
                 case "rulebook.yaml": _ = try RulebookSpec.decode(yaml: text, file: file)
                 default: _ = try PipelineSpec.decode(yaml: text, file: file)
                 }
-            } catch let error as SpecError {
+            } catch {
                 for issue in error.issues {
                     problems.append(CheckProblem(category: "spec", path: file, line: issue.line,
                                                  message: "\(issue.path.isEmpty ? "" : issue.path + ": ")\(issue.message)", fix: issue.fix))
                 }
-            } catch {
-                problems.append(CheckProblem(category: "spec", path: file, message: "\(error)"))
             }
         }
         if let integrity = try? catalog.integrityCheck(), !integrity.isEmpty {
@@ -68,7 +66,7 @@ extension Workspace {
         }
 
         // Raw files: recorded ones exist and are unchanged; every file on disk is known and well named.
-        let rawRows = try catalog.read { db in try RawFileRow.fetchAll(db, sql: "SELECT * FROM rawFile") }
+        let rawRows = try catalog.rawFiles()
         var known: [String: RawFileRow] = [:]
         for r in rawRows { known[r.path] = r }
         let (modified, missing, hashed) = try verifyRawFiles(deep: deep)
@@ -81,11 +79,7 @@ extension Workspace {
                                          fix: "restore it from a backup or re-ingest its origin; `strata findings` lists where it came from"))
         }
         let fm = FileManager.default
-        let sampleFormats: [String: String] = try catalog.read { db in
-            var out: [String: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT rawPath, format FROM sample WHERE kind = 'file'") { out[row["rawPath"]] = row["format"] }
-            return out
-        }
+        let sampleFormats = try catalog.fileSampleFormats()
         for source in ((try? fm.contentsOfDirectory(atPath: rawDir)) ?? []).sorted() where !source.hasPrefix(".") {
             let dir = rawDir + "/" + source
             guard FileIO.status(dir)?.isDirectory == true else {
@@ -129,10 +123,7 @@ extension Workspace {
             }
         }
         // Formats: samples whose format the policy no longer allows.
-        let formatCounts: [(String, String, Int)] = try catalog.read { db in
-            try Row.fetchAll(db, sql: "SELECT modality, format, count(*) AS n FROM sample GROUP BY modality, format").map { ($0["modality"], $0["format"], $0["n"]) }
-        }
-        for (modality, format, n) in formatCounts {
+        for (modality, format, n) in try catalog.formatCounts() {
             guard let f = FileFormat(name: format) else { continue }
             if !project.allows(f) {
                 problems.append(CheckProblem(category: "formats", path: "strata.yaml",
@@ -141,7 +132,7 @@ extension Workspace {
             }
         }
         // Objects: record samples' content must be in the store (and match its hash when deep).
-        let recordIds = try catalog.read { db in try String.fetchAll(db, sql: "SELECT id FROM sample WHERE kind = 'record'") }
+        let recordIds = try catalog.recordSampleIds()
         var objectsChecked = 0
         for id in recordIds {
             objectsChecked += 1
@@ -164,7 +155,7 @@ extension Workspace {
                                              fix: "collect more data matching \(row.selector) (strata ingest ... --tag ...)"))
             }
         }
-        let samples = try catalog.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0 }
+        let samples = try catalog.sampleCount()
         return CheckReport(problems: problems, rawFilesChecked: rawRows.count, rawFilesHashed: hashed, samplesChecked: samples,
                            objectsChecked: objectsChecked, coverage: coverageRows, deep: deep)
     }

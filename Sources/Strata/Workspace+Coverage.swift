@@ -40,43 +40,31 @@ struct SampleFacts {
 extension Workspace {
     /// Loads every sample's selector-visible facts: columns, tags, metadata fields, probe and majority label.
     func sampleFacts() throws -> [SampleFacts] {
-        try catalog.read { db in
-            var labels: [String: String] = [:]
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT sampleId, value, count(*) AS n FROM labelEvent WHERE status = 'label' AND value IS NOT NULL
-                GROUP BY sampleId, value ORDER BY sampleId, n DESC, value
-                """)
-            for r in rows {
-                let id: String = r["sampleId"]
-                if labels[id] == nil { labels[id] = r["value"] }
+        try catalog.sampleFacts().map { r in
+            var values = ["source": r.source, "modality": r.modality, "format": r.format, "collected": r.collected]
+            if let l = r.majorityLabel { values["label"] = l }
+            var tags: [String: String] = [:], fields: [String: String] = [:], probe: [String: String] = [:]
+            if case .object(let meta)? = JSONRecord.parse(Array(r.metadata.utf8)) {
+                tags = Self.flatStrings(meta["tags"]); fields = Self.flatStrings(meta["fields"]); probe = Self.flatStrings(meta["probe"])
             }
-            var out: [SampleFacts] = []
-            for r in try Row.fetchAll(db, sql: "SELECT id, source, modality, format, collected, metadata FROM sample") {
-                let id: String = r["id"]
-                var values: [String: String] = ["source": r["source"], "modality": r["modality"], "format": r["format"], "collected": r["collected"]]
-                if let l = labels[id] { values["label"] = l }
-                var tags: [String: String] = [:], fields: [String: String] = [:], probe: [String: String] = [:]
-                if case .object(let meta)? = JSONRecord.parse(Array((r["metadata"] as String).utf8)) {
-                    func flat(_ v: JSONValue?) -> [String: String] {
-                        guard case .object(let o)? = v else { return [:] }
-                        var m: [String: String] = [:]
-                        for (k, v) in o {
-                            switch v {
-                            case .string(let s): m[k] = s
-                            case .int(let i): m[k] = String(i)
-                            case .number(let d): m[k] = String(d)
-                            case .bool(let b): m[k] = String(b)
-                            default: break
-                            }
-                        }
-                        return m
-                    }
-                    tags = flat(meta["tags"]); fields = flat(meta["fields"]); probe = flat(meta["probe"])
-                }
-                out.append(SampleFacts(values: values, tags: tags, fields: fields, probe: probe))
-            }
-            return out
+            return SampleFacts(values: values, tags: tags, fields: fields, probe: probe)
         }
+    }
+
+    /// The scalar members of a JSON object as strings (for selectors).
+    static func flatStrings(_ v: JSONValue?) -> [String: String] {
+        guard case .object(let o)? = v else { return [:] }
+        var m: [String: String] = [:]
+        for (k, v) in o {
+            switch v {
+            case .string(let s): m[k] = s
+            case .int(let i): m[k] = String(i)
+            case .number(let d): m[k] = String(d)
+            case .bool(let b): m[k] = String(b)
+            default: break
+            }
+        }
+        return m
     }
 
     /// Each requirement of the intent against the data: count, share, target and gap.

@@ -173,7 +173,7 @@ extension Workspace {
     func recoverInterruptedIngest() throws {
         let marker = strataDir + "/" + Workspace.ingestMarker
         guard FileManager.default.fileExists(atPath: marker) else { return }
-        let known = try catalog.read { db in Set(try String.fetchAll(db, sql: "SELECT path FROM rawFile")) }
+        let known = try catalog.rawFilePaths()
         let fm = FileManager.default
         var removed = 0
         for dir in [rawDir, quarantineDir] {
@@ -477,10 +477,13 @@ final class IngestContext {
                     bytes: [UInt8]? = nil, extra: [String: JSONValue] = [:], into batch: inout IngestBatch) throws {
         let id = "q-" + String(Workspace.shortHash(origin, "\(line ?? 0)", sha ?? "", kind).prefix(12))
         summary.quarantinedKeys.insert(IngestContext.quarantineKey(origin: origin, line: line))
+        if batch.quarantine.contains(where: { $0.id == id }) { return }
+        if let existing = try ws.catalog.quarantineEntry(id: id), existing.releasedAt == nil {
+            summary.alreadyIngested += 1  // rejected before, unchanged: already in quarantine
+            return
+        }
         summary.quarantined += 1
         summary.quarantinedByKind[kind, default: 0] += 1
-        if batch.quarantine.contains(where: { $0.id == id }) { return }
-        if let existing = try ws.catalog.quarantineEntry(id: id), existing.releasedAt == nil { return }
         let dir = ws.quarantineDir
         var stored: String?
         if let src = copyFrom, FileIO.status(src)?.isRegular == true {

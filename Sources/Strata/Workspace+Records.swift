@@ -28,9 +28,7 @@ extension IngestContext {
         guard let sha = x.sha, let format = x.format else { return }
         // Keep the container as collected.
         let containerRaw: String
-        let knownContainer = try ws.catalog.read { db in
-            try String.fetchOne(db, sql: "SELECT path FROM rawFile WHERE sha256 = ? AND kind = 'records'", arguments: [sha])
-        }
+        let knownContainer = try ws.catalog.recordsContainer(sha256: sha)
         if let knownContainer {
             containerRaw = knownContainer
         } else {

@@ -39,16 +39,12 @@ extension Workspace {
     public func status() throws -> StatusReport {
         let cache = try catalog.allStatCache()
         struct IngestRow { var source: String; var roots: [String]; var meta: String? }
-        let ingests: [IngestRow] = try catalog.read { db in
-            try Row.fetchAll(db, sql: "SELECT source, roots, options FROM ingest ORDER BY startedAt").map { row in
-                let roots: [String]
-                if case .array(let a)? = JSONRecord.parse(Array((row["roots"] as String).utf8)) {
-                    roots = a.compactMap(\.stringValue)
-                } else { roots = [] }
-                var meta: String?
-                if case .object(let o)? = JSONRecord.parse(Array((row["options"] as String).utf8)) { meta = o["meta"]?.stringValue }
-                return IngestRow(source: row["source"], roots: roots, meta: meta)
-            }
+        let ingests: [IngestRow] = try catalog.ingests().map { row in
+            let roots: [String]
+            if case .array(let a)? = JSONRecord.parse(Array(row.roots.utf8)) { roots = a.compactMap(\.stringValue) } else { roots = [] }
+            var meta: String?
+            if case .object(let o)? = JSONRecord.parse(Array(row.options.utf8)) { meta = o["meta"]?.stringValue }
+            return IngestRow(source: row.source, roots: roots, meta: meta)
         }
         var rootsBySource: [String: [String]] = [:]
         var manifests = Set<String>()
@@ -56,29 +52,10 @@ extension Workspace {
             for r in i.roots where !(rootsBySource[i.source] ?? []).contains(r) { rootsBySource[i.source, default: []].append(r) }
             if let m = i.meta { manifests.insert(m) }
         }
-        let counts: (samples: [String: [String: Int]], quarantined: [String: Int], totals: [Int], last: String?) = try catalog.read { db in
-            var s: [String: [String: Int]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT source, modality, count(*) AS n FROM sample GROUP BY source, modality") {
-                s[row["source"], default: [:]][row["modality"]] = row["n"]
-            }
-            var q: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT coalesce(source, '') AS source, count(*) AS n FROM quarantine WHERE releasedAt IS NULL GROUP BY source") {
-                q[row["source"]] = row["n"]
-            }
-            let totals = [
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0,
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM occurrence") ?? 0,
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM quarantine WHERE releasedAt IS NULL") ?? 0,
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM finding") ?? 0,
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM labelEvent") ?? 0,
-            ]
-            let last = try String.fetchOne(db, sql: "SELECT max(finishedAt) FROM ingest")
-            return (s, q, totals, last)
-        }
-
+        let c = try catalog.counts()
         var checked = 0, hashed = 0
         var sources: [StatusReport.SourceStatus] = []
-        let allSources = Set(rootsBySource.keys).union(counts.samples.keys).sorted()
+        let allSources = Set(rootsBySource.keys).union(c.samplesBySource.keys).sorted()
         for source in allSources {
             var newFiles: [String: Int] = [:]
             var modified = 0, missing = 0
@@ -108,20 +85,20 @@ extension Workspace {
                     if examples.count < 5 { examples.append("gone at source: \(path)") }
                 }
             }
-            sources.append(StatusReport.SourceStatus(source: source, samples: counts.samples[source] ?? [:], newFiles: newFiles,
+            sources.append(StatusReport.SourceStatus(source: source, samples: c.samplesBySource[source] ?? [:], newFiles: newFiles,
                                                      modifiedFiles: modified, missingFiles: missing,
-                                                     quarantined: counts.quarantined[source] ?? 0, roots: roots, examples: examples))
+                                                     quarantined: c.quarantinedBySource[source] ?? 0, roots: roots, examples: examples))
         }
         let (rawModified, rawMissing, rawHashed) = try verifyRawFiles(deep: false)
-        return StatusReport(sources: sources, samples: counts.totals[0], occurrences: counts.totals[1], quarantined: counts.totals[2],
-                            findings: counts.totals[3], labelEvents: counts.totals[4], rawModified: rawModified, rawMissing: rawMissing,
-                            lastIngest: counts.last, filesChecked: checked + counts.totals[0], filesHashed: hashed + rawHashed)
+        return StatusReport(sources: sources, samples: c.samples, occurrences: c.occurrences, quarantined: c.quarantined,
+                            findings: c.findings, labelEvents: c.labelEvents, rawModified: rawModified, rawMissing: rawMissing,
+                            lastIngest: c.lastIngest, filesChecked: checked + c.samples, filesHashed: hashed + rawHashed)
     }
 
     /// Compares every raw file with the stat recorded at ingest; re-hashes only those whose stat changed
     /// (or all, when `deep`). Returns the changed and the missing files (project-relative).
     func verifyRawFiles(deep: Bool) throws -> (modified: [String], missing: [String], hashed: Int) {
-        let rows = try catalog.read { db in try RawFileRow.fetchAll(db, sql: "SELECT * FROM rawFile ORDER BY path") }
+        let rows = try catalog.rawFiles()
         var modified: [String] = [], missing: [String] = []
         var hashed = 0
         for r in rows {

@@ -5,20 +5,19 @@ import Strata
 @main
 struct Main {
     static func main() {
-        setvbuf(stdout, nil, _IOFBF, 1 << 16)
         do {
             var command = try StrataCommand.parseAsRoot()
             try command.run()
-            fflush(stdout)
+            fflush(nil)
         } catch let error as StrataError {
-            fflush(stdout)
+            fflush(nil)
             Terminal.error("\(error)")
             exit(2)
         } catch let code as ExitCode {
-            fflush(stdout)
+            fflush(nil)
             exit(code.rawValue)
         } catch {
-            fflush(stdout)
+            fflush(nil)
             let code = StrataCommand.exitCode(for: error)
             if code == .success {
                 StrataCommand.exit(withError: error)  // --help, --version
