@@ -30,7 +30,9 @@ public struct CheckReport: Codable, Sendable {
 extension Workspace {
     /// Checks layout, spec files, names, formats, raw immutability, catalog/file consistency and coverage
     /// against the intent. `deep` re-hashes every raw file and object instead of trusting unchanged stats.
-    public func check(deep: Bool = false) throws -> CheckReport {
+    /// Coverage gaps are always reported in `coverage`; they count as problems only with `requireCoverage`
+    /// (a project collecting data is expected to have gaps; a release gate is not).
+    public func check(deep: Bool = false, requireCoverage: Bool = false) throws -> CheckReport {
         var problems: [CheckProblem] = []
         // Layout.
         for dir in Workspace.layout where FileIO.status(root + "/" + dir)?.isDirectory != true {
@@ -97,7 +99,7 @@ extension Workspace {
                                                  fix: "run `strata ingest` again (it cleans up), or delete the file"))
                     continue
                 }
-                guard let parsed = FileNaming.parse(name) else {
+                guard let parsed = FileNaming.parse(name, pattern: project.naming.pattern) else {
                     problems.append(CheckProblem(category: "names", path: rel, message: "the name does not follow <source>_<yyyymmdd>_<id>.<ext>",
                                                  fix: "files in data/raw are written by `strata ingest`; move this one out and ingest it"))
                     continue
@@ -149,7 +151,7 @@ extension Workspace {
         var coverageRows: [CoverageRow] = []
         if let intent = try? intent() {
             coverageRows = try coverage(intent: intent)
-            for row in coverageRows where !row.met {
+            for row in coverageRows where !row.met && requireCoverage {
                 problems.append(CheckProblem(category: "coverage", path: "intent.yaml",
                                              message: "\(row.category) `\(row.name)`: \(row.count) sample(s), \(row.shortfall)",
                                              fix: "collect more data matching \(row.selector) (strata ingest ... --tag ...)"))

@@ -186,7 +186,7 @@ extension Workspace {
                     let path = sub + "/" + name
                     if name.hasPrefix(".tmp-") { unlink(path); removed += 1; continue }
                     let rel = relative(path)
-                    guard !known.contains(rel), let parsed = FileNaming.parse(name), parsed.source == s,
+                    guard !known.contains(rel), let parsed = FileNaming.parse(name, pattern: project.naming.pattern), parsed.source == s,
                           let (hex, _) = try? FileIO.sha256(path), hex.hasPrefix(parsed.id) else { continue }
                     chmod(path, 0o644)
                     unlink(path)
@@ -296,7 +296,7 @@ final class IngestContext {
                 continue
             }
             let shortId = try allocateShortId(sha)
-            let name = FileNaming.fileName(source: source, compactDate: compactDate, id: shortId, ext: format.fileExtension)
+            let name = FileNaming.fileName(source: source, compactDate: compactDate, id: shortId, ext: format.fileExtension, pattern: ws.project.naming.pattern)
             let dest = sourceDir + "/" + name
             copies.append((origin, dest))
             var meta: [String: JSONValue] = ["original_name": .string((origin as NSString).lastPathComponent)]
@@ -400,6 +400,12 @@ final class IngestContext {
         switch sniffed ?? .empty {
         case .empty:
             return Examined(sha: sha, size: size, reject: ("empty", "the file is empty"))
+        case .notMedia(let what) where what == Sniffer.invalidUTF8Text:
+            var v = UTF8Validator()
+            _ = v.feed(prefix)
+            let line = v.line.map { " (line \($0))" } ?? ""
+            let offset = v.firstInvalidOffset.map { " at byte \($0)" } ?? ""
+            return Examined(sha: sha, size: size, reject: ("invalid-utf8", "the text is not valid UTF-8\(offset)\(line); convert it to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"))
         case .notMedia(let what):
             return Examined(sha: sha, size: size, reject: ("not-media", "the content is \(what), not text, image or audio"))
         case .text:
@@ -489,7 +495,7 @@ final class IngestContext {
         if let src = copyFrom, FileIO.status(src)?.isRegular == true {
             let dest = "\(dir)/\(id).data"
             if (try? FileIO.copyAtomically(from: src, to: dest, mode: 0o444)) != nil { stored = ws.relative(dest) }
-        } else if let bytes {
+        } else if let bytes, !bytes.isEmpty {
             let dest = "\(dir)/\(id).data"
             if (try? FileIO.writeAtomically(dest, bytes, mode: 0o444, sync: false)) != nil { stored = ws.relative(dest) }
         }

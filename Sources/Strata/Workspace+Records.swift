@@ -33,7 +33,7 @@ extension IngestContext {
             containerRaw = knownContainer
         } else {
             let shortId = try allocateShortId(sha)
-            let dest = sourceDir + "/" + FileNaming.fileName(source: source, compactDate: compactDate, id: shortId, ext: format.fileExtension)
+            let dest = sourceDir + "/" + FileNaming.fileName(source: source, compactDate: compactDate, id: shortId, ext: format.fileExtension, pattern: ws.project.naming.pattern)
             if FileIO.status(dest) == nil { try FileIO.copyAtomically(from: e.path, to: dest, mode: 0o444) }
             guard let st = FileIO.status(dest) else { throw StrataError(.failure, "cannot stat \(dest) after copying it") }
             containerRaw = ws.relative(dest)

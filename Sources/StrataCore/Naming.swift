@@ -39,22 +39,54 @@ public enum FileNaming {
         return String(c[0..<4]) + "-" + String(c[4..<6]) + "-" + String(c[6..<8])
     }
 
-    public static func fileName(source: String, compactDate: String, id: String, ext: String) -> String {
-        "\(source)_\(compactDate)_\(id).\(ext)"
+    public static let defaultPattern = "{source}_{date}_{id}.{ext}"
+
+    /// Renders a file name from `pattern` (placeholders `{source}`, `{date}`, `{id}`, `{ext}`).
+    public static func fileName(source: String, compactDate: String, id: String, ext: String, pattern: String = defaultPattern) -> String {
+        pattern.replacingOccurrences(of: "{source}", with: source).replacingOccurrences(of: "{date}", with: compactDate)
+            .replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{ext}", with: ext)
     }
 
-    /// The parts of a conforming file name, or nil.
-    public static func parse(_ fileName: String) -> (source: String, date: String, id: String, ext: String)? {
-        guard let dot = fileName.lastIndex(of: "."), dot != fileName.startIndex else { return nil }
-        let stem = fileName[..<dot]
-        let ext = String(fileName[fileName.index(after: dot)...])
-        let parts = stem.split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return nil }
-        let source = String(parts[0]), date = String(parts[1]), id = String(parts[2])
-        guard sourceNameProblem(source) == nil, compactDate(date) != nil, !date.contains("-"),
-              id.count >= 6, id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }),
-              !ext.isEmpty, ext.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber) })
+    /// The parts of a name that conforms to `pattern`, or nil. Matching is greedy-free: each placeholder only
+    /// matches its own alphabet (source: a-z 0-9 -, date: 8 digits, id: lower-case hex, ext: a-z 0-9).
+    public static func parse(_ fileName: String, pattern: String = defaultPattern) -> (source: String, date: String, id: String, ext: String)? {
+        var values: [String: String] = [:]
+        guard match(Array(fileName.utf8)[...], Array(pattern.utf8)[...], &values),
+              let source = values["source"], let date = values["date"], let id = values["id"], let ext = values["ext"],
+              sourceNameProblem(source) == nil, compactDate(date) != nil, id.count >= 6
         else { return nil }
         return (source, date, id, ext)
+    }
+
+    private static func accepts(_ placeholder: String, _ b: UInt8) -> Bool {
+        let lower = b >= 0x61 && b <= 0x7A, digit = b >= 0x30 && b <= 0x39
+        switch placeholder {
+        case "source": return lower || digit || b == 0x2D
+        case "date": return digit
+        case "id": return digit || (b >= 0x61 && b <= 0x66)
+        default: return lower || digit
+        }
+    }
+
+    /// Backtracking match of a name against a pattern of literals and placeholders.
+    private static func match(_ name: ArraySlice<UInt8>, _ pattern: ArraySlice<UInt8>, _ values: inout [String: String]) -> Bool {
+        guard let first = pattern.first else { return name.isEmpty }
+        if first == UInt8(ascii: "{"), let close = pattern.firstIndex(of: UInt8(ascii: "}")) {
+            let key = String(decoding: pattern[pattern.index(after: pattern.startIndex)..<close], as: UTF8.self)
+            let rest = pattern[pattern.index(after: close)...]
+            var end = name.startIndex
+            while end < name.endIndex && accepts(key, name[end]) { end += 1 }
+            var cut = end
+            while cut > name.startIndex {
+                if match(name[cut...], rest, &values) {
+                    values[key] = String(decoding: name[name.startIndex..<cut], as: UTF8.self)
+                    return true
+                }
+                cut -= 1
+            }
+            return false
+        }
+        guard name.first == first else { return false }
+        return match(name.dropFirst(), pattern.dropFirst(), &values)
     }
 }

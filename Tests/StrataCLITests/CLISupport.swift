@@ -57,7 +57,7 @@ enum CLI {
     }
 }
 
-final class TempDir {
+final class TempDir: @unchecked Sendable {
     let path: String
     init() {
         path = NSTemporaryDirectory() + "strata-cli-" + UUID().uuidString
@@ -67,7 +67,7 @@ final class TempDir {
     func write(_ rel: String, _ bytes: [UInt8]) -> String {
         let p = path + "/" + rel
         try? FileManager.default.createDirectory(atPath: (p as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: p, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: p, contents: Data(bytes))
         return p
     }
     deinit {

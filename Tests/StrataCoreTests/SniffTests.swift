@@ -101,8 +101,10 @@ final class SniffTests: XCTestCase {
         XCTAssertEqual(sniff(ascii("\u{FEFF}naïve café 日本語 🎉\n")), .text)
         // A NUL byte makes it binary.
         XCTAssertEqual(sniff(ascii("hello\u{0}world")), .notMedia("binary data"))
-        // Invalid UTF-8 (Latin-1 é) is not text.
-        XCTAssertEqual(sniff([0x63, 0x61, 0x66, 0xE9, 0x0A]), .notMedia("binary data"))
+        // Mostly binary high bytes are binary, not legacy text.
+        XCTAssertEqual(sniff([0x80, 0x01, 0x02, 0x03, 0x04, 0x05, 0xFF, 0x10]), .notMedia("binary data"))
+        // Invalid UTF-8 (Latin-1 é) is text in a legacy encoding, not UTF-8.
+        XCTAssertEqual(sniff([0x63, 0x61, 0x66, 0xE9, 0x0A]), .notMedia(Sniffer.invalidUTF8Text))
     }
 
     func testPrefixCutInsideASequence() {
@@ -111,7 +113,7 @@ final class SniffTests: XCTestCase {
         // The prefix stops inside the emoji but the file goes on: fine.
         XCTAssertEqual(Sniffer.sniff(prefix: cut, totalSize: 100), .text)
         // The same bytes as the whole file: truncated sequence.
-        XCTAssertEqual(Sniffer.sniff(prefix: cut, totalSize: cut.count), .notMedia("binary data"))
+        XCTAssertEqual(Sniffer.sniff(prefix: cut, totalSize: cut.count), .notMedia(Sniffer.invalidUTF8Text))
     }
 
     func testWholeFileVerdict() {

@@ -128,8 +128,8 @@ final class IngestTests: XCTestCase {
         let ws = try p.open()
         let s = try ws.ingest(IngestOptions(paths: [p.incoming + "/l"], source: "s"))
         XCTAssertEqual(s.accepted, 1)
-        let kinds = try ws.quarantineList().map(\.kind)
-        XCTAssertEqual(kinds.filter { $0 == "unreadable" }.count, 3, "\(try ws.quarantineList())")
+        let quarantined = try ws.quarantineList()
+        XCTAssertEqual(quarantined.filter { $0.kind == "unreadable" }.count, 3, "\(quarantined)")
     }
 
     func testUnreadableFileIsQuarantined() throws {
@@ -179,9 +179,15 @@ final class IngestTests: XCTestCase {
 
     func testTooLargeFileIsQuarantinedWithoutReadingIt() throws {
         let p = try TempProject(modalities: "text")
-        var yaml = try String(contentsOfFile: p.root + "/strata.yaml", encoding: .utf8)
-        yaml += "\nlimits:\n  max_file_bytes: 1000\n"
-        try yaml.write(toFile: p.root + "/strata.yaml", atomically: true, encoding: .utf8)
+        try """
+            version: 1
+            name: limits
+            modalities: [text]
+            formats:
+              text: [txt, jsonl]
+            limits:
+              max_file_bytes: 1000
+            """.write(toFile: p.root + "/strata.yaml", atomically: true, encoding: .utf8)
         p.write("big/large.txt", String(repeating: "a", count: 5000))
         let ws = try p.open()
         _ = try ws.ingest(IngestOptions(paths: [p.incoming + "/big"], source: "s"))

@@ -8,6 +8,8 @@ import XCTest
 final class RecordsTests: XCTestCase {
     func testJSONLWithOneBrokenLineIngestsTheGoodLines() throws {
         let p = try TempProject(modalities: "text")
+        try "version: 1\nlabels:\n  - name: billing\n    definition: money\n  - name: other\n    definition: anything else\n"
+            .write(toFile: p.root + "/rulebook.yaml", atomically: true, encoding: .utf8)
         p.write("r/rows.jsonl", """
             {"id": "a", "text": "first message", "label": "billing"}
             {"id": "b", "text": "second message", "label": "billing"

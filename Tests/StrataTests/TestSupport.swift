@@ -25,7 +25,7 @@ final class TempProject {
     func write(_ rel: String, _ bytes: [UInt8]) -> String {
         let path = incoming + "/" + rel
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 

@@ -86,9 +86,20 @@ public enum Sniffer {
         // Text: no NUL byte and valid UTF-8 (a sequence cut by the end of the prefix is fine).
         var v = UTF8Validator()
         let valid = v.feed(prefix) && (n < totalSize || v.finish())
+        if !valid && v.nulCount == 0 && looksLikeLegacyText(prefix) { return .notMedia(invalidUTF8Text) }
         if !valid || v.nulCount > 0 { return .notMedia("binary data") }
-        if wholeFileIsUTF8 == false { return .notMedia("text that is not valid UTF-8") }
+        if wholeFileIsUTF8 == false { return .notMedia(invalidUTF8Text) }
         return .text
+    }
+
+    /// What `sniff` calls text in a legacy encoding (Latin-1, Windows-1252, ...): not UTF-8, but no NUL bytes
+    /// and almost all bytes printable ASCII, whitespace or high bytes.
+    public static let invalidUTF8Text = "text that is not valid UTF-8"
+
+    static func looksLikeLegacyText(_ prefix: UnsafeRawBufferPointer) -> Bool {
+        var printable = 0
+        for b in prefix where b == 0x09 || b == 0x0A || b == 0x0D || (b >= 0x20 && b != 0x7F) { printable += 1 }
+        return prefix.count > 0 && printable * 100 >= prefix.count * 95
     }
 
     /// Classifies a file from its first bytes (see the pointer variant).

@@ -37,9 +37,10 @@ extension StrataCommand {
             for c in report.check.coverage {
                 print("  \(c.met ? "ok " : "GAP") \(c.category) `\(c.name)` [\(c.selector)]: \(c.count) samples" + (c.met ? "" : " -> \(c.shortfall)"))
             }
-            let nonCoverage = report.check.problems.filter { $0.category != "coverage" }
-            print("\nstrata check: \(report.check.problems.count) problem(s)" + (nonCoverage.isEmpty ? " (coverage gaps only; layout, names, raw files and catalog are consistent)" : ""))
-            for p in nonCoverage.prefix(10) { print("  [\(p.category)] \(p.path ?? ""): \(p.message)") }
+            let gaps = report.check.coverage.filter { !$0.met }.count
+            print("\nstrata check: \(report.check.problems.count) problem(s)" + (report.check.problems.isEmpty ? ": layout, names, formats, raw files and catalog are consistent" : ""))
+            for p in report.check.problems.prefix(10) { print("  [\(p.category)] \(p.path ?? ""): \(p.message)") }
+            if gaps > 0 { print("  \(gaps) coverage gap(s) against intent.yaml: collect more data there (`strata check --require-coverage` fails on them)") }
             print("strata status: \(report.status.isClean ? "nothing changed since ingest" : "changes pending")")
             print("""
 

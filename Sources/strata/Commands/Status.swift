@@ -51,9 +51,12 @@ extension StrataCommand {
         @Flag(help: "Re-hash every raw file and object instead of trusting unchanged stats.")
         var deep = false
 
+        @Flag(help: "Count unmet intent requirements (coverage gaps) as problems (exit 1), e.g. as a release gate.")
+        var requireCoverage = false
+
         func run() throws {
             let ws = try options.open()
-            let report = try ws.check(deep: deep)
+            let report = try ws.check(deep: deep, requireCoverage: requireCoverage)
             if options.json {
                 try Terminal.printJSON(report)
             } else {
