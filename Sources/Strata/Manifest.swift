@@ -87,11 +87,10 @@ final class Manifest {
             if let v = r.fields[labelColumn] {
                 switch v {
                 case .string(let s): label = s
-                case .int(let i): label = String(i)
                 case .null: label = nil
                 default:
-                    m.problems.append(Problem(line: r.line, kind: "malformed-row", reason: "the label in column `\(labelColumn)` is not a string", bytes: rowBytes))
-                    continue
+                    m.problems.append(Problem(line: r.line, kind: "invalid-label", reason: "the label in column `\(labelColumn)` is \(v.typeName), expected a string", bytes: rowBytes))
+                    label = nil
                 }
             }
             var fields = r.fields
@@ -127,19 +126,45 @@ extension IngestContext {
         return events
     }
 
-    /// One imported label, or nil when the value is empty or not a label of the rulebook (then quarantined).
+    /// One imported label, or nil when the value is empty (a `missing-label` finding) or not a label of the
+    /// rulebook (quarantined as `invalid-label` when the ingest finishes). A label that differs from one the
+    /// sample already has is kept (labels are events) and reported as `conflicting-label`.
     func labelEvent(sampleId: String, value raw: String, origin: String, line: Int) -> LabelEventRow? {
         let value = raw
-        if value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return nil }
+        if value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            pendingFindings.append(finding(kind: "missing-label", sampleId: sampleId, origin: origin, line: line,
+                                           reason: "the label is empty; the sample was ingested without a label"))
+            return nil
+        }
         if !labelNames.isEmpty && !labelNames.contains(value) {
             let hint = labelNames.first { $0.lowercased() == value.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
             let reason = "`\(value)` is not a label of rulebook.yaml (labels: \(labelNames.joined(separator: ", ")))" + (hint.map { "; did you mean `\($0)`?" } ?? "")
             pendingLabelProblems.append((origin, line, reason, sampleId))
             return nil
         }
+        let importKey = Workspace.shortHash("label", origin, "\(line)", sampleId, value)
+        if (try? ws.catalog.labelImportKeyExists(importKey)) == true { return nil }  // imported by an earlier run
+        var known = labelsBySample[sampleId] ?? []
+        if known.isEmpty, let existing = try? ws.catalog.labelEvents(sampleId: sampleId) {
+            let canonical = try? ws.catalog.sample(id: sampleId)
+            for e in existing where e.status == "label" {
+                if let v = e.value { known.append((v, canonical?.originPath ?? "", canonical?.originLine)) }
+            }
+        }
+        if let other = known.first(where: { $0.value != value }) {
+            pendingFindings.append(finding(kind: "conflicting-label", sampleId: sampleId, origin: origin, line: line,
+                                           relatedSampleId: sampleId, relatedOrigin: other.origin, relatedLine: other.line,
+                                           reason: "labeled `\(value)` here but `\(other.value)` at \(other.origin)\(other.line.map { ":\($0)" } ?? "")"))
+        }
+        known.append((value, origin, line))
+        labelsBySample[sampleId] = known
         return LabelEventRow(sampleId: sampleId, status: "label", value: value, annotator: "import:" + (origin as NSString).lastPathComponent,
-                             role: "importer", source: "import", importKey: Workspace.shortHash("label", origin, "\(line)", sampleId, value),
-                             createdAt: now)
+                             role: "importer", source: "import", importKey: importKey, createdAt: now)
+    }
+
+    /// A label of the wrong JSON type: the sample is kept, the label is quarantined with the reason.
+    func rejectLabelType(_ value: JSONValue, field: String, sampleId: String, origin: String, line: Int) {
+        pendingLabelProblems.append((origin, line, "the label field `\(field)` is \(value.typeName) (\(value.canonicalJSON)), expected a string; the sample was ingested without this label", sampleId))
     }
 
     func commitManifestProblems(_ manifest: Manifest) throws {
@@ -163,13 +188,13 @@ extension IngestContext {
                 }
                 continue
             }
-            let labels = Set(rows.compactMap(\.label))
             if rows.count > 1 {
                 let lines = rows.map { String($0.line) }.joined(separator: ", ")
-                batch.findings.append(finding(kind: labels.count > 1 ? "conflicting-label" : "duplicate-row", sampleId: nil, origin: manifest.path,
-                                              line: rows[1].line, relatedOrigin: path, reason: labels.count > 1
-                                                ? "\(path) is listed on lines \(lines) with different labels: \(labels.sorted().joined(separator: ", "))"
-                                                : "\(path) is listed more than once (lines \(lines))"))
+                for row in rows.dropFirst() {
+                    batch.findings.append(finding(kind: "duplicate-row", sampleId: nil, origin: manifest.path, line: row.line,
+                                                  relatedOrigin: manifest.path, relatedLine: rows[0].line,
+                                                  reason: "\(path) is listed more than once (lines \(lines))"))
+                }
             }
         }
         for path in ingestedPaths.sorted() where manifest.byPath[path] == nil {
@@ -177,10 +202,17 @@ extension IngestContext {
             batch.findings.append(finding(kind: "unlisted-file", sampleId: nil, origin: path, line: nil,
                                           reason: "no row of \((manifest.path as NSString).lastPathComponent) names this file; ingested without labels or metadata"))
         }
+        try drainLabelProblems(into: &batch)
+        try flushAndCommit(batch)
+    }
+
+    /// Moves label problems and findings gathered while reading rows into the batch.
+    func drainLabelProblems(into batch: inout IngestBatch) throws {
         for (origin, line, reason, sampleId) in pendingLabelProblems {
             try quarantine(kind: "invalid-label", reason: reason, origin: origin, line: line, sha: sampleId, into: &batch)
         }
         pendingLabelProblems.removeAll()
-        try flushAndCommit(batch)
+        batch.findings += pendingFindings
+        pendingFindings.removeAll()
     }
 }

@@ -213,6 +213,9 @@ final class IngestContext {
     var shortIds = Set<String>()
     var externalIds: [String: (origin: String, line: Int)] = [:]
     var pendingLabelProblems: [(origin: String, line: Int, reason: String, sampleId: String)] = []
+    var pendingFindings: [FindingRow] = []
+    /// Labels given to samples during this ingest (and the catalog's, loaded on first use), to report conflicts.
+    var labelsBySample: [String: [(value: String, origin: String, line: Int?)]] = [:]
     let now = Workspace.now()
 
     init(workspace: Workspace, options: IngestOptions, compactDate: String, labelNames: [String], ingestId: String) {
@@ -281,6 +284,10 @@ final class IngestContext {
                 batch.findings.append(finding(kind: "wrong-extension", sampleId: sha, origin: origin, line: nil,
                     reason: "named .\(ext) but the content is \(format.rawValue); stored with .\(format.fileExtension)"))
             }
+            if let why = IngestContext.fileNameProblem((origin as NSString).lastPathComponent) {
+                batch.findings.append(finding(kind: "bad-filename", sampleId: sha, origin: origin, line: nil,
+                                              reason: "the original name \(why); stored under a conforming name in data/raw"))
+            }
             let rows = manifest?.rows(for: origin) ?? []
             if let canonical = known[sha] {
                 try recordDuplicate(sha: sha, origin: origin, line: nil, canonicalOrigin: canonical.originPath,
@@ -336,6 +343,7 @@ final class IngestContext {
             batch.rawFiles.append(RawFileRow(path: batch.samples[i].rawPath, sha256: batch.samples[i].id, size: st.size,
                                              mtimeNanos: st.mtimeNanos, inode: Int64(bitPattern: st.inode), kind: "sample", source: source))
         }
+        try drainLabelProblems(into: &batch)
         try flushAndCommit(batch)
     }
 
@@ -363,6 +371,24 @@ final class IngestContext {
             length += 2
         }
         return sha
+    }
+
+    /// Why an original file name is poor practice (spaces, shell characters, upper case, ...), or nil.
+    static func fileNameProblem(_ name: String) -> String? {
+        if name.hasPrefix("-") { return "starts with '-' (read as an option by command-line tools)" }
+        if name.hasPrefix(".") { return "starts with '.' (hidden)" }
+        if name.utf8.count > 100 { return "is longer than 100 bytes" }
+        if name.contains(where: { $0.isWhitespace }) { return "contains whitespace" }
+        if name.unicodeScalars.contains(where: { !$0.isASCII }) { return "contains non-ASCII characters" }
+        if name.contains(where: { "()[]{}&;$!#'\"`*?<>|\\%".contains($0) }) { return "contains shell or URL special characters" }
+        let ext = (name as NSString).pathExtension
+        if ext.isEmpty { return "has no extension" }
+        if ext != ext.lowercased() { return "has an upper-case extension" }
+        if ((name as NSString).deletingPathExtension as NSString).pathExtension.count > 0,
+           FileFormat(name: ((name as NSString).deletingPathExtension as NSString).pathExtension) != nil {
+            return "has a double extension"
+        }
+        return nil
     }
 
     static func examine(_ e: WalkEntry, maxFileBytes: Int, maxImagePixels: Int) -> Examined {
@@ -406,6 +432,9 @@ final class IngestContext {
             let line = v.line.map { " (line \($0))" } ?? ""
             let offset = v.firstInvalidOffset.map { " at byte \($0)" } ?? ""
             return Examined(sha: sha, size: size, reject: ("invalid-utf8", "the text is not valid UTF-8\(offset)\(line); convert it to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"))
+        case .notMedia(let what) where what.hasPrefix("UTF-16") || what.hasPrefix("UTF-32"):
+            let from = what.hasPrefix("UTF-16") ? "UTF-16" : "UTF-32"
+            return Examined(sha: sha, size: size, reject: ("wrong-encoding", "the text is \(from), not UTF-8; convert it (iconv -f \(from) -t UTF-8 FILE > FILE.utf8) and ingest the result"))
         case .notMedia(let what):
             return Examined(sha: sha, size: size, reject: ("not-media", "the content is \(what), not text, image or audio"))
         case .text:

@@ -107,15 +107,17 @@ extension IngestContext {
                 var rest = fields
                 rest[textField] = nil
                 var label: String?
-                if let lf = recordOptions.labelField, let lv = rest.removeValue(forKey: lf) {
-                    switch lv {
-                    case .string(let s): label = s
-                    case .int(let i): label = String(i)
-                    case .null: label = nil
-                    default:
-                        try quarantine(kind: "malformed-row", reason: "label field `\(lf)` is \(lv.typeName), expected a string",
-                                       origin: e.path, line: line, sha: FileIO.sha256(bytes), bytes: bytes, into: &batch)
-                        return
+                var labelProblem: (() -> Void)?
+                if let lf = recordOptions.labelField {
+                    switch rest.removeValue(forKey: lf) {
+                    case .string(let s)?: label = s
+                    case nil, .null?:
+                        labelProblem = { [self] in
+                            pendingFindings.append(finding(kind: "missing-label", sampleId: sha, origin: e.path, line: line,
+                                                           reason: "the row has no label in field `\(lf)`; the sample was ingested without a label"))
+                        }
+                    case let other?:
+                        labelProblem = { [self] in rejectLabelType(other, field: lf, sampleId: sha, origin: e.path, line: line) }
                     }
                 }
                 var externalId: String?
@@ -142,6 +144,7 @@ extension IngestContext {
                     source: source, collected: FileNaming.isoDate(compact: compactDate), rawPath: containerRaw, rawLine: line,
                     originPath: e.path, originLine: line, externalId: externalId, metadata: JSONValue.object(meta).canonicalJSON,
                     ingestId: ingestId, createdAt: now), content))
+                labelProblem?()
                 if let label, let event = labelEvent(sampleId: sha, value: label, origin: e.path, line: line) {
                     labelEventsForBatch.append(event)
                 }
@@ -163,10 +166,7 @@ extension IngestContext {
         try flushRows()
         batch.labels = labelEventsForBatch
         // Label problems of rows are recorded against the row.
-        for (origin, line, reason, sampleId) in pendingLabelProblems {
-            try quarantine(kind: "invalid-label", reason: reason, origin: origin, line: line, sha: sampleId, into: &batch)
-        }
-        pendingLabelProblems.removeAll()
+        try drainLabelProblems(into: &batch)
         cacheStat(e, sha: sha, outcome: "records", into: &batch)
         try flushAndCommit(batch)
     }

@@ -187,3 +187,11 @@ extension Catalog {
         }
     }
 }
+
+extension Catalog {
+    public func labelImportKeyExists(_ key: String) throws -> Bool {
+        try read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM labelEvent WHERE importKey = ?)", arguments: [key]) ?? false
+        }
+    }
+}

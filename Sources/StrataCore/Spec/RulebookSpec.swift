@@ -30,7 +30,7 @@ public struct RulebookSpec: Sendable, Equatable {
     }
 
     public struct Label: Sendable, Equatable {
-        /// Unique slug: lower-case letters, digits, `_`, `-`.
+        /// Unique name: lower-case letters, digits, `_`, `-` and `.` (e.g. `noun.food`).
         public var name: String
         public var definition: String
         public var signs: [String]
@@ -198,10 +198,10 @@ extension RulebookSpec {
 
     private static func decodeLabel(_ item: SpecNode) -> Label? {
         var name = item.requiredString("name", fix: "add `name:` with a short slug such as `billing`")
-        if let n = name, !n.isSlug {
+        if let n = name, !n.isLabelName {
             item.child("name")?.report(
                 "the label name `\(n)` is not a slug",
-                fix: "use lower-case letters, digits, `_` or `-`, such as `\(slugged(n))`")
+                fix: "use lower-case letters, digits, `_`, `-` or `.`, such as `\(slugged(n))`")
             name = nil
         }
         let definition = item.requiredString("definition", fix: "add `definition:` with one sentence a new tasker understands")

@@ -453,6 +453,12 @@ extension String {
         guard let first = unicodeScalars.first, first.isSlugStart else { return false }
         return unicodeScalars.allSatisfy { $0.isSlugStart || $0 == "_" || $0 == "-" }
     }
+
+    /// Label names: a slug that may also contain `.` (hierarchical names such as `noun.food`).
+    var isLabelName: Bool {
+        guard let first = unicodeScalars.first, first.isSlugStart else { return false }
+        return unicodeScalars.allSatisfy { $0.isSlugStart || $0 == "_" || $0 == "-" || $0 == "." }
+    }
 }
 
 extension Unicode.Scalar {

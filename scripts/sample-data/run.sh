@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs Strata on the shared sample data (../shared/sample-data/dirty) as a user would, converts
+# `strata findings --json` into the truth vocabulary and scores it with the data's own score.py.
+# Usage: scripts/sample-data/run.sh [SHARED_DIR]   (default: ../shared next to the checkout)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+shared="${1:-$repo/../shared}"
+data="$shared/sample-data/dirty"
+strata="${STRATA:-$repo/.build/release/strata}"
+[ -x "$strata" ] || strata="$repo/.build/debug/strata"
+work="$(mktemp -d /tmp/strata-sample-XXXXXX)"
+project="$work/project"
+"$strata" init "$project" --modality text,image,audio >/dev/null
+cat > "$project/strata.yaml" <<'YAML'
+version: 1
+name: sample-data
+modalities: [text, image, audio]
+formats:
+  text: [jsonl, txt]
+  image: [png, jpeg]
+  audio: [wav, flac]
+limits:
+  max_record_bytes: 65536
+  max_image_pixels: 25000000
+YAML
+python3 "$here/rulebook.py" "$data" > "$project/rulebook.yaml"
+for set in text/wordnet_glosses text/fortunes_multilang; do
+  "$strata" ingest "$data/$set" --source "$(basename $set | tr _ -)" --date 2026-11-30 --records \
+    --text-field text --label-field label --id-field id -C "$project" >/dev/null
+done
+for set in images/digits images/icons images/photos audio/keywords audio/instruments; do
+  "$strata" ingest "$data/$set" --source "$(basename $set)" --date 2026-11-30 --meta "$data/$set/labels.csv" -C "$project" >/dev/null
+done
+"$strata" findings --json -C "$project" > "$work/findings.json"
+python3 "$here/to_truth.py" "$data" "$work/findings.json" > "$work/predictions.jsonl"
+python3 "$shared/sample-data/score.py" "$work/predictions.jsonl" --truth "$data/truth.jsonl" "${@:2}"
+echo "project: $project"
