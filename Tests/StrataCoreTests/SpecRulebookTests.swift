@@ -98,6 +98,6 @@ final class SpecRulebookTests: XCTestCase {
             "leads nowhere",
             "must be between 0 and 1, found 2",
         ])
-        XCTAssertEqual(error.issues[1].fix, "use lower-case letters, digits, `_` or `-`, such as `not_spam`")
+        XCTAssertEqual(error.issues[1].fix, "use lower-case letters, digits, `_`, `-` or `.`, such as `not_spam`")
     }
 }
