@@ -20,6 +20,15 @@ struct RecordIssue {
 
 /// Streams rows of record files with bounded memory (a row longer than the limit is skipped, never buffered).
 enum RecordReader {
+    /// A CSV file whose header lacks the required column.
+    struct MissingColumn: Error, CustomStringConvertible {
+        var column: String
+        var columns: [String]
+        var description: String {
+            "the header has no column `\(column)` (columns: \(columns.joined(separator: ", "))); name the text column with --text-field"
+        }
+    }
+
     static func readJSONL(path: String, maxRecordBytes: Int, _ body: (RecordItem) throws -> Void) throws {
         var splitter = LineSplitter(maxLineBytes: maxRecordBytes)
         func handle(_ line: LineSplitter.Line) throws {
@@ -62,8 +71,7 @@ enum RecordReader {
                 guard let t = table else {
                     let header = CSVTable(header: record)
                     if let requiredColumn, header.index(of: requiredColumn) == nil {
-                        throw StrataError.usage("\(path): the header has no column `\(requiredColumn)` (columns: \(header.header.joined(separator: ", ")))",
-                                                fix: "name the text column with --text-field")
+                        throw MissingColumn(column: requiredColumn, columns: header.header)
                     }
                     table = header
                     return

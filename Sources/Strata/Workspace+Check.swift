@@ -63,7 +63,7 @@ extension Workspace {
         if let integrity = try? catalog.integrityCheck(), !integrity.isEmpty {
             for line in integrity {
                 problems.append(CheckProblem(category: "catalog", path: ".strata/catalog.sqlite", message: "SQLite integrity check: \(line)",
-                                             fix: "restore the catalog from a backup; `strata doctor` explains the options"))
+                                             fix: "restore .strata/catalog.sqlite from a backup of the project"))
             }
         }
 
@@ -72,13 +72,14 @@ extension Workspace {
         var known: [String: RawFileRow] = [:]
         for r in rawRows { known[r.path] = r }
         let (modified, missing, hashed) = try verifyRawFiles(deep: deep)
+        let origins = modified.isEmpty && missing.isEmpty ? [:] : try catalog.originsByRawPath()
         for path in modified {
             problems.append(CheckProblem(category: "raw", path: path, message: "raw file changed since it was ingested (its SHA-256 no longer matches)",
-                                         fix: "raw data is immutable: restore the original bytes (e.g. re-ingest the original), and put edits in a cleaning stage"))
+                                         fix: "raw data is immutable: copy the original back over it (its origin: \(origins[path] ?? "see `strata findings`")) and `chmod a-w` it; put edits in a cleaning stage instead"))
         }
         for path in missing {
             problems.append(CheckProblem(category: "raw", path: path, message: "raw file is missing",
-                                         fix: "restore it from a backup or re-ingest its origin; `strata findings` lists where it came from"))
+                                         fix: "copy it back from its origin (\(origins[path] ?? "unknown")) or a backup, then `chmod a-w` it"))
         }
         let fm = FileManager.default
         let sampleFormats = try catalog.fileSampleFormats()

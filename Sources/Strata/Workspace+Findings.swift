@@ -95,7 +95,8 @@ extension Workspace {
                                     idField: r["id_field"]?.stringValue)
         }
         var options = IngestOptions(paths: roots, source: source, date: opts["date"]?.stringValue, tags: tags,
-                                    metaFile: opts["meta"]?.stringValue, records: records)
+                                    metaFile: opts["meta"]?.stringValue, metaFileColumn: opts["meta_file_column"]?.stringValue,
+                                    metaLabelColumn: opts["meta_label_column"]?.stringValue ?? "label", records: records)
         options.recheck = [entry.origin]
         let summary = try ingest(options)
         let key = IngestContext.quarantineKey(origin: entry.origin, line: entry.line)

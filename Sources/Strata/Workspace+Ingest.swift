@@ -60,6 +60,11 @@ public struct IngestSummary: Sendable, Codable {
     public var seconds = 0.0
     /// `origin\nline` of every file or row this run rejected (including ones already in quarantine).
     public var quarantinedKeys: Set<String> = []
+
+    enum CodingKeys: String, CodingKey {
+        case ingestId, source, filesSeen, rowsSeen, accepted, duplicates, alreadyIngested, quarantined, quarantinedByKind,
+             findingsByKind, labelsImported, blankLines, unlistedFiles, seconds
+    }
 }
 
 extension Workspace {
@@ -121,6 +126,8 @@ extension Workspace {
             "date": .string(FileNaming.isoDate(compact: compactDate)),
             "tags": .object(options.tags.mapValues { .string($0) }),
             "meta": options.metaFile.map { .string(Walker.absolute($0)) } ?? .null,
+            "meta_file_column": options.metaFileColumn.map { .string($0) } ?? .null,
+            "meta_label_column": .string(options.metaLabelColumn),
             "records": options.records.map { r in .object(["text_field": .string(r.textField),
                                                          "label_field": r.labelField.map { .string($0) } ?? .null,
                                                          "id_field": r.idField.map { .string($0) } ?? .null]) } ?? .null,
@@ -261,7 +268,7 @@ final class IngestContext {
         }
         // 3. Decide in walk order (deterministic names and duplicate choice).
         let known = try ws.catalog.samples(ids: examined.compactMap { $0.reject == nil ? $0.sha : nil })
-        var copies: [(from: String, to: String)] = []
+        var copies: [(from: String, to: String, sha: String)] = []
         for (e, x) in zip(todo, examined) {
             let origin = e.path
             if let (kind, reason) = x.reject {
@@ -305,7 +312,7 @@ final class IngestContext {
             let shortId = try allocateShortId(sha)
             let name = FileNaming.fileName(source: source, compactDate: compactDate, id: shortId, ext: format.fileExtension, pattern: ws.project.naming.pattern)
             let dest = sourceDir + "/" + name
-            copies.append((origin, dest))
+            copies.append((origin, dest, sha))
             var meta: [String: JSONValue] = ["original_name": .string((origin as NSString).lastPathComponent)]
             if !options.tags.isEmpty { meta["tags"] = .object(options.tags.mapValues { .string($0) }) }
             if let probe = x.probe { meta["probe"] = probe }
@@ -326,7 +333,7 @@ final class IngestContext {
             do {
                 if let existing = FileIO.status(c.to), existing.isRegular {
                     // Left by an interrupted run that was not recovered: adopt it only if the bytes are right.
-                    if let (hex, _) = try? FileIO.sha256(c.to), c.to.contains(String(hex.prefix(6))) { return nil }
+                    if let (hex, _) = try? FileIO.sha256(c.to), hex == c.sha { return nil }
                 }
                 try FileIO.copyAtomically(from: c.from, to: c.to, mode: 0o444)
                 return nil

@@ -46,14 +46,18 @@ extension Workspace {
     }
 
     static let gitignore = """
-        # Strata: the catalog, object store and run folders are rebuilt from the files below; keep them out of git.
+        # Strata's catalog (SQLite), object store and run folders: machine state, not source. Back up the
+        # whole project folder (the catalog holds label events) rather than committing these to git.
         .strata/
-        # Raw and derived data are usually too large for git; version them with `strata version` instead.
-        data/raw/
-        data/cleaned/
-        data/ready/
-        quarantine/
-        !**/.gitkeep
+        # Raw and derived data are usually too large for git; keep the folders themselves.
+        data/raw/*
+        !data/raw/.gitkeep
+        data/cleaned/*
+        !data/cleaned/.gitkeep
+        data/ready/*
+        !data/ready/.gitkeep
+        quarantine/*
+        !quarantine/.gitkeep
 
         """
 }

@@ -20,7 +20,8 @@ extension IngestContext {
         let limits = ws.project.limits
         let x = IngestContext.examineContainer(e, maxFileBytes: limits.maxFileBytes)
         if let (kind, reason) = x.reject {
-            try quarantine(kind: kind, reason: reason, origin: e.path, line: nil, sha: x.sha, copyFrom: e.path, into: &batch)
+            try quarantine(kind: kind, reason: reason, origin: e.path, line: nil, sha: x.sha,
+                           copyFrom: x.size <= limits.maxFileBytes ? e.path : nil, into: &batch)
             cacheStat(e, sha: x.sha ?? "", outcome: "quarantined", into: &batch)
             try flushAndCommit(batch)
             return
@@ -158,8 +159,13 @@ extension IngestContext {
 
         let maxRow = limits.maxRecordBytes
         if format == .csv {
-            try RecordReader.readCSV(path: e.path, delimiter: e.path.lowercased().hasSuffix(".tsv") ? UInt8(ascii: "\t") : UInt8(ascii: ","),
-                                     maxRecordBytes: maxRow, requiredColumn: textField, handle)
+            do {
+                try RecordReader.readCSV(path: e.path, delimiter: e.path.lowercased().hasSuffix(".tsv") ? UInt8(ascii: "\t") : UInt8(ascii: ","),
+                                         maxRecordBytes: maxRow, requiredColumn: textField, handle)
+            } catch let error as RecordReader.MissingColumn {
+                // The whole file lacks the text column: quarantine it (the container copy in data/raw stays as collected).
+                try quarantine(kind: "missing-field", reason: error.description, origin: e.path, line: 1, sha: sha, into: &batch)
+            }
         } else {
             try RecordReader.readJSONL(path: e.path, maxRecordBytes: maxRow, handle)
         }

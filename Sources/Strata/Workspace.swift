@@ -45,7 +45,7 @@ public final class Workspace: @unchecked Sendable {
             throw StrataError.project("cannot read \(file): \(error.localizedDescription)")
         }
         do { project = try ProjectSpec.decode(yaml: text, file: "strata.yaml") } catch {
-            throw StrataError.project("\(error)", fix: "edit strata.yaml; `strata check` lists every problem in the spec files")
+            throw StrataError.project("\(error)", fix: "fix the lines listed above in strata.yaml (every other command needs a valid strata.yaml)")
         }
         for dir in Workspace.layout where !FileManager.default.fileExists(atPath: root + "/" + dir) {
             try FileIO.makeDirectories(root + "/" + dir)

@@ -195,3 +195,16 @@ extension Catalog {
         }
     }
 }
+
+extension Catalog {
+    /// Where each raw file came from: project-relative raw path -> original path (with `:line` for record containers).
+    public func originsByRawPath() throws -> [String: String] {
+        try read { db in
+            var out: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT rawPath, originPath FROM sample GROUP BY rawPath") {
+                out[row["rawPath"]] = row["originPath"]
+            }
+            return out
+        }
+    }
+}

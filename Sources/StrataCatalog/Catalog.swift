@@ -179,7 +179,7 @@ public enum CatalogError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .open(let path, let underlying):
-            "cannot open the catalog \(path): \(underlying). Run `strata doctor` or `strata check` to diagnose."
+            "cannot open the catalog \(path): \(underlying). Check that the file exists and is readable, and that no other program holds it open for writing; restore .strata/ from a backup if it is damaged."
         }
     }
 }

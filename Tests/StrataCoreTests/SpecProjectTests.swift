@@ -30,14 +30,14 @@ final class SpecProjectTests: XCTestCase {
             formats:
               image: [png, jpg]
               audio: [flac]
-            naming: {pattern: "{date}-{id}.{ext}", id_length: 12}
+            naming: {pattern: "{date}-{source}-{id}.{ext}", id_length: 12}
             limits: {max_file_bytes: 1000, max_record_bytes: 100, max_image_pixels: 4000000}
             executor: {kind: slurm, workers: 16}
             defaults: {source: camera, split: "80/10/10"}
             """, file: "strata.yaml")
         XCTAssertEqual(spec.formats, [.image: [.png, .jpeg], .audio: [.flac]])
         XCTAssertTrue(spec.allows(.jpeg))
-        XCTAssertEqual(spec.naming.pattern, "{date}-{id}.{ext}")
+        XCTAssertEqual(spec.naming.pattern, "{date}-{source}-{id}.{ext}")
         XCTAssertEqual(spec.naming.idLength, 12)
         XCTAssertEqual(spec.limits.maxImagePixels, 4_000_000)
         XCTAssertEqual(spec.executor, .init(kind: .slurm, workers: 16))
@@ -117,6 +117,7 @@ final class SpecProjectTests: XCTestCase {
         }
         XCTAssertEqual(error.issues.map(\.message), [
             "unknown placeholder `{idd}` (did you mean `id`?)",
+            "the naming pattern needs `{date}`",
             "the naming pattern needs `{id}`",
             "the naming pattern needs `{ext}`",
             "must be between 6 and 64, found 4",

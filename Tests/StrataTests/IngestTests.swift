@@ -119,17 +119,19 @@ final class IngestTests: XCTestCase {
         XCTAssertTrue(try FileManager.default.contentsOfDirectory(atPath: ws.rawDir + "/s")[0].hasSuffix(".png"))
     }
 
-    func testSymlinkLoopAndBrokenLinkAreReportedNotFatal() throws {
+    func testSymlinkLoopBrokenLinkAndPipeAreReportedNotFatal() throws {
         let p = try TempProject()
         p.write("l/ok.txt", "fine\n")
         try FileManager.default.createSymbolicLink(atPath: p.incoming + "/l/loop", withDestinationPath: p.incoming + "/l")
         try FileManager.default.createSymbolicLink(atPath: p.incoming + "/l/self", withDestinationPath: p.incoming + "/l/self")
         try FileManager.default.createSymbolicLink(atPath: p.incoming + "/l/dangling", withDestinationPath: p.incoming + "/nowhere")
+        XCTAssertEqual(mkfifo(p.incoming + "/l/pipe", 0o644), 0)
         let ws = try p.open()
         let s = try ws.ingest(IngestOptions(paths: [p.incoming + "/l"], source: "s"))
         XCTAssertEqual(s.accepted, 1)
         let quarantined = try ws.quarantineList()
-        XCTAssertEqual(quarantined.filter { $0.kind == "unreadable" }.count, 3, "\(quarantined)")
+        XCTAssertEqual(quarantined.filter { $0.kind == "unreadable" }.count, 4, "\(quarantined)")
+        XCTAssertTrue(quarantined.contains { $0.origin.hasSuffix("/pipe") && $0.reason.contains("not a regular file") }, "\(quarantined)")
     }
 
     func testUnreadableFileIsQuarantined() throws {

@@ -127,4 +127,22 @@ final class RecordsTests: XCTestCase {
         XCTAssertTrue(meta?.contains("\"lighting\":\"night\"") == true, meta ?? "")
         XCTAssertFalse(FileManager.default.fileExists(atPath: ws.rawDir + "/cam/labels.csv"))
     }
+
+    func testCSVWithoutTheTextColumnIsQuarantinedAndOtherFilesGoOn() throws {
+        let p = try TempProject(modalities: "text")
+        try """
+            version: 1
+            name: t
+            modalities: [text]
+            formats: {text: [jsonl, csv]}
+            """.write(toFile: p.root + "/strata.yaml", atomically: true, encoding: .utf8)
+        p.write("x/a.csv", "id,body\n1,hello\n")
+        p.write("x/b.jsonl", "{\"text\": \"still ingested\"}\n")
+        let ws = try p.open()
+        let s = try ws.ingest(IngestOptions(paths: [p.incoming + "/x"], source: "s", records: RecordOptions()))
+        XCTAssertEqual(s.accepted, 1)
+        let q = try ws.quarantineList()
+        XCTAssertEqual(q.map(\.kind), ["missing-field"])
+        XCTAssertTrue(q[0].reason.contains("no column `text`"), q[0].reason)
+    }
 }

@@ -239,7 +239,7 @@ extension ProjectSpec {
 
     private static func article(_ m: Modality) -> String { m == .image || m == .audio ? "an" : "a" }
 
-    /// Checks `{placeholder}`s and that `{id}` and `{ext}` appear.
+    /// Checks `{placeholder}`s and that all four appear: names carry source, date, id and type.
     private static func validatePattern(_ pattern: String, node: SpecNode) -> Bool {
         var ok = true
         var found: [String] = []
@@ -261,7 +261,7 @@ extension ProjectSpec {
             }
             rest = rest[rest.index(after: close)...]
         }
-        for required in ["id", "ext"] where !found.contains(required) {
+        for required in Naming.placeholders where !found.contains(required) {
             node.report(
                 "the naming pattern needs `{\(required)}`",
                 fix: "use a pattern such as \"\(Naming.defaultPattern)\"")

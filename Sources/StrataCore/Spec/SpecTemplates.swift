@@ -51,7 +51,7 @@ public enum SpecTemplates {
               max_record_bytes: 1048576
             \(imageLimit)  max_image_pixels: 50000000
 
-            # Where pipeline tasks run (`strata run --executor` overrides it).
+            # Where pipeline tasks will run (read by the pipeline runner, which is planned).
             executor:
               # local: a worker pool on this machine. slurm: an sbatch array on a cluster
               # whose nodes share this project's filesystem.
@@ -61,7 +61,7 @@ public enum SpecTemplates {
 
             # Defaults for command-line options, as `option: value` (all optional).
             defaults:
-              # The source name `strata ingest` uses when --source is not given.
+              # The source name `strata ingest` uses when --source is not given (optional).
               # source: \(example(ms).sourceName)
 
             """
@@ -73,8 +73,8 @@ public enum SpecTemplates {
         let labels = ex.labels.map(\.name)
         return """
             # intent.yaml: what the model is for. Write it before collecting data: every
-            # requirement below is checked against the catalog by `strata check` and
-            # `strata analyze coverage`, so gaps show up as findings, not surprises.
+            # requirement below is checked against the catalog by `strata check`
+            # (the coverage table), so gaps show up early, not as surprises.
 
             # Version of this file's format.
             version: 1
@@ -159,7 +159,7 @@ public enum SpecTemplates {
         let ex = example(normalized(modalities))
         let labelBlocks = ex.labels.map { l in
             """
-              - # A short slug: lower-case letters, digits, `_` or `-`. Names are unique.
+              - # A short name: lower-case letters, digits, `_`, `-` or `.` (e.g. noun.food). Names are unique.
                 name: \(l.name)
                 # One sentence a new tasker understands without context.
                 definition: \(quoted(l.definition))

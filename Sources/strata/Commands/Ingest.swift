@@ -23,8 +23,8 @@ extension StrataCommand {
         @Argument(help: "Files or folders to ingest.")
         var paths: [String] = []
 
-        @Option(help: "Where the data came from; becomes the folder and file-name prefix (lower-case letters, digits, '-').")
-        var source: String
+        @Option(help: "Where the data came from; becomes the folder and file-name prefix (lower-case letters, digits, '-'). Default: `defaults: source:` in strata.yaml.")
+        var source: String?
 
         @Option(help: "Collection date, YYYY-MM-DD (default: today, UTC).")
         var date: String?
@@ -62,6 +62,9 @@ extension StrataCommand {
                 tagMap[String(t[..<eq])] = String(t[t.index(after: eq)...])
             }
             let ws = try options.open()
+            guard let source = source ?? ws.project.defaults["source"] else {
+                throw StrataError.usage("no --source given", fix: "name where the data came from, e.g. --source helpdesk (or set `defaults: source:` in strata.yaml)")
+            }
             let summary = try ws.ingest(IngestOptions(
                 paths: paths, source: source, date: date, tags: tagMap, metaFile: meta, metaFileColumn: metaFileColumn,
                 metaLabelColumn: labelField ?? "label",

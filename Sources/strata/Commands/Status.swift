@@ -65,8 +65,11 @@ extension StrataCommand {
                     print("\ncoverage against intent.yaml:")
                     for c in report.coverage {
                         let target = [c.minSamples.map { "min \($0)" }, c.minShare.map { String(format: "min %.1f%%", $0 * 100) }].compactMap { $0 }.joined(separator: ", ")
-                        print(String(format: "  %@ %-12@ %-28@ %6d  (%5.1f%%)  target %@%@", c.met ? "ok  " : "GAP ", c.category, c.name, c.count, c.share * 100, target,
-                                     c.met ? "" : "  -> \(c.gap) more needed"))
+                        let name = c.name.padding(toLength: max(28, c.name.count), withPad: " ", startingAt: 0)
+                        let category = c.category.padding(toLength: 12, withPad: " ", startingAt: 0)
+                        let count = String(c.count).leftPadded(6)
+                        print("  \(c.met ? "ok  " : "GAP ")\(category) \(name) \(count)  (\(String(format: "%5.1f", c.share * 100))%)  target \(target)"
+                              + (c.met ? "" : "  -> \(c.gap) more needed"))
                     }
                 }
                 if report.problems.isEmpty {
@@ -83,4 +86,8 @@ extension StrataCommand {
             if !report.ok { throw ExitCode(1) }
         }
     }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }
