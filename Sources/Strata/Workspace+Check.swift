@@ -101,7 +101,7 @@ extension Workspace {
                     continue
                 }
                 guard let parsed = FileNaming.parse(name, pattern: project.naming.pattern) else {
-                    problems.append(CheckProblem(category: "names", path: rel, message: "the name does not follow <source>_<yyyymmdd>_<id>.<ext>",
+                    problems.append(CheckProblem(category: "names", path: rel, message: "the name does not follow the naming pattern \(project.naming.pattern) (strata.yaml)",
                                                  fix: "files in data/raw are written by `strata ingest`; move this one out and ingest it"))
                     continue
                 }
