@@ -3,22 +3,6 @@ import StrataCore
 import StrataMedia
 import StrataStore
 
-/// A small deterministic random generator (SplitMix64) so the demo is the same on every machine.
-struct DemoRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func pick<T>(_ items: [T]) -> T { items[int(items.count)] }
-    mutating func chance(_ p: Double) -> Bool { Double(next() % 10_000) / 10_000 < p }
-}
-
 /// What `strata demo` did and found.
 public struct DemoReport: Codable, Sendable {
     public var root: String
@@ -120,14 +104,14 @@ public enum Demo {
         ("terse", { $0 }),
     ]
 
-    static func fill(_ template: String, _ rng: inout DemoRandom) -> String {
+    static func fill(_ template: String, _ rng: inout SplitMix64) -> String {
         var out = template
         for (k, v) in fillers { while out.contains("{\(k)}") { out = out.replacingOccurrences(of: "{\(k)}", with: rng.pick(v), options: [], range: out.range(of: "{\(k)}")) } }
         return out
     }
 
     static func generateText(_ dir: String, _ generated: inout [String: Int], _ planted: inout [String: Int]) throws {
-        var rng = DemoRandom(seed: 7)
+        var rng = SplitMix64(seed: 7)
         var lines: [String] = []
         var texts: [String] = []
         func json(_ fields: [String: JSONValue]) -> String { JSONValue.object(fields).canonicalJSON }

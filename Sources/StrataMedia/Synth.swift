@@ -1,3 +1,4 @@
+import StrataCore
 import Foundation
 
 /// An 8-bit RGB image held in memory, rows top to bottom, pixels interleaved R, G, B.
@@ -110,25 +111,5 @@ public enum Synth {
                 }
             }
         }
-    }
-}
-
-/// SplitMix64: tiny, fast, and the same sequence on every platform.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [lo, hi).
-    mutating func unit(_ lo: Double, _ hi: Double) -> Double {
-        lo + (hi - lo) * Double(next() >> 11) / Double(UInt64(1) << 53)
     }
 }
