@@ -29,6 +29,11 @@ let package = Package(
             "StrataCore",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // Pure algorithms: MinHash/LSH, union-find, text normalization and quality signals. No I/O.
+        .target(name: "StrataQuality", dependencies: ["StrataCore"]),
+        // Compact Language Detector 2 (Debian libcld2-dev) behind a C wrapper.
+        .target(name: "CCLD2", linkerSettings: [.linkedLibrary("cld2")]),
+        .target(name: "StrataLanguage", dependencies: ["CCLD2"]),
         // C media libraries behind Swift types.
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
@@ -41,6 +46,8 @@ let package = Package(
         ]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
         .testTarget(name: "StrataMediaTests", dependencies: ["StrataMedia"]),
+        .testTarget(name: "StrataQualityTests", dependencies: ["StrataQuality"]),
+        .testTarget(name: "StrataLanguageTests", dependencies: ["StrataLanguage"]),
         .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore", "StrataCatalog", "StrataMedia"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataMedia"]),

@@ -1,0 +1,1 @@
+// StrataQuality: pure algorithms.

@@ -1,0 +1,2 @@
+import XCTest
+final class StrataLanguagePlaceholder: XCTestCase { func testNothing() {} }
