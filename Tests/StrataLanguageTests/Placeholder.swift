@@ -1,2 +1,0 @@
-import XCTest
-final class StrataLanguagePlaceholder: XCTestCase { func testNothing() {} }
