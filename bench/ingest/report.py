@@ -62,7 +62,7 @@ def summarise(rows):
             "rss_mib": statistics.median(int(r["maxrss_kb"]) for r in rs) / 1024,
             "rcs": sorted({r["rc"] for r in rs}),
             "files": int(rs[0]["files"]),
-            "bytes": int(rs[0]["bytes"]),
+            "bytes": int(float(rs[0]["bytes"])),
         }
     return out
 
@@ -143,15 +143,18 @@ def main(argv):
         f"random bytes in files of 64-256 MiB. {meta.get('runs', '?')} runs, each with fresh copies and fresh projects; "
         f"page cache warmed and `sync` before every timed command. Load average at start {meta.get('load_at_start', '?')}, "
         f"at end {meta.get('load_at_end', '?')}.",
-        "",
+        *([f"Note: {meta['note']}", ""] if meta.get("note") else [""]),
         "Medians over runs; GB/s is 10^9 bytes per wall second; files/s is files per wall second.",
         "",
     ]
-    text = "\n".join(head + table + ["", "## Against the targets", ""] + ratios) + "\n"
+    tail = ["", "Where the time goes, and what to change: `bench/ingest/PROFILE.md`."]
+    text = "\n".join(head + table + ["", "## Against the targets", ""] + ratios + tail) + "\n"
     print(text)
     with open(os.path.join(HERE, "results.md"), "w") as f:
         f.write(text)
     shutil.copyfile(os.path.join(work, "results.tsv"), os.path.join(HERE, "results.tsv"))
+    if os.path.exists(os.path.join(work, "meta.env")):
+        shutil.copyfile(os.path.join(work, "meta.env"), os.path.join(HERE, "results.meta.env"))
     print(f"wrote {os.path.join(HERE, 'results.md')}", file=sys.stderr)
 
 

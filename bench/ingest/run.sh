@@ -89,9 +89,9 @@ log "generating $N_SMALL small files"
 python3 "$HERE/gen.py" small "$SMALL" "$N_SMALL" "$SEED" >&2
 log "generating $LARGE_GIB GiB of large files"
 python3 "$HERE/gen.py" large "$LARGE" "$LARGE_GIB" "$SEED" >&2
-SMALL_BYTES=$(find "$SMALL" -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}')
+SMALL_BYTES=$(find "$SMALL" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%.0f\n", s}')
 LARGE_FILES=$(find "$LARGE" -type f | wc -l)
-LARGE_BYTES=$(find "$LARGE" -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}')
+LARGE_BYTES=$(find "$LARGE" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%.0f\n", s}')
 sync
 
 warm() { # read every file under the given paths so that timed runs start with a warm page cache
