@@ -1,0 +1,36 @@
+import Foundation
+
+/// Keys for exact deduplication on normalized content (`dedup.exact`).
+public enum ExactKey {
+    /// 32 hex digits: FNV-1a-128 over the UTF-8 of the normalized text (lower-cased, NFC, every run of
+    /// Unicode whitespace collapsed to one space, trimmed). Texts that differ only in case, whitespace or
+    /// composition (NFC vs NFD) get the same key.
+    ///
+    /// Collision odds: for n distinct texts, about n^2 / 2^129 if the hash behaved randomly (10^9 texts:
+    /// about 1.5e-21). FNV is not cryptographic: someone can construct colliding texts on purpose, so do not
+    /// use this key where an adversary benefits from a false duplicate.
+    public static func normalizedHash(_ text: String) -> String {
+        let normalized = text.lowercased().precomposedStringWithCanonicalMapping
+        var hi: UInt64 = 0x6C62_272E_07BB_0142
+        var lo: UInt64 = 0x62B8_2175_6295_C58D
+        @inline(__always) func feed(_ byte: UInt8) {
+            lo ^= UInt64(byte)
+            // multiply (hi, lo) by the FNV-128 prime 2^88 + 0x13B, modulo 2^128
+            let (h1, l1) = lo.multipliedFullWidth(by: 0x13B)
+            hi = h1 &+ hi &* 0x13B &+ (lo << 24)
+            lo = l1
+        }
+        var pendingSpace = false
+        var started = false
+        for scalar in normalized.unicodeScalars {
+            if scalar.properties.isWhitespace {
+                pendingSpace = started
+                continue
+            }
+            if pendingSpace { feed(0x20); pendingSpace = false }
+            started = true
+            for byte in UTF8.encode(scalar)! { feed(byte) }
+        }
+        return hex(hi) + hex(lo)
+    }
+}

@@ -1,1 +1,0 @@
-// StrataQuality: pure algorithms.

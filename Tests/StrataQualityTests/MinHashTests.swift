@@ -1,0 +1,113 @@
+import Foundation
+import StrataCore
+import XCTest
+@testable import StrataQuality
+
+final class MinHashTests: XCTestCase {
+    func testWordShinglesAreCaseAndPunctuationInsensitive() {
+        let a = Shingler.shingles("The quick brown fox jumps over the lazy dog", n: 5, mode: .words)
+        let b = Shingler.shingles("the QUICK, brown fox -- jumps over the lazy dog!", n: 5, mode: .words)
+        XCTAssertEqual(a.count, 5)
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(Shingler.shingles("Привет Мир", n: 5, mode: .words), Shingler.shingles("привет мир", n: 5, mode: .words))
+        XCTAssertEqual(Shingler.shingles("Crème brûlée", n: 2, mode: .words),
+                       Shingler.shingles("Cre\u{300}me bru\u{302}le\u{301}e", n: 2, mode: .words), "NFD is normalized")
+        XCTAssertEqual(Shingler.shingles("too short", n: 5, mode: .words).count, 1, "fewer than n words: one shingle")
+        XCTAssertEqual(Shingler.shingles(" ... ", n: 5, mode: .words), [])
+    }
+
+    func testAutoModeChoosesCharactersForCJK() {
+        XCTAssertEqual(Shingler.resolvedMode("東京都は日本の首都であり、世界最大の都市圏を持つ。"), .characters)
+        XCTAssertEqual(Shingler.resolvedMode("ภาษาไทยเขียนโดยไม่มีช่องว่างระหว่างคำ"), .characters)
+        XCTAssertEqual(Shingler.resolvedMode("한국어는 단어 사이에 띄어쓰기를 합니다"), .words)
+        XCTAssertEqual(Shingler.resolvedMode("한국어는단어사이에띄어쓰기를하지않았습니다"), .characters)
+        XCTAssertEqual(Shingler.resolvedMode("Plain English with one word 東京"), .words)
+    }
+
+    func testCJKNearDuplicatePairIsFound() {
+        let base = "東京都は日本の首都であり、政治、経済、文化の中心地である。人口は約千四百万人で、世界有数の大都市として知られている。"
+            + "江戸時代には江戸と呼ばれ、徳川幕府が置かれた。明治維新の後に東京と改名され、天皇が京都から移った。"
+            + "現在では鉄道網が非常に発達しており、多くの人々が毎日電車で通勤している。観光客にも人気の都市である。"
+        let near = base.replacingOccurrences(of: "約千四百万人", with: "約千四百二十万人")
+        let other = "大阪は日本第二の都市圏の中心であり、商業の町として古くから栄えてきた。食文化が豊かで、たこ焼きやお好み焼きが有名である。"
+            + "大阪城は豊臣秀吉によって築かれ、現在は公園として市民に親しまれている。関西国際空港は海上に建設された空港である。"
+        let config = MinHashConfig()
+        XCTAssertEqual(Shingler.resolvedMode(base), .characters)
+        XCTAssertEqual(Shingler.shingles(base, n: 5, mode: .words).count, 9, "as words: 13 phrases between punctuation, 9 shingles")
+        XCTAssertGreaterThan(Shingler.shingles(base, n: 5, mode: .auto).count, 130)
+        let clusters = NearDuplicates.clusters(texts: [other, base, "unrelated english text about rivers and hills", near], config: config)
+        XCTAssertEqual(clusters, [[1, 3]])
+        let h = MinHasher(config: config)
+        XCTAssertGreaterThan(LSH.estimatedJaccard(h.signature(text: base), h.signature(text: near)), 0.8)
+        XCTAssertLessThan(LSH.estimatedJaccard(h.signature(text: base), h.signature(text: other)), 0.2)
+    }
+
+    func testSignaturesAreDeterministicAndSeeded() {
+        let text = "a stable text about deterministic signatures that should never change between runs or machines"
+        let s1 = MinHasher(config: MinHashConfig()).signature(text: text)
+        let s2 = MinHasher(config: MinHashConfig()).signature(text: text)
+        XCTAssertEqual(s1, s2)
+        XCTAssertEqual(s1.count, 128)
+        var other = MinHashConfig()
+        other.seed = 2
+        XCTAssertNotEqual(MinHasher(config: other).signature(text: text), s1)
+        XCTAssertEqual(LSH.bandKeys(s1, bands: 16), LSH.bandKeys(s2, bands: 16))
+        XCTAssertEqual(LSH.bandKeys(s1, bands: 16).count, 16)
+        XCTAssertEqual(Set(LSH.bandKeys([UInt32](repeating: 7, count: 128), bands: 16)).count, 16, "band index is mixed in")
+        XCTAssertEqual(MinHasher(config: MinHashConfig()).signature([]), [UInt32](repeating: .max, count: 128))
+    }
+
+    func testEstimatedJaccardTracksTrueJaccard() {
+        var rng = SplitMix64(seed: 11)
+        let hasher = MinHasher(config: MinHashConfig())
+        var worst = 0.0
+        for target in [0.2, 0.5, 0.8, 0.95] {
+            // Two sets of random shingles with a known overlap.
+            let shared = (0..<Int(400 * target)).map { _ in rng.next() }
+            let onlyA = (0..<Int(200 * (1 - target))).map { _ in rng.next() }
+            let onlyB = (0..<Int(200 * (1 - target))).map { _ in rng.next() }
+            let a = shared + onlyA, b = shared + onlyB
+            let truth = Double(shared.count) / Double(shared.count + onlyA.count + onlyB.count)
+            let est = LSH.estimatedJaccard(hasher.signature(a), hasher.signature(b))
+            worst = max(worst, abs(est - truth))
+            XCTAssertEqual(est, truth, accuracy: 0.1, "target \(target)")
+        }
+        // And on text: the estimate of an edited document.
+        let corpus = SyntheticCorpus(seed: 5, bases: 20, edited: [(0.5, 0.6...0.9)], unrelated: 0)
+        for v in corpus.variants {
+            let est = LSH.estimatedJaccard(hasher.signature(text: corpus.texts[v.doc]), hasher.signature(text: corpus.texts[v.base]))
+            XCTAssertEqual(est, v.jaccard, accuracy: 0.1)
+        }
+        XCTAssertLessThan(worst, 0.1)
+        XCTAssertEqual(LSH.candidateProbability(jaccard: 0.8, bands: 16, rows: 8), 0.947, accuracy: 0.001)
+    }
+
+    func testUnionFindGroups() {
+        var uf = UnionFind(count: 7)
+        uf.union(0, 3); uf.union(4, 3); uf.union(5, 6)
+        XCTAssertFalse(uf.union(0, 4))
+        XCTAssertEqual(uf.find(4), uf.find(0))
+        XCTAssertNotEqual(uf.find(1), uf.find(0))
+        XCTAssertEqual(uf.groups(), [[0, 3, 4], [1], [2], [5, 6]])
+        var empty = UnionFind(count: 0)
+        XCTAssertEqual(empty.groups(), [])
+    }
+
+    func testExactKeyIgnoresCaseWhitespaceAndComposition() {
+        let key = ExactKey.normalizedHash("Crème Brûlée\trecipe")
+        XCTAssertEqual(key.count, 32)
+        XCTAssertEqual(ExactKey.normalizedHash("  crème   brûlée \n RECIPE "), key)
+        XCTAssertEqual(ExactKey.normalizedHash("Cre\u{300}me Bru\u{302}le\u{301}e recipe"), key, "NFD equals NFC")
+        XCTAssertNotEqual(ExactKey.normalizedHash("creme brulee recipe"), key)
+        XCTAssertNotEqual(ExactKey.normalizedHash("crème brûlée recipes"), key)
+        // FNV-1a-128 test vector: the empty string is the offset basis.
+        XCTAssertEqual(ExactKey.normalizedHash("   "), "6c62272e07bb014262b821756295c58d")
+        XCTAssertEqual(ExactKey.normalizedHash("a"), "d228cb696f1a8caf78912b704e4a8964")
+    }
+
+    func testDuplicateTextsClusterAndEmptyTextsDoNot() {
+        let t = "the same support message about a broken invoice and a refund that never arrived in my account"
+        let clusters = NearDuplicates.clusters(texts: [t, "", t.uppercased(), "!!!", "something else entirely different here"], config: MinHashConfig())
+        XCTAssertEqual(clusters, [[0, 2]])
+    }
+}

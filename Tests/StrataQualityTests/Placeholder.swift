@@ -1,2 +1,0 @@
-import XCTest
-final class StrataQualityPlaceholder: XCTestCase { func testNothing() {} }
