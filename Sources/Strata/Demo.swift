@@ -14,6 +14,8 @@ public struct DemoReport: Codable, Sendable {
     public var findingsByKind: [String: Int]
     public var status: StatusReport
     public var secondIngestAdded: Int
+    public var run: RunReport
+    public var secondRunNothingChanged: Bool
 }
 
 /// Generates the demo project: support messages (text), shape photos (images) and keyword clips (audio), each with
@@ -60,12 +62,16 @@ public enum Demo {
         // Idempotency: the same ingest again adds nothing.
         let again = try ws.ingest(IngestOptions(paths: [incoming + "/camera"], source: "cam-1", date: "2026-03-15",
                                                 tags: ["device": "cam-1"], metaFile: incoming + "/camera/labels.csv"))
+        progress.note("running the pipeline (pipeline.yaml)")
+        let runReport = try ws.run(RunOptions())
+        let secondRun = try ws.run(RunOptions())
         let check = try ws.check()
         var byKind: [String: Int] = [:]
         for f in try ws.findings() { byKind[f.kind, default: 0] += 1 }
         let status = try ws.status()
         return DemoReport(root: root, incoming: incoming, generated: generated, planted: planted, ingests: ingests, check: check,
-                          findingsByKind: byKind, status: status, secondIngestAdded: again.accepted + again.duplicates + again.quarantined)
+                          findingsByKind: byKind, status: status, secondIngestAdded: again.accepted + again.duplicates + again.quarantined,
+                          run: runReport, secondRunNothingChanged: secondRun.nothingChanged)
     }
 
     static func makeWritable(_ root: String) throws {

@@ -1,6 +1,7 @@
 import Foundation
 import StrataCatalog
 import StrataCore
+import StrataEngine
 import StrataStore
 #if canImport(Glibc)
 import Glibc
@@ -51,7 +52,14 @@ extension Workspace {
                 case "strata.yaml": _ = try ProjectSpec.decode(yaml: text, file: file)
                 case "intent.yaml": _ = try IntentSpec.decode(yaml: text, file: file)
                 case "rulebook.yaml": _ = try RulebookSpec.decode(yaml: text, file: file)
-                default: _ = try PipelineSpec.decode(yaml: text, file: file)
+                default:
+                    let pipeline = try PipelineSpec.decode(yaml: text, file: file)
+                    for stage in pipeline.stages {
+                        do { _ = try StageRegistry.build(stage) } catch {
+                            problems.append(CheckProblem(category: "spec", path: file, message: "\(error)",
+                                                         fix: "see docs/pipeline.md for each stage kind's parameters"))
+                        }
+                    }
                 }
             } catch {
                 for issue in error.issues {

@@ -150,7 +150,7 @@ extension Workspace {
         }
 
         progress.begin(options.records == nil ? "ingest" : "ingest records", total: entries.count)
-        let batchSize = 256
+        let batchSize = 2048
         var start = 0
         while start < entries.count {
             let batch = Array(entries[start..<min(start + batchSize, entries.count)])
@@ -218,6 +218,8 @@ final class IngestContext {
     /// Samples created during this ingest, by content id (to catch duplicates inside one run).
     var seen: [String: (origin: String, line: Int?, shortId: String)] = [:]
     var shortIds = Set<String>()
+    var takenShortIds = Set<String>()
+    var prefetchedShortIds = Set<String>()
     var externalIds: [String: (origin: String, line: Int)] = [:]
     var pendingLabelProblems: [(origin: String, line: Int, reason: String, sampleId: String)] = []
     var pendingFindings: [FindingRow] = []
@@ -267,7 +269,9 @@ final class IngestContext {
             IngestContext.examine(e, maxFileBytes: limits.maxFileBytes, maxImagePixels: limits.maxImagePixels)
         }
         // 3. Decide in walk order (deterministic names and duplicate choice).
-        let known = try ws.catalog.samples(ids: examined.compactMap { $0.reject == nil ? $0.sha : nil })
+        let candidates = examined.compactMap { $0.reject == nil ? $0.sha : nil }
+        let known = try ws.catalog.samples(ids: candidates)
+        try prefetchShortIds(candidates.filter { known[$0] == nil })
         var copies: [(from: String, to: String, sha: String)] = []
         for (e, x) in zip(todo, examined) {
             let origin = e.path
@@ -329,26 +333,23 @@ final class IngestContext {
             summary.accepted += 1
         }
         // 4. Copy accepted files into data/raw (parallel), then flush once and commit the batch.
-        let failures = parallelMap(copies, workers: options.workers) { c -> String? in
+        let copied = parallelMap(copies, workers: options.workers) { c -> Result<FileIO.Status, StrataError> in
             do {
                 if let existing = FileIO.status(c.to), existing.isRegular {
                     // Left by an interrupted run that was not recovered: adopt it only if the bytes are right.
-                    if let (hex, _) = try? FileIO.sha256(c.to), hex == c.sha { return nil }
+                    if let (hex, _) = try? FileIO.sha256(c.to), hex == c.sha { return .success(existing) }
                 }
-                try FileIO.copyAtomically(from: c.from, to: c.to, mode: 0o444)
-                return nil
+                return .success(try FileIO.copyAtomically(from: c.from, to: c.to, mode: 0o444))
             } catch {
-                return "\(error)"
+                return .failure(StrataError(.failure, "\(error)", fix: "nothing of this batch was committed; fix the cause and run the same command again"))
             }
         }
-        if let failure = failures.compactMap({ $0 }).first {
-            throw StrataError(.failure, failure, fix: "nothing of this batch was committed; fix the cause and run the same command again")
-        }
-        for i in batch.samples.indices {
-            let abs = ws.root + "/" + batch.samples[i].rawPath
-            guard let st = FileIO.status(abs) else { continue }
-            batch.rawFiles.append(RawFileRow(path: batch.samples[i].rawPath, sha256: batch.samples[i].id, size: st.size,
-                                             mtimeNanos: st.mtimeNanos, inode: Int64(bitPattern: st.inode), kind: "sample", source: source))
+        var statusByPath: [String: FileIO.Status] = [:]
+        for (c, r) in zip(copies, copied) { statusByPath[c.to] = try r.get() }
+        for s in batch.samples {
+            guard let st = statusByPath[ws.root + "/" + s.rawPath] else { continue }
+            batch.rawFiles.append(RawFileRow(path: s.rawPath, sha256: s.id, size: st.size, mtimeNanos: st.mtimeNanos,
+                                             inode: Int64(bitPattern: st.inode), kind: "sample", source: source))
         }
         try drainLabelProblems(into: &batch)
         try flushAndCommit(batch)
@@ -367,11 +368,19 @@ final class IngestContext {
                                             inode: Int64(bitPattern: st.inode), sha256: sha, outcome: outcome))
     }
 
+    /// Loads which of these samples' default short ids are already taken, in one query, so allocation is in memory.
+    func prefetchShortIds(_ shas: [String]) throws {
+        let length = ws.project.naming.idLength
+        takenShortIds.formUnion(try ws.catalog.takenShortIds(shas.map { String($0.prefix(length)) }))
+        prefetchedShortIds.formUnion(shas.map { String($0.prefix(length)) })
+    }
+
     func allocateShortId(_ sha: String) throws -> String {
         var length = ws.project.naming.idLength
         while length < sha.count {
             let candidate = String(sha.prefix(length))
-            if !shortIds.contains(candidate), try !ws.catalog.isShortIdTaken(candidate) {
+            let taken = prefetchedShortIds.contains(candidate) ? takenShortIds.contains(candidate) : try ws.catalog.isShortIdTaken(candidate)
+            if !shortIds.contains(candidate), !taken {
                 shortIds.insert(candidate)
                 return candidate
             }
@@ -418,7 +427,7 @@ final class IngestContext {
         var utf8 = UTF8Validator()
         var textValid = true
         do {
-            try FileIO.readChunks(e.path) { chunk in
+            try FileIO.readChunks(e.path, chunkSize: min(FileIO.chunkSize, max(4096, size + 1))) { chunk in
                 hasher.update(chunk)
                 if sniffed == nil {
                     prefix = Array(chunk.prefix(4096))

@@ -45,6 +45,7 @@ extension IngestContext {
         var pending: [(row: SampleRow, text: [UInt8])] = []
         func flushRows() throws {
             let known = try ws.catalog.samples(ids: pending.map(\.row.id))
+            try prefetchShortIds(pending.map(\.row.id).filter { known[$0] == nil })
             for (row, text) in pending {
                 if let canonical = known[row.id] {
                     try recordDuplicate(sha: row.id, origin: row.originPath, line: row.originLine,

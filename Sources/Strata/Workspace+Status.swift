@@ -3,7 +3,8 @@ import StrataCatalog
 import StrataCore
 import StrataStore
 
-/// `strata status`: what changed since the last ingest, like `git status`, answered from the stat cache.
+/// `strata status`: what changed at the sources since the last ingest, like `git status`, answered from the stat
+/// cache (only files whose size, mtime or inode changed are re-hashed). Raw-file immutability is `strata check`'s job.
 public struct StatusReport: Codable, Sendable {
     public struct SourceStatus: Codable, Sendable {
         public var source: String
@@ -22,16 +23,12 @@ public struct StatusReport: Codable, Sendable {
     public var quarantined: Int
     public var findings: Int
     public var labelEvents: Int
-    /// Raw files whose bytes changed since ingest (raw data must never change).
-    public var rawModified: [String]
-    public var rawMissing: [String]
     public var lastIngest: String?
     public var filesChecked: Int
     public var filesHashed: Int
 
     public var isClean: Bool {
-        rawModified.isEmpty && rawMissing.isEmpty
-            && sources.allSatisfy { $0.newFiles.isEmpty && $0.modifiedFiles == 0 }
+        sources.allSatisfy { $0.newFiles.isEmpty && $0.modifiedFiles == 0 }
     }
 }
 
@@ -89,10 +86,9 @@ extension Workspace {
                                                      modifiedFiles: modified, missingFiles: missing,
                                                      quarantined: c.quarantinedBySource[source] ?? 0, roots: roots, examples: examples))
         }
-        let (rawModified, rawMissing, rawHashed) = try verifyRawFiles(deep: false)
         return StatusReport(sources: sources, samples: c.samples, occurrences: c.occurrences, quarantined: c.quarantined,
-                            findings: c.findings, labelEvents: c.labelEvents, rawModified: rawModified, rawMissing: rawMissing,
-                            lastIngest: c.lastIngest, filesChecked: checked + c.samples, filesHashed: hashed + rawHashed)
+                            findings: c.findings, labelEvents: c.labelEvents,
+                            lastIngest: c.lastIngest, filesChecked: checked, filesHashed: hashed)
     }
 
     /// Compares every raw file with the stat recorded at ingest; re-hashes only those whose stat changed

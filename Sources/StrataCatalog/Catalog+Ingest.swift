@@ -119,8 +119,14 @@ extension Catalog {
 
     public func allStatCache() throws -> [String: StatCacheRow] {
         try read { db in
+            // Column access by index on a cursor: several times faster than Codable decoding for large projects.
             var out: [String: StatCacheRow] = [:]
-            for row in try StatCacheRow.fetchAll(db, sql: "SELECT * FROM statCache") { out[row.path] = row }
+            out.reserveCapacity(try Int.fetchOne(db, sql: "SELECT count(*) FROM statCache") ?? 0)
+            let rows = try Row.fetchCursor(db, sql: "SELECT path, size, mtimeNanos, inode, sha256, outcome FROM statCache")
+            while let r = try rows.next() {
+                let path: String = r[0]
+                out[path] = StatCacheRow(path: path, size: r[1], mtimeNanos: r[2], inode: r[3], sha256: r[4], outcome: r[5])
+            }
             return out
         }
     }

@@ -208,3 +208,16 @@ extension Catalog {
         }
     }
 }
+
+extension Catalog {
+    /// Which of these short ids belong to samples already (one query).
+    public func takenShortIds(_ candidates: [String]) throws -> Set<String> {
+        if candidates.isEmpty { return [] }
+        return try read { db in
+            var out = Set<String>()
+            let st = try db.cachedStatement(sql: "SELECT 1 FROM sample WHERE shortId = ?")
+            for c in candidates where try Int.fetchOne(st, arguments: [c]) != nil { out.insert(c) }
+            return out
+        }
+    }
+}

@@ -169,6 +169,44 @@ public final class Catalog: Sendable {
                 );
                 """)
         }
+        m.registerMigration("v2-runs") { db in
+            try db.execute(sql: """
+                CREATE TABLE run (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    startedAt TEXT NOT NULL,
+                    finishedAt TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'interrupted')),
+                    executor TEXT NOT NULL,
+                    pipelineHash TEXT NOT NULL,
+                    report TEXT,
+                    error TEXT
+                );
+                CREATE TABLE runStage (
+                    runId TEXT NOT NULL REFERENCES run(id),
+                    position INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    uses TEXT NOT NULL,
+                    inputs INTEGER NOT NULL,
+                    kept INTEGER NOT NULL,
+                    rejected INTEGER NOT NULL,
+                    duplicates INTEGER NOT NULL,
+                    reasons TEXT NOT NULL,
+                    tasks INTEGER NOT NULL,
+                    cachedTasks INTEGER NOT NULL,
+                    seconds REAL NOT NULL,
+                    PRIMARY KEY (runId, name)
+                ) WITHOUT ROWID;
+                CREATE TABLE cleanedSample (
+                    sampleId TEXT PRIMARY KEY NOT NULL REFERENCES sample(id),
+                    contentSha TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    line INTEGER,
+                    transforms TEXT NOT NULL,
+                    score REAL,
+                    runId TEXT NOT NULL REFERENCES run(id)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }

@@ -149,9 +149,11 @@ public enum FileIO {
         }
     }
 
-    /// Copies `source` into `dest` atomically (temp file in dest's folder, then rename) with the given mode.
-    /// Does not fsync: callers batch durability with `syncFileSystem` before they commit the catalog.
-    public static func copyAtomically(from source: String, to dest: String, mode: mode_t) throws {
+    /// Copies `source` into `dest` atomically (temp file in dest's folder, then rename) with the given mode, and
+    /// returns the new file's status. Does not fsync: callers batch durability with `syncFileSystem` before they
+    /// commit the catalog.
+    @discardableResult
+    public static func copyAtomically(from source: String, to dest: String, mode: mode_t) throws -> Status {
         let dir = (dest as NSString).deletingLastPathComponent
         let tmp = "\(dir)/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         let input = open(source, O_RDONLY | O_CLOEXEC)
@@ -161,6 +163,7 @@ public enum FileIO {
         guard output >= 0 else { throw FileError("create", tmp) }
         var ok = false
         defer { if !ok { unlink(tmp) } }
+        var status: Status
         do {
             defer { close(output) }
             while true {
@@ -176,9 +179,14 @@ public enum FileIO {
                 if n == 0 { break }
             }
             guard fchmod(output, mode) == 0 else { throw FileError("chmod", tmp) }
+            var st = stat()
+            guard fstat(output, &st) == 0 else { throw FileError("stat", tmp) }
+            status = Status(size: Int(st.st_size), mtimeNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+                            inode: UInt64(st.st_ino), mode: st.st_mode)
         }
         guard rename(tmp, dest) == 0 else { throw FileError("rename into place", dest) }
         ok = true
+        return status
     }
 
     private static func fallbackCopy(_ input: Int32, _ output: Int32, source: String, tmp: String) throws {

@@ -5,6 +5,7 @@ import Strata
 @main
 struct Main {
     static func main() {
+        signal(SIGPIPE, SIG_IGN)  // `strata ... | head` and programs run by command stages end with EPIPE, not a crash
         do {
             var command = try StrataCommand.parseAsRoot()
             try command.run()
@@ -38,7 +39,7 @@ struct StrataCommand: ParsableCommand {
             Every command takes --json for scripts. Start with `strata demo` or `strata init`.
             """,
         version: "0.1.0",
-        subcommands: [Init.self, Demo.self, Ingest.self, Status.self, Check.self, Findings.self, Quarantine.self])
+        subcommands: [Init.self, Demo.self, Ingest.self, Status.self, Check.self, Run.self, Runs.self, Findings.self, Quarantine.self, Task.self])
 }
 
 /// Options every project command takes.

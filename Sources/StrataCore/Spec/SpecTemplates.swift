@@ -223,42 +223,34 @@ public enum SpecTemplates {
     /// `pipeline.yaml`: the processing stages, starting empty with commented examples.
     public static func pipeline(modalities: [Modality]) -> String {
         let ms = normalized(modalities)
-        var examples: [String] = []
+        var stages: [String] = []
         if ms.contains(.text) {
-            examples.append("""
-                #   # Normalize text: Unicode NFC, whitespace, strip markup.
-                #   - name: clean-text
-                #     uses: clean.text
-                #     params: {normalize: nfc, strip_html: true}
+            stages.append("""
+                  # Normalize text: Unicode NFC, control characters, whitespace, mojibake repair.
+                  # Texts outside the length bounds are quarantined with the reason.
+                  - name: clean-text
+                    uses: clean.text
+                    params: {normalize: nfc, strip_html: false, min_length: 1}
+                  # Quarantine low-value text (repetition, symbol soup, no words), each with a named reason.
+                  - name: quality
+                    uses: filter.quality
                 """)
         }
-        if ms.contains(.image) || ms.contains(.audio) {
-            let target = [ms.contains(.image) ? "image: png" : nil, ms.contains(.audio) ? "audio: wav" : nil]
-                .compactMap { $0 }.joined(separator: ", ")
-            examples.append("""
-                #   # Convert inputs in other formats to the project's formats.
-                #   - name: convert
-                #     uses: clean.convert
-                #     params: {\(target)}
-                """)
-        }
-        examples.append("""
-            #   # Drop byte-identical duplicates, keeping the first seen.
-            #   - name: exact-dups
-            #     uses: dedup.exact
-            #   # Group near duplicates (MinHash for text, perceptual hashes for media).
-            #   - name: near-dups
-            #     uses: dedup.near
-            #     params: {threshold: 0.85}
-            #   # Quarantine samples below the quality bar, with the reason.
-            #   - name: quality
-            #     uses: filter.quality
-            #     params: {min_score: 0.5}
-            #   # Any program that reads JSONL samples on stdin and writes JSONL on stdout.
-            #   - name: score
-            #     uses: command
-            #     command: "python3 filters/score.py"
+        stages.append("""
+              # Drop exact duplicates (text compared after case and whitespace folding; media byte for byte).
+              # Each removal is a finding that points at the sample that was kept.
+              - name: exact-dups
+                uses: dedup.exact
+                params: {keep: first}
             """)
+        if ms.contains(.text) {
+            stages.append("""
+                  # Group near-duplicate texts (MinHash over word 5-grams, LSH banding) and keep one per group.
+                  - name: near-dups
+                    uses: dedup.near
+                    params: {threshold: 0.8, ngram: 5, permutations: 128, bands: 16, keep: first}
+                """)
+        }
         return """
             # pipeline.yaml: the stages `strata run` applies to samples, in order.
             # Each stage is cached by its code, parameters and input, so re-running only
@@ -268,11 +260,14 @@ public enum SpecTemplates {
             version: 1
 
             # The stages. Each has a unique `name` (a slug), a `uses` (the stage kind) and
-            # optional `params`; `uses: command` stages also need `command`.
-            # Start empty, then uncomment what you need:
-            stages: []
-            # stages:
-            \(examples.joined(separator: "\n"))
+            # optional `params`. Kinds: clean.text, filter.quality, dedup.exact, dedup.near, command.
+            stages:
+            \(stages.joined(separator: "\n"))
+              # Any program that reads JSONL samples on stdin and writes JSONL on stdout
+              # ({"id": ...} keeps, {"id": ..., "drop": "reason"} quarantines, {"id": ..., "text": ...} rewrites):
+              # - name: score
+              #   uses: command
+              #   command: "python3 filters/score.py"
 
             """
     }

@@ -32,6 +32,13 @@ extension StrataCommand {
                 if !other.isEmpty { print("    other findings: " + other.joined(separator: ", ")) }
             }
             print("\nre-running the image ingest added \(report.secondIngestAdded) entries (idempotent)")
+            print("\nstrata run (pipeline.yaml), \(String(format: "%.1f", report.run.seconds)) s:")
+            for s in report.run.stages {
+                let c = s.counts
+                let reasons = c.reasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                print("  \(s.name) (\(s.uses)): \(c.inputs) in -> \(c.kept) kept, \(c.rejected) quarantined, \(c.duplicates) duplicates" + (reasons.isEmpty ? "" : " [\(reasons)]"))
+            }
+            print("  cleaned set: \(report.run.cleaned) samples in data/cleaned/; a second run \(report.secondRunNothingChanged ? "did no work (everything cached)" : "re-ran tasks")")
             print("\nfindings ledger (strata findings): " + report.findingsByKind.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             print("\ncoverage against intent.yaml (strata check):")
             for c in report.check.coverage {

@@ -8,7 +8,7 @@ extension StrataCommand {
             abstract: "What changed since the last ingest, by source and modality (like git status).",
             discussion: """
                 Walks the folders each source was ingested from and compares them with the stat cache (size, mtime,
-                inode); only files whose stat changed are re-hashed. Also checks that raw files are unchanged.
+                inode); only files whose stat changed are re-hashed. `strata check` verifies the raw files themselves.
                 Exit code 0 when nothing changed, 1 when there are new, modified or damaged files.
                 """)
 
@@ -33,8 +33,6 @@ extension StrataCommand {
                     if s.newFiles.isEmpty && s.modifiedFiles == 0 && s.missingFiles == 0 { print("  up to date") }
                     else if !s.newFiles.isEmpty || s.modifiedFiles > 0 { print("  run: strata ingest \(s.roots.joined(separator: " ")) --source \(s.source)") }
                 }
-                for p in report.rawModified { print("RAW FILE CHANGED: \(p)  (raw data must never change; see `strata check`)") }
-                for p in report.rawMissing { print("RAW FILE MISSING: \(p)") }
                 if report.isClean { print("\nnothing changed") }
             }
             if !report.isClean { throw ExitCode(1) }

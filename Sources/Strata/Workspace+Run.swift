@@ -1,0 +1,299 @@
+import Foundation
+import StrataCatalog
+import StrataCore
+import StrataEngine
+import StrataStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct RunOptions: Sendable {
+    /// Stop after this stage (the stages before it run too, from cache when unchanged).
+    public var stage: String?
+    /// Ignore cached results from this stage on.
+    public var from: String?
+    /// Ignore every cached result.
+    public var force: Bool
+    public var workers: Int
+    public var retries: Int
+    public var shardSize: Int
+
+    public init(stage: String? = nil, from: String? = nil, force: Bool = false,
+                workers: Int = ProcessInfo.processInfo.activeProcessorCount, retries: Int = 1, shardSize: Int = 1000) {
+        self.stage = stage; self.from = from; self.force = force; self.workers = max(1, workers); self.retries = max(0, retries)
+        self.shardSize = max(1, shardSize)
+    }
+}
+
+/// What one stage did in a run.
+public struct StageReport: Codable, Sendable {
+    public var name: String
+    public var uses: String
+    public var counts: StageCounts
+    public var tasks: Int
+    public var cachedTasks: Int
+    public var seconds: Double
+}
+
+public struct RunReport: Codable, Sendable {
+    public var runId: String
+    public var executor: String
+    public var stages: [StageReport]
+    public var cleaned: Int
+    public var seconds: Double
+    /// True when every task came from the cache: nothing changed since the last run.
+    public var nothingChanged: Bool
+}
+
+extension Workspace {
+    public func pipeline() throws -> PipelineSpec {
+        do { return try PipelineSpec.decode(yaml: try readSpec("pipeline.yaml"), file: "pipeline.yaml") } catch let e as StrataError { throw e } catch {
+            throw StrataError.project("\(error)")
+        }
+    }
+
+    /// Runs the pipeline: plans each stage as tasks over shards, runs them on the executor, and merges finished
+    /// stages into the catalog one transaction each. Cached tasks are not run again, so an unchanged project does no
+    /// work and a killed run resumes where it stopped.
+    public func run(_ options: RunOptions, executor: (any Executor)? = nil) throws -> RunReport {
+        let started = Date()
+        let spec = try pipeline()
+        // Build every stage first: bad parameters fail before any work.
+        var stages: [(PipelineSpec.Stage, BuiltStage)] = []
+        for s in spec.stages {
+            do { stages.append((s, try StageRegistry.build(s))) } catch {
+                throw StrataError.project("pipeline.yaml: \(error)", fix: "fix the stage's parameters; `strata check` validates pipeline.yaml")
+            }
+        }
+        if stages.isEmpty {
+            throw StrataError.project("pipeline.yaml has no stages", fix: "add stages (see the commented examples in pipeline.yaml), or run `strata init --force` for the default pipeline")
+        }
+        for name in [options.stage, options.from].compactMap({ $0 }) where spec.stage(named: name) == nil {
+            throw StrataError.usage("no stage `\(name)` in pipeline.yaml (stages: \(spec.stages.map(\.name).joined(separator: ", ")))")
+        }
+        if let last = options.stage, let idx = stages.firstIndex(where: { $0.0.name == last }) { stages = Array(stages[...idx]) }
+        let forceFrom = options.force ? 0 : (options.from.flatMap { f in stages.firstIndex { $0.0.name == f } } ?? Int.max)
+
+        let lock = try lock("run")
+        defer { withExtendedLifetime(lock) {} }
+        let executor = executor ?? LocalExecutor(workers: options.workers)
+        let pipelineHash = Workspace.shortHash(stages.map { "\($0.0.name) \($0.0.uses) \(SpecValue.map($0.0.params).canonicalJSON) \($0.0.command ?? "")" }.joined(separator: "\n"))
+        let runId = "run-" + Workspace.compactTimestamp() + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let runDir = strataDir + "/runs/" + runId
+        try FileIO.makeDirectories(runDir)
+        let log = RunLog(path: runDir + "/log.jsonl")
+        try catalog.startRun(id: runId, executor: executor.name, pipelineHash: pipelineHash, now: Workspace.now())
+        log.event("run-start", ["run": .string(runId), "executor": .string(executor.name), "stages": .int(Int64(stages.count))])
+
+        var items = try catalog.samplesInIngestOrder().map { s in
+            WorkItem(id: s.id, sample: s.id, source: s.source, modality: s.modality, format: s.format,
+                     content: s.kind == "file" ? "raw:" + s.rawPath : "object:" + s.id, origin: s.originPath, line: s.originLine,
+                     collected: s.collected, size: s.size)
+        }
+        var reports: [StageReport] = []
+        do {
+            for (position, (stageSpec, built)) in stages.enumerated() {
+                let stageStarted = Date()
+                let planner = StagePlanner(runId: runId, runDir: runDir, projectRoot: root, stage: stageSpec, built: built,
+                                           shardSize: options.shardSize)
+                let force = position >= forceFrom
+                var taskCount = 0, cachedCount = 0
+                progress.begin("[\(position + 1)/\(stages.count)] \(stageSpec.name) (\(stageSpec.uses))", total: items.count)
+                let outcomes = try planner.run(items: items) { tasks in
+                    if force { for t in tasks { planner.forget(t) } }
+                    taskCount += tasks.count
+                    let counter = ProgressCounter()
+                    try executor.execute(tasks, projectRoot: root, retries: options.retries) { result in
+                        counter.add(result)
+                        log.event("task", ["label": .string(result.label), "items": .int(Int64(result.items)), "cached": .bool(result.cached),
+                                           "seconds": .number(result.seconds), "attempts": .int(Int64(result.attempts))])
+                    }
+                    cachedCount += counter.cached
+                    if tasks.first?.step == .map || tasks.first?.step == .annotate { self.progress.advance(by: counter.items) }
+                }
+                progress.end()
+                var counts = StageCounts()
+                for o in outcomes { counts.add(o) }
+                guard counts.balanced, counts.inputs == items.count else {
+                    throw StrataError(.failure, "stage `\(stageSpec.name)` broke the invariant: \(items.count) inputs, \(counts.kept) kept + \(counts.rejected) quarantined + \(counts.duplicates) duplicates",
+                                      fix: "this is a bug in the stage; its task outputs are under \(relative(runDir))")
+                }
+                let report = StageReport(name: stageSpec.name, uses: stageSpec.uses, counts: counts, tasks: taskCount, cachedTasks: cachedCount,
+                                         seconds: Date().timeIntervalSince(stageStarted))
+                try mergeStage(runId: runId, position: position, report: report, outcomes: outcomes)
+                log.event("stage", ["name": .string(stageSpec.name), "inputs": .int(Int64(counts.inputs)), "kept": .int(Int64(counts.kept)),
+                                    "rejected": .int(Int64(counts.rejected)), "duplicates": .int(Int64(counts.duplicates)),
+                                    "tasks": .int(Int64(taskCount)), "cached": .int(Int64(cachedCount))])
+                reports.append(report)
+                items = outcomes.compactMap { if case .keep(let i) = $0 { i } else { nil } }
+            }
+            let cleaned = try publishCleanedSet(items, runId: runId)
+            let report = RunReport(runId: runId, executor: executor.name, stages: reports, cleaned: cleaned,
+                                   seconds: Date().timeIntervalSince(started),
+                                   nothingChanged: reports.allSatisfy { $0.cachedTasks == $0.tasks })
+            try catalog.finishRun(id: runId, status: "done", report: Workspace.json(report), error: nil, now: Workspace.now())
+            log.event("run-end", ["status": .string("done"), "cleaned": .int(Int64(cleaned))])
+            return report
+        } catch {
+            let message = "\(error)"
+            try? catalog.finishRun(id: runId, status: "failed", report: nil, error: message, now: Workspace.now())
+            log.event("run-end", ["status": .string("failed"), "error": .string(message)])
+            if let failure = error as? TaskFailure {
+                throw StrataError(.failure, "\(failure)", fix: "see `strata runs logs \(runId)`; finished tasks are kept, so `strata run` resumes after the fix")
+            }
+            throw error
+        }
+    }
+
+    /// Records a finished stage: duplicates as findings (pointing at the kept sample), rejects as quarantine entries.
+    func mergeStage(runId: String, position: Int, report: StageReport, outcomes: [ItemOutcome]) throws {
+        let now = Workspace.now()
+        var findings: [FindingRow] = []
+        var quarantine: [QuarantineRow] = []
+        for o in outcomes {
+            switch o {
+            case .keep: continue
+            case .duplicate(let item, let kept, let kind, let reason):
+                findings.append(FindingRow(
+                    key: Workspace.shortHash(kind, report.name, item.sample, kept.sample), kind: kind, stage: report.name, sampleId: item.sample,
+                    origin: item.origin, line: item.line, relatedSampleId: kept.sample, relatedOrigin: kept.origin, relatedLine: kept.line,
+                    reason: reason, runId: runId, createdAt: now))
+            case .reject(let item, let kind, let reason):
+                let id = "q-" + String(Workspace.shortHash(report.name, item.sample, item.id, kind).prefix(12))
+                let stored = item.content.hasPrefix("raw:") ? String(item.content.dropFirst(4))
+                    : ".strata/objects/\(item.id.prefix(2))/\(item.id.dropFirst(2))"
+                let record: [String: JSONValue] = [
+                    "id": .string(id), "kind": .string(kind), "stage": .string(report.name), "origin": .string(item.origin),
+                    "line": item.line.map { .int(Int64($0)) } ?? .null, "reason": .string(reason), "source": .string(item.source),
+                    "sample": .string(item.sample), "sha256": .string(item.id), "stored": .string(stored), "run": .string(runId),
+                    "created_at": .string(now),
+                ]
+                let path = "\(quarantineDir)/\(id).json"
+                if FileIO.status(path) == nil {
+                    try FileIO.writeAtomically(path, Array((JSONValue.object(record).canonicalJSON + "\n").utf8), sync: false)
+                }
+                quarantine.append(QuarantineRow(id: id, kind: kind, stage: report.name, origin: item.origin, line: item.line, reason: reason,
+                                                storedPath: stored, source: item.source, contentSha256: item.id, runId: runId, createdAt: now))
+            }
+        }
+        FileIO.syncFileSystem(quarantineDir)
+        let c = report.counts
+        try catalog.mergeStage(RunStageRow(runId: runId, position: position, name: report.name, uses: report.uses, inputs: c.inputs,
+                                           kept: c.kept, rejected: c.rejected, duplicates: c.duplicates,
+                                           reasons: Workspace.json(c.reasons), tasks: report.tasks, cachedTasks: report.cachedTasks,
+                                           seconds: report.seconds),
+                               findings: findings, quarantine: quarantine)
+    }
+
+    /// Writes the surviving samples to `data/cleaned/<source>/` (files as files; text records as one JSONL per source)
+    /// and replaces the catalog's cleaned set. Files of earlier runs that are no longer in the set are removed:
+    /// `data/cleaned` is derived data, rebuilt from raw data by `strata run`.
+    func publishCleanedSet(_ items: [WorkItem], runId: String) throws -> Int {
+        let objectsStore = objects
+        var rows: [CleanedSampleRow] = []
+        var keepPaths = Set<String>()
+        var records: [String: [WorkItem]] = [:]
+        let date = Workspace.today()
+        let pattern = project.naming.pattern
+        for item in items {
+            let transforms = Workspace.json(item.transforms)
+            if item.content.hasPrefix("object:") && item.line != nil {
+                records[item.source, default: []].append(item)
+                continue
+            }
+            let format = FileFormat(name: item.format) ?? .txt
+            let ext = item.content.hasPrefix("object:") && item.modality == "text" ? "txt" : format.fileExtension
+            let shortId = String(item.id.prefix(max(project.naming.idLength, 10)))
+            let compact = FileNaming.compactDate(item.collected) ?? date
+            let rel = "data/cleaned/\(item.source)/" + FileNaming.fileName(source: item.source, compactDate: compact, id: shortId, ext: ext, pattern: pattern)
+            let abs = root + "/" + rel
+            if FileIO.status(abs) == nil {
+                try FileIO.makeDirectories((abs as NSString).deletingLastPathComponent)
+                let src = item.content.hasPrefix("raw:") ? root + "/" + item.content.dropFirst(4) : objectsStore.path(for: String(item.content.dropFirst(7)))
+                if link(src, abs) != 0 { try FileIO.copyAtomically(from: src, to: abs, mode: 0o444) }
+            }
+            keepPaths.insert(rel)
+            rows.append(CleanedSampleRow(sampleId: item.sample, contentSha: item.id, path: rel, line: nil, transforms: transforms,
+                                         score: item.score, runId: runId))
+        }
+        for (source, list) in records.sorted(by: { $0.key < $1.key }) {
+            var bytes = [UInt8]()
+            var lineRows: [(WorkItem, Int)] = []
+            for (n, item) in list.enumerated() {
+                let text = String(decoding: try objectsStore.get(String(item.content.dropFirst(7))), as: UTF8.self)
+                var obj: [String: JSONValue] = ["id": .string(item.id), "sample": .string(item.sample), "text": .string(text),
+                                                "origin": .string(item.origin), "source": .string(source)]
+                if let l = item.line { obj["line"] = .int(Int64(l)) }
+                if !item.transforms.isEmpty { obj["transforms"] = .array(item.transforms.map { .string($0.stage + ":" + $0.changes.joined(separator: ",")) }) }
+                bytes += JSONValue.object(obj).serialize()
+                bytes.append(0x0A)
+                lineRows.append((item, n + 1))
+            }
+            let sha = FileIO.sha256(bytes)
+            let rel = "data/cleaned/\(source)/" + FileNaming.fileName(source: source, compactDate: date, id: String(sha.prefix(max(project.naming.idLength, 10))), ext: "jsonl", pattern: pattern)
+            if FileIO.status(root + "/" + rel) == nil {
+                try FileIO.makeDirectories(root + "/data/cleaned/" + source)
+                try FileIO.writeAtomically(root + "/" + rel, bytes, mode: 0o444, sync: false)
+            }
+            keepPaths.insert(rel)
+            for (item, line) in lineRows {
+                rows.append(CleanedSampleRow(sampleId: item.sample, contentSha: item.id, path: rel, line: line,
+                                             transforms: Workspace.json(item.transforms), score: item.score, runId: runId))
+            }
+        }
+        FileIO.syncFileSystem(cleanedDir)
+        try catalog.replaceCleanedSet(rows)
+        // Remove derived files no longer in the cleaned set.
+        let fm = FileManager.default
+        for source in (try? fm.contentsOfDirectory(atPath: cleanedDir)) ?? [] where !source.hasPrefix(".") {
+            for name in (try? fm.contentsOfDirectory(atPath: cleanedDir + "/" + source)) ?? [] {
+                let rel = "data/cleaned/\(source)/\(name)"
+                if !keepPaths.contains(rel) { unlink(root + "/" + rel) }
+            }
+        }
+        return rows.count
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: e.encode(value), as: UTF8.self)) ?? "null"
+    }
+
+    static func compactTimestamp() -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd'T'HHmmss"
+        return f.string(from: Date())
+    }
+}
+
+final class ProgressCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var cached = 0
+    private(set) var items = 0
+    func add(_ r: TaskResult) { lock.withLock { if r.cached { cached += 1 }; items += r.items } }
+}
+
+/// The run's JSONL log: one event per line, appended and flushed as it happens.
+final class RunLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private let handle: FileHandle?
+
+    init(path: String) {
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        handle = FileHandle(forWritingAtPath: path)
+        handle?.seekToEndOfFile()
+    }
+
+    func event(_ kind: String, _ fields: [String: JSONValue]) {
+        var obj = fields
+        obj["event"] = .string(kind)
+        obj["time"] = .string(Workspace.now())
+        let line = JSONValue.object(obj).serialize() + [0x0A]
+        lock.withLock { handle?.write(Data(line)) }
+    }
+
+    deinit { try? handle?.close() }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+
+/// A pipeline run as recorded.
+public struct RunRow: Codable, Sendable, Equatable, FetchableRecord {
+    public var id: String
+    public var startedAt: String
+    public var finishedAt: String?
+    public var status: String
+    public var executor: String
+    public var pipelineHash: String
+    public var report: String?
+    public var error: String?
+}
+
+/// One stage of a run: its counts by outcome and reason.
+public struct RunStageRow: Codable, Sendable, Equatable, FetchableRecord {
+    public var runId: String
+    public var position: Int
+    public var name: String
+    public var uses: String
+    public var inputs: Int
+    public var kept: Int
+    public var rejected: Int
+    public var duplicates: Int
+    public var reasons: String
+    public var tasks: Int
+    public var cachedTasks: Int
+    public var seconds: Double
+    public init(runId: String, position: Int, name: String, uses: String, inputs: Int, kept: Int, rejected: Int, duplicates: Int,
+                reasons: String, tasks: Int, cachedTasks: Int, seconds: Double) {
+        self.runId = runId; self.position = position; self.name = name; self.uses = uses; self.inputs = inputs; self.kept = kept
+        self.rejected = rejected; self.duplicates = duplicates; self.reasons = reasons; self.tasks = tasks
+        self.cachedTasks = cachedTasks; self.seconds = seconds
+    }
+}
+
+/// A sample of the cleaned set (the output of the latest successful run) and where its cleaned bytes are.
+public struct CleanedSampleRow: Codable, Sendable, Equatable, FetchableRecord {
+    public var sampleId: String
+    public var contentSha: String
+    public var path: String
+    public var line: Int?
+    public var transforms: String
+    public var score: Double?
+    public var runId: String
+    public init(sampleId: String, contentSha: String, path: String, line: Int?, transforms: String, score: Double?, runId: String) {
+        self.sampleId = sampleId; self.contentSha = contentSha; self.path = path; self.line = line; self.transforms = transforms
+        self.score = score; self.runId = runId
+    }
+}
+
+extension Catalog {
+    /// Samples in ingest order (the order "first seen" keep policies use).
+    public func samplesInIngestOrder() throws -> [SampleRow] {
+        try read { db in try SampleRow.fetchAll(db, sql: "SELECT * FROM sample ORDER BY createdAt, originPath, coalesce(originLine, 0), id") }
+    }
+
+    public func startRun(id: String, executor: String, pipelineHash: String, now: String) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE run SET status = 'interrupted' WHERE status = 'running'")
+            try db.execute(sql: "INSERT INTO run(id, startedAt, status, executor, pipelineHash) VALUES (?, ?, 'running', ?, ?)",
+                           arguments: [id, now, executor, pipelineHash])
+        }
+    }
+
+    public func finishRun(id: String, status: String, report: String?, error: String?, now: String) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE run SET status = ?, report = ?, error = ?, finishedAt = ? WHERE id = ?",
+                           arguments: [status, report, error, now, id])
+        }
+    }
+
+    /// Records one stage's effect in one transaction: its findings, quarantine entries and counts.
+    public func mergeStage(_ stage: RunStageRow, findings: [FindingRow], quarantine: [QuarantineRow]) throws {
+        try write { db in
+            try Catalog.insertFindings(findings, db)
+            let st = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO quarantine(id, kind, stage, origin, line, reason, storedPath, source, contentSha256,
+                  detail, runId, createdAt, releasedAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
+                """)
+            for q in quarantine {
+                try st.execute(arguments: [q.id, q.kind, q.stage, q.origin, q.line, q.reason, q.storedPath, q.source,
+                                           q.contentSha256, q.detail, q.runId, q.createdAt])
+            }
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO runStage(runId, position, name, uses, inputs, kept, rejected, duplicates, reasons, tasks, cachedTasks, seconds)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [stage.runId, stage.position, stage.name, stage.uses, stage.inputs, stage.kept, stage.rejected,
+                                 stage.duplicates, stage.reasons, stage.tasks, stage.cachedTasks, stage.seconds])
+        }
+    }
+
+    /// Replaces the cleaned set with the output of a finished run (one transaction).
+    public func replaceCleanedSet(_ rows: [CleanedSampleRow]) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM cleanedSample")
+            let st = try db.cachedStatement(sql: """
+                INSERT INTO cleanedSample(sampleId, contentSha, path, line, transforms, score, runId) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            for r in rows {
+                try st.execute(arguments: [r.sampleId, r.contentSha, r.path, r.line, r.transforms, r.score, r.runId])
+            }
+        }
+    }
+
+    public func cleanedSet() throws -> [CleanedSampleRow] {
+        try read { db in try CleanedSampleRow.fetchAll(db, sql: "SELECT * FROM cleanedSample ORDER BY path, coalesce(line, 0)") }
+    }
+
+    public func runs() throws -> [RunRow] {
+        try read { db in try RunRow.fetchAll(db, sql: "SELECT * FROM run ORDER BY startedAt DESC, id DESC") }
+    }
+
+    public func runStages(runId: String) throws -> [RunStageRow] {
+        try read { db in try RunStageRow.fetchAll(db, sql: "SELECT * FROM runStage WHERE runId = ? ORDER BY position", arguments: [runId]) }
+    }
+}

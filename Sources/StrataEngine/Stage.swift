@@ -1,0 +1,185 @@
+import Foundation
+import StrataCore
+import StrataStore
+
+/// An error in a stage's parameters, naming the stage, the parameter and the fix.
+public struct StageError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// What a task may use while it runs: where content lives. Tasks never touch the catalog.
+public struct StageContext: Sendable {
+    public let projectRoot: String
+    public let objects: ObjectStore
+    /// Lines for the task's log.
+    public let log: @Sendable (String) -> Void
+
+    public init(projectRoot: String, objects: ObjectStore, log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.projectRoot = projectRoot; self.objects = objects; self.log = log
+    }
+
+    /// The current bytes of an item.
+    public func content(_ item: WorkItem) throws -> [UInt8] {
+        if item.content.hasPrefix("object:") { return try objects.get(String(item.content.dropFirst(7))) }
+        if item.content.hasPrefix("raw:") { return try FileIO.readAll(projectRoot + "/" + item.content.dropFirst(4)) }
+        throw StageError("unknown content reference \(item.content)")
+    }
+
+    public func text(_ item: WorkItem) throws -> String { String(decoding: try content(item), as: UTF8.self) }
+
+    /// Stores new content for an item and returns the updated item (new id, content, lineage).
+    public func replaceContent(_ item: WorkItem, with bytes: [UInt8], transform: Transform) throws -> WorkItem {
+        let sha = try objects.put(bytes, sync: false)
+        var out = item
+        out.id = sha
+        out.content = "object:" + sha
+        out.size = bytes.count
+        out.transforms.append(transform)
+        return out
+    }
+}
+
+/// A stage that decides item by item (cleaning, filtering, a command). Its tasks are shards of the input.
+public protocol MapStage: Sendable {
+    /// Bump when the stage's behaviour changes, so cached results are not reused.
+    static var codeVersion: Int { get }
+    func process(_ items: [WorkItem], context: StageContext) throws -> [ItemOutcome]
+}
+
+/// A stage that needs to see all items to decide (deduplication). It runs as three steps, each shardable:
+/// `annotate` per shard (a key or a signature per item), `pair` per partition (candidate duplicate pairs),
+/// then one `decide` that clusters pairs (union-find) and applies the keep policy.
+public protocol GlobalStage: Sendable {
+    static var codeVersion: Int { get }
+    /// Items this stage does not apply to pass through unchanged (e.g. a text stage and an image).
+    func applies(to item: WorkItem) -> Bool
+    func annotate(_ item: WorkItem, context: StageContext) throws -> String
+    var partitions: Int { get }
+    /// Candidate pairs (indexes into `annotations`) found in one partition.
+    func pairs(partition: Int, annotations: [String]) -> [(Int, Int)]
+    /// Whether a candidate pair really is a duplicate (e.g. estimated Jaccard above the threshold).
+    func confirm(_ a: String, _ b: String) -> Bool
+    var keep: KeepPolicy { get }
+    var findingKind: String { get }
+    func reason(of item: WorkItem, duplicating kept: WorkItem, annotations: (String, String)) -> String
+}
+
+/// Which member of a duplicate cluster is kept.
+public enum KeepPolicy: String, Sendable, CaseIterable {
+    case first, longest, quality
+
+    /// Index of the member to keep. `first` is input order (ingest order), `longest` the largest content,
+    /// `quality` the highest `score` (ties: first).
+    public func choose(_ members: [Int], items: [WorkItem]) -> Int {
+        switch self {
+        case .first: return members.min()!
+        case .longest: return members.max { (items[$0].size, -$0) < (items[$1].size, -$1) }!
+        case .quality: return members.max { (items[$0].score ?? -.infinity, -$0) < (items[$1].score ?? -.infinity, -$1) }!
+        }
+    }
+}
+
+/// A built stage: either shape.
+public enum BuiltStage: Sendable {
+    case map(any MapStage)
+    case global(any GlobalStage)
+
+    public var codeVersion: Int {
+        switch self {
+        case .map(let s): type(of: s).codeVersion
+        case .global(let s): type(of: s).codeVersion
+        }
+    }
+}
+
+/// Reads typed parameters and reports unknown ones with a did-you-mean.
+public struct StageParams {
+    public let stage: String
+    public let values: [String: SpecValue]
+    private var used = Set<String>()
+
+    public init(stage: String, values: [String: SpecValue]) {
+        self.stage = stage; self.values = values
+    }
+
+    public mutating func string(_ key: String, default d: String, allowed: [String]? = nil) throws -> String {
+        used.insert(key)
+        guard let v = values[key] else { return d }
+        guard let s = v.string else { throw StageError("stage `\(stage)`: params.\(key) must be a string") }
+        if let allowed, !allowed.contains(s) {
+            throw StageError("stage `\(stage)`: params.\(key) is `\(s)`; allowed: \(allowed.joined(separator: ", "))")
+        }
+        return s
+    }
+
+    public mutating func int(_ key: String, default d: Int, min: Int = .min, max: Int = .max) throws -> Int {
+        used.insert(key)
+        guard let v = values[key] else { return d }
+        guard let i = v.int, i >= min, i <= max else {
+            throw StageError("stage `\(stage)`: params.\(key) must be a whole number between \(min) and \(max)")
+        }
+        return i
+    }
+
+    public mutating func optionalInt(_ key: String, min: Int = 0) throws -> Int? {
+        used.insert(key)
+        guard let v = values[key] else { return nil }
+        guard let i = v.int, i >= min else { throw StageError("stage `\(stage)`: params.\(key) must be a whole number >= \(min)") }
+        return i
+    }
+
+    public mutating func double(_ key: String, default d: Double, min: Double = -.infinity, max: Double = .infinity) throws -> Double {
+        used.insert(key)
+        guard let v = values[key] else { return d }
+        guard let x = v.double, x >= min, x <= max else {
+            throw StageError("stage `\(stage)`: params.\(key) must be a number between \(min) and \(max)")
+        }
+        return x
+    }
+
+    public mutating func optionalDouble(_ key: String) throws -> Double? {
+        used.insert(key)
+        guard let v = values[key] else { return nil }
+        guard let x = v.double else { throw StageError("stage `\(stage)`: params.\(key) must be a number") }
+        return x
+    }
+
+    public mutating func bool(_ key: String, default d: Bool) throws -> Bool {
+        used.insert(key)
+        guard let v = values[key] else { return d }
+        guard let b = v.bool else { throw StageError("stage `\(stage)`: params.\(key) must be true or false") }
+        return b
+    }
+
+    public mutating func strings(_ key: String) throws -> [String] {
+        used.insert(key)
+        guard let v = values[key] else { return [] }
+        if let s = v.string { return [s] }
+        guard let l = v.list else { throw StageError("stage `\(stage)`: params.\(key) must be a list of strings") }
+        return try l.map { guard let s = $0.string else { throw StageError("stage `\(stage)`: params.\(key) must be a list of strings") }; return s }
+    }
+
+    /// Fails on parameters the stage does not know.
+    public func finish() throws {
+        let unknown = Set(values.keys).subtracting(used).sorted()
+        guard let first = unknown.first else { return }
+        let hint = used.min { distance($0, first) < distance($1, first) }.flatMap { distance($0, first) <= 3 ? " (did you mean `\($0)`?)" : nil } ?? ""
+        throw StageError("stage `\(stage)`: unknown parameter `\(first)`\(hint); known: \(used.sorted().joined(separator: ", "))")
+    }
+
+    private func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var prev = row[0]; row[0] = i
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                let cur = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+                prev = cur
+            }
+        }
+        return row[b.count]
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import StrataCore
+import StrataQuality
+
+/// `dedup.exact`: items whose normalized content is identical (text: NFC, case and whitespace folded; media: bytes).
+struct ExactDedupStage: GlobalStage {
+    static let codeVersion = 1
+    let keep: KeepPolicy
+    let normalize: Bool
+    let partitions = 1
+    let findingKind = "duplicate"
+
+    init(_ p: inout StageParams) throws {
+        keep = KeepPolicy(rawValue: try p.string("keep", default: "first", allowed: KeepPolicy.allCases.map(\.rawValue)))!
+        normalize = try p.bool("normalize", default: true)
+    }
+
+    func applies(to item: WorkItem) -> Bool { true }
+
+    func annotate(_ item: WorkItem, context: StageContext) throws -> String {
+        guard item.modality == "text", normalize else { return item.id }
+        return "n:" + ExactKey.normalizedHash(try context.text(item))
+    }
+
+    func pairs(partition: Int, annotations: [String]) -> [(Int, Int)] {
+        var first: [String: Int] = [:]
+        var out: [(Int, Int)] = []
+        for (i, a) in annotations.enumerated() {
+            if let f = first[a] { out.append((f, i)) } else { first[a] = i }
+        }
+        return out
+    }
+
+    func confirm(_ a: String, _ b: String) -> Bool { a == b }
+
+    func reason(of item: WorkItem, duplicating kept: WorkItem, annotations: (String, String)) -> String {
+        "same \(normalize && item.modality == "text" ? "normalized " : "")content as \(kept.place) (kept by policy `\(keep.rawValue)`)"
+    }
+}
+
+/// `dedup.near` for text: MinHash over n-gram shingles with LSH banding; candidate pairs are confirmed by
+/// estimated Jaccard, clustered with union-find, and one member per cluster is kept.
+struct NearDedupStage: GlobalStage {
+    static let codeVersion = 1
+    let config: MinHashConfig
+    let keep: KeepPolicy
+    let partitions: Int
+    let findingKind = "near-duplicate"
+
+    init(_ p: inout StageParams) throws {
+        var c = MinHashConfig()
+        c.permutations = try p.int("permutations", default: c.permutations, min: 8, max: 1024)
+        c.bands = try p.int("bands", default: c.bands, min: 1, max: 1024)
+        guard c.permutations % c.bands == 0 else {
+            throw StageError("stage `\(p.stage)`: params.permutations (\(c.permutations)) must be a multiple of params.bands (\(c.bands))")
+        }
+        c.ngram = try p.int("ngram", default: c.ngram, min: 1, max: 32)
+        switch try p.string("shingle", default: "auto", allowed: ["auto", "words", "characters"]) {
+        case "words": c.shingle = .words
+        case "characters": c.shingle = .characters
+        default: c.shingle = .auto
+        }
+        c.threshold = try p.double("threshold", default: c.threshold, min: 0.01, max: 1)
+        c.seed = UInt64(try p.int("seed", default: Int(c.seed), min: 0))
+        config = c
+        keep = KeepPolicy(rawValue: try p.string("keep", default: "first", allowed: KeepPolicy.allCases.map(\.rawValue)))!
+        partitions = try p.int("partitions", default: 4, min: 1, max: 1024)
+    }
+
+    func applies(to item: WorkItem) -> Bool { item.modality == "text" }
+
+    func annotate(_ item: WorkItem, context: StageContext) throws -> String {
+        let hasher = MinHasher(config: config)
+        let sig = hasher.signature(Shingler.shingles(try context.text(item), n: config.ngram, mode: config.shingle))
+        return Signature.encode(sig)
+    }
+
+    func pairs(partition: Int, annotations: [String]) -> [(Int, Int)] {
+        let myBands = Array(stride(from: partition, to: config.bands, by: partitions))
+        if myBands.isEmpty { return [] }
+        let keys = annotations.map { LSH.bandKeys(Signature.decode($0), bands: config.bands) }
+        var out: [(Int, Int)] = []
+        for band in myBands {
+            var buckets: [UInt64: Int] = [:]
+            buckets.reserveCapacity(keys.count)
+            for (i, k) in keys.enumerated() {
+                let key = k[band]
+                if let f = buckets[key] { out.append((f, i)) } else { buckets[key] = i }
+            }
+        }
+        return out
+    }
+
+    func confirm(_ a: String, _ b: String) -> Bool {
+        LSH.estimatedJaccard(Signature.decode(a), Signature.decode(b)) >= config.threshold
+    }
+
+    func reason(of item: WorkItem, duplicating kept: WorkItem, annotations: (String, String)) -> String {
+        let j = LSH.estimatedJaccard(Signature.decode(annotations.0), Signature.decode(annotations.1))
+        return String(format: "near duplicate of %@ (estimated Jaccard %.2f >= %.2f; kept by policy `%@`)", kept.place, j, config.threshold, keep.rawValue)
+    }
+}
+
+/// Compact text form of a MinHash signature (hex of the 32-bit values).
+enum Signature {
+    static func encode(_ sig: [UInt32]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(sig.count * 8)
+        for v in sig {
+            var shift: UInt32 = 28
+            while true {
+                out.append(digits[Int((v >> shift) & 0xF)])
+                if shift == 0 { break }
+                shift -= 4
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func decode(_ s: String) -> [UInt32] {
+        var out: [UInt32] = []
+        out.reserveCapacity(s.utf8.count / 8)
+        var v: UInt32 = 0
+        var n = 0
+        for c in s.utf8 {
+            let d: UInt32 = c <= 0x39 ? UInt32(c - 0x30) : UInt32(c - 0x61 + 10)
+            v = v << 4 | d
+            n += 1
+            if n == 8 { out.append(v); v = 0; n = 0 }
+        }
+        return out
+    }
+}

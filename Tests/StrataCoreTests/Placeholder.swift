@@ -1,2 +1,0 @@
-import XCTest
-final class StrataCoreTestsPlaceholder: XCTestCase { func testNothing() {} }
