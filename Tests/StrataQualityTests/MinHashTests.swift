@@ -108,6 +108,8 @@ final class MinHashTests: XCTestCase {
         // FNV-1a-128 test vector: the empty string is the offset basis.
         XCTAssertEqual(ExactKey.normalizedHash("   "), "6c62272e07bb014262b821756295c58d")
         XCTAssertEqual(ExactKey.normalizedHash("a"), "d228cb696f1a8caf78912b704e4a8964")
+        XCTAssertEqual(ExactKey.normalizedHash(" A\t"), ExactKey.normalizedHash("a"), "ASCII fast path lower-cases too")
+        XCTAssertEqual(ExactKey.normalizedHash("Hello  World\u{A0}é"), ExactKey.normalizedHash("hello world É"))
     }
 
     func testDuplicateTextsClusterAndEmptyTextsDoNot() {
