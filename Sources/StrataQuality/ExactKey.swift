@@ -10,7 +10,9 @@ public enum ExactKey {
     /// about 1.5e-21). FNV is not cryptographic: someone can construct colliding texts on purpose, so do not
     /// use this key where an adversary benefits from a false duplicate.
     public static func normalizedHash(_ text: String) -> String {
-        let normalized = text.lowercased().precomposedStringWithCanonicalMapping
+        // ASCII needs neither NFC nor Unicode lower-casing (A-Z are mapped below): skip Foundation.
+        let ascii = isASCII(text)
+        let normalized = ascii ? text : text.lowercased().precomposedStringWithCanonicalMapping
         var hi: UInt64 = 0x6C62_272E_07BB_0142
         var lo: UInt64 = 0x62B8_2175_6295_C58D
         @inline(__always) func feed(_ byte: UInt8) {
@@ -29,7 +31,12 @@ public enum ExactKey {
             }
             if pendingSpace { feed(0x20); pendingSpace = false }
             started = true
-            for byte in UTF8.encode(scalar)! { feed(byte) }
+            if ascii {
+                let v = UInt8(scalar.value)
+                feed(v &- 0x41 < 26 ? v | 0x20 : v)
+            } else {
+                for byte in UTF8.encode(scalar)! { feed(byte) }
+            }
         }
         return hex(hi) + hex(lo)
     }

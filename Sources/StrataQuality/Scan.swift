@@ -149,3 +149,12 @@ func fmt(_ x: Double) -> String {
     let sign = x < 0 && scaled > 0 ? "-" : ""
     return frac.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(frac)"
 }
+
+/// True when every byte is ASCII (normalization and full lower-casing are then identities or byte maps).
+func isASCII(_ text: String) -> Bool {
+    withUTF8Bytes(text) { p in
+        var acc: UInt8 = 0
+        for b in p { acc |= b }
+        return acc < 0x80
+    }
+}

@@ -37,7 +37,7 @@ public enum TextCleaner {
             let stripped = HTML.strip(s)
             if stripped != s { changes.append("html"); s = stripped }
         }
-        switch config.normalization {
+        switch isASCII(s) ? .none : config.normalization {  // ASCII is already NFC and NFKC
         case .nfc:
             let n = s.precomposedStringWithCanonicalMapping
             if !n.unicodeScalars.elementsEqual(s.unicodeScalars) { changes.append("nfc"); s = n }

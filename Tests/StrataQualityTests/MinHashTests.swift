@@ -74,10 +74,15 @@ final class MinHashTests: XCTestCase {
         }
         // And on text: the estimate of an edited document.
         let corpus = SyntheticCorpus(seed: 5, bases: 20, edited: [(0.5, 0.6...0.9)], unrelated: 0)
+        // Each estimate within 4 standard deviations (sqrt(J(1-J)/128), at most 0.044); on average within 0.05.
+        var totalError = 0.0
         for v in corpus.variants {
             let est = LSH.estimatedJaccard(hasher.signature(text: corpus.texts[v.doc]), hasher.signature(text: corpus.texts[v.base]))
-            XCTAssertEqual(est, v.jaccard, accuracy: 0.1)
+            XCTAssertEqual(est, v.jaccard, accuracy: 4 * (v.jaccard * (1 - v.jaccard) / 128).squareRoot())
+            totalError += abs(est - v.jaccard)
         }
+        XCTAssertGreaterThanOrEqual(corpus.variants.count, 8)
+        XCTAssertLessThan(totalError / Double(corpus.variants.count), 0.05)
         XCTAssertLessThan(worst, 0.1)
         XCTAssertEqual(LSH.candidateProbability(jaccard: 0.8, bands: 16, rows: 8), 0.947, accuracy: 0.001)
     }
@@ -103,6 +108,8 @@ final class MinHashTests: XCTestCase {
         // FNV-1a-128 test vector: the empty string is the offset basis.
         XCTAssertEqual(ExactKey.normalizedHash("   "), "6c62272e07bb014262b821756295c58d")
         XCTAssertEqual(ExactKey.normalizedHash("a"), "d228cb696f1a8caf78912b704e4a8964")
+        XCTAssertEqual(ExactKey.normalizedHash(" A\t"), ExactKey.normalizedHash("a"), "ASCII fast path lower-cases too")
+        XCTAssertEqual(ExactKey.normalizedHash("Hello  World\u{A0}é"), ExactKey.normalizedHash("hello world É"))
     }
 
     func testDuplicateTextsClusterAndEmptyTextsDoNot() {
