@@ -28,7 +28,10 @@ demo: release
 # Unit, integration and end-to-end tests (the e2e tests drive the built strata binary).
 test: deps
 	swift build --build-tests
-	swift test --skip-build
+	set -o pipefail; swift test --skip-build --disable-swift-testing 2>&1 | tee .build/test.log
+	@awk '/Executed [0-9]+ tests?, with/ { line = $$0 } END { if (line == "") exit 1; n = line; sub(/.*Executed /, "", n); sub(/ test.*/, "", n); \
+	  f = line; sub(/.* and /, "", f); sub(/ failure.*/, "", f); s = 0; if (line ~ /skipped/) { s = line; sub(/.*with /, "", s); sub(/ test.*/, "", s) } \
+	  printf "%d passed, %d failed, %d skipped\n", n - f - s, f, s }' .build/test.log
 
 bench-ingest: release
 	bash bench/ingest/run.sh

@@ -109,6 +109,7 @@ extension Workspace {
         try recoverInterruptedIngest()
         let marker = strataDir + "/" + Workspace.ingestMarker
         try FileIO.writeAtomically(marker, Array(options.source.utf8))
+        try catalog.relaxDurabilityForBulkWrites()
 
         let labelNames = (try? rulebook())?.labels.map(\.name) ?? []
         let context = IngestContext(
@@ -163,6 +164,7 @@ extension Workspace {
             start += batchSize
         }
         progress.end()
+        try context.waitForCommits()
         if let manifest {
             try context.finishManifest(manifest, ingestedPaths: Set(entries.map(\.path)))
         }
@@ -219,6 +221,8 @@ final class IngestContext {
     var seen: [String: (origin: String, line: Int?, shortId: String)] = [:]
     var shortIds = Set<String>()
     var takenShortIds = Set<String>()
+    let committer = DispatchQueue(label: "strata.ingest.commit")
+    let commitErrors = ErrorBox()
     var prefetchedShortIds = Set<String>()
     var externalIds: [String: (origin: String, line: Int)] = [:]
     var pendingLabelProblems: [(origin: String, line: Int, reason: String, sampleId: String)] = []
@@ -245,6 +249,8 @@ final class IngestContext {
         var format: FileFormat?
         var probe: JSONValue?
         var reject: (kind: String, reason: String)?
+        /// Why the original file name is poor practice, if it is.
+        var nameProblem: String?
     }
 
     func ingestFiles(_ entries: [WalkEntry]) throws {
@@ -266,7 +272,9 @@ final class IngestContext {
         // 2. Read, hash and validate in parallel.
         let limits = ws.project.limits
         let examined = parallelMap(todo, workers: options.workers) { e in
-            IngestContext.examine(e, maxFileBytes: limits.maxFileBytes, maxImagePixels: limits.maxImagePixels)
+            var x = IngestContext.examine(e, maxFileBytes: limits.maxFileBytes, maxImagePixels: limits.maxImagePixels)
+            if x.reject == nil { x.nameProblem = IngestContext.fileNameProblem((e.path as NSString).lastPathComponent) }
+            return x
         }
         // 3. Decide in walk order (deterministic names and duplicate choice).
         let candidates = examined.compactMap { $0.reject == nil ? $0.sha : nil }
@@ -295,7 +303,7 @@ final class IngestContext {
                 batch.findings.append(finding(kind: "wrong-extension", sampleId: sha, origin: origin, line: nil,
                     reason: "named .\(ext) but the content is \(format.rawValue); stored with .\(format.fileExtension)"))
             }
-            if let why = IngestContext.fileNameProblem((origin as NSString).lastPathComponent) {
+            if let why = x.nameProblem {
                 batch.findings.append(finding(kind: "bad-filename", sampleId: sha, origin: origin, line: nil,
                                               reason: "the original name \(why); stored under a conforming name in data/raw"))
             }
@@ -352,14 +360,39 @@ final class IngestContext {
                                              inode: Int64(bitPattern: st.inode), kind: "sample", source: source))
         }
         try drainLabelProblems(into: &batch)
-        try flushAndCommit(batch)
+        try commitInBackground(batch)
     }
 
+    /// Flushes the files a batch wrote and commits its rows, after any batch still committing in the background.
     func flushAndCommit(_ batch: IngestBatch) throws {
+        try waitForCommits()
         if batch.isEmpty { return }
         FileIO.syncFileSystem(ws.rawDir)
         try ws.catalog.commit(batch)
         summary.labelsImported += batch.labels.count
+    }
+
+    /// Commits a batch on a background queue while the next batch is read and hashed. Batches still commit one at a
+    /// time and in order; the in-memory `seen` and `shortIds` already cover a batch that is not committed yet.
+    func commitInBackground(_ batch: IngestBatch) throws {
+        try waitForCommits()
+        if batch.isEmpty { return }
+        summary.labelsImported += batch.labels.count
+        let catalog = ws.catalog, rawDir = ws.rawDir, errors = commitErrors
+        let box = UncheckedBox(batch)
+        committer.async {
+            do {
+                FileIO.syncFileSystem(rawDir)
+                try catalog.commit(box.value)
+            } catch {
+                errors.set(error)
+            }
+        }
+    }
+
+    func waitForCommits() throws {
+        committer.sync {}
+        if let error = commitErrors.take() { throw error }
     }
 
     func cacheStat(_ e: WalkEntry, sha: String, outcome: String, into batch: inout IngestBatch) {
@@ -576,6 +609,14 @@ func parallelMap<T: Sendable, R: Sendable>(_ items: [T], workers: Int, _ body: @
         }
     }
     return results.map { $0! }
+}
+
+/// The first error of a background job, handed back to the caller.
+final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: (any Error)?
+    func set(_ e: any Error) { lock.withLock { if error == nil { error = e } } }
+    func take() -> (any Error)? { lock.withLock { defer { error = nil }; return error } }
 }
 
 struct UncheckedBox<T>: @unchecked Sendable {

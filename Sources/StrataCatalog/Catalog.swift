@@ -30,6 +30,13 @@ public final class Catalog: Sendable {
         }
     }
 
+    /// Lets commits skip the WAL fsync (SQLite `synchronous=NORMAL`): a power loss may undo the last commits but
+    /// never corrupts the catalog. Bulk ingest uses it because every batch it commits can be redone from the files
+    /// it has already synced; commands that acknowledge user work (labels) keep the default FULL.
+    public func relaxDurabilityForBulkWrites() throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+    }
+
     public func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
         try pool.read(body)
     }

@@ -43,7 +43,8 @@ public enum FileNaming {
 
     /// Renders a file name from `pattern` (placeholders `{source}`, `{date}`, `{id}`, `{ext}`).
     public static func fileName(source: String, compactDate: String, id: String, ext: String, pattern: String = defaultPattern) -> String {
-        pattern.replacingOccurrences(of: "{source}", with: source).replacingOccurrences(of: "{date}", with: compactDate)
+        if pattern == defaultPattern { return source + "_" + compactDate + "_" + id + "." + ext }
+        return pattern.replacingOccurrences(of: "{source}", with: source).replacingOccurrences(of: "{date}", with: compactDate)
             .replacingOccurrences(of: "{id}", with: id).replacingOccurrences(of: "{ext}", with: ext)
     }
 

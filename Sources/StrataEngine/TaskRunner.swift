@@ -1,5 +1,6 @@
 import Foundation
 import StrataCore
+import StrataQuality
 import StrataStore
 
 /// One unit of work, as data: any process (a local worker, a Slurm array task) can run it from this description.
@@ -119,7 +120,7 @@ public enum TaskRunner {
             let input = try items(spec.inputs)
             let annotations = try lines(spec.annotations)
             guard annotations.count == input.count else { throw StageError("annotations (\(annotations.count)) do not match items (\(input.count))") }
-            var uf = UnionFindLite(count: input.count)
+            var uf = UnionFind(count: input.count)
             for f in spec.pairs {
                 for line in try read(f).split(separator: 0x0A) {
                     let parts = line.split(separator: 0x20)
@@ -192,28 +193,4 @@ final class LogBuffer: @unchecked Sendable {
     private var lines: [String] = []
     func append(_ s: String) { lock.withLock { lines.append(s) } }
     var text: String { lock.withLock { lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n") } }
-}
-
-/// Union-find with path halving and union by size.
-struct UnionFindLite {
-    var parent: [Int]
-    var size: [Int]
-    init(count: Int) { parent = Array(0..<count); size = Array(repeating: 1, count: count) }
-    mutating func find(_ x: Int) -> Int {
-        var x = x
-        while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }
-        return x
-    }
-    mutating func union(_ a: Int, _ b: Int) {
-        var ra = find(a), rb = find(b)
-        if ra == rb { return }
-        if size[ra] < size[rb] { swap(&ra, &rb) }
-        parent[rb] = ra
-        size[ra] += size[rb]
-    }
-    mutating func groups() -> [[Int]] {
-        var byRoot: [Int: [Int]] = [:]
-        for i in parent.indices { byRoot[find(i), default: []].append(i) }
-        return byRoot.values.filter { $0.count > 1 }.sorted { $0[0] < $1[0] }
-    }
 }
