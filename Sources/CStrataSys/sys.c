@@ -10,3 +10,4 @@ long strata_copy_file_range(int fd_in, int fd_out, size_t len) {
 int strata_syncfs(int fd) {
     return syncfs(fd);
 }
+

@@ -251,7 +251,12 @@ final class IngestContext {
         var reject: (kind: String, reason: String)?
         /// Why the original file name is poor practice, if it is.
         var nameProblem: String?
+        /// The bytes of a small file, kept so it is written to data/raw without reading it again.
+        var content: [UInt8]?
     }
+
+    /// Files up to this size are read in one call and written from memory.
+    static let smallFileBytes = 64 * 1024
 
     func ingestFiles(_ entries: [WalkEntry]) throws {
         var batch = IngestBatch()
@@ -280,7 +285,7 @@ final class IngestContext {
         let candidates = examined.compactMap { $0.reject == nil ? $0.sha : nil }
         let known = try ws.catalog.samples(ids: candidates)
         try prefetchShortIds(candidates.filter { known[$0] == nil })
-        var copies: [(from: String, to: String, sha: String)] = []
+        var copies: [(from: String, to: String, sha: String, content: [UInt8]?)] = []
         for (e, x) in zip(todo, examined) {
             let origin = e.path
             if let (kind, reason) = x.reject {
@@ -324,7 +329,7 @@ final class IngestContext {
             let shortId = try allocateShortId(sha)
             let name = FileNaming.fileName(source: source, compactDate: compactDate, id: shortId, ext: format.fileExtension, pattern: ws.project.naming.pattern)
             let dest = sourceDir + "/" + name
-            copies.append((origin, dest, sha))
+            copies.append((origin, dest, sha, x.content))
             var meta: [String: JSONValue] = ["original_name": .string((origin as NSString).lastPathComponent)]
             if !options.tags.isEmpty { meta["tags"] = .object(options.tags.mapValues { .string($0) }) }
             if let probe = x.probe { meta["probe"] = probe }
@@ -343,9 +348,10 @@ final class IngestContext {
         // 4. Copy accepted files into data/raw (parallel), then flush once and commit the batch.
         let copied = parallelMap(copies, workers: options.workers) { c -> Result<FileIO.Status, StrataError> in
             do {
-                if let existing = FileIO.status(c.to), existing.isRegular {
-                    // Left by an interrupted run that was not recovered: adopt it only if the bytes are right.
-                    if let (hex, _) = try? FileIO.sha256(c.to), hex == c.sha { return .success(existing) }
+                // The name comes from the content hash, so replacing a leftover of an interrupted run is harmless.
+                if let bytes = c.content {
+                    let slash = c.to.lastIndex(of: "/")!
+                    return .success(try FileIO.writeNew(dir: String(c.to[..<slash]), name: String(c.to[c.to.index(after: slash)...]), bytes, mode: 0o444))
                 }
                 return .success(try FileIO.copyAtomically(from: c.from, to: c.to, mode: 0o444))
             } catch {
@@ -459,14 +465,22 @@ final class IngestContext {
         var sniffed: SniffResult?
         var utf8 = UTF8Validator()
         var textValid = true
+        var small: [UInt8]?
+        func consume(_ chunk: UnsafeRawBufferPointer) {
+            hasher.update(chunk)
+            if sniffed == nil {
+                prefix = Array(chunk.prefix(4096))
+                sniffed = Sniffer.sniff(prefix: prefix, totalSize: size)
+            }
+            if case .text = sniffed!, textValid { textValid = utf8.feed(chunk) }
+        }
         do {
-            try FileIO.readChunks(e.path, chunkSize: min(FileIO.chunkSize, max(4096, size + 1))) { chunk in
-                hasher.update(chunk)
-                if sniffed == nil {
-                    prefix = Array(chunk.prefix(4096))
-                    sniffed = Sniffer.sniff(prefix: prefix, totalSize: size)
-                }
-                if case .text = sniffed!, textValid { textValid = utf8.feed(chunk) }
+            if size <= smallFileBytes {
+                let bytes = try FileIO.readSmall(e.path, size: size, limit: maxFileBytes)
+                bytes.withUnsafeBytes { consume($0) }
+                small = bytes
+            } else {
+                try FileIO.readChunks(e.path) { consume($0) }
             }
         } catch {
             return Examined(size: size, reject: ("unreadable", "\(error)"))
@@ -502,15 +516,18 @@ final class IngestContext {
                 return Examined(sha: sha, size: size, reject: ("invalid-utf8", "the text contains \(utf8.nulCount) NUL byte(s); text samples must not contain NUL"))
             }
             let format = Sniffer.textFormat(prefix: prefix, fileExtension: ext)
-            return Examined(sha: sha, size: size, format: format)
+            return Examined(sha: sha, size: small?.count ?? size, format: format, content: small)
         case .media(let format):
             switch format.modality {
             case .image:
-                switch Media.validateImage(path: e.path, maxPixels: maxImagePixels) {
+                // Small images are validated from the bytes that were hashed, so what is stored is what was checked.
+                let verdict = small.map { Media.validateImage(bytes: $0, maxPixels: maxImagePixels) }
+                    ?? Media.validateImage(path: e.path, maxPixels: maxImagePixels)
+                switch verdict {
                 case .success(let p):
                     return Examined(sha: sha, size: size, format: format, probe: .object([
                         "width": .int(Int64(p.width)), "height": .int(Int64(p.height)), "bands": .int(Int64(p.bands)),
-                        "color_space": .string(p.colorSpace), "orientation": .int(Int64(p.orientation))]))
+                        "color_space": .string(p.colorSpace), "orientation": .int(Int64(p.orientation))]), content: small)
                 case .failure(let problem):
                     return Examined(sha: sha, size: size, reject: (problem.kind.rawValue, problem.reason))
                 }
@@ -519,12 +536,12 @@ final class IngestContext {
                 case .success(let p):
                     return Examined(sha: sha, size: size, format: format, probe: .object([
                         "container": .string(p.container), "codec": .string(p.codec), "sample_rate": .int(Int64(p.sampleRate)),
-                        "channels": .int(Int64(p.channels)), "frames": .int(Int64(p.frames)), "duration": .number(p.duration)]))
+                        "channels": .int(Int64(p.channels)), "frames": .int(Int64(p.frames)), "duration": .number(p.duration)]), content: small)
                 case .failure(let problem):
                     return Examined(sha: sha, size: size, reject: (problem.kind.rawValue, problem.reason))
                 }
             case .text:
-                return Examined(sha: sha, size: size, format: format)
+                return Examined(sha: sha, size: size, format: format, content: small)
             }
         }
     }

@@ -5,3 +5,4 @@
 /// copy_file_range(2) and syncfs(2) need _GNU_SOURCE, which Swift's Glibc module does not define.
 long strata_copy_file_range(int fd_in, int fd_out, size_t len);
 int strata_syncfs(int fd);
+
