@@ -190,4 +190,68 @@ final class CLITests: XCTestCase {
         let counts = ["samples", "occurrences", "quarantined", "findings", "label_events"].map { "\($0)=\(status[$0] ?? "-")" }
         return (lines + raw + counts).joined(separator: "\n")
     }
+
+    func testKilledRunResumesToTheSameResultAsAnUninterruptedRun() throws {
+        let t = TempDir()
+        var rows: [String] = []
+        for i in 0..<240 { rows.append(#"{"id": "r\#(i)", "text": "message \#(i % 200) about topic \#(i % 13) and more words here"}"#) }
+        t.write("in/rows.jsonl", Array((rows.joined(separator: "\n") + "\n").utf8))
+        let script = """
+            import json, sys, time
+            time.sleep(0.15)
+            for line in sys.stdin:
+                item = json.loads(line)
+                if item["text"].startswith("message 7 "):
+                    print(json.dumps({"id": item["id"], "drop": "seven"}))
+                else:
+                    print(json.dumps({"id": item["id"], "text": item["text"] + " (checked)"}))
+            """
+        let pipeline = """
+            version: 1
+            stages:
+              - name: exact
+                uses: dedup.exact
+              - name: slow
+                uses: command
+                command: "python3 slow.py"
+              - name: near
+                uses: dedup.near
+            """
+        func project(_ name: String) throws -> String {
+            let dir = t.path + "/" + name
+            XCTAssertEqual(try CLI.run(["init", dir, "--modality", "text"]).status, 0)
+            try pipeline.write(toFile: dir + "/pipeline.yaml", atomically: true, encoding: .utf8)
+            try script.write(toFile: dir + "/slow.py", atomically: true, encoding: .utf8)
+            XCTAssertEqual(try CLI.run(["ingest", t.path + "/in", "--source", "s", "--records", "--date", "2026-01-01", "-C", dir]).status, 0)
+            return dir
+        }
+        func outcome(_ dir: String) throws -> String {
+            let findings = try XCTUnwrap(try CLI.json(["findings", "-C", dir]) as? [[String: Any]])
+            let lines = findings.map { f in ["kind", "stage", "line", "related_line", "reason"].map { "\(f[$0] ?? "-")" }.joined(separator: "|") }.sorted()
+            let cleaned = try FileManager.default.subpathsOfDirectory(atPath: dir + "/data/cleaned").filter { !$0.hasSuffix(".gitkeep") }.sorted()
+            return (lines + cleaned).joined(separator: "\n")
+        }
+        let reference = try project("ref")
+        let r = try CLI.run(["run", "--shard-size", "20", "-C", reference])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let expected = try outcome(reference)
+        XCTAssertTrue(expected.contains("dropped-by-command"))
+        for (round, delay) in [300_000, 900_000, 1_600_000].enumerated() {
+            let dir = try project("crash\(round)")
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: CLI.binary)
+            p.arguments = ["run", "--shard-size", "20", "-C", dir]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(UInt32(delay))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            let rerun = try CLI.run(["run", "--shard-size", "20", "-C", dir])
+            XCTAssertEqual(rerun.status, 0, rerun.stderr)
+            XCTAssertEqual(try outcome(dir), expected, "killed after \(delay / 1000) ms")
+            let runs = try XCTUnwrap(try CLI.json(["runs", "list", "-C", dir]) as? [[String: Any]])
+            XCTAssertEqual(runs.first?["status"] as? String, "done")
+        }
+    }
 }
