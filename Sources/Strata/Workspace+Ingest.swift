@@ -141,10 +141,12 @@ extension Workspace {
         // Walk first (cheap: names and stats), then work in batches.
         var entries: [WalkEntry] = []
         let manifestPath = options.metaFile.map(Walker.absolute)
+        let walkStart = Date()
         try Walker.walk(roots) { entry in
             if entry.path == manifestPath { return }
             entries.append(entry)
         }
+        Profile.shared.add("walk", Date().timeIntervalSince(walkStart))
         context.summary.filesSeen = entries.count
         if let manifest {
             try context.commitManifestProblems(manifest)
@@ -170,6 +172,7 @@ extension Workspace {
         }
         var summary = context.summary
         summary.seconds = Date().timeIntervalSince(started)
+        Profile.shared.report()
         let counts = (try? String(decoding: JSONEncoder().encode(summary), as: UTF8.self)) ?? "{}"
         try catalog.finishIngest(id: context.ingestId, counts: counts, now: Workspace.now())
         unlink(marker)
@@ -221,7 +224,10 @@ final class IngestContext {
     var seen: [String: (origin: String, line: Int?, shortId: String)] = [:]
     var shortIds = Set<String>()
     var takenShortIds = Set<String>()
-    let committer = DispatchQueue(label: "strata.ingest.commit")
+    let committer = DispatchQueue(label: "strata.ingest.writer")
+    let dbQueue = DispatchQueue(label: "strata.ingest.commit")
+    /// Batches in flight between the main thread, the file writer and the committer (bounds memory).
+    let writerSlots = DispatchSemaphore(value: 3)
     let commitErrors = ErrorBox()
     var prefetchedShortIds = Set<String>()
     var externalIds: [String: (origin: String, line: Int)] = [:]
@@ -276,11 +282,14 @@ final class IngestContext {
         }
         // 2. Read, hash and validate in parallel.
         let limits = ws.project.limits
+        let t0 = Date()
+        defer { Profile.shared.add("main-batch", Date().timeIntervalSince(t0)) }
         let examined = parallelMap(todo, workers: options.workers) { e in
             var x = IngestContext.examine(e, maxFileBytes: limits.maxFileBytes, maxImagePixels: limits.maxImagePixels)
             if x.reject == nil { x.nameProblem = IngestContext.fileNameProblem((e.path as NSString).lastPathComponent) }
             return x
         }
+        Profile.shared.add("examine", Date().timeIntervalSince(t0))
         // 3. Decide in walk order (deterministic names and duplicate choice).
         let candidates = examined.compactMap { $0.reject == nil ? $0.sha : nil }
         let known = try ws.catalog.samples(ids: candidates)
@@ -339,34 +348,69 @@ final class IngestContext {
                 size: x.size, source: source, collected: FileNaming.isoDate(compact: compactDate), rawPath: ws.relative(dest),
                 rawLine: nil, originPath: origin, originLine: nil, externalId: nil,
                 metadata: JSONValue.object(meta).canonicalJSON, ingestId: ingestId, createdAt: now))
-            batch.occurrences.append(OccurrenceRow(sampleId: sha, originPath: origin, originLine: 0, ingestId: ingestId))
             batch.labels += labelEvents(for: sha, rows: rows)
             cacheStat(e, sha: sha, outcome: "sample", into: &batch)
             seen[sha] = (origin, nil, shortId)
             summary.accepted += 1
         }
-        // 4. Copy accepted files into data/raw (parallel), then flush once and commit the batch.
-        let copied = parallelMap(copies, workers: options.workers) { c -> Result<FileIO.Status, StrataError> in
+        // 4. Write accepted files into data/raw, flush once and commit the batch: on one background thread, while
+        //    the next batch is read and hashed. One writer avoids contention on the folder's lock in the kernel.
+        try drainLabelProblems(into: &batch)
+        try writeInBackground(batch, copies: copies)
+    }
+
+    /// Writes a batch's files to data/raw, flushes the file system and commits the batch's rows, on the serial
+    /// writer queue (batches land in order). At most two batches wait, which bounds the memory held.
+    func writeInBackground(_ batch: IngestBatch, copies: [(from: String, to: String, sha: String, content: [UInt8]?)]) throws {
+        if let error = commitErrors.take() { throw error }
+        if batch.isEmpty && copies.isEmpty { return }
+        summary.labelsImported += batch.labels.count
+        let catalog = ws.catalog, rawDir = ws.rawDir, root = ws.root, errors = commitErrors, dbQueue = self.dbQueue
+        let box = UncheckedBox((batch, copies))
+        let waitStart = Date()
+        writerSlots.wait()
+        Profile.shared.add("wait-for-writer", Date().timeIntervalSince(waitStart))
+        let slots = writerSlots
+        // The slot taken here is given back when the batch's commit ends (or when writing its files fails).
+        committer.async {
+            var (batch, copies) = box.value
             do {
-                // The name comes from the content hash, so replacing a leftover of an interrupted run is harmless.
-                if let bytes = c.content {
-                    let slash = c.to.lastIndex(of: "/")!
-                    return .success(try FileIO.writeNew(dir: String(c.to[..<slash]), name: String(c.to[c.to.index(after: slash)...]), bytes, mode: 0o444))
+                let t0 = Date()
+                var statusByPath: [String: FileIO.Status] = [:]
+                for c in copies {
+                    // The name comes from the content hash, so replacing a leftover of an interrupted run is harmless.
+                    if let bytes = c.content {
+                        let slash = c.to.lastIndex(of: "/")!
+                        statusByPath[c.to] = try FileIO.writeNew(dir: String(c.to[..<slash]), name: String(c.to[c.to.index(after: slash)...]),
+                                                                 bytes, mode: 0o444)
+                    } else {
+                        statusByPath[c.to] = try FileIO.copyAtomically(from: c.from, to: c.to, mode: 0o444)
+                    }
                 }
-                return .success(try FileIO.copyAtomically(from: c.from, to: c.to, mode: 0o444))
+                for i in batch.samples.indices {
+                    guard let st = statusByPath[root + "/" + batch.samples[i].rawPath] else { continue }
+                    batch.samples[i].rawMtimeNanos = st.mtimeNanos
+                    batch.samples[i].rawInode = Int64(bitPattern: st.inode)
+                }
+                let t1 = Date()
+                FileIO.syncFileSystem(rawDir)
+                Profile.shared.add("writer-files", t1.timeIntervalSince(t0))
+                Profile.shared.add("writer-syncfs", Date().timeIntervalSince(t1))
+                // The rows go to the catalog on a third thread, so writing the next batch's files overlaps this commit.
+                let rows = UncheckedBox(batch)
+                dbQueue.async {
+                    defer { slots.signal() }
+                    let t2 = Date()
+                    do { try catalog.commit(rows.value) } catch {
+                        errors.set(StrataError(.failure, "\(error)", fix: "batches before this one are committed; fix the cause and run the same command again"))
+                    }
+                    Profile.shared.add("writer-commit", Date().timeIntervalSince(t2))
+                }
             } catch {
-                return .failure(StrataError(.failure, "\(error)", fix: "nothing of this batch was committed; fix the cause and run the same command again"))
+                errors.set(StrataError(.failure, "\(error)", fix: "batches before this one are committed; fix the cause and run the same command again"))
+                slots.signal()
             }
         }
-        var statusByPath: [String: FileIO.Status] = [:]
-        for (c, r) in zip(copies, copied) { statusByPath[c.to] = try r.get() }
-        for s in batch.samples {
-            guard let st = statusByPath[ws.root + "/" + s.rawPath] else { continue }
-            batch.rawFiles.append(RawFileRow(path: s.rawPath, sha256: s.id, size: st.size, mtimeNanos: st.mtimeNanos,
-                                             inode: Int64(bitPattern: st.inode), kind: "sample", source: source))
-        }
-        try drainLabelProblems(into: &batch)
-        try commitInBackground(batch)
     }
 
     /// Flushes the files a batch wrote and commits its rows, after any batch still committing in the background.
@@ -378,26 +422,9 @@ final class IngestContext {
         summary.labelsImported += batch.labels.count
     }
 
-    /// Commits a batch on a background queue while the next batch is read and hashed. Batches still commit one at a
-    /// time and in order; the in-memory `seen` and `shortIds` already cover a batch that is not committed yet.
-    func commitInBackground(_ batch: IngestBatch) throws {
-        try waitForCommits()
-        if batch.isEmpty { return }
-        summary.labelsImported += batch.labels.count
-        let catalog = ws.catalog, rawDir = ws.rawDir, errors = commitErrors
-        let box = UncheckedBox(batch)
-        committer.async {
-            do {
-                FileIO.syncFileSystem(rawDir)
-                try catalog.commit(box.value)
-            } catch {
-                errors.set(error)
-            }
-        }
-    }
-
     func waitForCommits() throws {
         committer.sync {}
+        dbQueue.sync {}
         if let error = commitErrors.take() { throw error }
     }
 
@@ -639,4 +666,21 @@ final class ErrorBox: @unchecked Sendable {
 struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
+}
+
+/// Phase timings, printed to stderr when STRATA_PROFILE is set (for benchmarking; off by default).
+final class Profile: @unchecked Sendable {
+    static let shared = Profile()
+    let enabled = ProcessInfo.processInfo.environment["STRATA_PROFILE"] != nil
+    private let lock = NSLock()
+    private var totals: [String: Double] = [:]
+    func add(_ key: String, _ seconds: Double) {
+        guard enabled else { return }
+        lock.withLock { totals[key, default: 0] += seconds }
+    }
+    func report() {
+        guard enabled else { return }
+        let lines = lock.withLock { totals.sorted { $0.key < $1.key }.map { String(format: "profile %@ %.3f s", $0.key, $0.value) } }
+        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
 }

@@ -61,7 +61,6 @@ extension IngestContext {
                 r.shortId = try allocateShortId(row.id)
                 try ws.objects.put(text, sync: false)
                 batch.samples.append(r)
-                batch.occurrences.append(OccurrenceRow(sampleId: r.id, originPath: r.originPath, originLine: r.originLine ?? 0, ingestId: ingestId))
                 seen[r.id] = (r.originPath, r.originLine, r.shortId)
                 summary.accepted += 1
             }

@@ -30,13 +30,13 @@ extension Catalog {
             if !batch.samples.isEmpty {
                 let st = try db.cachedStatement(sql: """
                     INSERT OR IGNORE INTO sample(id, shortId, kind, modality, format, size, source, collected, rawPath, rawLine,
-                      originPath, originLine, externalId, metadata, ingestId, createdAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      originPath, originLine, externalId, metadata, ingestId, createdAt, rawMtimeNanos, rawInode)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 for s in batch.samples {
                     try st.execute(arguments: [s.id, s.shortId, s.kind, s.modality, s.format, s.size, s.source, s.collected,
                                                s.rawPath, s.rawLine, s.originPath, s.originLine, s.externalId, s.metadata,
-                                               s.ingestId, s.createdAt])
+                                               s.ingestId, s.createdAt, s.rawMtimeNanos, s.rawInode])
                 }
             }
             if !batch.occurrences.isEmpty {
@@ -150,21 +150,23 @@ extension Catalog {
     /// Resolves a sample by full id, short id or unique id prefix.
     public func resolveSample(_ ref: String) throws -> [SampleRow] {
         try read { db in
-            try SampleRow.fetchAll(db, sql: "SELECT * FROM sample WHERE id = ? OR shortId = ? OR id LIKE ? LIMIT 5",
-                                   arguments: [ref, ref, ref + "%"])
+            try SampleRow.fetchAll(db, sql: "SELECT * FROM sample WHERE id = ? OR (id >= ? AND id < ?) LIMIT 5",
+                                   arguments: [ref, ref, ref + "g"])
         }
     }
 
     public func isShortIdTaken(_ shortId: String) throws -> Bool {
         try read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM sample WHERE shortId = ?)", arguments: [shortId]) ?? false
+            // Short ids are prefixes of content ids: a prefix is taken when any id starts with it (a range on the key).
+            try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM sample WHERE id >= ? AND id < ?)", arguments: [shortId, shortId + "g"]) ?? false
         }
     }
 
     public func occurrenceExists(originPath: String, line: Int, sampleId: String) throws -> Bool {
         try read { db in
             try Bool.fetchOne(db, sql: """
-                SELECT EXISTS(SELECT 1 FROM occurrence WHERE originPath = ? AND originLine = ? AND sampleId = ?)
+                SELECT EXISTS(SELECT 1 FROM occurrence WHERE originPath = ?1 AND originLine = ?2 AND sampleId = ?3)
+                    OR EXISTS(SELECT 1 FROM sample WHERE id = ?3 AND originPath = ?1 AND coalesce(originLine, 0) = ?2)
                 """, arguments: [originPath, line, sampleId]) ?? false
         }
     }

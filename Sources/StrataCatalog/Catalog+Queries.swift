@@ -33,6 +33,13 @@ public struct SampleFactsRow: Sendable {
 }
 
 extension Catalog {
+    /// Every file under data/raw: file samples (from their sample rows) and record containers.
+    static let allRawFilesSQL = """
+        SELECT rawPath AS path, id AS sha256, size, coalesce(rawMtimeNanos, 0) AS mtimeNanos, coalesce(rawInode, 0) AS inode,
+               'sample' AS kind, source FROM sample WHERE kind = 'file'
+        UNION ALL SELECT path, sha256, size, mtimeNanos, inode, kind, source FROM rawFile
+        """
+
     public func ingests() throws -> [IngestRecord] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT id, source, roots, options FROM ingest ORDER BY startedAt").map {
@@ -62,7 +69,7 @@ extension Catalog {
             return CatalogCounts(
                 samplesBySource: s, quarantinedBySource: q,
                 samples: try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0,
-                occurrences: try Int.fetchOne(db, sql: "SELECT count(*) FROM occurrence") ?? 0,
+                occurrences: try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM occurrence) + (SELECT count(*) FROM sample)") ?? 0,
                 quarantined: try Int.fetchOne(db, sql: "SELECT count(*) FROM quarantine WHERE releasedAt IS NULL") ?? 0,
                 findings: try Int.fetchOne(db, sql: "SELECT count(*) FROM finding") ?? 0,
                 labelEvents: try Int.fetchOne(db, sql: "SELECT count(*) FROM labelEvent") ?? 0,
@@ -71,11 +78,11 @@ extension Catalog {
     }
 
     public func rawFiles() throws -> [RawFileRow] {
-        try read { db in try RawFileRow.fetchAll(db, sql: "SELECT * FROM rawFile ORDER BY path") }
+        try read { db in try RawFileRow.fetchAll(db, sql: Catalog.allRawFilesSQL + " ORDER BY path") }
     }
 
     public func rawFilePaths() throws -> Set<String> {
-        try read { db in Set(try String.fetchAll(db, sql: "SELECT path FROM rawFile")) }
+        try read { db in Set(try String.fetchAll(db, sql: "SELECT path FROM (\(Catalog.allRawFilesSQL))")) }
     }
 
     public func recordsContainer(sha256: String) throws -> String? {
@@ -215,8 +222,8 @@ extension Catalog {
         if candidates.isEmpty { return [] }
         return try read { db in
             var out = Set<String>()
-            let st = try db.cachedStatement(sql: "SELECT 1 FROM sample WHERE shortId = ?")
-            for c in candidates where try Int.fetchOne(st, arguments: [c]) != nil { out.insert(c) }
+            let st = try db.cachedStatement(sql: "SELECT 1 FROM sample WHERE id >= ? AND id < ? LIMIT 1")
+            for c in candidates where try Int.fetchOne(st, arguments: [c, c + "g"]) != nil { out.insert(c) }
             return out
         }
     }

@@ -75,7 +75,7 @@ public final class Catalog: Sendable {
                 );
                 CREATE TABLE sample (
                     id TEXT PRIMARY KEY NOT NULL,
-                    shortId TEXT NOT NULL UNIQUE,
+                    shortId TEXT NOT NULL,
                     kind TEXT NOT NULL CHECK (kind IN ('file', 'record')),
                     modality TEXT NOT NULL,
                     format TEXT NOT NULL,
@@ -89,9 +89,10 @@ public final class Catalog: Sendable {
                     externalId TEXT,
                     metadata TEXT NOT NULL DEFAULT '{}',
                     ingestId TEXT NOT NULL REFERENCES ingest(id),
-                    createdAt TEXT NOT NULL
+                    createdAt TEXT NOT NULL,
+                    rawMtimeNanos INTEGER,
+                    rawInode INTEGER
                 );
-                CREATE INDEX sample_source ON sample(source, modality);
                 CREATE TABLE occurrence (
                     sampleId TEXT NOT NULL REFERENCES sample(id),
                     originPath TEXT NOT NULL,

@@ -20,14 +20,19 @@ public struct SampleRow: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var metadata: String
     public var ingestId: String
     public var createdAt: String
+    /// For file samples: the stat of the raw file when it was written (the immutability check compares it).
+    public var rawMtimeNanos: Int64?
+    public var rawInode: Int64?
 
     public init(id: String, shortId: String, kind: String, modality: String, format: String, size: Int, source: String,
                 collected: String, rawPath: String, rawLine: Int?, originPath: String, originLine: Int?,
-                externalId: String?, metadata: String, ingestId: String, createdAt: String) {
+                externalId: String?, metadata: String, ingestId: String, createdAt: String,
+                rawMtimeNanos: Int64? = nil, rawInode: Int64? = nil) {
         self.id = id; self.shortId = shortId; self.kind = kind; self.modality = modality; self.format = format
         self.size = size; self.source = source; self.collected = collected; self.rawPath = rawPath
         self.rawLine = rawLine; self.originPath = originPath; self.originLine = originLine
         self.externalId = externalId; self.metadata = metadata; self.ingestId = ingestId; self.createdAt = createdAt
+        self.rawMtimeNanos = rawMtimeNanos; self.rawInode = rawInode
     }
 }
 
@@ -41,7 +46,8 @@ public struct OccurrenceRow: Codable, Sendable, Equatable, FetchableRecord {
     }
 }
 
-/// A file Strata wrote under `data/raw`, with the stat it had then (for the immutability check).
+/// A file Strata wrote under `data/raw`, with the stat it had then (for the immutability check). Record containers
+/// have rows in `rawFile`; file samples keep the same facts in their `sample` row (one row per file, not two).
 public struct RawFileRow: Codable, Sendable, Equatable, FetchableRecord {
     public var path: String
     public var sha256: String
@@ -152,6 +158,7 @@ public struct LabelEventRow: Codable, Sendable, Equatable, FetchableRecord {
 /// Everything one ingest batch adds, written in one transaction.
 public struct IngestBatch: Sendable {
     public var samples: [SampleRow] = []
+    /// Further places a sample was seen (a sample's first origin is in its own row).
     public var occurrences: [OccurrenceRow] = []
     public var rawFiles: [RawFileRow] = []
     public var statCache: [StatCacheRow] = []
