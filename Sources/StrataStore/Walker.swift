@@ -58,6 +58,7 @@ public enum Walker {
                 try visit(WalkEntry(path: path, status: nil, problem: .unreadable(String(cString: strerror(errno)))))
                 return
             }
+            defer { closedir(dir) }
             var names: [String] = []
             while let ent = readdir(dir) {
                 let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
@@ -67,14 +68,19 @@ public enum Walker {
                 if skipHidden && name.hasPrefix(".") { continue }
                 names.append(name)
             }
-            closedir(dir)
             names.sort()
+            // Stat relative to the open folder: the kernel does not resolve the whole path again for every entry.
+            let fd = dirfd(dir)
             for name in names {
                 let child = path == "/" ? "/\(name)" : "\(path)/\(name)"
-                guard let cst = FileIO.status(child, followLinks: false) else {
+                var raw = stat()
+                guard fstatat(fd, name, &raw, AT_SYMLINK_NOFOLLOW) == 0 else {
                     try visit(WalkEntry(path: child, status: nil, problem: .unreadable(String(cString: strerror(errno)))))
                     continue
                 }
+                let cst = FileIO.Status(size: Int(raw.st_size),
+                                        mtimeNanos: Int64(raw.st_mtim.tv_sec) * 1_000_000_000 + Int64(raw.st_mtim.tv_nsec),
+                                        inode: UInt64(raw.st_ino), mode: raw.st_mode)
                 try walkEntry(child, lstatus: cst, seenDirs: &seenDirs, skipHidden: skipHidden, visit)
             }
         } else if st.isRegular {

@@ -185,4 +185,38 @@ final class RunTests: XCTestCase {
         XCTAssertTrue(detail.anomalies.contains { $0.contains("`clean-text` removed") }, "\(detail.anomalies)")
         XCTAssertTrue(try ws.runLogs(nil).contains("\"event\":\"run-end\""))
     }
+
+    func testCleanTextNormalizesStripsHTMLRepairsMojibakeAndFiltersLanguages() throws {
+        let p = try TempProject(modalities: "text")
+        let rows = [
+            #"{"id": "a", "text": "<p>The invoice for March was charged twice, please refund the second payment as soon as possible.</p>"}"#,
+            #"{"id": "b", "text": "Der Drucker im zweiten Stock druckt seit gestern keine Seiten mehr, bitte schicken Sie einen Techniker."}"#,
+            #"{"id": "c", "text": "The caf\u00c3\u00a9 menu export   fails\u200b every time I open the reports page on my phone today."}"#,
+            #"{"id": "d", "text": "\uff28\uff45\uff4c\uff4c\uff4f support team, my account is locked after the password reset did not arrive."}"#,
+        ]
+        p.write("in/t.jsonl", rows.joined(separator: "\n") + "\n")
+        try """
+            version: 1
+            stages:
+              - name: clean
+                uses: clean.text
+                params: {normalize: nfkc, strip_html: true, languages: [en]}
+            """.write(toFile: p.root + "/pipeline.yaml", atomically: true, encoding: .utf8)
+        let ws = try p.open()
+        _ = try ws.ingest(IngestOptions(paths: [p.incoming + "/in"], source: "s", records: RecordOptions(idField: "id")))
+        let report = try ws.run(RunOptions(workers: 1))
+        XCTAssertEqual(report.stages[0].counts.reasons, ["language-not-allowed": 1])
+        let q = try ws.quarantineList().filter { $0.stage == "clean" }
+        XCTAssertEqual(q.map(\.line), [2])
+        XCTAssertTrue(q[0].reason.contains("detected language `de`"), q[0].reason)
+        let texts = try ws.catalog.cleanedSet().map { row -> String in
+            let file = try String(contentsOfFile: p.root + "/" + row.path, encoding: .utf8).split(separator: "\n")[row.line! - 1]
+            guard case .success(let obj) = JSONRecord.parseObject(Array(file.utf8)), case .string(let t)? = obj["text"] else { return "" }
+            return t
+        }.sorted()
+        XCTAssertEqual(texts.count, 3)
+        XCTAssertTrue(texts.contains { $0.hasPrefix("Hello support team") }, "\(texts)")            // NFKC of full-width letters
+        XCTAssertTrue(texts.contains { $0.hasPrefix("The café menu export fails every") }, "\(texts)")  // mojibake, spaces, zero-width
+        XCTAssertTrue(texts.contains { $0.hasPrefix("The invoice for March") && !$0.contains("<p>") }, "\(texts)")
+    }
 }
