@@ -45,16 +45,11 @@ public struct StagePlanner: Sendable {
     /// Writes the input shards, runs the steps through `execute`, and returns one outcome per input item, in order.
     public func run(items: [WorkItem], execute: ([TaskSpec]) throws -> Void) throws -> [ItemOutcome] {
         try FileIO.makeDirectories(stageDir)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var shards: [(path: String, hash: String)] = []
         var start = 0
         while start < items.count {
             var bytes = [UInt8]()
-            for item in items[start..<min(start + shardSize, items.count)] {
-                bytes += try encoder.encode(item)
-                bytes.append(0x0A)
-            }
+            for item in items[start..<min(start + shardSize, items.count)] { bytes += item.jsonLine() }
             let path = "\(stageDir)/input-\(shards.count).jsonl"
             try FileIO.writeAtomically(path, bytes, sync: false)
             shards.append((relative(path), FileIO.sha256(bytes)))
@@ -66,6 +61,7 @@ public struct StagePlanner: Sendable {
             let tasks = shards.enumerated().map { i, s in task(.map, i, inputs: [s.path], hashes: [s.hash]) }
             try save(tasks, step: .map)
             try execute(tasks)
+            FileIO.syncFileSystem(cache.root)
             return try tasks.flatMap { try outcomes(of: $0) }
         case .global(let g):
             let annotate = shards.enumerated().map { i, s in task(.annotate, i, inputs: [s.path], hashes: [s.hash]) }
@@ -80,6 +76,7 @@ public struct StagePlanner: Sendable {
                               pairs: pair.map { relative(cache.output($0.key)) }, hashes: shards.map(\.hash) + annotationKeys + pair.map(\.key))
             try save([decide], step: .decide)
             try execute([decide])
+            FileIO.syncFileSystem(cache.root)
             return try outcomes(of: decide)
         }
     }
@@ -92,8 +89,7 @@ public struct StagePlanner: Sendable {
     }
 
     func outcomes(of task: TaskSpec) throws -> [ItemOutcome] {
-        let decoder = JSONDecoder()
-        return try FileIO.readAll(cache.output(task.key)).split(separator: 0x0A).map { try decoder.decode(ItemOutcome.self, from: Data($0)) }
+        try FileIO.readAll(cache.output(task.key)).split(separator: 0x0A).map { try ItemOutcome.parse(line: $0) }
     }
 
     /// Loads the saved tasks of a step (for `strata task run RUN STAGE STEP INDEX`).

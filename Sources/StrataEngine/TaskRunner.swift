@@ -77,9 +77,8 @@ public enum TaskRunner {
         func read(_ rel: String) throws -> [UInt8] { try FileIO.readAll(projectRoot + "/" + rel) }
         func items(_ files: [String]) throws -> [WorkItem] {
             var out: [WorkItem] = []
-            let decoder = JSONDecoder()
             for f in files {
-                for line in try read(f).split(separator: 0x0A) { out.append(try decoder.decode(WorkItem.self, from: Data(line))) }
+                for line in try read(f).split(separator: 0x0A) { out.append(try WorkItem.parse(line: line)) }
             }
             return out
         }
@@ -88,8 +87,6 @@ public enum TaskRunner {
             for f in files { out += try read(f).split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) } }
             return out
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         switch (spec.step, stage) {
         case (.map, .map(let s)):
             let input = try items(spec.inputs)
@@ -97,7 +94,7 @@ public enum TaskRunner {
             guard outcomes.count == input.count else {
                 throw StageError("stage `\(spec.stage)` returned \(outcomes.count) outcomes for \(input.count) items")
             }
-            for o in outcomes { output += try encoder.encode(o); output.append(0x0A) }
+            for o in outcomes { output += o.jsonLine() }
             count = input.count
         case (.annotate, .global(let s)):
             let input = try items(spec.inputs)
@@ -137,7 +134,7 @@ public enum TaskRunner {
                                              reason: s.reason(of: input[m], duplicating: input[kept], annotations: (annotations[m], annotations[kept])))
                 }
             }
-            for o in outcomes { output += try encoder.encode(o); output.append(0x0A) }
+            for o in outcomes { output += o.jsonLine() }
             count = input.count
         default:
             throw StageError("task \(spec.label): step `\(spec.step.rawValue)` does not fit stage kind `\(spec.uses)`")
@@ -160,7 +157,7 @@ public enum TaskRunner {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try FileIO.writeAtomically(tmp + "/result.json", Array(try encoder.encode(result)), sync: false)
-        FileIO.syncFileSystem(tmp)
+        // No fsync here: the driver flushes the file system once per step, before it merges anything.
         if rename(tmp, final) != 0 {
             // Another attempt finished first: its output is equivalent (same key).
             try? FileManager.default.removeItem(atPath: tmp)

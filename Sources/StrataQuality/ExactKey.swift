@@ -24,6 +24,19 @@ public enum ExactKey {
         }
         var pendingSpace = false
         var started = false
+        if ascii {
+            // Bytes only: ASCII whitespace is tab, LF, VT, FF, CR and space (the Unicode property agrees).
+            for v in normalized.utf8 {
+                if v == 0x20 || (v >= 0x09 && v <= 0x0D) {
+                    pendingSpace = started
+                    continue
+                }
+                if pendingSpace { feed(0x20); pendingSpace = false }
+                started = true
+                feed(v &- 0x41 < 26 ? v | 0x20 : v)
+            }
+            return hex(hi) + hex(lo)
+        }
         for scalar in normalized.unicodeScalars {
             if scalar.properties.isWhitespace {
                 pendingSpace = started

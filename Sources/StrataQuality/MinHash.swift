@@ -99,19 +99,21 @@ public enum LSH {
         let rows = sig.count / bands
         guard rows > 0 else { return [] }
         return sig.withUnsafeBufferPointer { s in
-            (0..<bands).map { band -> UInt64 in
-                var h = fmix64(UInt64(band) &+ 0x5851_F42D_4C95_7F2D)
-                let start = band * rows
-                var j = 0
-                while j + 1 < rows {
-                    let v = UInt64(s[start + j]) << 32 | UInt64(s[start + j + 1])
-                    h = fmix64(h ^ v) &+ 0x9E37_79B9_7F4A_7C15
-                    j += 2
-                }
-                if j < rows { h = fmix64(h ^ UInt64(s[start + j])) &+ 0x9E37_79B9_7F4A_7C15 }
-                return fmix64(h)
-            }
+            (0..<bands).map { band in bandKey(UnsafeBufferPointer(rebasing: s[band * rows..<(band + 1) * rows]), band: band) }
         }
+    }
+
+    /// The key of one band from that band's rows of a signature (what `bandKeys` computes for each band).
+    public static func bandKey(_ rows: UnsafeBufferPointer<UInt32>, band: Int) -> UInt64 {
+        var h = fmix64(UInt64(band) &+ 0x5851_F42D_4C95_7F2D)
+        var j = 0
+        while j + 1 < rows.count {
+            let v = UInt64(rows[j]) << 32 | UInt64(rows[j + 1])
+            h = fmix64(h ^ v) &+ 0x9E37_79B9_7F4A_7C15
+            j += 2
+        }
+        if j < rows.count { h = fmix64(h ^ UInt64(rows[j])) &+ 0x9E37_79B9_7F4A_7C15 }
+        return fmix64(h)
     }
 
     /// Fraction of equal positions: an unbiased estimate of the Jaccard similarity of the two shingle sets

@@ -43,6 +43,7 @@ struct ExactDedupStage: GlobalStage {
 struct NearDedupStage: GlobalStage {
     static let codeVersion = 1
     let config: MinHashConfig
+    let hasher: MinHasher
     let keep: KeepPolicy
     let partitions: Int
     let findingKind = "near-duplicate"
@@ -63,6 +64,7 @@ struct NearDedupStage: GlobalStage {
         c.threshold = try p.double("threshold", default: c.threshold, min: 0.01, max: 1)
         c.seed = UInt64(try p.int("seed", default: Int(c.seed), min: 0))
         config = c
+        hasher = MinHasher(config: c)
         keep = KeepPolicy(rawValue: try p.string("keep", default: "first", allowed: KeepPolicy.allCases.map(\.rawValue)))!
         partitions = try p.int("partitions", default: 4, min: 1, max: 1024)
     }
@@ -70,7 +72,6 @@ struct NearDedupStage: GlobalStage {
     func applies(to item: WorkItem) -> Bool { item.modality == "text" }
 
     func annotate(_ item: WorkItem, context: StageContext) throws -> String {
-        let hasher = MinHasher(config: config)
         let sig = hasher.signature(Shingler.shingles(try context.text(item), n: config.ngram, mode: config.shingle))
         return Signature.encode(sig)
     }
@@ -78,13 +79,15 @@ struct NearDedupStage: GlobalStage {
     func pairs(partition: Int, annotations: [String]) -> [(Int, Int)] {
         let myBands = Array(stride(from: partition, to: config.bands, by: partitions))
         if myBands.isEmpty { return [] }
-        let keys = annotations.map { LSH.bandKeys(Signature.decode($0), bands: config.bands) }
+        // Decode only this partition's rows of each signature and hash them into band keys.
+        let rows = config.permutations / config.bands
+        let keys = annotations.map { a in myBands.map { band in Signature.bandKey(a, band: band, rows: rows) } }
         var out: [(Int, Int)] = []
-        for band in myBands {
+        for (slot, _) in myBands.enumerated() {
             var buckets: [UInt64: Int] = [:]
             buckets.reserveCapacity(keys.count)
             for (i, k) in keys.enumerated() {
-                let key = k[band]
+                let key = k[slot]
                 if let f = buckets[key] { out.append((f, i)) } else { buckets[key] = i }
             }
         }
@@ -116,6 +119,26 @@ enum Signature {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The LSH key of one band straight from the hex text (the same value as `LSH.bandKeys(decode(s))[band]`).
+    static func bandKey(_ s: String, band: Int, rows: Int) -> UInt64 {
+        var text = s
+        return text.withUTF8 { hex in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: rows) { values in
+                var p = band * rows * 8
+                for r in 0..<rows {
+                    var v: UInt32 = 0
+                    for _ in 0..<8 where p < hex.count {
+                        let c = hex[p]
+                        v = v << 4 | (c <= 0x39 ? UInt32(c &- 0x30) : UInt32(c &- 0x61 &+ 10))
+                        p += 1
+                    }
+                    values[r] = v
+                }
+                return LSH.bandKey(UnsafeBufferPointer(values), band: band)
+            }
+        }
     }
 
     static func decode(_ s: String) -> [UInt32] {
