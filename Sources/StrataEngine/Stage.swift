@@ -58,13 +58,17 @@ public protocol GlobalStage: Sendable {
     func annotate(_ item: WorkItem, context: StageContext) throws -> String
     var partitions: Int { get }
     /// Candidate pairs (indexes into `annotations`) found in one partition.
-    func pairs(partition: Int, annotations: [String]) -> [(Int, Int)]
+    /// Annotations are the bytes of each annotation line, sliced from the step's files without copying.
+    func pairs(partition: Int, annotations: [Annotation]) -> [(Int, Int)]
     /// Whether a candidate pair really is a duplicate (e.g. estimated Jaccard above the threshold).
-    func confirm(_ a: String, _ b: String) -> Bool
+    func confirm(_ a: Annotation, _ b: Annotation) -> Bool
     var keep: KeepPolicy { get }
     var findingKind: String { get }
-    func reason(of item: WorkItem, duplicating kept: WorkItem, annotations: (String, String)) -> String
+    func reason(of item: WorkItem, duplicating kept: WorkItem, annotations: (Annotation, Annotation)) -> String
 }
+
+/// One annotation (a key or a signature as text), as a slice of the file it was read from.
+public typealias Annotation = ArraySlice<UInt8>
 
 /// Which member of a duplicate cluster is kept.
 public enum KeepPolicy: String, Sendable, CaseIterable {

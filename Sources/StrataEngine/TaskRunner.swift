@@ -82,9 +82,10 @@ public enum TaskRunner {
             }
             return out
         }
-        func lines(_ files: [String]) throws -> [String] {
-            var out: [String] = []
-            for f in files { out += try read(f).split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) } }
+        /// Annotation lines as slices of the files' bytes (no copy per line).
+        func lines(_ files: [String]) throws -> [Annotation] {
+            var out: [Annotation] = []
+            for f in files { out += try read(f).split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() }
             return out
         }
         switch (spec.step, stage) {

@@ -22,8 +22,8 @@ struct ExactDedupStage: GlobalStage {
         return "n:" + ExactKey.normalizedHash(try context.text(item))
     }
 
-    func pairs(partition: Int, annotations: [String]) -> [(Int, Int)] {
-        var first: [String: Int] = [:]
+    func pairs(partition: Int, annotations: [Annotation]) -> [(Int, Int)] {
+        var first: [Annotation: Int] = [:]
         var out: [(Int, Int)] = []
         for (i, a) in annotations.enumerated() {
             if let f = first[a] { out.append((f, i)) } else { first[a] = i }
@@ -31,9 +31,9 @@ struct ExactDedupStage: GlobalStage {
         return out
     }
 
-    func confirm(_ a: String, _ b: String) -> Bool { a == b }
+    func confirm(_ a: Annotation, _ b: Annotation) -> Bool { a.elementsEqual(b) }
 
-    func reason(of item: WorkItem, duplicating kept: WorkItem, annotations: (String, String)) -> String {
+    func reason(of item: WorkItem, duplicating kept: WorkItem, annotations: (Annotation, Annotation)) -> String {
         "same \(normalize && item.modality == "text" ? "normalized " : "")content as \(kept.place) (kept by policy `\(keep.rawValue)`)"
     }
 }
@@ -76,7 +76,7 @@ struct NearDedupStage: GlobalStage {
         return Signature.encode(sig)
     }
 
-    func pairs(partition: Int, annotations: [String]) -> [(Int, Int)] {
+    func pairs(partition: Int, annotations: [Annotation]) -> [(Int, Int)] {
         let myBands = Array(stride(from: partition, to: config.bands, by: partitions))
         if myBands.isEmpty { return [] }
         // Decode only this partition's rows of each signature and hash them into band keys.
@@ -94,11 +94,11 @@ struct NearDedupStage: GlobalStage {
         return out
     }
 
-    func confirm(_ a: String, _ b: String) -> Bool {
+    func confirm(_ a: Annotation, _ b: Annotation) -> Bool {
         LSH.estimatedJaccard(Signature.decode(a), Signature.decode(b)) >= config.threshold
     }
 
-    func reason(of item: WorkItem, duplicating kept: WorkItem, annotations: (String, String)) -> String {
+    func reason(of item: WorkItem, duplicating kept: WorkItem, annotations: (Annotation, Annotation)) -> String {
         let j = LSH.estimatedJaccard(Signature.decode(annotations.0), Signature.decode(annotations.1))
         return String(format: "near duplicate of %@ (estimated Jaccard %.2f >= %.2f; kept by policy `%@`)", kept.place, j, config.threshold, keep.rawValue)
     }
@@ -122,9 +122,8 @@ enum Signature {
     }
 
     /// The LSH key of one band straight from the hex text (the same value as `LSH.bandKeys(decode(s))[band]`).
-    static func bandKey(_ s: String, band: Int, rows: Int) -> UInt64 {
-        var text = s
-        return text.withUTF8 { hex in
+    static func bandKey(_ s: Annotation, band: Int, rows: Int) -> UInt64 {
+        s.withUnsafeBufferPointer { hex in
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: rows) { values in
                 var p = band * rows * 8
                 for r in 0..<rows {
@@ -141,12 +140,12 @@ enum Signature {
         }
     }
 
-    static func decode(_ s: String) -> [UInt32] {
+    static func decode(_ s: Annotation) -> [UInt32] {
         var out: [UInt32] = []
-        out.reserveCapacity(s.utf8.count / 8)
+        out.reserveCapacity(s.count / 8)
         var v: UInt32 = 0
         var n = 0
-        for c in s.utf8 {
+        for c in s {
             let d: UInt32 = c <= 0x39 ? UInt32(c - 0x30) : UInt32(c - 0x61 + 10)
             v = v << 4 | d
             n += 1
