@@ -34,7 +34,15 @@ public struct StatusReport: Codable, Sendable {
 
 extension Workspace {
     public func status() throws -> StatusReport {
-        let cache = try catalog.allStatCache()
+        // Load the stat cache on another thread while the sources are walked.
+        let catalog = self.catalog
+        let loaded = UncheckedBox(ResultBox<[String: StatCacheRow]>())
+        let loading = DispatchGroup()
+        loading.enter()
+        DispatchQueue.global().async {
+            loaded.value.result = Result { try catalog.allStatCache() }
+            loading.leave()
+        }
         struct IngestRow { var source: String; var roots: [String]; var meta: String? }
         let ingests: [IngestRow] = try catalog.ingests().map { row in
             let roots: [String]
@@ -57,18 +65,23 @@ extension Workspace {
             var newFiles: [String: Int] = [:]
             var modified = 0, missing = 0
             var examples: [String] = []
-            var seen = Set<String>()
             let roots = rootsBySource[source] ?? []
             for root in roots {
+                var entries: [WalkEntry] = []
                 try Walker.walk([root]) { entry in
-                    if manifests.contains(entry.path) { return }
+                    if !manifests.contains(entry.path) { entries.append(entry) }
+                }
+                loading.wait()
+                let cache = try loaded.value.result!.get()
+                var matched = 0
+                for entry in entries {
                     checked += 1
-                    seen.insert(entry.path)
-                    guard let st = entry.status else { return }
+                    guard let st = entry.status else { continue }
                     if let c = cache[entry.path] {
-                        if c.size == st.size && c.mtimeNanos == st.mtimeNanos && c.inode == Int64(bitPattern: st.inode) { return }
+                        matched += 1
+                        if c.size == st.size && c.mtimeNanos == st.mtimeNanos && c.inode == Int64(bitPattern: st.inode) { continue }
                         hashed += 1
-                        if let (hex, _) = try? FileIO.sha256(entry.path), hex == c.sha256 { return }
+                        if let (hex, _) = try? FileIO.sha256(entry.path), hex == c.sha256 { continue }
                         modified += 1
                         if examples.count < 5 { examples.append("modified: \(entry.path)") }
                     } else {
@@ -76,10 +89,16 @@ extension Workspace {
                         if examples.count < 5 { examples.append("new: \(entry.path)") }
                     }
                 }
+                // Files the cache knows under this root that the walk did not see are gone at the source.
                 let prefix = root.hasSuffix("/") ? root : root + "/"
-                for path in cache.keys where (path == root || path.hasPrefix(prefix)) && !seen.contains(path) {
-                    missing += 1
-                    if examples.count < 5 { examples.append("gone at source: \(path)") }
+                var knownCount = 0
+                for key in cache.keys where key == root || key.hasPrefix(prefix) { knownCount += 1 }
+                if knownCount > matched {
+                    let walked = Set(entries.map(\.path))
+                    for path in cache.keys.filter({ $0 == root || $0.hasPrefix(prefix) }).sorted() where !walked.contains(path) {
+                        missing += 1
+                        if examples.count < 5 { examples.append("gone at source: \(path)") }
+                    }
                 }
             }
             sources.append(StatusReport.SourceStatus(source: source, samples: c.samplesBySource[source] ?? [:], newFiles: newFiles,
@@ -119,4 +138,9 @@ extension Workspace {
         case .notMedia: return "other"
         }
     }
+}
+
+/// A result handed from a background thread to the caller (read only after the group is waited on).
+final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
 }
