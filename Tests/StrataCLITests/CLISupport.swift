@@ -48,6 +48,19 @@ enum CLI {
         return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// Starts `strata args`, sends it SIGKILL after the delay, and waits for it to die.
+    static func killed(_ args: [String], afterMicroseconds delay: Int) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        usleep(UInt32(delay))
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+    }
+
     static func json(_ args: [String], cwd: String? = nil) throws -> Any {
         let r = try run(args + ["--json"], cwd: cwd)
         guard let data = r.stdout.data(using: .utf8), let value = try? JSONSerialization.jsonObject(with: data) else {

@@ -105,23 +105,13 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try CLI.run(["init", reference, "--modality", "text"]).status, 0)
         XCTAssertEqual(try CLI.run(["ingest", t.path + "/in", "--source", "s", "--date", "2026-01-01", "-C", reference]).status, 0)
         let expected = try snapshot(reference)
-        var rng = SystemRandomNumberGenerator()
-        _ = rng.next()
         var seed: UInt64 = 42
         for round in 0..<5 {
             let project = t.path + "/crash\(round)"
             XCTAssertEqual(try CLI.run(["init", project, "--modality", "text"]).status, 0)
             seed = seed &* 6364136223846793005 &+ 1442695040888963407
             let delay = 20_000 + Int(seed >> 33) % 400_000  // 20-420 ms
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: CLI.binary)
-            p.arguments = ["ingest", t.path + "/in", "--source", "s", "--date", "2026-01-01", "-C", project]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            usleep(UInt32(delay))
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
+            try CLI.killed(["ingest", t.path + "/in", "--source", "s", "--date", "2026-01-01", "-C", project], afterMicroseconds: delay)
             let rerun = try CLI.run(["ingest", t.path + "/in", "--source", "s", "--date", "2026-01-01", "-C", project])
             XCTAssertEqual(rerun.status, 0, rerun.stderr)
             XCTAssertEqual(try snapshot(project), expected, "round \(round), killed after \(delay / 1000) ms")
@@ -238,15 +228,7 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(expected.contains("dropped-by-command"))
         for (round, delay) in [300_000, 900_000, 1_600_000].enumerated() {
             let dir = try project("crash\(round)")
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: CLI.binary)
-            p.arguments = ["run", "--shard-size", "20", "-C", dir]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            usleep(UInt32(delay))
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
+            try CLI.killed(["run", "--shard-size", "20", "-C", dir], afterMicroseconds: delay)
             let rerun = try CLI.run(["run", "--shard-size", "20", "-C", dir])
             XCTAssertEqual(rerun.status, 0, rerun.stderr)
             XCTAssertEqual(try outcome(dir), expected, "killed after \(delay / 1000) ms")
