@@ -67,10 +67,7 @@ extension Workspace {
             var examples: [String] = []
             let roots = rootsBySource[source] ?? []
             for root in roots {
-                var entries: [WalkEntry] = []
-                try Walker.walk([root]) { entry in
-                    if !manifests.contains(entry.path) { entries.append(entry) }
-                }
+                let entries = try Workspace.walkInParallel(root).filter { !manifests.contains($0.path) }
                 loading.wait()
                 let cache = try loaded.value.result!.get()
                 var matched = 0
@@ -125,6 +122,27 @@ extension Workspace {
             modified.append(r.path)
         }
         return (modified, missing, hashed)
+    }
+
+    /// Every entry under `root`, walking its top-level folders on two threads (order is not kept: status only counts).
+    static func walkInParallel(_ root: String) throws -> [WalkEntry] {
+        let fm = FileManager.default
+        guard FileIO.status(root, followLinks: false)?.isDirectory == true,
+              let names = try? fm.contentsOfDirectory(atPath: root), names.count > 1 else {
+            var out: [WalkEntry] = []
+            try Walker.walk([root]) { out.append($0) }
+            return out
+        }
+        let parts = parallelMap(names.sorted(), workers: 2) { name -> Result<[WalkEntry], StrataError> in
+            var out: [WalkEntry] = []
+            do { try Walker.walk([root + "/" + name]) { out.append($0) } } catch {
+                return .failure(StrataError(.failure, "\(error)"))
+            }
+            return .success(out)
+        }
+        var all: [WalkEntry] = []
+        for p in parts { all += try p.get() }
+        return all
     }
 
     /// The modality of a file from its first bytes (for reporting new files without reading them whole).
