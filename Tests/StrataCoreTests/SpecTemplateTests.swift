@@ -62,4 +62,23 @@ final class SpecTemplateTests: XCTestCase {
         XCTAssertTrue(SpecTemplates.intent(modalities: [.audio]).contains("wake word"))
         XCTAssertTrue(SpecTemplates.intent(modalities: [.text, .audio]).contains("written notes and voice memos"))
     }
+
+    func testTemplateSourceNamesAndSampleNamesFollowTheNamingRules() {
+        for m in [[Modality.text], [.image], [.audio], [.text, .image, .audio]] {
+            let yaml = SpecTemplates.project(name: "x", modalities: m) + SpecTemplates.rulebook(modalities: m)
+            // `source: NAME` (commented default) and sample paths `data/raw/<source>/<name>` must be valid names.
+            for line in yaml.split(separator: "\n") {
+                if let r = line.range(of: "source: "), line.contains("#") {
+                    let name = line[r.upperBound...].trimmingCharacters(in: .whitespaces)
+                    XCTAssertNil(FileNaming.sourceNameProblem(name), "\(name) in \(line)")
+                }
+                if let r = line.range(of: "data/raw/") {
+                    let path = line[r.upperBound...].prefix { $0 != "\"" && $0 != " " && $0 != "," }
+                    let parts = path.split(separator: "/")
+                    XCTAssertEqual(parts.count, 2, String(path))
+                    XCTAssertNotNil(FileNaming.parse(String(parts.last ?? "")), String(path))
+                }
+            }
+        }
+    }
 }

@@ -394,7 +394,7 @@ extension SpecTemplates {
     }
 
     static let supportMessages = TemplateExample(
-        sourceName: "helpdesk_export",
+        sourceName: "helpdesk-export",
         useCase: "Route incoming customer support messages to the right team (billing, technical or account) within seconds, so urgent problems do not wait in a shared inbox.",
         devices: ["web chat", "mobile app", "email"],
         languageStyle: ["informal", "short sentences", "typos and abbreviations", "some mixed English and Spanish"],
@@ -463,7 +463,7 @@ extension SpecTemplates {
             """)
 
     static let shapeCamera = TemplateExample(
-        sourceName: "line3_camera",
+        sourceName: "line3-camera",
         useCase: "A camera above a conveyor belt classifies each part's shape (circle, square or triangle) so that mis-sorted parts are pushed off the line before packing.",
         devices: ["overhead industrial camera, 1280x1024", "handheld phone camera for spot checks"],
         languageStyle: [],
@@ -478,18 +478,18 @@ extension SpecTemplates {
             TemplateLabel(
                 name: "circle", definition: "The part's outline is round with no corners.",
                 signs: ["no straight edges", "same width in every direction"],
-                fit: .init(key: "sample", value: "data/raw/line3_camera/line3_camera_20240501_3f9a1c2b7d.png", why: "a round outline seen from above"),
-                notFit: .init(key: "sample", value: "data/raw/line3_camera/line3_camera_20240501_8e21d04c6a.png", why: "a square with worn, rounded corners: still four sides")),
+                fit: .init(key: "sample", value: "data/raw/line3-camera/line3-camera_20240501_3f9a1c2b7d.png", why: "a round outline seen from above"),
+                notFit: .init(key: "sample", value: "data/raw/line3-camera/line3-camera_20240501_8e21d04c6a.png", why: "a square with worn, rounded corners: still four sides")),
             TemplateLabel(
                 name: "square", definition: "The part has four equal straight sides.",
                 signs: ["four corners", "sides of equal length"],
-                fit: .init(key: "sample", value: "data/raw/line3_camera/line3_camera_20240502_c41e9a7f02.png", why: "four equal sides"),
-                notFit: .init(key: "sample", value: "data/raw/line3_camera/line3_camera_20240502_5b7d2e1a90.png", why: "a triangle lying next to a square shadow")),
+                fit: .init(key: "sample", value: "data/raw/line3-camera/line3-camera_20240502_c41e9a7f02.png", why: "four equal sides"),
+                notFit: .init(key: "sample", value: "data/raw/line3-camera/line3-camera_20240502_5b7d2e1a90.png", why: "a triangle lying next to a square shadow")),
             TemplateLabel(
                 name: "triangle", definition: "The part has three straight sides.",
                 signs: ["three corners"],
-                fit: .init(key: "sample", value: "data/raw/line3_camera/line3_camera_20240503_0a6f3b9c15.png", why: "three sides and three corners"),
-                notFit: .init(key: "sample", value: "data/raw/line3_camera/line3_camera_20240503_d29c7e4b88.png", why: "a square seen at an angle")),
+                fit: .init(key: "sample", value: "data/raw/line3-camera/line3-camera_20240503_0a6f3b9c15.png", why: "three sides and three corners"),
+                notFit: .init(key: "sample", value: "data/raw/line3-camera/line3-camera_20240503_d29c7e4b88.png", why: "a square seen at an angle")),
         ],
         criticalLabel: 2,
         slice: [("lighting", "night")],
@@ -532,7 +532,7 @@ extension SpecTemplates {
             """)
 
     static let wakeWord = TemplateExample(
-        sourceName: "kitchen_devices",
+        sourceName: "kitchen-devices",
         useCase: "A kitchen device listens for the wake word 'hey strata' and then waits for a command; it must not wake up on similar words, other speech or TV audio.",
         devices: ["far-field microphone array, 16 kHz", "phone microphone in the companion app"],
         languageStyle: ["casual speech", "regional accents", "children's voices"],
@@ -547,18 +547,18 @@ extension SpecTemplates {
             TemplateLabel(
                 name: "keyword", definition: "The clip contains the complete phrase 'hey strata'.",
                 signs: ["both words, in order", "ends within the clip"],
-                fit: .init(key: "sample", value: "data/raw/kitchen_devices/kitchen_devices_20240610_71c0de5a3b.wav", why: "the full phrase, spoken clearly"),
-                notFit: .init(key: "sample", value: "data/raw/kitchen_devices/kitchen_devices_20240610_b3e8f2091d.wav", why: "'hey sarah': a similar-sounding name")),
+                fit: .init(key: "sample", value: "data/raw/kitchen-devices/kitchen-devices_20240610_71c0de5a3b.wav", why: "the full phrase, spoken clearly"),
+                notFit: .init(key: "sample", value: "data/raw/kitchen-devices/kitchen-devices_20240610_b3e8f2091d.wav", why: "'hey sarah': a similar-sounding name")),
             TemplateLabel(
                 name: "other_speech", definition: "Someone speaks, but not the wake phrase.",
                 signs: ["words are audible", "no 'hey strata'"],
-                fit: .init(key: "sample", value: "data/raw/kitchen_devices/kitchen_devices_20240611_4d9e6a0c27.wav", why: "a conversation without the phrase"),
-                notFit: .init(key: "sample", value: "data/raw/kitchen_devices/kitchen_devices_20240611_e50b1f7c94.wav", why: "the phrase said quickly, but completely: keyword")),
+                fit: .init(key: "sample", value: "data/raw/kitchen-devices/kitchen-devices_20240611_4d9e6a0c27.wav", why: "a conversation without the phrase"),
+                notFit: .init(key: "sample", value: "data/raw/kitchen-devices/kitchen-devices_20240611_e50b1f7c94.wav", why: "the phrase said quickly, but completely: keyword")),
             TemplateLabel(
                 name: "background", definition: "No speech: only noise, music without lyrics, or silence.",
                 signs: ["no words can be made out"],
-                fit: .init(key: "sample", value: "data/raw/kitchen_devices/kitchen_devices_20240612_92af3d6e51.wav", why: "only an extractor fan"),
-                notFit: .init(key: "sample", value: "data/raw/kitchen_devices/kitchen_devices_20240612_0c7b8e2f13.wav", why: "a TV presenter talking: other_speech")),
+                fit: .init(key: "sample", value: "data/raw/kitchen-devices/kitchen-devices_20240612_92af3d6e51.wav", why: "only an extractor fan"),
+                notFit: .init(key: "sample", value: "data/raw/kitchen-devices/kitchen-devices_20240612_0c7b8e2f13.wav", why: "a TV presenter talking: other_speech")),
         ],
         criticalLabel: 0,
         slice: [("distance", "far")],
