@@ -217,23 +217,43 @@ extension Workspace {
                                          score: item.score, runId: runId))
         }
         for (source, list) in records.sorted(by: { $0.key < $1.key }) {
+            // Streamed to a temp file in 1 MiB pieces (bounded memory), hashed on the way; renamed to its
+            // content-derived name at the end.
+            let dir = root + "/data/cleaned/" + source
+            try FileIO.makeDirectories(dir)
+            let tmp = FileIO.tempName(in: dir)
+            let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
+            guard fd >= 0 else { throw StrataError(.failure, "\(FileError("create", tmp))") }
+            var hasher = StreamingSHA256()
             var bytes = [UInt8]()
             var lineRows: [(WorkItem, Int)] = []
-            for (n, item) in list.enumerated() {
-                let text = String(decoding: try objectsStore.get(String(item.content.dropFirst(7))), as: UTF8.self)
-                var obj: [String: JSONValue] = ["id": .string(item.id), "sample": .string(item.sample), "text": .string(text),
-                                                "origin": .string(item.origin), "source": .string(source)]
-                if let l = item.line { obj["line"] = .int(Int64(l)) }
-                if !item.transforms.isEmpty { obj["transforms"] = .array(item.transforms.map { .string($0.stage + ":" + $0.changes.joined(separator: ",")) }) }
-                bytes += JSONValue.object(obj).serialize()
-                bytes.append(0x0A)
-                lineRows.append((item, n + 1))
+            do {
+                defer { close(fd) }
+                for (n, item) in list.enumerated() {
+                    let text = String(decoding: try objectsStore.get(String(item.content.dropFirst(7))), as: UTF8.self)
+                    var obj: [String: JSONValue] = ["id": .string(item.id), "sample": .string(item.sample), "text": .string(text),
+                                                    "origin": .string(item.origin), "source": .string(source)]
+                    if let l = item.line { obj["line"] = .int(Int64(l)) }
+                    if !item.transforms.isEmpty { obj["transforms"] = .array(item.transforms.map { .string($0.stage + ":" + $0.changes.joined(separator: ",")) }) }
+                    JSONValue.object(obj).write(to: &bytes)
+                    bytes.append(0x0A)
+                    lineRows.append((item, n + 1))
+                    if bytes.count >= 1 << 20 || n == list.count - 1 {
+                        hasher.update(bytes)
+                        try FileIO.writeAll(fd, bytes, path: tmp)
+                        bytes.removeAll(keepingCapacity: true)
+                    }
+                }
+            } catch {
+                unlink(tmp)
+                throw error
             }
-            let sha = FileIO.sha256(bytes)
+            let sha = hasher.finalize()
             let rel = "data/cleaned/\(source)/" + FileNaming.fileName(source: source, compactDate: date, id: String(sha.prefix(max(project.naming.idLength, 10))), ext: "jsonl", pattern: pattern)
             if FileIO.status(root + "/" + rel) == nil {
-                try FileIO.makeDirectories(root + "/data/cleaned/" + source)
-                try FileIO.writeAtomically(root + "/" + rel, bytes, mode: 0o444, sync: false)
+                guard rename(tmp, root + "/" + rel) == 0 else { unlink(tmp); throw StrataError(.failure, "\(FileError("rename into place", rel))") }
+            } else {
+                unlink(tmp)
             }
             keepPaths.insert(rel)
             for (item, line) in lineRows {

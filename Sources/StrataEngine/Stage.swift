@@ -58,8 +58,9 @@ public protocol GlobalStage: Sendable {
     func annotate(_ item: WorkItem, context: StageContext) throws -> String
     var partitions: Int { get }
     /// Candidate pairs (indexes into `annotations`) found in one partition.
-    /// Annotations are the bytes of each annotation line, sliced from the step's files without copying.
-    func pairs(partition: Int, annotations: [Annotation]) -> [(Int, Int)]
+    /// The bucket keys of one annotation in one partition (e.g. the LSH band keys of the partition's bands).
+    /// Items with an equal key in the same slot become candidate pairs.
+    func bandKeys(partition: Int, annotation: Annotation) -> [UInt64]
     /// Whether a candidate pair really is a duplicate (e.g. estimated Jaccard above the threshold).
     func confirm(_ a: Annotation, _ b: Annotation) -> Bool
     var keep: KeepPolicy { get }
@@ -76,11 +77,11 @@ public enum KeepPolicy: String, Sendable, CaseIterable {
 
     /// Index of the member to keep. `first` is input order (ingest order), `longest` the largest content,
     /// `quality` the highest `score` (ties: first).
-    public func choose(_ members: [Int], items: [WorkItem]) -> Int {
+    public func choose(_ members: [Int], size: (Int) -> Int, score: (Int) -> Double?) -> Int {
         switch self {
         case .first: return members.min()!
-        case .longest: return members.max { (items[$0].size, -$0) < (items[$1].size, -$1) }!
-        case .quality: return members.max { (items[$0].score ?? -.infinity, -$0) < (items[$1].score ?? -.infinity, -$1) }!
+        case .longest: return members.max { (size($0), -$0) < (size($1), -$1) }!
+        case .quality: return members.max { (score($0) ?? -.infinity, -$0) < (score($1) ?? -.infinity, -$1) }!
         }
     }
 }

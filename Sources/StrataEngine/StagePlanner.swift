@@ -77,7 +77,17 @@ public struct StagePlanner: Sendable {
             try save([decide], step: .decide)
             try execute([decide])
             FileIO.syncFileSystem(cache.root)
-            return try outcomes(of: decide)
+            // Apply the decisions to the items held here: everything not named is kept.
+            var result = items.map { ItemOutcome.keep($0) }
+            for line in try FileIO.readAll(cache.output(decide.key)).split(separator: 0x0A) {
+                let f = line.split(separator: 0x09, maxSplits: 3, omittingEmptySubsequences: false)
+                guard f.count == 4, let m = Int(String(decoding: f[0], as: UTF8.self)), let k = Int(String(decoding: f[1], as: UTF8.self)),
+                      items.indices.contains(m), items.indices.contains(k) else {
+                    throw StageError("unreadable decision in task \(decide.label): \(String(decoding: line.prefix(120), as: UTF8.self))")
+                }
+                result[m] = .duplicate(items[m], of: items[k], kind: String(decoding: f[2], as: UTF8.self), reason: String(decoding: f[3], as: UTF8.self))
+            }
+            return result
         }
     }
 

@@ -82,12 +82,6 @@ public enum TaskRunner {
             }
             return out
         }
-        /// Annotation lines as slices of the files' bytes (no copy per line).
-        func lines(_ files: [String]) throws -> [Annotation] {
-            var out: [Annotation] = []
-            for f in files { out += try read(f).split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() }
-            return out
-        }
         switch (spec.step, stage) {
         case (.map, .map(let s)):
             let input = try items(spec.inputs)
@@ -105,38 +99,64 @@ public enum TaskRunner {
             }
             count = input.count
         case (.pair, .global(let s)):
-            let annotations = try lines(spec.inputs)
-            // Items the stage does not apply to have an empty annotation and never pair.
-            let usable = annotations.enumerated().filter { !$0.element.isEmpty }
-            let pairs = s.pairs(partition: spec.index, annotations: usable.map(\.element))
-            for (a, b) in pairs {
-                let i = usable[a].offset, j = usable[b].offset
-                output += Array("\(min(i, j)) \(max(i, j))\n".utf8)
+            // Stream the annotation files: only this partition's band keys are kept (a few integers per item).
+            var buckets: [[UInt64: Int]] = []
+            var index = 0
+            for f in spec.inputs {
+                let bytes = try read(f)
+                for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
+                    defer { index += 1 }
+                    // Items the stage does not apply to have an empty annotation and never pair.
+                    if line.isEmpty { continue }
+                    for (slot, key) in s.bandKeys(partition: spec.index, annotation: line).enumerated() {
+                        if buckets.count <= slot { buckets.append([:]) }
+                        if let first = buckets[slot][key] { output += Array("\(first) \(index)\n".utf8) } else { buckets[slot][key] = index }
+                    }
+                }
             }
-            count = annotations.count
+            count = index
         case (.decide, .global(let s)):
-            let input = try items(spec.inputs)
-            let annotations = try lines(spec.annotations)
-            guard annotations.count == input.count else { throw StageError("annotations (\(annotations.count)) do not match items (\(input.count))") }
-            var uf = UnionFind(count: input.count)
+            // Candidate pairs first; then only the annotations and items that appear in a pair are kept.
+            var pairs: [(Int, Int)] = []
             for f in spec.pairs {
                 for line in try read(f).split(separator: 0x0A) {
                     let parts = line.split(separator: 0x20)
                     guard parts.count == 2, let i = Int(String(decoding: parts[0], as: UTF8.self)),
                           let j = Int(String(decoding: parts[1], as: UTF8.self)) else { continue }
-                    if uf.find(i) != uf.find(j), s.confirm(annotations[i], annotations[j]) { uf.union(i, j) }
+                    pairs.append((i, j))
                 }
             }
-            var outcomes = input.map { ItemOutcome.keep($0) }
-            for members in uf.groups() where members.count > 1 {
-                let kept = s.keep.choose(members, items: input)
-                for m in members where m != kept {
-                    outcomes[m] = .duplicate(input[m], of: input[kept], kind: s.findingKind,
-                                             reason: s.reason(of: input[m], duplicating: input[kept], annotations: (annotations[m], annotations[kept])))
+            let needed = Set(pairs.flatMap { [$0.0, $0.1] })
+            var annotations: [Int: [UInt8]] = [:]
+            var n = 0
+            for f in spec.annotations {
+                for line in try read(f).split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
+                    if needed.contains(n) { annotations[n] = Array(line) }
+                    n += 1
                 }
             }
-            for o in outcomes { output += o.jsonLine() }
-            count = input.count
+            var members: [Int: WorkItem] = [:]
+            var itemCount = 0
+            for f in spec.inputs {
+                for line in try read(f).split(separator: 0x0A) {
+                    if needed.contains(itemCount) { members[itemCount] = try WorkItem.parse(line: line) }
+                    itemCount += 1
+                }
+            }
+            guard n == itemCount else { throw StageError("annotations (\(n)) do not match items (\(itemCount))") }
+            var uf = UnionFind(count: itemCount)
+            for (i, j) in pairs where uf.find(i) != uf.find(j) {
+                if s.confirm(annotations[i]![...], annotations[j]![...]) { uf.union(i, j) }
+            }
+            // One line per removed item: `index<TAB>kept index<TAB>kind<TAB>reason`; the driver applies them.
+            for group in uf.groups() where group.count > 1 {
+                let kept = s.keep.choose(group, size: { members[$0]!.size }, score: { members[$0]!.score })
+                for m in group where m != kept {
+                    let reason = s.reason(of: members[m]!, duplicating: members[kept]!, annotations: (annotations[m]![...], annotations[kept]![...]))
+                    output += Array("\(m)\t\(kept)\t\(s.findingKind)\t\(reason.replacingOccurrences(of: "\n", with: " "))\n".utf8)
+                }
+            }
+            count = itemCount
         default:
             throw StageError("task \(spec.label): step `\(spec.step.rawValue)` does not fit stage kind `\(spec.uses)`")
         }

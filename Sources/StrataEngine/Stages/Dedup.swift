@@ -22,13 +22,11 @@ struct ExactDedupStage: GlobalStage {
         return "n:" + ExactKey.normalizedHash(try context.text(item))
     }
 
-    func pairs(partition: Int, annotations: [Annotation]) -> [(Int, Int)] {
-        var first: [Annotation: Int] = [:]
-        var out: [(Int, Int)] = []
-        for (i, a) in annotations.enumerated() {
-            if let f = first[a] { out.append((f, i)) } else { first[a] = i }
-        }
-        return out
+    func bandKeys(partition: Int, annotation: Annotation) -> [UInt64] {
+        // FNV-1a 64 of the key text: the same in every process (Swift's Hasher is seeded per process).
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in annotation { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return [h]
     }
 
     func confirm(_ a: Annotation, _ b: Annotation) -> Bool { a.elementsEqual(b) }
@@ -76,22 +74,9 @@ struct NearDedupStage: GlobalStage {
         return Signature.encode(sig)
     }
 
-    func pairs(partition: Int, annotations: [Annotation]) -> [(Int, Int)] {
-        let myBands = Array(stride(from: partition, to: config.bands, by: partitions))
-        if myBands.isEmpty { return [] }
-        // Decode only this partition's rows of each signature and hash them into band keys.
+    func bandKeys(partition: Int, annotation: Annotation) -> [UInt64] {
         let rows = config.permutations / config.bands
-        let keys = annotations.map { a in myBands.map { band in Signature.bandKey(a, band: band, rows: rows) } }
-        var out: [(Int, Int)] = []
-        for (slot, _) in myBands.enumerated() {
-            var buckets: [UInt64: Int] = [:]
-            buckets.reserveCapacity(keys.count)
-            for (i, k) in keys.enumerated() {
-                let key = k[slot]
-                if let f = buckets[key] { out.append((f, i)) } else { buckets[key] = i }
-            }
-        }
-        return out
+        return stride(from: partition, to: config.bands, by: partitions).map { Signature.bandKey(annotation, band: $0, rows: rows) }
     }
 
     func confirm(_ a: Annotation, _ b: Annotation) -> Bool {
