@@ -191,18 +191,7 @@ public enum TaskRunner {
         guard case .success(let obj) = JSONRecord.parseObject(Array(json.utf8), maxDepth: 64) else {
             throw StageError("cannot read task parameters \(json.prefix(80))")
         }
-        func convert(_ v: JSONValue) -> SpecValue {
-            switch v {
-            case .string(let s): .string(s)
-            case .int(let i): .int(Int(i))
-            case .number(let d): .double(d)
-            case .bool(let b): .bool(b)
-            case .null: .null
-            case .array(let a): .list(a.map(convert))
-            case .object(let o): .map(o.mapValues(convert))
-            }
-        }
-        return obj.mapValues(convert)
+        return obj.mapValues(SpecValue.init(json:))
     }
 }
 

@@ -41,6 +41,16 @@ public enum FileIO {
         public var mtimeNanos: Int64
         public var inode: UInt64
         public var mode: UInt32
+        /// The fields Strata keeps of a `stat` result.
+        public init(_ st: stat) {
+            self.init(size: Int(st.st_size), mtimeNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+                      inode: UInt64(st.st_ino), mode: st.st_mode)
+        }
+
+        public init(size: Int, mtimeNanos: Int64, inode: UInt64, mode: UInt32) {
+            self.size = size; self.mtimeNanos = mtimeNanos; self.inode = inode; self.mode = mode
+        }
+
         public var isRegular: Bool { mode & S_IFMT == S_IFREG }
         public var isDirectory: Bool { mode & S_IFMT == S_IFDIR }
         public var isSymlink: Bool { mode & S_IFMT == S_IFLNK }
@@ -50,11 +60,7 @@ public enum FileIO {
         var st = stat()
         let rc = followLinks ? stat(path, &st) : lstat(path, &st)
         guard rc == 0 else { return nil }
-        return Status(
-            size: Int(st.st_size),
-            mtimeNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
-            inode: UInt64(st.st_ino),
-            mode: st.st_mode)
+        return Status(st)
     }
 
     /// Reads a file in 1 MiB chunks and hands each chunk to `body`. Bounded memory.
@@ -165,8 +171,7 @@ public enum FileIO {
         }
         guard rename(tmp, dest) == 0 else { throw FileError("rename into place", dest) }
         ok = true
-        return Status(size: Int(st.st_size), mtimeNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
-                      inode: UInt64(st.st_ino), mode: st.st_mode)
+        return Status(st)
     }
 
     /// Writes `bytes` to `path` atomically: a temp file in the same folder, fsync, rename, fsync of the folder.
@@ -236,8 +241,7 @@ public enum FileIO {
             }
             var st = stat()
             guard fstat(output, &st) == 0 else { throw FileError("stat", tmp) }
-            status = Status(size: Int(st.st_size), mtimeNanos: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
-                            inode: UInt64(st.st_ino), mode: st.st_mode)
+            status = Status(st)
         }
         guard rename(tmp, dest) == 0 else { throw FileError("rename into place", dest) }
         ok = true

@@ -78,9 +78,7 @@ public enum Walker {
                     try visit(WalkEntry(path: child, status: nil, problem: .unreadable(String(cString: strerror(errno)))))
                     continue
                 }
-                let cst = FileIO.Status(size: Int(raw.st_size),
-                                        mtimeNanos: Int64(raw.st_mtim.tv_sec) * 1_000_000_000 + Int64(raw.st_mtim.tv_nsec),
-                                        inode: UInt64(raw.st_ino), mode: raw.st_mode)
+                let cst = FileIO.Status(raw)
                 try walkEntry(child, lstatus: cst, seenDirs: &seenDirs, skipHidden: skipHidden, visit)
             }
         } else if st.isRegular {

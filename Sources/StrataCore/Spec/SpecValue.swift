@@ -25,36 +25,32 @@ public enum SpecValue: Sendable, Equatable, Hashable {
     public var map: [String: SpecValue]? { if case .map(let m) = self { m } else { nil } }
 
     /// Compact JSON with sorted keys: the same value always gives the same text (for cache keys).
-    public var canonicalJSON: String {
+    public var canonicalJSON: String { json.canonicalJSON }
+
+    /// The same value as JSON (maps become objects, lists arrays).
+    public var json: JSONValue {
         switch self {
-        case .null: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
-        case .double(let d): return d.isFinite ? String(d) : "null"
-        case .string(let s): return SpecValue.jsonQuoted(s)
-        case .list(let l): return "[" + l.map(\.canonicalJSON).joined(separator: ",") + "]"
-        case .map(let m):
-            return "{" + m.keys.sorted().map { "\(SpecValue.jsonQuoted($0)):\(m[$0]!.canonicalJSON)" }
-                .joined(separator: ",") + "}"
+        case .null: .null
+        case .bool(let b): .bool(b)
+        case .int(let i): .int(Int64(i))
+        case .double(let d): .number(d)
+        case .string(let s): .string(s)
+        case .list(let l): .array(l.map(\.json))
+        case .map(let m): .object(m.mapValues(\.json))
         }
     }
 
-    static func jsonQuoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
+    /// A spec value from JSON (the inverse of `json`; JSON numbers with a fraction become doubles).
+    public init(json: JSONValue) {
+        switch json {
+        case .string(let s): self = .string(s)
+        case .int(let i): self = .int(Int(i))
+        case .number(let d): self = .double(d)
+        case .bool(let b): self = .bool(b)
+        case .null: self = .null
+        case .array(let a): self = .list(a.map(SpecValue.init(json:)))
+        case .object(let o): self = .map(o.mapValues(SpecValue.init(json:)))
         }
-        return out + "\""
     }
 }
 
