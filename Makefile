@@ -4,7 +4,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 APT_PACKAGES := libvips-dev libsndfile1-dev libsqlite3-dev libcld2-dev pkg-config
 DEMO_DIR ?= strata-demo
 
-.PHONY: deps build release demo test bench-ingest clean
+.PHONY: deps build release demo test pyenv bench-ingest clean
 
 # Installs the Debian packages Strata builds against (only those missing; needs root or sudo).
 deps:
@@ -25,9 +25,19 @@ release: deps
 demo: release
 	.build/release/strata demo $(DEMO_DIR)
 
+# Python peers for the tests (Tests/python/requirements.txt), re-created when the requirements change.
+PYENV := $(CURDIR)/.build/pyenv
+pyenv: $(PYENV)/.stamp
+$(PYENV)/.stamp: Tests/python/requirements.txt
+	rm -rf $(PYENV)
+	python3 -m venv $(PYENV)
+	$(PYENV)/bin/pip install -q --disable-pip-version-check -r Tests/python/requirements.txt
+	touch $@
+
 # Unit, integration and end-to-end tests (the e2e tests drive the built strata binary).
-test: deps
+test: deps pyenv
 	swift build --build-tests
+	export STRATA_PYTHON=$(PYENV)/bin/python; \
 	set -o pipefail; swift test --skip-build --disable-swift-testing 2>&1 | tee .build/test.log
 	@awk '/Executed [0-9]+ tests?, with/ { line = $$0 } END { if (line == "") exit 1; n = line; sub(/.*Executed /, "", n); sub(/ test.*/, "", n); \
 	  f = line; sub(/.* and /, "", f); sub(/ failure.*/, "", f); s = 0; if (line ~ /skipped/) { s = line; sub(/.*with /, "", s); sub(/ test.*/, "", s) } \

@@ -88,3 +88,45 @@ final class TempDir: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: path)
     }
 }
+
+/// The Python interpreter with the test peers (`make pyenv`), from `STRATA_PYTHON`.
+/// Locally a test that needs it is skipped when it is missing; under `CI=true` it fails instead.
+enum PythonPeers {
+    static func interpreter(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let env = ProcessInfo.processInfo.environment
+        if let path = env["STRATA_PYTHON"], FileManager.default.isExecutableFile(atPath: path) { return path }
+        if env["CI"] == "true" {
+            XCTFail("STRATA_PYTHON is not set or not executable; run the suite with `make test`", file: file, line: line)
+            throw XCTSkip("no Python peers")
+        }
+        throw XCTSkip("STRATA_PYTHON not set (run `make pyenv` and export STRATA_PYTHON=.build/pyenv/bin/python)")
+    }
+
+    /// Runs `python script args...` and returns its result; stdout/stderr are captured.
+    static func run(_ script: String, _ args: [String] = [], cwd: String? = nil, timeout: TimeInterval = 600) throws -> CLI.Result {
+        let python = try interpreter()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [script] + args
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let group = DispatchGroup()
+        nonisolated(unsafe) var outData = Data(), errData = Data()
+        group.enter(); DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter(); DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        if group.wait(timeout: .now() + timeout) == .timedOut {
+            p.terminate()
+            throw NSError(domain: "Python", code: 1, userInfo: [NSLocalizedDescriptionKey: "python \(script) timed out"])
+        }
+        p.waitUntilExit()
+        return CLI.Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// The folder of Python scripts the tests run (Tests/python).
+    static let scriptsDir: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("python").path
+    }()
+}
