@@ -4,7 +4,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 APT_PACKAGES := libvips-dev libsndfile1-dev libsqlite3-dev libcld2-dev pkg-config
 DEMO_DIR ?= strata-demo
 
-.PHONY: deps build release demo test pyenv bench-ingest clean
+.PHONY: deps build release demo test pyenv bench-ingest clean fuzz
 
 # Installs the Debian packages Strata builds against (only those missing; needs root or sudo).
 deps:
@@ -48,3 +48,8 @@ bench-ingest: release
 
 clean:
 	rm -rf .build $(DEMO_DIR)
+
+# libFuzzer targets for the parsers of untrusted input (Fuzz/): SECONDS each, default 60.
+FUZZ_SECONDS ?= 60
+fuzz:
+	bash Fuzz/run.sh $(FUZZ_SECONDS)

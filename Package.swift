@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .executable(name: "strata", targets: ["strata"]),
         .library(name: "Strata", targets: ["Strata"]),
+        // For the fuzz targets in Fuzz/ (a separate package built with -sanitize=fuzzer).
+        .library(name: "StrataCore", targets: ["StrataCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
