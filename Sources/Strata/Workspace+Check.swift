@@ -156,6 +156,7 @@ extension Workspace {
                                              message: "object \(id.prefix(12)) no longer matches its hash", fix: "restore it by re-ingesting its origin"))
             }
         }
+        if deep { problems += try deepConsistencyProblems() }
         // Coverage against the intent.
         var coverageRows: [CoverageRow] = []
         if let intent = try? intent() {

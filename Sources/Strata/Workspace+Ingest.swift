@@ -115,6 +115,19 @@ extension Workspace {
         let context = IngestContext(
             workspace: self, options: options, compactDate: compactDate, labelNames: labelNames,
             ingestId: "ing-" + Workspace.shortHash(options.source, roots.joined(separator: "\n"), compactDate, Workspace.now()))
+        do {
+            return try ingestBody(options, roots: roots, context: context, marker: marker, started: started)
+        } catch {
+            // Let in-flight commits land (or fail) first, then remove the raw files this run wrote but never
+            // committed, so a failed ingest (a full disk, say) leaves nothing unexplained behind. Re-running the
+            // same command ingests them again.
+            _ = try? context.waitForCommits()
+            try? recoverInterruptedIngest()
+            throw error
+        }
+    }
+
+    private func ingestBody(_ options: IngestOptions, roots: [String], context: IngestContext, marker: String, started: Date) throws -> IngestSummary {
         let manifest: Manifest?
         if let meta = options.metaFile {
             manifest = try Manifest.load(path: Walker.absolute(meta), fileColumn: options.metaFileColumn,
@@ -124,7 +137,7 @@ extension Workspace {
         }
         context.manifest = manifest
         let optionsJSON = JSONValue.object([
-            "date": .string(FileNaming.isoDate(compact: compactDate)),
+            "date": .string(FileNaming.isoDate(compact: context.compactDate)),
             "tags": .object(options.tags.mapValues { .string($0) }),
             "meta": options.metaFile.map { .string(Walker.absolute($0)) } ?? .null,
             "meta_file_column": options.metaFileColumn.map { .string($0) } ?? .null,

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import StrataCatalog
 import StrataCore
 import StrataStore
@@ -49,6 +52,10 @@ public final class Workspace: @unchecked Sendable {
         }
         for dir in Workspace.layout where !FileManager.default.fileExists(atPath: root + "/" + dir) {
             try FileIO.makeDirectories(root + "/" + dir)
+        }
+        if access(root + "/.strata", W_OK) != 0 && errno == EROFS {
+            throw StrataError.project("the project \(root) is on a read-only file system; Strata needs to write its catalog and lock even to read",
+                                      fix: "remount the file system read-write (or copy the project to a writable disk) and run the command again; nothing was changed")
         }
         catalog = try Catalog(path: root + "/.strata/catalog.sqlite")
         objects = ObjectStore(root: root + "/.strata/objects")
