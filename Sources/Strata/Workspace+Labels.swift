@@ -356,6 +356,16 @@ public struct SampleConsensus: Codable, Sendable, Equatable {
     public var gold: String?
 }
 
+/// A number per annotator (a list rather than a dictionary, so JSON keys never depend on annotator names).
+public struct AnnotatorScore: Codable, Sendable, Equatable {
+    public var annotator: String
+    public var value: Double
+
+    static func list(_ d: [String: Double]) -> [AnnotatorScore] {
+        d.sorted { $0.key < $1.key }.map { AnnotatorScore(annotator: $0.key, value: $0.value) }
+    }
+}
+
 /// Consensus over every labeled sample.
 public struct ConsensusReport: Codable, Sendable, Equatable {
     public var method: ConsensusMethod
@@ -366,8 +376,8 @@ public struct ConsensusReport: Codable, Sendable, Equatable {
     public var adjudication: [SampleConsensus]
     /// State -> number of samples.
     public var counts: [String: Int]
-    /// Dawid-Skene's estimate of each annotator's accuracy (only with that method).
-    public var estimatedAccuracy: [String: Double]?
+    /// Dawid-Skene's estimate of each annotator's accuracy (only with that method), by annotator name.
+    public var estimatedAccuracy: [AnnotatorScore]?
 }
 
 /// Agreement of the project's annotators.
@@ -378,8 +388,8 @@ public struct LabelAgreementReport: Codable, Sendable, Equatable {
     public var agreement: AgreementReport
     /// Labels whose one-vs-rest Krippendorff's alpha is below the threshold.
     public var labelsBelowThreshold: [String]
-    /// Dawid-Skene's estimate of each annotator's accuracy.
-    public var estimatedAccuracy: [String: Double]
+    /// Dawid-Skene's estimate of each annotator's accuracy, by annotator name.
+    public var estimatedAccuracy: [AnnotatorScore]
 }
 
 extension LabelStore {
@@ -427,10 +437,13 @@ extension LabelStore {
         }
         var counts: [String: Int] = [:]
         for s in samples { counts[s.state.rawValue, default: 0] += 1 }
+        // Annotators who share a sample with another one (Dawid-Skene can only estimate their accuracy).
+        let multi = Set(samples.filter { $0.annotators > 1 }.map(\.sample))
+        let shared = Set(votes.filter { multi.contains($0.item) }.map(\.annotator))
         return ConsensusReport(
             method: method, annotatorsPerSample: options.minAnnotators, threshold: options.threshold, samples: samples,
             adjudication: samples.filter { $0.state == .adjudicate }, counts: counts,
-            estimatedAccuracy: method == .dawidSkene ? DawidSkene.fit(votes: votes).accuracy : nil)
+            estimatedAccuracy: method == .dawidSkene ? AnnotatorScore.list(DawidSkene.fit(votes: votes).accuracy.filter { shared.contains($0.key) }) : nil)
     }
 
     /// Agreement (Cohen's kappa per pair, Fleiss' kappa, Krippendorff's alpha; per label and per annotator) and
@@ -445,7 +458,10 @@ extension LabelStore {
         return LabelAgreementReport(
             rulebookVersion: version.number, threshold: rulebook.agreementThreshold, agreement: report,
             labelsBelowThreshold: report.labels.filter { ($0.krippendorffAlpha ?? 1) < rulebook.agreementThreshold && $0.ratings > 0 }.map(\.label),
-            estimatedAccuracy: DawidSkene.fit(votes: votes.filter { if case .label = $0.vote { true } else { false } }).accuracy)
+            // Dawid-Skene needs items rated by several annotators; without any, its estimate means nothing.
+            // Only annotators who share samples with others get one.
+            estimatedAccuracy: AnnotatorScore.list(DawidSkene.fit(votes: votes.filter { if case .label = $0.vote { true } else { false } })
+                .accuracy.filter { a in report.annotatorStats.contains { $0.annotator == a.key && $0.agreement != nil } }))
     }
 }
 
