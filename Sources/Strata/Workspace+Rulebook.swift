@@ -31,7 +31,7 @@ extension Workspace {
         let resolved = try catalog.resolveSampleRefs(refs)
         let rawPaths = refs.contains(where: { resolved[$0] == nil }) ? try catalog.rawFilePaths() : []
         for e in result.sampleExamples where resolved[e.ref] == nil && !rawPaths.contains(e.ref) {
-            errors.append(SpecIssue(file: "rulebook.yaml", line: e.line, path: e.path,
+            errors.append(SpecIssue(file: "rulebook.yaml", line: e.line, column: e.column, path: e.path,
                                     message: "the example sample `\(e.ref)` of `\(e.label)` is not in the catalog",
                                     fix: "use a sample id, short id or data/raw path that `strata ingest` reported, or write the example inline with `text:`"))
         }

@@ -17,6 +17,7 @@ public enum RulebookCheck {
         public var ref: String
         public var label: String
         public var line: Int?
+        public var column: Int?
         public var path: String
     }
 
@@ -63,7 +64,7 @@ public enum RulebookCheck {
                         continue
                     }
                     if kind == "sample" {
-                        samples.append(SampleExample(ref: content, label: label.name, line: eNode?.mark?.line, path: ePath))
+                        samples.append(SampleExample(ref: content, label: label.name, line: eNode?.mark?.line, column: eNode?.mark?.column, path: ePath))
                     }
                     let k = kind + ":" + content
                     if let other = seen[k] {
