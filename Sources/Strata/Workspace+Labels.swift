@@ -516,9 +516,16 @@ extension Workspace {
         if let latest = versions.last {
             let byId = Dictionary(versions.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             let newNumber = latest.number + 1
+            // An event without a version (labels imported by `strata ingest`) counts as made under the version that
+            // was current at its time, or the first one when it is older than every version.
+            let times = versions.map { Workspace.parseTime($0.createdAt) ?? .distantPast }
+            func versionAt(_ time: String) -> RulebookVersion {
+                guard let t = Workspace.parseTime(time), let i = times.lastIndex(where: { $0 <= t }) else { return versions[0] }
+                return versions[i]
+            }
             for e in try catalog.labelEventRows() where e.status == "label" {
                 guard let value = e.value else { continue }
-                let made = e.rulebookVersion.flatMap { byId[$0] } ?? latest
+                let made = e.rulebookVersion.flatMap { byId[$0] } ?? versionAt(e.createdAt)
                 guard let old = made.labelHashes[value], old != hashes[value] else { continue }
                 let removed = hashes[value] == nil
                 let kind = removed ? "label-removed" : "label-definition-changed"
