@@ -96,6 +96,26 @@ final class LabelCLITests: XCTestCase {
         XCTAssertTrue(try CLI.run(["status", "-C", p]).stdout.contains("8 label events"))
     }
 
+    /// An import is one transaction: killed at any moment, it leaves all of its labels or none.
+    func testKilledImportStoresAllOrNothing() throws {
+        let t = TempDir()
+        let (p, ids) = try project(t)
+        var csv = "sample,value,annotator,created_at\n"
+        for n in 0..<20_000 { csv += "\(ids[n % 4]),\(n % 3 == 0 ? "other" : "billing"),annotator-\(n),2026-03-01T00:00:00Z\n" }
+        t.write("big.csv", Array(csv.utf8))
+        for delay in [150_000, 300_000, 450_000, 600_000, 900_000] {
+            try CLI.killed(["label", "import", t.path + "/big.csv", "-C", p], afterMicroseconds: delay)
+            let events = try XCTUnwrap(try CLI.json(["status", "-C", p]) as? [String: Any])["label_events"] as? Int
+            let count = try XCTUnwrap(events)
+            XCTAssertTrue(count == 0 || count == 20_000, "after a kill at \(delay) µs: \(count) events")
+        }
+        // Finishing the import afterwards completes it exactly once.
+        let done = try CLI.run(["label", "import", t.path + "/big.csv", "-C", p])
+        XCTAssertEqual(done.status, 0, done.stderr)
+        let events = try XCTUnwrap(try CLI.json(["status", "-C", p]) as? [String: Any])["label_events"] as? Int
+        XCTAssertEqual(events, 20_000)
+    }
+
     func testRulebookCheckAndRender() throws {
         let t = TempDir()
         let (p, _) = try project(t)

@@ -172,6 +172,16 @@ final class LabelStoreTests: XCTestCase {
         XCTAssertEqual(try lp.ws.findings(kind: "label-removed").count, 1)
     }
 
+    func testTimesAreCheckedAsISO8601() {
+        for ok in ["2026-01-31T12:00:00Z", "2026-01-31T12:00:00.123456Z", "2026-01-31T12:00:00+02:00", "2026-01-31t23:59:60.5-11:30"] {
+            XCTAssertTrue(Workspace.isISO8601(ok), ok)
+        }
+        for bad in ["", "2026-01-31", "2026-01-31T12:00:00", "2026-13-01T00:00:00Z", "2026-01-31T12:00:00.Z", "2026-01-31T12:00:00Zx",
+                    "2026-01-31T12:00:00+0200", "yesterday"] {
+            XCTAssertFalse(Workspace.isISO8601(bad), bad)
+        }
+    }
+
     func testGoldAnswersAreValidated() throws {
         let lp = try LabelProject()
         let store = try lp.ws.labelStore()
