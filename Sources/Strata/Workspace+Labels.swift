@@ -6,11 +6,12 @@
 //   store.rulebook, store.version                   // RulebookSpec and RulebookVersion (id, number, labelHashes)
 //   try store.append(LabelSubmission(sample: "3f2a9c", value: "billing", annotator: "ana"))   -> LabelEvent
 //   try store.append([sub1, sub2, ...])             -> LabelAppendResult (stored events, skipped duplicate imports)
-//   try store.append(each: [sub1, sub2, ...])       -> [Result<LabelEvent, LabelInputError>]: valid ones stored in one
-//       durable transaction, invalid ones reported one by one (group commit for a server)
 //       One transaction with synchronous=FULL: when append returns, the events are durable (kill -9 loses none).
 //       All or nothing: any invalid submission throws LabelInputError (problems with index, field, code) and
-//       nothing is stored. `sample` may be a full id or a short id. skip/unclear need a `reason`, labels a `value`
+//       nothing is stored.
+//   try store.append(each: [sub1, sub2, ...])       -> [Result<LabelEvent, LabelInputError>]: the valid ones stored in
+//       one durable transaction, the invalid ones reported one by one (group commit for a server).
+//       In every append: `sample` may be a full id or a short id. skip/unclear need a `reason`, labels a `value`
 //       that the rulebook defines; `answers` (decision-path answers, in order) must lead to the submitted outcome.
 //   try store.events(sample: ref?, annotator: name?, afterId: id?, limit: n?) -> [LabelEvent]   (oldest first)
 //   try store.samplesLabeled(by: annotator)         -> Set<String> full sample ids (never queue one twice)
@@ -18,7 +19,7 @@
 //   try store.goldLabels()                          -> [sampleId: value]
 //   try store.setGold([GoldSubmission])             known answers for gold samples (replace)
 //   try store.consensus(method: .majority | .dawidSkene)  -> ConsensusReport (per sample; `adjudication` queue)
-//   try store.agreement()                           -> AgreementReport (kappas, alpha, per label, per annotator, gold)
+//   try store.agreement()                           -> LabelAgreementReport (kappas, alpha, per label and annotator, gold)
 //
 // Conventions: per (sample, annotator) the LATEST event counts (corrections are new events); an event by a
 // `reviewer` or `admin` whose status is `label` is an adjudication and decides the sample's consensus.
