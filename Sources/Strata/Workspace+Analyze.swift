@@ -326,7 +326,10 @@ extension Workspace {
             return e
         }
         var list = [evidence(kind: "all", name: "all samples", members: all, maxAge: intent?.maxAgeDays)]
+        var seenMembers = Set<[Int]>()
         for s in slices(samples, members: all, intent: intent) where !["month", "label"].contains(s.kind) {
+            // A tag or field slice with the same samples as a requirement says the same thing twice.
+            if !seenMembers.insert(s.members).inserted && !["scenarios", "edge_cases", "noise"].contains(s.kind) { continue }
             let req = intent?.allRequirements.first { $0.category.rawValue == s.kind && $0.requirement.name == s.name }
             list.append(evidence(kind: s.kind, name: s.name, members: s.members, maxAge: req?.requirement.maxAgeDays ?? intent?.maxAgeDays))
         }

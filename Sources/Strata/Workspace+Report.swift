@@ -139,7 +139,7 @@ extension Workspace {
         html += "<section><h2>Drift and growth</h2><div class=\"grid\">"
         if let drift {
             html += chart(SVGChart.bars(title: "Drift: latest batch vs earlier data (PSI / KS D / shift; red: drifted)", drift.fields.map {
-                SVGChart.Bar(label: "\($0.kind == "categorical" ? "" : "\($0.kind) ")\($0.field)", value: ($0.statistic * 1000).rounded() / 1000,
+                SVGChart.Bar(label: ["label", "embedding"].contains($0.kind) ? $0.kind : $0.field, value: ($0.statistic * 1000).rounded() / 1000,
                              color: $0.drifted ? SVGChart.palette[3] : SVGChart.palette[0])
             }), &charts)
         } else {

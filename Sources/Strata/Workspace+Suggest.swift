@@ -107,17 +107,51 @@ extension Workspace {
 
 /// A reader for NumPy's `.npy` format (version 1-3 headers), little-endian and C order only.
 enum NPY {
-    static func read(_ path: String) throws -> (descr: String, shape: [Int], data: Data) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw StrataError.usage("cannot read \(path)") }
+    static func readFloat64(_ path: String) throws -> ([Double], [Int]) {
+        let (descr, shape, offset) = try header(path)
+        guard descr == "<f8" else { throw StrataError.usage("\(path) holds \(descr), not float64 (<f8)", fix: "save probabilities as float64") }
+        let n = shape.reduce(1, *)
+        let out = try [Double](unsafeUninitializedCapacity: n) { buffer, count in
+            try readBody(path, offset: offset, into: UnsafeMutableRawBufferPointer(buffer))
+            count = n
+        }
+        return (out, shape)
+    }
+
+    /// Reads the body of a .npy file straight into `buffer` (one open, large reads, no intermediate copy).
+    static func readBody(_ path: String, offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw StrataError.usage("cannot open \(path)") }
+        defer { close(fd) }
+        var done = 0
+        while done < buffer.count {
+            let got = pread(fd, buffer.baseAddress! + done, min(buffer.count - done, 1 << 26), off_t(offset + done))
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { throw StrataError.usage("\(path) is truncated") }
+            done += got
+        }
+    }
+
+    /// The dtype, shape and body offset from a .npy header.
+    static func header(_ path: String) throws -> (String, [Int], Int) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw StrataError.usage("cannot read \(path)") }
+        defer { try? handle.close() }
+        let head = handle.readData(ofLength: 65_536)
+        let (descr, shape, start) = try parseHeader(head, path: path)
+        return (descr, shape, start)
+    }
+
+    static func parseHeader(_ data: Data, path: String) throws -> (String, [Int], Int) {
         guard data.count >= 10, data.prefix(6) == Data([0x93]) + Data("NUMPY".utf8) else {
             throw StrataError.usage("\(path) is not a .npy file", fix: "write it with numpy.save")
         }
-        let major = data[6]
+        let b = [UInt8](data.prefix(12))
         let headerLen: Int, start: Int
-        if major == 1 { headerLen = Int(data[8]) | Int(data[9]) << 8; start = 10 } else {
-            headerLen = Int(data[8]) | Int(data[9]) << 8 | Int(data[10]) << 16 | Int(data[11]) << 24; start = 12
+        if b[6] == 1 { headerLen = Int(b[8]) | Int(b[9]) << 8; start = 10 } else {
+            headerLen = Int(b[8]) | Int(b[9]) << 8 | Int(b[10]) << 16 | Int(b[11]) << 24; start = 12
         }
-        let header = String(decoding: data[start..<(start + headerLen)], as: UTF8.self)
+        guard data.count >= start + headerLen else { throw StrataError.usage("\(path): the .npy header is too long") }
+        let header = String(decoding: data[data.startIndex + start..<data.startIndex + start + headerLen], as: UTF8.self)
         guard !header.contains("'fortran_order': True") else { throw StrataError.usage("\(path) is in Fortran order", fix: "save a C-ordered array (numpy.ascontiguousarray)") }
         func field(_ name: String) -> String? {
             guard let r = header.range(of: "'\(name)': ") else { return nil }
@@ -128,32 +162,24 @@ enum NPY {
         }
         guard let descr = field("descr"), let shapeText = field("shape") else { throw StrataError.usage("\(path): cannot read the .npy header") }
         let shape = shapeText.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        return (descr, shape, data.subdata(in: (start + headerLen)..<data.count))
-    }
-
-    static func readFloat64(_ path: String) throws -> ([Double], [Int]) {
-        let (descr, shape, body) = try read(path)
-        guard descr == "<f8" else { throw StrataError.usage("\(path) holds \(descr), not float64 (<f8)", fix: "save probabilities as float64") }
-        let n = shape.reduce(1, *)
-        guard body.count >= n * 8 else { throw StrataError.usage("\(path) is truncated") }
-        var out = [Double](repeating: 0, count: n)
-        out.withUnsafeMutableBytes { dst in body.withUnsafeBytes { src in dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[0..<(n * 8)])) } }
-        return (out, shape)
+        return (descr, shape, start + headerLen)
     }
 
     static func readLabels(_ path: String) throws -> ([Int32], [Int]) {
-        let (descr, shape, body) = try read(path)
+        let (descr, shape, offset) = try header(path)
         let n = shape.reduce(1, *)
-        var out = [Int32](repeating: 0, count: n)
-        try body.withUnsafeBytes { src in
-            switch descr {
-            case "<i8": guard src.count >= n * 8 else { throw StrataError.usage("\(path) is truncated") }
-                for i in 0..<n { out[i] = Int32(truncatingIfNeeded: src.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)) }
-            case "<i4": guard src.count >= n * 4 else { throw StrataError.usage("\(path) is truncated") }
-                for i in 0..<n { out[i] = src.loadUnaligned(fromByteOffset: i * 4, as: Int32.self) }
-            default: throw StrataError.usage("\(path) holds \(descr), not int64 or int32 labels")
+        switch descr {
+        case "<i8":
+            let wide = try [Int64](unsafeUninitializedCapacity: n) { buffer, count in
+                try readBody(path, offset: offset, into: UnsafeMutableRawBufferPointer(buffer)); count = n
             }
+            return (wide.map { Int32(truncatingIfNeeded: $0) }, shape)
+        case "<i4":
+            let narrow = try [Int32](unsafeUninitializedCapacity: n) { buffer, count in
+                try readBody(path, offset: offset, into: UnsafeMutableRawBufferPointer(buffer)); count = n
+            }
+            return (narrow, shape)
+        default: throw StrataError.usage("\(path) holds \(descr), not int64 or int32 labels")
         }
-        return (out, shape)
     }
 }

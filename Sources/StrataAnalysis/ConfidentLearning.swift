@@ -42,51 +42,90 @@ public enum ConfidentLearning {
     static let clippingLowerBound = 2e-6
     static let absentClassThreshold = 2.0
 
+    /// Splits 0..<n into `parts` contiguous ranges.
+    static func chunks(_ n: Int, _ parts: Int) -> [Range<Int>] {
+        let p = max(1, min(parts, n / 50_000 + 1))
+        return (0..<p).map { i in (n * i / p)..<(n * (i + 1) / p) }
+    }
+
+    public static var defaultThreads: Int { max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8)) }
+
     /// Per-class thresholds: mean self-confidence of the samples given each label.
-    public static func thresholds(_ input: Input) -> [Double] {
+    public static func thresholds(_ input: Input, threads: Int = defaultThreads) -> [Double] {
         let k = input.classes
-        var sums = [Double](repeating: 0, count: k), counts = [Int](repeating: 0, count: k)
+        let parts = chunks(input.count, threads)
+        var sums = [[Double]](repeating: [], count: parts.count), counts = [[Int]](repeating: [], count: parts.count)
         input.probs.withUnsafeBufferPointer { p in
-            for (i, l) in input.labels.enumerated() {
-                let c = Int(l)
-                sums[c] += p[i * k + c]
-                counts[c] += 1
+            input.labels.withUnsafeBufferPointer { labels in
+                sums.withUnsafeMutableBufferPointer { sumsOut in
+                    counts.withUnsafeMutableBufferPointer { countsOut in
+                        nonisolated(unsafe) let p = p, labels = labels, sumsOut = sumsOut, countsOut = countsOut
+                        DispatchQueue.concurrentPerform(iterations: parts.count) { part in
+                            var s = [Double](repeating: 0, count: k), c = [Int](repeating: 0, count: k)
+                            for i in parts[part] {
+                                let l = Int(labels[i])
+                                s[l] += p[i * k + l]
+                                c[l] += 1
+                            }
+                            sumsOut[part] = s
+                            countsOut[part] = c
+                        }
+                    }
+                }
             }
         }
-        return (0..<k).map { counts[$0] > 0 ? max(sums[$0] / Double(counts[$0]), clippingLowerBound) : absentClassThreshold }
+        return (0..<k).map { c in
+            let n = counts.reduce(0) { $0 + $1[c] }, sum = sums.reduce(0.0) { $0 + $1[c] }
+            return n > 0 ? max(sum / Double(n), clippingLowerBound) : absentClassThreshold
+        }
     }
 
     /// The confident joint: for each sample, the class whose probability reaches its threshold (the most likely one
     /// when several do) is counted against the given label; every class keeps at least one on the diagonal.
-    public static func confidentJoint(_ input: Input, thresholds t: [Double], calibrate: Bool = true) -> [[Int]] {
+    public static func confidentJoint(_ input: Input, thresholds t: [Double], calibrate: Bool = true, threads: Int = defaultThreads) -> [[Int]] {
         let k = input.classes
-        var cj = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+        let parts = chunks(input.count, threads)
+        var partial = [[Int]](repeating: [], count: parts.count)
+        let cut = t.map { $0 - 1e-6 }
         input.probs.withUnsafeBufferPointer { p in
-            for (i, l) in input.labels.enumerated() {
-                let row = i * k
-                var confident = 0, firstConfident = -1, argmax = 0, best = p[row]
-                for c in 0..<k {
-                    let v = p[row + c]
-                    if v >= t[c] - 1e-6 {
-                        confident += 1
-                        if firstConfident < 0 { firstConfident = c }
+            input.labels.withUnsafeBufferPointer { labels in
+                cut.withUnsafeBufferPointer { cut in
+                    partial.withUnsafeMutableBufferPointer { out in
+                        nonisolated(unsafe) let p = p, labels = labels, cut = cut, out = out
+                        DispatchQueue.concurrentPerform(iterations: parts.count) { part in
+                            var local = [Int](repeating: 0, count: k * k)
+                            for i in parts[part] {
+                                let row = i * k
+                                var confident = 0, firstConfident = -1, argmax = 0, best = p[row]
+                                for c in 0..<k {
+                                    let v = p[row + c]
+                                    if v >= cut[c] {
+                                        confident += 1
+                                        if firstConfident < 0 { firstConfident = c }
+                                    }
+                                    if v > best { best = v; argmax = c }
+                                }
+                                if confident == 0 { continue }
+                                local[Int(labels[i]) * k + (confident > 1 ? argmax : firstConfident)] += 1
+                            }
+                            out[part] = local
+                        }
                     }
-                    if v > best { best = v; argmax = c }
                 }
-                if confident == 0 { continue }
-                cj[Int(l)][confident > 1 ? argmax : firstConfident] += 1
             }
         }
+        var cj = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+        for local in partial { for r in 0..<k { for c in 0..<k { cj[r][c] += local[r * k + c] } } }
         for c in 0..<k where cj[c][c] < 1 { cj[c][c] = 1 }
         guard calibrate else { return cj }
         var counts = [Int](repeating: 0, count: k)
         for l in input.labels { counts[Int(l)] += 1 }
         var calibrated = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
         for r in 0..<k {
-            let rowSum = max(Double(cj[r].reduce(0, +)), 1e-16)
+            let rowSum = max(Double(cj[r].reduce(0, +)), 1e-100)
             for c in 0..<k { calibrated[r][c] = Double(cj[r][c]) / rowSum * Double(counts[r]) }
         }
-        let total = max(calibrated.reduce(0) { $0 + $1.reduce(0, +) }, 1e-16)
+        let total = max(calibrated.reduce(0) { $0 + $1.reduce(0, +) }, 1e-100)
         let n = Double(input.count)
         for r in 0..<k { for c in 0..<k { calibrated[r][c] = calibrated[r][c] / total * n } }
         return calibrated.map(roundPreservingSum)
@@ -118,10 +157,10 @@ public enum ConfidentLearning {
     /// Finds likely label errors: for each given label k and other class j, the `confidentJoint[k][j]` samples given
     /// k with the largest margin p(j) - p(k) are flagged ("prune by noise rate"); samples whose most likely class is
     /// their given label are never flagged.
-    public static func findLabelIssues(_ input: Input, minExamplesPerClass: Int = 1) -> Result {
+    public static func findLabelIssues(_ input: Input, minExamplesPerClass: Int = 1, threads: Int = defaultThreads) -> Result {
         let k = input.classes, n = input.count
-        let t = thresholds(input)
-        let cj = confidentJoint(input, thresholds: t)
+        let t = thresholds(input, threads: threads)
+        let cj = confidentJoint(input, thresholds: t, threads: threads)
         // Group sample indices by given label (counting sort).
         var counts = [Int](repeating: 0, count: k)
         for l in input.labels { counts[Int(l)] += 1 }
@@ -133,25 +172,41 @@ public enum ConfidentLearning {
 
         var flagged = [Bool](repeating: false, count: n)
         let pruneCounts = keepAtLeast(cj, n: minExamplesPerClass)
+        // Each given label is pruned independently and touches only its own samples: one task per label.
         input.probs.withUnsafeBufferPointer { p in
-            var margins: [Double] = []
-            for given in 0..<k where counts[given] > minExamplesPerClass {
-                let group = members[start[given]..<start[given + 1]]
-                for other in 0..<k where other != given {
-                    let prune = pruneCounts[given][other]
-                    if prune <= 0 { continue }
-                    margins.removeAll(keepingCapacity: true)
-                    for i in group { let r = Int(i) * k; margins.append(p[r + other] - p[r + given]) }
-                    let cut = min(prune, margins.count)
-                    // The cut-th largest margin; flag everything above it and enough of the ties at it.
-                    let threshold = kthLargest(&margins, cut)
-                    var above = 0
-                    for i in group { let r = Int(i) * k; if p[r + other] - p[r + given] > threshold { above += 1 } }
-                    var ties = cut - above
-                    for i in group {
-                        let r = Int(i) * k, m = p[r + other] - p[r + given]
-                        if m > threshold { flagged[Int(i)] = true }
-                        else if m == threshold && ties > 0 { flagged[Int(i)] = true; ties -= 1 }
+            members.withUnsafeBufferPointer { members in
+                flagged.withUnsafeMutableBufferPointer { flagged in
+                    let order = (0..<k).sorted { counts[$0] > counts[$1] }
+                    nonisolated(unsafe) let p = p, members = members, flagged = flagged
+                    let counts = counts, start = start
+                    DispatchQueue.concurrentPerform(iterations: k) { slot in
+                        let given = order[slot]
+                        guard counts[given] > minExamplesPerClass else { return }
+                        let group = UnsafeBufferPointer(rebasing: members[start[given]..<start[given + 1]])
+                        let m = group.count
+                        // The group's rows, contiguous.
+                        var rows = [Double](repeating: 0, count: m * k)
+                        for (r, i) in group.enumerated() {
+                            let src = Int(i) * k
+                            for c in 0..<k { rows[r * k + c] = p[src + c] }
+                        }
+                        var margins = [Double](repeating: 0, count: m), scratch = [Double](repeating: 0, count: m)
+                        for other in 0..<k where other != given {
+                            let prune = pruneCounts[given][other]
+                            if prune <= 0 { continue }
+                            for r in 0..<m { margins[r] = rows[r * k + other] - rows[r * k + given] }
+                            let cut = min(prune, m)
+                            // The cut-th largest margin; flag everything above it and enough of the ties at it.
+                            for r in 0..<m { scratch[r] = margins[r] }
+                            let threshold = kthLargest(&scratch, cut)
+                            var above = 0
+                            for r in 0..<m where margins[r] > threshold { above += 1 }
+                            var ties = cut - above
+                            for r in 0..<m {
+                                if margins[r] > threshold { flagged[Int(group[r])] = true }
+                                else if margins[r] == threshold && ties > 0 { flagged[Int(group[r])] = true; ties -= 1 }
+                            }
+                        }
                     }
                 }
             }
@@ -171,7 +226,7 @@ public enum ConfidentLearning {
                 if !keep { continue }
                 ranked.append(i)
                 suggested.append(argmax)
-                confidence.append(p[r + Int(input.labels[i])])
+                confidence.append(p[r + given])
             }
         }
         let order = ranked.indices.sorted { confidence[$0] < confidence[$1] || (confidence[$0] == confidence[$1] && ranked[$0] < ranked[$1]) }

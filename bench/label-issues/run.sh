@@ -15,7 +15,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check cleanlab==2.9.0 numpy==2.4.6 scikit-learn==1.9.1
 fi
-swift build -c release --product strata >/dev/null
+[ -n "${SKIP_BUILD:-}" ] || swift build -c release --product strata >/dev/null
 STRATA=.build/release/strata
 mkdir -p "$WORK/data"
 RESULTS="$WORK/results-$(date +%Y%m%d-%H%M%S)"
