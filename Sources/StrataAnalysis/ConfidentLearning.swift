@@ -184,28 +184,39 @@ public enum ConfidentLearning {
                         guard counts[given] > minExamplesPerClass else { return }
                         let group = UnsafeBufferPointer(rebasing: members[start[given]..<start[given + 1]])
                         let m = group.count
-                        // The group's rows, contiguous.
-                        var rows = [Double](repeating: 0, count: m * k)
-                        for (r, i) in group.enumerated() {
-                            let src = Int(i) * k
-                            for c in 0..<k { rows[r * k + c] = p[src + c] }
+                        // The group's rows, contiguous; margins and a scratch copy for the selection.
+                        let rows = UnsafeMutableBufferPointer<Double>.allocate(capacity: m * k)
+                        let margins = UnsafeMutableBufferPointer<Double>.allocate(capacity: m)
+                        let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: m)
+                        defer { rows.deallocate(); margins.deallocate(); scratch.deallocate() }
+                        for r in 0..<m {
+                            let src = Int(group[r]) * k, dst = r * k
+                            for c in 0..<k { rows[dst + c] = p[src + c] }
                         }
-                        var margins = [Double](repeating: 0, count: m), scratch = [Double](repeating: 0, count: m)
                         for other in 0..<k where other != given {
                             let prune = pruneCounts[given][other]
                             if prune <= 0 { continue }
-                            for r in 0..<m { margins[r] = rows[r * k + other] - rows[r * k + given] }
                             let cut = min(prune, m)
-                            // The cut-th largest margin; flag everything above it and enough of the ties at it.
-                            for r in 0..<m { scratch[r] = margins[r] }
-                            let threshold = kthLargest(&scratch, cut)
-                            var above = 0
-                            for r in 0..<m where margins[r] > threshold { above += 1 }
-                            var ties = cut - above
-                            for r in 0..<m {
-                                if margins[r] > threshold { flagged[Int(group[r])] = true }
-                                else if margins[r] == threshold && ties > 0 { flagged[Int(group[r])] = true; ties -= 1 }
+                            let threshold: Double
+                            if cut * 8 <= m {
+                                // Few to flag: one pass keeping the cut largest margins in a min-heap.
+                                threshold = topK(rows: rows, m: m, k: k, other: other, given: given, cut: cut, heap: scratch, margins: margins)
+                            } else {
+                                for r in 0..<m {
+                                    let v = rows[r * k + other] - rows[r * k + given]
+                                    margins[r] = v
+                                    scratch[r] = v
+                                }
+                                threshold = kthLargest(UnsafeMutableBufferPointer(rebasing: scratch[0..<m]), cut)
                             }
+                            // Flag everything above the cut-th largest margin, then enough of the ties at it.
+                            var above = 0, tieCount = 0
+                            for r in 0..<m {
+                                let v = margins[r]
+                                if v > threshold { flagged[Int(group[r])] = true; above += 1 }
+                                else if v == threshold { scratch[tieCount] = Double(r); tieCount += 1 }
+                            }
+                            for t in 0..<min(max(cut - above, 0), tieCount) { flagged[Int(group[Int(scratch[t])])] = true }
                         }
                     }
                 }
@@ -256,8 +267,51 @@ public enum ConfidentLearning {
         return out
     }
 
+    /// Writes each row's margin p(other) - p(given) to `margins` and returns the `cut`-th largest, keeping the
+    /// largest ones in a min-heap of `cut` entries (in `heap`).
+    @inline(__always)
+    static func topK(rows: UnsafeMutableBufferPointer<Double>, m: Int, k: Int, other: Int, given: Int, cut: Int,
+                     heap: UnsafeMutableBufferPointer<Double>, margins: UnsafeMutableBufferPointer<Double>) -> Double {
+        var size = 0
+        for r in 0..<m {
+            let v = rows[r * k + other] - rows[r * k + given]
+            margins[r] = v
+            if size < cut {
+                // Sift up.
+                var i = size
+                heap[i] = v
+                size += 1
+                while i > 0 {
+                    let parent = (i - 1) / 2
+                    if heap[parent] <= heap[i] { break }
+                    heap.swapAt(parent, i)
+                    i = parent
+                }
+            } else if v > heap[0] {
+                // Replace the smallest and sift down.
+                heap[0] = v
+                var i = 0
+                while true {
+                    let l = 2 * i + 1, rgt = l + 1
+                    var smallest = i
+                    if l < size && heap[l] < heap[smallest] { smallest = l }
+                    if rgt < size && heap[rgt] < heap[smallest] { smallest = rgt }
+                    if smallest == i { break }
+                    heap.swapAt(i, smallest)
+                    i = smallest
+                }
+            }
+        }
+        return heap[0]
+    }
+
     /// The `k`-th largest value (1-based) by quickselect; reorders `values`.
     static func kthLargest(_ values: inout [Double], _ k: Int) -> Double {
+        values.withUnsafeMutableBufferPointer { kthLargest($0, k) }
+    }
+
+    /// The `k`-th largest value (1-based) by quickselect; reorders `values`.
+    static func kthLargest(_ values: UnsafeMutableBufferPointer<Double>, _ k: Int) -> Double {
         var lo = 0, hi = values.count - 1
         let target = k - 1
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
