@@ -40,10 +40,12 @@ let package = Package(
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .target(name: "StrataMedia", dependencies: ["StrataCore", "CVips", "CSndFile"]),
+        // Pure labeling algorithms: consensus (majority, Dawid-Skene), agreement (Cohen, Fleiss, Krippendorff). No I/O.
+        .target(name: "StrataLabels"),
         // Pipeline stages, planner pieces, task runner and executors. Never imports the catalog.
         .target(name: "StrataEngine", dependencies: ["StrataCore", "StrataStore", "StrataQuality", "StrataLanguage"]),
         // The Workspace facade: one file per user operation.
-        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine", "StrataAnalysis"]),
+        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine", "StrataAnalysis", "StrataLabels"]),
         .executableTarget(name: "strata", dependencies: [
             "Strata", "StrataEngine", "StrataAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -53,6 +55,7 @@ let package = Package(
         .testTarget(name: "StrataQualityTests", dependencies: ["StrataQuality"]),
         .testTarget(name: "StrataLanguageTests", dependencies: ["StrataLanguage"]),
         .testTarget(name: "StrataAnalysisTests", dependencies: ["StrataAnalysis", "StrataCore"]),
+        .testTarget(name: "StrataLabelsTests", dependencies: ["StrataLabels"]),
         .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore", "StrataCatalog", "StrataMedia"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataMedia"]),

@@ -89,21 +89,21 @@ public struct FreshnessRow: Codable, Sendable, Equatable {
 extension Workspace {
     // MARK: the one place labels are read
 
-    /// The labels the analyses use: for each sample, the latest event of each annotator (human or import, not model or
-    /// pseudo), then the majority of those that are labels (ties go to the label that sorts first).
+    /// The labels the analyses use: the project's consensus (`LabelStore.consensus()`, majority over each annotator's
+    /// latest event, adjudications first). A sample the consensus leaves open (too few annotators yet, a tie sent
+    /// to a reviewer) still gets its most voted label here, so analyses see every labeled sample; `annotators` and
+    /// `agreeing` count label votes only (skip and unclear are not labels).
     ///
-    /// - important: This is the single swap point for consensus: when the labeling module's consensus lands, this
-    ///   function calls it instead, and every analysis follows.
+    /// - important: This is the single place analyses read labels; every analysis follows it.
     public func analysisLabels() throws -> [String: AnalysisLabel] {
-        var votes: [String: [String: Int]] = [:]
-        for e in try catalog.latestLabelEvents() where e.status == "label" && (e.source == "human" || e.source == "import") {
-            guard let v = e.value else { continue }
-            votes[e.sampleId, default: [:]][v, default: 0] += 1
+        var out: [String: AnalysisLabel] = [:]
+        for s in try labelStore().consensus().samples {
+            let labelVotes = s.votes.filter { !($0.key.hasPrefix("(") && $0.key.hasSuffix(")")) }
+            let top = labelVotes.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.first?.key
+            guard let label = s.label ?? top else { continue }
+            out[s.sample] = AnalysisLabel(label: label, annotators: labelVotes.values.reduce(0, +), agreeing: labelVotes[label] ?? 0)
         }
-        return votes.mapValues { counts in
-            let best = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }[0]
-            return AnalysisLabel(label: best.key, annotators: counts.values.reduce(0, +), agreeing: best.value)
-        }
+        return out
     }
 
     func analysisSamples(labels: [String: AnalysisLabel]) throws -> [AnalysisSample] {
