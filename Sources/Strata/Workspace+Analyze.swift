@@ -398,8 +398,14 @@ extension Workspace {
                                         fix: "name them: `strata analyze drift --reference source=a --current source=b` (any field=value selectors)")
             }
             cur = samples.indices.filter { samples[$0].ingestId == last }
-            ref = samples.indices.filter { samples[$0].ingestId != last }
-            refName = "samples of earlier ingests"; curName = "samples of the latest ingest (\(last))"
+            // A batch is compared with earlier data of its own modalities (text with text, images with images).
+            let modalities = Set(cur.compactMap { samples[$0].facts["modality"] })
+            ref = samples.indices.filter { samples[$0].ingestId != last && modalities.contains(samples[$0].facts["modality"] ?? "") }
+            guard !ref.isEmpty else {
+                throw StrataError.usage("the latest ingest (\(last)) is the first with \(modalities.sorted().joined(separator: ", ")) samples, so there is nothing earlier to compare it with",
+                                        fix: "name both sides: `strata analyze drift --reference source=a --current source=b`")
+            }
+            refName = "earlier samples of the same modality"; curName = "samples of the latest ingest (\(last))"
         } else {
             let r = try reference.map { try Self.parseSelector($0, option: "--reference") }
             let c = try current.map { try Self.parseSelector($0, option: "--current") }
