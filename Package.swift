@@ -33,6 +33,8 @@ let package = Package(
         ]),
         // Pure algorithms: MinHash/LSH, union-find, text normalization and quality signals. No I/O.
         .target(name: "StrataQuality", dependencies: ["StrataCore"]),
+        // Pure analyses: confident learning, intervals, drift, active learning, recommendations, SVG charts. No I/O.
+        .target(name: "StrataAnalysis", dependencies: ["StrataCore"]),
         // Compact Language Detector 2 (Debian libcld2-dev) behind a C wrapper.
         .target(name: "CCLD2", linkerSettings: [.linkedLibrary("cld2")]),
         .target(name: "StrataLanguage", dependencies: ["CCLD2"]),
@@ -45,15 +47,16 @@ let package = Package(
         // Pipeline stages, planner pieces, task runner and executors. Never imports the catalog.
         .target(name: "StrataEngine", dependencies: ["StrataCore", "StrataStore", "StrataQuality", "StrataLanguage"]),
         // The Workspace facade: one file per user operation.
-        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine", "StrataLabels"]),
+        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine", "StrataAnalysis", "StrataLabels"]),
         .executableTarget(name: "strata", dependencies: [
-            "Strata", "StrataEngine",
+            "Strata", "StrataEngine", "StrataAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
         .testTarget(name: "StrataMediaTests", dependencies: ["StrataMedia"]),
         .testTarget(name: "StrataQualityTests", dependencies: ["StrataQuality"]),
         .testTarget(name: "StrataLanguageTests", dependencies: ["StrataLanguage"]),
+        .testTarget(name: "StrataAnalysisTests", dependencies: ["StrataAnalysis", "StrataCore"]),
         .testTarget(name: "StrataLabelsTests", dependencies: ["StrataLabels"]),
         .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore", "StrataCatalog", "StrataMedia"],
                     resources: [.copy("Fixtures")]),

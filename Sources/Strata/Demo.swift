@@ -16,6 +16,8 @@ public struct DemoReport: Codable, Sendable {
     public var secondIngestAdded: Int
     public var run: RunReport
     public var secondRunNothingChanged: Bool
+    /// The HTML report the demo ends with (`strata report`).
+    public var report: String?
 }
 
 /// Generates the demo project: support messages (text), shape photos (images) and keyword clips (audio), each with
@@ -69,9 +71,11 @@ public enum Demo {
         var byKind: [String: Int] = [:]
         for f in try ws.findings() { byKind[f.kind, default: 0] += 1 }
         let status = try ws.status()
+        progress.note("writing the report (strata report)")
+        let report = try ws.writeReport(to: root + "/strata-report.html", model: nil)
         return DemoReport(root: root, incoming: incoming, generated: generated, planted: planted, ingests: ingests, check: check,
                           findingsByKind: byKind, status: status, secondIngestAdded: again.accepted + again.duplicates + again.quarantined,
-                          run: runReport, secondRunNothingChanged: secondRun.nothingChanged)
+                          run: runReport, secondRunNothingChanged: secondRun.nothingChanged, report: report.path)
     }
 
     static func makeWritable(_ root: String) throws {

@@ -216,6 +216,7 @@ public final class Catalog: Sendable {
                 """)
         }
         registerLabels(&m)
+        registerPredictions(&m)
         return m
     }
 }

@@ -43,6 +43,7 @@ struct StrataCommand: ParsableCommand {
             Init.self, Demo.self, Ingest.self, Status.self, Check.self, Doctor.self,
             Run.self, Runs.self, Findings.self, Quarantine.self,
             Rulebook.self, Label.self,
+            Predictions.self, Analyze.self, Suggest.self, Report.self,
             Task.self,
         ])
 }

@@ -11,6 +11,8 @@ public struct IntentSpec: Sendable, Equatable {
     public var successCriteria: [SuccessCriterion]
     public var unacceptableMistakes: [UnacceptableMistake]
     public var requirements: Requirements
+    /// Samples collected longer ago than this are stale (`max_age_days`; a requirement can set its own).
+    public var maxAgeDays: Int?
 
     public init(
         version: Int = IntentSpec.currentVersion, useCase: String, environment: Environment = Environment(),
@@ -109,6 +111,8 @@ public struct IntentSpec: Sendable, Equatable {
         public var minSamples: Int?
         /// Share of all samples, 0...1.
         public var minShare: Double?
+        /// Overrides the intent's `max_age_days` for this requirement.
+        public var maxAgeDays: Int?
         public init(name: String, description: String? = nil, selector: SpecSelector, minSamples: Int? = nil, minShare: Double? = nil) {
             self.name = name
             self.description = description
@@ -203,6 +207,7 @@ extension IntentSpec {
             }
         }
 
+        let maxAgeDays = root.int("max_age_days", min: 1, example: "365")
         var requirements = Requirements()
         if let node = root.map("requirements") {
             var seen: [String: Int] = [:]
@@ -228,9 +233,11 @@ extension IntentSpec {
         root.finish()
 
         guard let version, let useCase else { return nil }
-        return IntentSpec(
+        var intent = IntentSpec(
             version: version, useCase: useCase, environment: environment, inputs: inputs,
             successCriteria: criteria, unacceptableMistakes: mistakes, requirements: requirements)
+        intent.maxAgeDays = maxAgeDays
+        return intent
     }
 
     private static func decodeCriterion(_ item: SpecNode) -> SuccessCriterion? {
@@ -267,6 +274,7 @@ extension IntentSpec {
         }
         let minSamples = item.int("min_samples", min: 0, example: "50")
         let minShare = item.double("min_share", min: 0, max: 1, example: "0.05")
+        let maxAge = item.int("max_age_days", min: 1, example: "365")
         if !item.has("min_samples"), !item.has("min_share") {
             item.report("needs a target", fix: "add `min_samples: 50`, `min_share: 0.05`, or both")
         }
@@ -275,6 +283,8 @@ extension IntentSpec {
         if item.has("min_samples"), minSamples == nil { return nil }
         if item.has("min_share"), minShare == nil { return nil }
         guard minSamples != nil || minShare != nil else { return nil }
-        return Requirement(name: name, description: description, selector: selector, minSamples: minSamples, minShare: minShare)
+        var requirement = Requirement(name: name, description: description, selector: selector, minSamples: minSamples, minShare: minShare)
+        requirement.maxAgeDays = maxAge
+        return requirement
     }
 }

@@ -49,6 +49,7 @@ extension StrataCommand {
             for p in report.check.problems.prefix(10) { print("  [\(p.category)] \(p.path ?? ""): \(p.message)") }
             if gaps > 0 { print("  \(gaps) coverage gap(s) against intent.yaml: collect more data there (`strata check --require-coverage` fails on them)") }
             print("strata status: \(report.status.isClean ? "nothing changed since ingest" : "changes pending")")
+            if let r = report.report { print("report (strata report): \(r)") }
             print("""
 
                 Try next:

@@ -1,0 +1,502 @@
+import Foundation
+import StrataAnalysis
+import StrataCatalog
+import StrataCore
+import StrataStore
+
+/// A sample's label for the analyses: the consensus of its annotators.
+public struct AnalysisLabel: Sendable, Equatable {
+    public var label: String
+    /// Annotators whose latest event labels the sample.
+    public var annotators: Int
+    /// How many of them gave `label`.
+    public var agreeing: Int
+}
+
+/// A sample as the analyses see it.
+struct AnalysisSample {
+    var id: String
+    var shortId: String
+    var kind: String
+    var ingestId: String
+    var origin: String
+    var line: Int?
+    var size: Int
+    var collected: String
+    /// Selector-visible values: tags, fields, probe, then source/modality/format/collected/label over them.
+    var facts: [String: String]
+}
+
+/// `strata analyze errors`: predictions against labels, per slice, against the intent, with recommendations.
+public struct ErrorsReport: Codable, Sendable {
+    public var model: String
+    public var classes: [String]
+    /// Samples with both a prediction and a label.
+    public var evaluated: Int
+    /// Predicted samples without a label (not evaluated).
+    public var unlabeled: Int
+    public var overall: SliceReport
+    public var slices: [SliceReport]
+    public var checks: [IntentCheck]
+    public var labelIssues: Int?
+    public var recommendations: [Recommendation]
+}
+
+/// One likely label error.
+public struct LabelIssue: Codable, Sendable, Equatable {
+    public var sample: String
+    public var origin: String
+    public var line: Int?
+    public var given: String
+    public var suggested: String
+    /// Probability the model gives the given label.
+    public var selfConfidence: Double
+    /// Probability of the suggested label.
+    public var suggestedProbability: Double
+}
+
+public struct LabelIssuesReport: Codable, Sendable {
+    public var model: String
+    public var classes: [String]
+    public var examined: Int
+    public var flagged: Int
+    public var thresholds: [String: Double]
+    /// `confidentJoint[given][true]` in the order of `classes`.
+    public var confidentJoint: [[Int]]
+    /// Most likely errors first.
+    public var issues: [LabelIssue]
+}
+
+public struct DriftReport: Codable, Sendable {
+    public var reference: String
+    public var current: String
+    public var referenceCount: Int
+    public var currentCount: Int
+    public var fields: [FieldDrift]
+}
+
+public struct FreshnessRow: Codable, Sendable, Equatable {
+    public var kind: String
+    public var slice: String
+    public var count: Int
+    public var maxAgeDays: Int?
+    public var stale: Int
+    public var oldest: String?
+    public var newest: String?
+    public var medianAgeDays: Int?
+}
+
+extension Workspace {
+    // MARK: the one place labels are read
+
+    /// The labels the analyses use: the project's consensus (`LabelStore.consensus()`, majority over each annotator's
+    /// latest event, adjudications first). A sample the consensus leaves open (too few annotators yet, a tie sent
+    /// to a reviewer) still gets its most voted label here, so analyses see every labeled sample; `annotators` and
+    /// `agreeing` count label votes only (skip and unclear are not labels).
+    ///
+    /// - important: This is the single place analyses read labels; every analysis follows it.
+    public func analysisLabels() throws -> [String: AnalysisLabel] {
+        var out: [String: AnalysisLabel] = [:]
+        for s in try labelStore().consensus().samples {
+            let labelVotes = s.votes.filter { !($0.key.hasPrefix("(") && $0.key.hasSuffix(")")) }
+            let top = labelVotes.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.first?.key
+            guard let label = s.label ?? top else { continue }
+            out[s.sample] = AnalysisLabel(label: label, annotators: labelVotes.values.reduce(0, +), agreeing: labelVotes[label] ?? 0)
+        }
+        return out
+    }
+
+    func analysisSamples(labels: [String: AnalysisLabel]) throws -> [AnalysisSample] {
+        let origins = try catalog.sampleOrigins()
+        return try catalog.sampleFacts().compactMap { r in
+            guard let o = origins[r.id] else { return nil }
+            var facts: [String: String] = [:]
+            if case .object(let meta)? = JSONRecord.parse(Array(r.metadata.utf8)) {
+                for key in ["probe", "fields", "tags"] { facts.merge(Self.flatStrings(meta[key])) { $1 } }
+            }
+            facts["source"] = r.source; facts["modality"] = r.modality; facts["format"] = r.format; facts["collected"] = r.collected
+            if let l = labels[r.id] { facts["label"] = l.label } else { facts.removeValue(forKey: "label") }
+            return AnalysisSample(id: r.id, shortId: o.shortId, kind: o.kind, ingestId: o.ingestId, origin: o.originPath, line: o.originLine,
+                                  size: o.size, collected: r.collected, facts: facts)
+        }.sorted { $0.id < $1.id }
+    }
+
+    /// Slices over `members` (indices into `samples`): the intent's requirements, then source, month, and each tag or
+    /// field with 2 to 20 distinct values.
+    func slices(_ samples: [AnalysisSample], members: [Int], intent: IntentSpec?) -> [Slice] {
+        var out: [Slice] = []
+        for item in intent?.allRequirements ?? [] {
+            let m = members.filter { item.requirement.selector.matches(samples[$0].facts) }
+            out.append(Slice(kind: item.category.rawValue, name: item.requirement.name, members: m))
+        }
+        var byKey: [String: [String: [Int]]] = [:]
+        for i in members {
+            for (k, v) in samples[i].facts where !["collected", "modality", "format", "label"].contains(k) {
+                byKey[k, default: [:]][v, default: []].append(i)
+            }
+            byKey["month", default: [:]][String(samples[i].collected.prefix(7)), default: []].append(i)
+        }
+        for key in byKey.keys.sorted() {
+            let values = byKey[key]!
+            guard values.count >= 2 && values.count <= 20 || (key == "source" && !values.isEmpty) else { continue }
+            for v in values.keys.sorted() { out.append(Slice(kind: key, name: v, members: values[v]!)) }
+        }
+        return out
+    }
+
+    static func findingKey(_ parts: String...) -> String { shortHash(parts.joined(separator: "\u{1F}")) }
+
+    func finding(kind: String, stage: String, sample: AnalysisSample?, reason: String, detail: String = "{}", key: String) -> FindingRow {
+        FindingRow(key: key, kind: kind, stage: stage, sampleId: sample?.id, origin: sample?.origin, line: sample?.line,
+                   relatedSampleId: nil, relatedOrigin: nil, relatedLine: nil, reason: reason, detail: detail, runId: nil, createdAt: Workspace.now())
+    }
+
+    // MARK: label issues
+
+    struct LabelIssueComputation {
+        var report: LabelIssuesReport
+        var flaggedIds: Set<String>
+        var issuesBySample: [String: (given: String, suggested: String)]
+    }
+
+    func computeLabelIssues(_ preds: ModelPredictions, labels: [String: AnalysisLabel], samples: [String: AnalysisSample]) throws -> LabelIssueComputation {
+        guard preds.hasProbs else {
+            throw StrataError.usage("model `\(preds.model)` has labels but no probabilities; label-issue detection needs out-of-sample probabilities",
+                                    fix: "import `probs` for each sample (cross-validated predictions, so no sample was in its own model's training data)")
+        }
+        let k = preds.classes.count
+        var probs: [Double] = [], given: [Int32] = [], ids: [String] = []
+        for r in preds.rows {
+            guard let p = r.probs, let l = labels[r.sampleId], let c = preds.classes.firstIndex(of: l.label) else { continue }
+            probs += p
+            given.append(Int32(c))
+            ids.append(r.sampleId)
+        }
+        let result = given.isEmpty ? nil : ConfidentLearning.findLabelIssues(.init(probs: probs, labels: given, classes: k))
+        var issues: [LabelIssue] = [], flagged = Set<String>(), bySample: [String: (String, String)] = [:]
+        if let result {
+            for (n, i) in result.ranked.enumerated() {
+                let s = samples[ids[i]]
+                let g = preds.classes[Int(given[i])], sug = preds.classes[result.suggested[n]]
+                issues.append(LabelIssue(sample: s?.shortId ?? ids[i], origin: s?.origin ?? "", line: s?.line, given: g, suggested: sug,
+                                         selfConfidence: result.selfConfidence[n], suggestedProbability: probs[i * k + result.suggested[n]]))
+                flagged.insert(ids[i])
+                bySample[ids[i]] = (g, sug)
+            }
+        }
+        var thresholds: [String: Double] = [:]
+        if let result { for (c, t) in zip(preds.classes, result.thresholds) where t <= 1 { thresholds[c] = t } }
+        let report = LabelIssuesReport(model: preds.model, classes: preds.classes, examined: given.count, flagged: issues.count,
+                                       thresholds: thresholds, confidentJoint: result?.confidentJoint ?? [], issues: issues)
+        return LabelIssueComputation(report: report, flaggedIds: flagged, issuesBySample: bySample)
+    }
+
+    /// `strata analyze label-issues`: confident learning on the model's out-of-sample probabilities; every flagged
+    /// sample becomes a `label-issue` finding with its origin (replacing the previous run's).
+    public func analyzeLabelIssues(model: String?) throws -> LabelIssuesReport {
+        let preds = try modelPredictions(model)
+        let labels = try analysisLabels()
+        let samples = try analysisSamples(labels: labels)
+        let byId = Dictionary(uniqueKeysWithValues: samples.map { ($0.id, $0) })
+        let c = try computeLabelIssues(preds, labels: labels, samples: byId)
+        let stage = "analyze.label-issues"
+        let findings = c.report.issues.compactMap { issue -> FindingRow? in
+            guard let id = c.flaggedIds.first(where: { byId[$0]?.shortId == issue.sample }) ?? byId.values.first(where: { $0.shortId == issue.sample })?.id,
+                  let s = byId[id] else { return nil }
+            return finding(kind: "label-issue", stage: stage, sample: s,
+                           reason: String(format: "labeled `%@` but model `%@` gives that %.2f and `%@` %.2f: likely mislabeled as `%@`",
+                                          issue.given, preds.model, issue.selfConfidence, issue.suggested, issue.suggestedProbability, issue.suggested),
+                           detail: "{\"model\":\"\(preds.model)\",\"suggested\":\"\(issue.suggested)\"}",
+                           key: Self.findingKey(stage, preds.model, id))
+        }
+        let lock = try self.lock("analyze label-issues")
+        defer { withExtendedLifetime(lock) {} }
+        try catalog.replaceFindings(stage: stage, with: findings)
+        return c.report
+    }
+
+    // MARK: errors and recommendations
+
+    /// `strata analyze errors`: error rate, per-class precision/recall and confusion per slice with Wilson
+    /// intervals, the intent's success criteria and unacceptable mistakes, and recommendations.
+    public func analyzeErrors(model: String?) throws -> ErrorsReport {
+        let intent = try? self.intent()
+        let preds = try modelPredictions(model)
+        let labels = try analysisLabels()
+        let samples = try analysisSamples(labels: labels)
+        let index = Dictionary(uniqueKeysWithValues: samples.enumerated().map { ($0.element.id, $0.offset) })
+        var classes = preds.classes
+        var truth: [Int] = [], predicted: [Int] = [], facts: [[String: String]] = [], evalSamples: [Int] = []
+        var unlabeled = 0
+        for r in preds.rows {
+            guard let i = index[r.sampleId] else { continue }
+            guard let l = labels[r.sampleId] else { unlabeled += 1; continue }
+            if !classes.contains(l.label) { classes.append(l.label) }
+            if !classes.contains(r.label) { classes.append(r.label) }
+            truth.append(classes.firstIndex(of: l.label)!)
+            predicted.append(classes.firstIndex(of: r.label)!)
+            facts.append(samples[i].facts)
+            evalSamples.append(i)
+        }
+        guard !truth.isEmpty else {
+            throw StrataError.project("none of the \(preds.rows.count) samples model `\(preds.model)` predicted has a label, so there is nothing to compare",
+                                      fix: "import labels (`strata ingest --label-field`, a manifest) or label samples, then analyze again")
+        }
+        let eval = Evaluation(classes: classes, truth: truth, predicted: predicted, facts: facts)
+        let overall = eval.report(kind: "all", name: "all samples")
+        let sliceList = slices(samples, members: evalSamples, intent: intent)
+        let position = Dictionary(uniqueKeysWithValues: evalSamples.enumerated().map { ($0.element, $0.offset) })
+        let reports = sliceList.filter { !$0.members.isEmpty }.map { s in
+            eval.report(kind: s.kind, name: s.name, members: s.members.compactMap { position[$0] })
+        }
+        let checks = intent.map { eval.check($0) } ?? []
+        var issues: LabelIssueComputation?
+        if preds.hasProbs {
+            let byId = Dictionary(uniqueKeysWithValues: samples.map { ($0.id, $0) })
+            issues = try computeLabelIssues(preds, labels: labels, samples: byId)
+        }
+        let recommendations = try recommend(samples: samples, labels: labels, intent: intent, eval: (eval, evalSamples), issues: issues)
+
+        // Findings: every sample that makes an unacceptable mistake, with its origin.
+        let stage = "analyze.errors"
+        var findings: [FindingRow] = []
+        for m in intent?.unacceptableMistakes ?? [] {
+            guard let t = classes.firstIndex(of: m.truth), let p = classes.firstIndex(of: m.predicted) else { continue }
+            for (n, i) in evalSamples.enumerated() where truth[n] == t && predicted[n] == p {
+                findings.append(finding(kind: "unacceptable-mistake", stage: stage, sample: samples[i],
+                                        reason: "`\(m.truth)` predicted as `\(m.predicted)` by model `\(preds.model)`" + (m.why.map { " (\($0))" } ?? ""),
+                                        key: Self.findingKey(stage, preds.model, samples[i].id)))
+            }
+        }
+        for c in checks where c.verdict.failing {
+            findings.append(finding(kind: "intent-failure", stage: stage, sample: nil,
+                                    reason: String(format: "%@: observed %.1f%% (95%% CI %.1f%%-%.1f%%, %d samples), %@", c.description, c.observed * 100,
+                                                   c.low * 100, c.high * 100, c.samples, c.verdict.rawValue),
+                                    key: Self.findingKey(stage, preds.model, c.description)))
+        }
+        let lock = try self.lock("analyze errors")
+        defer { withExtendedLifetime(lock) {} }
+        try catalog.replaceFindings(stage: stage, with: findings)
+        return ErrorsReport(model: preds.model, classes: classes, evaluated: truth.count, unlabeled: unlabeled, overall: overall,
+                            slices: reports, checks: checks, labelIssues: issues?.report.flagged, recommendations: recommendations)
+    }
+
+    /// Evidence per slice (requirements, sources, tags and fields) and the recommendations it leads to. Works
+    /// without predictions too (coverage, agreement, freshness only).
+    func recommend(samples: [AnalysisSample], labels: [String: AnalysisLabel], intent: IntentSpec?,
+                   eval: (Evaluation, [Int])?, issues: LabelIssueComputation?) throws -> [Recommendation] {
+        let all = Array(samples.indices)
+        let coverageRows = try intent.map { try self.coverage(intent: $0) } ?? []
+        let today = Date()
+        var evalPosition: [Int: Int] = [:]
+        if let eval { for (n, i) in eval.1.enumerated() { evalPosition[i] = n } }
+        func evidence(kind: String, name: String, members: [Int], maxAge: Int?) -> SliceEvidence {
+            var e = SliceEvidence(kind: kind, name: name, count: members.count)
+            if let cov = coverageRows.first(where: { $0.category == kind && $0.name == name }) {
+                e.required = cov.minSamples ?? cov.minShare.map { Int(($0 * Double(samples.count)).rounded(.up)) }
+                e.coverageGap = cov.gap
+            }
+            if let (ev, _) = eval {
+                let positions = members.compactMap { evalPosition[$0] }
+                if !positions.isEmpty {
+                    let errors = positions.filter { ev.truth[$0] != ev.predicted[$0] }.count
+                    e.errorRate = Proportion(successes: errors, trials: positions.count)
+                }
+            }
+            var confusions: [String: Int] = [:]
+            for i in members {
+                let s = samples[i]
+                if let l = labels[s.id] {
+                    if issues != nil, eval == nil || true { e.labeled += 1 }
+                    if l.annotators >= 2 { e.multiAnnotated += 1; if l.agreeing == l.annotators { e.unanimous += 1 } }
+                }
+                if let hit = issues?.issuesBySample[s.id] {
+                    e.labelIssues += 1
+                    confusions["`\(hit.given)` -> `\(hit.suggested)`", default: 0] += 1
+                }
+            }
+            if issues == nil { e.labeled = 0 }
+            if let top = confusions.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }) {
+                e.topIssue = "\(top.key) (\(top.value))"
+            }
+            if let maxAge {
+                e.maxAgeDays = maxAge
+                e.stale = members.filter { (Self.ageDays(samples[$0].collected, today: today) ?? 0) > maxAge }.count
+            }
+            return e
+        }
+        var list = [evidence(kind: "all", name: "all samples", members: all, maxAge: intent?.maxAgeDays)]
+        var seenMembers = Set<[Int]>()
+        for s in slices(samples, members: all, intent: intent) where !["month", "label"].contains(s.kind) {
+            // A tag or field slice with the same samples as a requirement says the same thing twice.
+            if !seenMembers.insert(s.members).inserted && !["scenarios", "edge_cases", "noise"].contains(s.kind) { continue }
+            let req = intent?.allRequirements.first { $0.category.rawValue == s.kind && $0.requirement.name == s.name }
+            list.append(evidence(kind: s.kind, name: s.name, members: s.members, maxAge: req?.requirement.maxAgeDays ?? intent?.maxAgeDays))
+        }
+        return Recommender.recommend(list)
+    }
+
+    static func ageDays(_ isoDate: String, today: Date) -> Int? {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd"
+        guard let d = f.date(from: String(isoDate.prefix(10))) else { return nil }
+        return Int(today.timeIntervalSince(d) / 86400)
+    }
+
+    /// Recommendations from everything known, with predictions when a model has them (the report's top section).
+    public func recommendations(model: String?) throws -> [Recommendation] {
+        if (try? catalog.predictionSets().isEmpty) == false, let r = try? analyzeErrors(model: model) { return r.recommendations }
+        let labels = try analysisLabels()
+        return try recommend(samples: try analysisSamples(labels: labels), labels: labels, intent: try? intent(), eval: nil, issues: nil)
+    }
+
+    // MARK: coverage
+
+    /// `strata analyze coverage`: each intent requirement against the data; gaps go to the ledger.
+    public func analyzeCoverage() throws -> [CoverageRow] {
+        let rows = try coverage(intent: try intent())
+        let stage = "analyze.coverage"
+        let findings = rows.filter { !$0.met }.map { r in
+            finding(kind: "coverage-gap", stage: stage, sample: nil, reason: "\(r.category) `\(r.name)` [\(r.selector)]: \(r.count) samples; \(r.shortfall)",
+                    key: Self.findingKey(stage, r.category, r.name))
+        }
+        let lock = try self.lock("analyze coverage")
+        defer { withExtendedLifetime(lock) {} }
+        try catalog.replaceFindings(stage: stage, with: findings)
+        return rows
+    }
+
+    // MARK: drift
+
+    /// Parses `key=value[,key=value]` (values may be `a|b`) into a selector.
+    static func parseSelector(_ text: String, option: String) throws -> SpecSelector {
+        var conditions: [String: [String]] = [:]
+        for part in text.split(separator: ",") {
+            let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard kv.count == 2, !kv[0].isEmpty, !kv[1].isEmpty else {
+                throw StrataError.usage("\(option) `\(text)`: `\(part)` is not `field=value`", fix: "write it like `source=field-app` or `collected=2026-03-01|2026-03-02`")
+            }
+            conditions[kv[0]] = kv[1].split(separator: "|").map(String.init)
+        }
+        return SpecSelector(conditions)
+    }
+
+    /// `strata analyze drift`: compares a reference set with a current one (by default: everything before the latest
+    /// ingest against the latest ingest): PSI for categorical fields, Kolmogorov-Smirnov for numeric ones, the label
+    /// distribution, text length, and embeddings when the model has them.
+    public func analyzeDrift(reference: String?, current: String?, model: String?) throws -> DriftReport {
+        let labels = try analysisLabels()
+        let samples = try analysisSamples(labels: labels)
+        var ref: [Int], cur: [Int], refName: String, curName: String
+        if reference == nil && current == nil {
+            let order = try catalog.ingestOrder()
+            let withSamples = order.filter { id in samples.contains { $0.ingestId == id } }
+            guard withSamples.count >= 2, let last = withSamples.last else {
+                throw StrataError.usage("drift needs two sets of samples, and the project has only one ingest with samples",
+                                        fix: "name them: `strata analyze drift --reference source=a --current source=b` (any field=value selectors)")
+            }
+            cur = samples.indices.filter { samples[$0].ingestId == last }
+            // A batch is compared with earlier data of its own modalities (text with text, images with images).
+            let modalities = Set(cur.compactMap { samples[$0].facts["modality"] })
+            ref = samples.indices.filter { samples[$0].ingestId != last && modalities.contains(samples[$0].facts["modality"] ?? "") }
+            guard !ref.isEmpty else {
+                throw StrataError.usage("the latest ingest (\(last)) is the first with \(modalities.sorted().joined(separator: ", ")) samples, so there is nothing earlier to compare it with",
+                                        fix: "name both sides: `strata analyze drift --reference source=a --current source=b`")
+            }
+            refName = "earlier samples of the same modality"; curName = "samples of the latest ingest (\(last))"
+        } else {
+            let r = try reference.map { try Self.parseSelector($0, option: "--reference") }
+            let c = try current.map { try Self.parseSelector($0, option: "--current") }
+            cur = samples.indices.filter { i in c.map { $0.matches(samples[i].facts) } ?? !(r!.matches(samples[i].facts)) }
+            ref = samples.indices.filter { i in r.map { $0.matches(samples[i].facts) } ?? !(c!.matches(samples[i].facts)) }
+            refName = reference ?? "every sample not matching \(current!)"
+            curName = current ?? "every sample not matching \(reference!)"
+        }
+        guard !ref.isEmpty, !cur.isEmpty else {
+            throw StrataError.usage("drift needs samples on both sides: reference \(ref.count), current \(cur.count)", fix: "check the selectors against `strata findings`/`strata check` field names")
+        }
+        var fields: [FieldDrift] = []
+        var keys = Set<String>()
+        for i in ref + cur { keys.formUnion(samples[i].facts.keys) }
+        for key in keys.sorted() where !["collected", "label"].contains(key) {
+            let rv = ref.compactMap { samples[$0].facts[key] }, cv = cur.compactMap { samples[$0].facts[key] }
+            guard rv.count + cv.count > 0 else { continue }
+            let rn = rv.compactMap(Double.init), cn = cv.compactMap(Double.init)
+            if rn.count == rv.count, cn.count == cv.count, !rn.isEmpty, !cn.isEmpty {
+                fields.append(Drift.numeric(key, reference: rn, current: cn))
+            } else if Set(rv + cv).count <= 50 {
+                fields.append(Drift.categorical(key, reference: rv.isEmpty ? [] : rv + Array(repeating: "(missing)", count: ref.count - rv.count),
+                                                current: cv + Array(repeating: "(missing)", count: cur.count - cv.count)))
+            }
+        }
+        fields.append(Drift.numeric("size", reference: ref.map { Double(samples[$0].size) }, current: cur.map { Double(samples[$0].size) }))
+        let rl = ref.compactMap { labels[samples[$0].id]?.label }, cl = cur.compactMap { labels[samples[$0].id]?.label }
+        if !rl.isEmpty && !cl.isEmpty { fields.append(Drift.categorical("label", kind: "label", reference: rl, current: cl)) }
+        func texts(_ idx: [Int]) -> [String] {
+            idx.prefix(20_000).compactMap { i in
+                samples[i].kind == "record" ? (try? objects.get(samples[i].id)).map { String(decoding: $0, as: UTF8.self) } : nil
+            }
+        }
+        let rt = texts(ref), ct = texts(cur)
+        if !rt.isEmpty && !ct.isEmpty {
+            let a = Drift.textStatistics(rt), b = Drift.textStatistics(ct)
+            fields.append(Drift.numeric("text characters", kind: "text", reference: a.chars, current: b.chars))
+            fields.append(Drift.numeric("text words", kind: "text", reference: a.words, current: b.words))
+        }
+        if let preds = try? modelPredictions(model), preds.embeddingDim != nil {
+            var emb: [String: [Double]] = [:]
+            for r in preds.rows { if let e = r.embedding { emb[r.sampleId] = e.map(Double.init) } }
+            let re = ref.compactMap { emb[samples[$0].id] }, ce = cur.compactMap { emb[samples[$0].id] }
+            if let d = Drift.embedding(reference: re, current: ce) { fields.append(d) }
+        }
+        let stage = "analyze.drift"
+        let findings = fields.filter(\.drifted).map { f in
+            finding(kind: "drift", stage: stage, sample: nil,
+                    reason: String(format: "%@ `%@` drifted (%@ %.3f%@): %@", f.kind, f.field, f.pValue == nil ? "statistic" : "KS D", f.statistic,
+                                   f.pValue.map { String(format: ", p=%.2g", $0) } ?? "", f.detail),
+                    key: Self.findingKey(stage, f.field))
+        }
+        let lock = try self.lock("analyze drift")
+        defer { withExtendedLifetime(lock) {} }
+        try catalog.replaceFindings(stage: stage, with: findings)
+        return DriftReport(reference: refName, current: curName, referenceCount: ref.count, currentCount: cur.count, fields: fields)
+    }
+
+    // MARK: freshness
+
+    /// `strata analyze freshness`: age per slice against the intent's `max_age_days` (or a requirement's own);
+    /// samples older than that are `stale` findings with their origin.
+    public func analyzeFreshness(today: Date = Date()) throws -> [FreshnessRow] {
+        let intent = try? self.intent()
+        let labels = try analysisLabels()
+        let samples = try analysisSamples(labels: labels)
+        let ages = samples.map { Self.ageDays($0.collected, today: today) }
+        var rows: [FreshnessRow] = []
+        var staleIds: [Int: Int] = [:]
+        func row(kind: String, name: String, members: [Int], maxAge: Int?) -> FreshnessRow {
+            let a = members.compactMap { ages[$0] }.sorted()
+            var stale = 0
+            if let maxAge { for i in members where (ages[i] ?? 0) > maxAge { stale += 1; staleIds[i] = min(staleIds[i] ?? .max, maxAge) } }
+            let dates = members.map { samples[$0].collected }.sorted()
+            return FreshnessRow(kind: kind, slice: name, count: members.count, maxAgeDays: maxAge, stale: stale, oldest: dates.first,
+                                newest: dates.last, medianAgeDays: a.isEmpty ? nil : a[a.count / 2])
+        }
+        rows.append(row(kind: "all", name: "all samples", members: Array(samples.indices), maxAge: intent?.maxAgeDays))
+        for s in slices(samples, members: Array(samples.indices), intent: intent) where ["scenarios", "edge_cases", "noise", "source"].contains(s.kind) {
+            let req = intent?.allRequirements.first { $0.category.rawValue == s.kind && $0.requirement.name == s.name }
+            rows.append(row(kind: s.kind, name: s.name, members: s.members, maxAge: req?.requirement.maxAgeDays ?? intent?.maxAgeDays))
+        }
+        let stage = "analyze.freshness"
+        let findings = staleIds.keys.sorted().map { i in
+            finding(kind: "stale", stage: stage, sample: samples[i],
+                    reason: "collected \(samples[i].collected), \(ages[i] ?? 0) days ago: older than the \(staleIds[i]!) days the intent allows",
+                    key: Self.findingKey(stage, samples[i].id))
+        }
+        let lock = try self.lock("analyze freshness")
+        defer { withExtendedLifetime(lock) {} }
+        try catalog.replaceFindings(stage: stage, with: findings)
+        return rows
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+
+/// Why a slice needs attention.
+public enum Cause: String, Sendable, Codable, CaseIterable {
+    /// Too few samples: below the intent's requirement, or too few to measure the error rate precisely.
+    case tooFewSamples = "too-few-samples"
+    /// Labels disagree or many are likely wrong.
+    case labelTrouble = "label-trouble"
+    /// Collected too long ago, or drifted away from current data.
+    case stale
+    /// Nothing to do.
+    case fine
+}
+
+/// Everything known about one slice that bears on what to do next.
+public struct SliceEvidence: Sendable, Equatable, Codable {
+    public var kind: String
+    public var name: String
+    public var count: Int
+    /// The intent's `min_samples` (or the count its `min_share` implies), when the slice is a requirement.
+    public var required: Int?
+    /// Samples still missing to meet the requirement.
+    public var coverageGap: Int
+    /// Errors of the model against the labels, when predictions exist.
+    public var errorRate: Proportion?
+    /// Samples with a label (the base of `labelIssues`).
+    public var labeled: Int
+    /// Samples confident learning flags as likely label errors.
+    public var labelIssues: Int
+    /// The most common flagged confusion: given label -> likely label.
+    public var topIssue: String?
+    /// Samples with two or more annotators, and how many of them all agree.
+    public var multiAnnotated: Int
+    public var unanimous: Int
+    /// Samples older than the intent's maximum age (when one is set).
+    public var stale: Int
+    public var maxAgeDays: Int?
+    /// Population stability index of this slice's share between reference and current data, when measured.
+    public var drift: Double?
+
+    public init(kind: String, name: String, count: Int, required: Int? = nil, coverageGap: Int = 0, errorRate: Proportion? = nil,
+                labeled: Int = 0, labelIssues: Int = 0, topIssue: String? = nil, multiAnnotated: Int = 0, unanimous: Int = 0,
+                stale: Int = 0, maxAgeDays: Int? = nil, drift: Double? = nil) {
+        self.kind = kind; self.name = name; self.count = count; self.required = required; self.coverageGap = coverageGap
+        self.errorRate = errorRate; self.labeled = labeled; self.labelIssues = labelIssues; self.topIssue = topIssue
+        self.multiAnnotated = multiAnnotated; self.unanimous = unanimous; self.stale = stale; self.maxAgeDays = maxAgeDays
+        self.drift = drift
+    }
+}
+
+/// What to do about one slice, and why.
+public struct Recommendation: Sendable, Equatable, Codable {
+    public var kind: String
+    public var slice: String
+    public var cause: Cause
+    /// One sentence: what to do.
+    public var action: String
+    /// The measurements behind it.
+    public var evidence: [String]
+    /// For `too-few-samples`: how many more samples to collect.
+    public var collect: Int?
+}
+
+/// Thresholds of the recommendation rules (documented in docs/analysis.md).
+public struct RecommendationPolicy: Sendable, Equatable {
+    /// The widest acceptable 95% interval on a slice's error rate before more samples are asked for.
+    public var maxIntervalWidth = 0.25
+    /// A slice's label-issue rate must exceed the project's rate with confidence (Wilson lower bound above it)
+    /// and be at least this high.
+    public var minIssueRate = 0.08
+    public var minIssues = 3
+    /// Below this share of unanimous multi-annotated samples (with at least `minMultiAnnotated` of them) labels are trouble.
+    public var minAgreement = 0.7
+    public var minMultiAnnotated = 5
+    /// Share of samples older than the maximum age that makes a slice stale.
+    public var maxStaleShare = 0.5
+    /// PSI above which a slice's share has drifted.
+    public var maxDrift = 0.25
+    public init() {}
+}
+
+public enum Recommender {
+    /// Separates the causes for each slice: too few samples, label trouble, stale data, or fine. A slice can have
+    /// several causes; `fine` is given only when it has none. Recommendations come worst first.
+    public static func recommend(_ slices: [SliceEvidence], policy: RecommendationPolicy = RecommendationPolicy()) -> [Recommendation] {
+        let totalLabeled = slices.first(where: { $0.kind == "all" })?.labeled ?? slices.reduce(0) { $0 + $1.labeled }
+        let totalIssues = slices.first(where: { $0.kind == "all" })?.labelIssues ?? slices.reduce(0) { $0 + $1.labelIssues }
+        let baseRate = totalLabeled > 0 ? Double(totalIssues) / Double(totalLabeled) : 0
+        var out: [(Int, Recommendation)] = []
+        for s in slices where s.kind != "all" {
+            var found: [Recommendation] = []
+            // Label trouble: disagreement, or significantly more likely label errors than elsewhere.
+            let issues = Proportion(successes: s.labelIssues, trials: s.labeled)
+            var labelEvidence: [String] = []
+            if s.labeled > 0, s.labelIssues >= policy.minIssues, issues.value >= policy.minIssueRate, issues.low > baseRate {
+                labelEvidence.append("\(s.labelIssues) of \(s.labeled) labeled samples (\(pct(issues.value)), 95% CI \(pct(issues.low))-\(pct(issues.high))) are likely label errors, against \(pct(baseRate)) in the whole project" + (s.topIssue.map { "; most often \($0)" } ?? ""))
+            }
+            if s.multiAnnotated >= policy.minMultiAnnotated {
+                let agree = Double(s.unanimous) / Double(s.multiAnnotated)
+                if agree < policy.minAgreement {
+                    labelEvidence.append("annotators agree on only \(s.unanimous) of \(s.multiAnnotated) samples labeled more than once (\(pct(agree)))")
+                }
+            }
+            if !labelEvidence.isEmpty {
+                let which = s.topIssue.map { " (\($0))" } ?? ""
+                found.append(Recommendation(kind: s.kind, slice: s.name, cause: .labelTrouble,
+                                            action: "relabel the flagged samples and clarify the rulebook for the labels they confuse\(which) before adding data here",
+                                            evidence: labelEvidence + errorEvidence(s), collect: nil))
+            }
+            // Too few samples: below the requirement, or an error rate that cannot be measured precisely enough.
+            var fewEvidence: [String] = []
+            var collect = 0
+            if s.coverageGap > 0, let r = s.required {
+                fewEvidence.append("\(s.count) samples against the \(r) the intent requires")
+                collect = s.coverageGap
+            }
+            if let e = s.errorRate, e.trials > 0, e.width > policy.maxIntervalWidth {
+                let need = Statistics.trialsForWidth(policy.maxIntervalWidth, rate: e.value)
+                fewEvidence.append("error rate \(pct(e.value)) is measured on \(e.trials) samples: its 95% interval \(pct(e.low))-\(pct(e.high)) is wider than \(pct(policy.maxIntervalWidth)); about \(need) labeled samples narrow it enough")
+                collect = max(collect, need - e.trials)
+            }
+            if !fewEvidence.isEmpty {
+                found.append(Recommendation(kind: s.kind, slice: s.name, cause: .tooFewSamples,
+                                            action: "collect about \(collect) more samples matching this slice, and label them",
+                                            evidence: fewEvidence + errorEvidence(s), collect: collect))
+            }
+            // Stale or drifted.
+            var staleEvidence: [String] = []
+            if let maxAge = s.maxAgeDays, s.count > 0, Double(s.stale) / Double(s.count) > policy.maxStaleShare {
+                staleEvidence.append("\(s.stale) of \(s.count) samples were collected more than \(maxAge) days ago")
+            }
+            if let d = s.drift, d > policy.maxDrift {
+                staleEvidence.append(String(format: "its share drifted between the reference and current data (PSI %.2f)", d))
+            }
+            if !staleEvidence.isEmpty {
+                found.append(Recommendation(kind: s.kind, slice: s.name, cause: .stale,
+                                            action: "refresh this slice with recently collected samples",
+                                            evidence: staleEvidence, collect: nil))
+            }
+            if found.isEmpty {
+                var evidence = ["\(s.count) samples" + (s.required.map { " (requirement \($0) met)" } ?? "")]
+                evidence += errorEvidence(s)
+                if s.labeled > 0 { evidence.append("\(s.labelIssues) of \(s.labeled) labeled samples flagged as likely label errors") }
+                found.append(Recommendation(kind: s.kind, slice: s.name, cause: .fine, action: "nothing to do", evidence: evidence, collect: nil))
+            }
+            for r in found { out.append((rank(r, s), r)) }
+        }
+        return out.sorted { $0.0 != $1.0 ? $0.0 > $1.0 : ($0.1.kind, $0.1.slice) < ($1.1.kind, $1.1.slice) }.map(\.1)
+    }
+
+    static func rank(_ r: Recommendation, _ s: SliceEvidence) -> Int {
+        let requirement = ["scenarios", "edge_cases", "noise"].contains(s.kind) ? 1000 : 0
+        switch r.cause {
+        case .labelTrouble: return 3_000_000 + requirement + s.labelIssues
+        case .tooFewSamples: return 2_000_000 + requirement + (r.collect ?? 0)
+        case .stale: return 1_000_000 + requirement + s.stale
+        case .fine: return requirement
+        }
+    }
+
+    static func errorEvidence(_ s: SliceEvidence) -> [String] {
+        guard let e = s.errorRate, e.trials > 0 else { return [] }
+        return ["model error rate \(pct(e.value)) (95% CI \(pct(e.low))-\(pct(e.high)), \(e.trials) samples)"]
+    }
+
+    static func pct(_ v: Double) -> String { String(format: "%.1f%%", v * 100) }
+}
