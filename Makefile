@@ -1,10 +1,10 @@
 # Strata: the two commands of the quick start are `make demo` and `make test`.
 SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
-APT_PACKAGES := libvips-dev libsndfile1-dev libsqlite3-dev libcld2-dev pkg-config
+APT_PACKAGES := libvips-dev libsndfile1-dev libsqlite3-dev libcld2-dev pkg-config slurmctld slurmd slurm-client munge
 DEMO_DIR ?= strata-demo
 
-.PHONY: deps build release demo test pyenv bench-ingest clean
+.PHONY: deps build release demo test pyenv bench-ingest bench-slurm slurm-start slurm-stop clean
 
 # Installs the Debian packages Strata builds against (only those missing; needs root or sudo).
 deps:
@@ -45,6 +45,16 @@ test: deps pyenv
 
 bench-ingest: release
 	bash bench/ingest/run.sh
+
+# A one-node Slurm cluster for the Slurm executor's tests and benchmark (needs root; see docs/slurm.md).
+slurm-start:
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO bash scripts/slurm/start.sh
+
+slurm-stop:
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO bash scripts/slurm/stop.sh
+
+bench-slurm: release slurm-start
+	bash bench/slurm/run.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)
