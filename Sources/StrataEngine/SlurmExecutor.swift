@@ -427,9 +427,17 @@ struct SlurmDriver {
         if job.state == "LOST" { s = "Slurm job \(job.id) disappeared from the queue (squeue no longer knows it)" }
         if job.state != "LOST", let out = try? SlurmCommand.run("scontrol", ["show", "job", "-o", job.id], timeout: options.commandTimeout),
            out.status == 0 {
-            for field in out.stdout.split(separator: " ") where field.hasPrefix("ExitCode=") || field.hasPrefix("Reason=") {
-                if field != "Reason=None" { s += " " + field }
+            var details: [String] = []
+            for field in out.stdout.split(separator: " ") {
+                if field.hasPrefix("ExitCode=") {
+                    let parts = field.dropFirst(9).split(separator: ":")
+                    if parts.count == 2, parts[1] != "0" { details.append("killed by signal \(parts[1])") }
+                    else if let code = parts.first, code != "0" { details.append("exit status \(code)") }
+                } else if field.hasPrefix("Reason="), !["Reason=None", "Reason=NonZeroExitCode"].contains(String(field)) {
+                    details.append("reason \(field.dropFirst(7))")
+                }
             }
+            if !details.isEmpty { s += " (" + details.joined(separator: ", ") + ")" }
         }
         if job.state == "COMPLETED" {
             s += ", but its result is not visible here after \(Int(options.visibilityGrace)) s: is \(projectRoot) on a filesystem the nodes share?"

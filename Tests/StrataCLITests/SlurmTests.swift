@@ -108,7 +108,7 @@ final class SlurmTests: XCTestCase {
         let failed = try CLI.run(["run", "--shard-size", "1000", "--executor", "slurm", "--retries", "1", "-C", dir])
         XCTAssertEqual(failed.status, 2, failed.stdout)
         XCTAssertTrue(failed.stderr.contains("task broken/map-0 failed after 2 attempt(s): Slurm job "), failed.stderr)
-        XCTAssertTrue(failed.stderr.contains("ended FAILED ExitCode=2:0"), failed.stderr)
+        XCTAssertTrue(failed.stderr.contains("ended FAILED (exit status 2)"), failed.stderr)
         XCTAssertTrue(failed.stderr.contains("model file not found"), failed.stderr)
         XCTAssertTrue(failed.stderr.contains("strata runs logs"), failed.stderr)
         let runs = try XCTUnwrap(try CLI.json(["runs", "list", "-C", dir]) as? [[String: Any]])
