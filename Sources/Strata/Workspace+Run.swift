@@ -116,7 +116,10 @@ extension Workspace {
                         counter.add(result)
                         log.event("task", ["label": .string(result.label), "items": .int(Int64(result.items)), "cached": .bool(result.cached),
                                            "seconds": .number(result.seconds), "attempts": .int(Int64(result.attempts))])
-                    }, log: { kind, fields in log.event(kind, fields) })
+                    }, log: { kind, fields in
+                        log.event(kind, fields)
+                        if let line = Workspace.note(kind, fields) { self.progress.note(line) }
+                    })
                     cachedCount += counter.cached
                     if tasks.first?.step == .map || tasks.first?.step == .annotate { self.progress.advance(by: counter.items) }
                 }
@@ -172,6 +175,22 @@ extension Workspace {
             var slurm = SlurmExecutor.Options(project.executor)
             if let w = options.workers { slurm.maxRunning = w }
             return SlurmExecutor(options: slurm)
+        }
+    }
+
+    /// What the user should see of an executor event while the run goes on (the run log has all of them).
+    static func note(_ kind: String, _ fields: [String: JSONValue]) -> String? {
+        func text(_ key: String) -> String {
+            switch fields[key] {
+            case .string(let s)?: return s
+            case .int(let i)?: return String(i)
+            default: return "?"
+            }
+        }
+        switch kind {
+        case "task-retry": return "retrying \(text("label")) (attempt \(text("attempt")) failed): \(text("error"))"
+        case "slurm-pending": return "Slurm job \(text("job")) has been pending for \(text("seconds")) s: \(text("reason")) (check `squeue -j \(text("job"))`)"
+        default: return nil
         }
     }
 

@@ -117,6 +117,9 @@ public struct SlurmExecutor: Executor {
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
+    /// Pending reasons that only mean "waiting for a turn".
+    static let waitingReasons: Set<String> = ["None", "Priority", "Resources", "JobArrayTaskLimit", "BeginTime", "(null)", ""]
+
     /// Slurm job states after which a job runs no more.
     static let endedStates: Set<String> = ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL",
                                            "DEADLINE", "OUT_OF_MEMORY", "REVOKED", "SPECIAL_EXIT"]
@@ -206,7 +209,8 @@ struct SlurmDriver {
         var reason = ""
         var ended: Date?
         var missingSince: Date?
-        var logged = false
+        var pendingSince: Date?
+        var warned = false
         var settled = false
         var id: String
         var logPath: String
@@ -368,6 +372,16 @@ struct SlurmDriver {
                     jobs[j].missingSince = nil
                     jobs[j].state = state
                     jobs[j].reason = reason
+                    // A job held back for a reason other than waiting its turn may never start: say so, once.
+                    if state == "PENDING" {
+                        let since = jobs[j].pendingSince ?? now
+                        jobs[j].pendingSince = since
+                        if !jobs[j].warned, now.timeIntervalSince(since) > 30, !SlurmExecutor.waitingReasons.contains(reason) {
+                            jobs[j].warned = true
+                            log("slurm-pending", ["job": .string(jobs[j].id), "reason": .string(reason),
+                                                  "seconds": .int(Int64(now.timeIntervalSince(since)))])
+                        }
+                    }
                     if SlurmExecutor.endedStates.contains(state) && jobs[j].ended == nil { jobs[j].ended = now }
                 } else if jobs[j].state != "LOST" {
                     // Not in the queue at all: purged by the controller or lost with it. Give it one more look.

@@ -10,6 +10,7 @@
 #   N_DOCS [100000]   documents (bench/neardup/gen.py)
 #   RUNS [3]          runs of each executor
 #   SLURM_WORKERS [2] array jobs at once; each step's tasks are packed into this many array jobs
+#   TASKS_PER_JOB []  tasks per array job instead (1: one array job per task)
 #   STRATA [.build/release/strata]   copied into the work folder first (a release build)
 #   SEED [20260101]
 # Everything goes to bench/work/slurm-<UTC timestamp>/; report.py writes bench/slurm/results.md.
@@ -44,6 +45,7 @@ STRATA=$WORK/strata
     echo "n_docs=$N_DOCS"
     echo "runs=$RUNS"
     echo "slurm_workers=$SLURM_WORKERS"
+    echo "tasks_per_job=${TASKS_PER_JOB:-packed}"
     echo "load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$WORK/meta.env"
 log "work folder: $WORK"
@@ -67,7 +69,7 @@ YAML
     log "ingest ($ex)"
     "$STRATA" ingest "$WORK/data/corpus.jsonl" --source bench --records --text-field text --id-field id --date 2026-01-01 -C "$P" --json >"$WORK/logs/ingest-$ex.json"
 done
-sed -i "s/^  kind: local/  kind: slurm\n  workers: $SLURM_WORKERS/" "$WORK/slurm/strata.yaml"
+sed -i "s/^  kind: local/  kind: slurm\n  workers: $SLURM_WORKERS${TASKS_PER_JOB:+\\n  tasks_per_job: $TASKS_PER_JOB}/" "$WORK/slurm/strata.yaml"
 grep -q "kind: slurm" "$WORK/slurm/strata.yaml" || die "could not set the executor in $WORK/slurm/strata.yaml"
 
 # An untimed warm-up of each (page cache, first-run effects of the cluster).
