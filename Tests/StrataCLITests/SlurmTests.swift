@@ -210,7 +210,10 @@ final class SlurmTests: XCTestCase {
         XCTAssertTrue(noPath.stderr.contains("`sbatch` is not on the PATH"), noPath.stderr)
         XCTAssertTrue(noPath.stderr.contains("check: install the Slurm client commands"), noPath.stderr)
         // A controller that does not answer: the command, its output and what to check.
-        let conf = try String(contentsOfFile: "/etc/slurm/slurm.conf", encoding: .utf8).split(separator: "\n")
+        // The cluster's own config with the controller moved to a closed port (a minimal one where there is no file).
+        let own = (try? String(contentsOfFile: ProcessInfo.processInfo.environment["SLURM_CONF"] ?? "/etc/slurm/slurm.conf", encoding: .utf8))
+            ?? "ClusterName=bogus\nSlurmctldHost=x\nNodeName=localhost CPUs=1\nPartitionName=debug Nodes=localhost Default=YES\n"
+        let conf = own.split(separator: "\n").filter { !$0.hasPrefix("SlurmctldPort=") }
             .map { $0.hasPrefix("SlurmctldHost=") ? "SlurmctldHost=localhost(127.0.0.1)\nSlurmctldPort=9" : String($0) }.joined(separator: "\n")
         t.write("bogus/slurm.conf", Array(conf.utf8))
         let down = try Background(["run", "--executor", "slurm", "-C", dir], environment: ["SLURM_CONF": t.path + "/bogus/slurm.conf"]).wait()
