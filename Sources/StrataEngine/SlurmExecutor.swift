@@ -34,7 +34,7 @@ public struct SlurmExecutor: Executor {
 
         public init(partition: String? = nil, timeLimit: String? = nil, cpusPerTask: Int? = nil, memPerTask: String? = nil,
                     sbatchArgs: [String] = [], strataBinary: String = SlurmExecutor.currentBinary(), tasksPerJob: Int? = nil,
-                    maxRunning: Int? = nil, pollInterval: Double = 0.25, commandTimeout: Double = 60, visibilityGrace: Double = 15) {
+                    maxRunning: Int? = nil, pollInterval: Double = 1, commandTimeout: Double = 60, visibilityGrace: Double = 15) {
             self.partition = partition; self.timeLimit = timeLimit; self.cpusPerTask = cpusPerTask; self.memPerTask = memPerTask
             self.sbatchArgs = sbatchArgs; self.strataBinary = strataBinary; self.tasksPerJob = tasksPerJob; self.maxRunning = maxRunning
             self.pollInterval = pollInterval; self.commandTimeout = commandTimeout; self.visibilityGrace = visibilityGrace
@@ -329,13 +329,23 @@ struct SlurmDriver {
         var queueFailingSince: Date?
         var lastQueueError: (any Error)?
         defer { copyLogs() }
+        var lastQueueLook = Date.distantPast
         while jobs.contains(where: { !$0.settled }) {
-            _ = interrupt.wake.wait(timeout: .now() + options.pollInterval)
+            // Finished tasks show up in the cache: look there often (a few stat calls), and ask the queue (which
+            // loads the controller) only every `pollInterval`, to learn about jobs that ended without finishing.
+            _ = interrupt.wake.wait(timeout: .now() + min(0.1, options.pollInterval))
             if interrupt.value != 0 {
                 let ids = activeJobIds
                 cancelActive(reason: "interrupted")
                 throw ExecutorInterrupted(signal: interrupt.value, cancelled: ids)
             }
+            for j in jobs.indices where !jobs[j].settled {
+                for t in jobs[j].tasks where !reported.contains(t) { collect(t) }
+                if jobs[j].tasks.allSatisfy(reported.contains) { settle(j) }
+            }
+            if !jobs.contains(where: { !$0.settled }) { break }
+            if Date().timeIntervalSince(lastQueueLook) < options.pollInterval { continue }
+            lastQueueLook = Date()
             // Ask the queue about every unsettled job.
             let ids = activeJobIds
             var states: [String: (String, String)] = [:]

@@ -122,9 +122,9 @@ for i, name in enumerate(stages):
     n = slurm[0]["report"]["stages"][i]["tasks"]
     w(f"| {name} | {n} | {ls:.2f} | {ss:.2f} | {ss - ls:+.2f} | {(ss - ls) / n * 1000:+.1f} | {100 * (ss - ls) / ls:+.1f}% |")
 w("")
-notes = os.path.join(here, "notes.md")
-if os.path.exists(notes):
-    lines.append(open(notes).read())
 out = os.environ.get("REPORT", os.path.join(here, "results.md"))
+notes = os.path.join(here, "notes.md")
+if os.path.exists(notes) and os.path.abspath(out) == os.path.join(here, "results.md"):
+    lines.append(open(notes).read())
 open(out, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))

@@ -13,6 +13,7 @@
 #   TASKS_PER_JOB []  tasks per array job instead (1: one array job per task)
 #   STRATA [.build/release/strata]   copied into the work folder first (a release build)
 #   SEED [20260101]
+#   CORPUS_DIR []     reuse corpus.jsonl from an earlier work folder's data/ (same N_DOCS and SEED) instead of generating
 # Everything goes to bench/work/slurm-<UTC timestamp>/; report.py writes bench/slurm/results.md.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -50,8 +51,13 @@ STRATA=$WORK/strata
 } >"$WORK/meta.env"
 log "work folder: $WORK"
 
-log "generating $N_DOCS documents"
-python3 "$BENCH/neardup/gen.py" "$WORK/data" "$N_DOCS" "$SEED" 2>"$WORK/logs/gen.err"
+if [ -n "${CORPUS_DIR:-}" ]; then
+    log "reusing the corpus in $CORPUS_DIR"
+    mkdir -p "$WORK/data" && cp "$CORPUS_DIR/corpus.jsonl" "$WORK/data/corpus.jsonl"
+else
+    log "generating $N_DOCS documents"
+    python3 "$BENCH/neardup/gen.py" "$WORK/data" "$N_DOCS" "$SEED" 2>"$WORK/logs/gen.err"
+fi
 
 # One project per executor, ingested once; every timed run is `strata run --force` (nothing from the cache).
 for ex in local slurm; do

@@ -91,13 +91,13 @@ public struct ProjectSpec: Sendable, Equatable {
         /// Tasks each array job runs one after the other; nil: one step's tasks are packed into `workers` jobs when
         /// `workers` is set, else one task per job.
         public var tasksPerJob: Int?
-        /// Seconds between two looks at the queue.
+        /// Seconds between two looks at the queue (`squeue`); finished tasks are noticed sooner, from the task cache.
         public var pollInterval: Double
         /// Seconds any one Slurm command (sbatch, squeue, scontrol, scancel) may take before it counts as failed.
         public var commandTimeout: Double
         public init(partition: String? = nil, timeLimit: String? = nil, cpusPerTask: Int? = nil, memPerTask: String? = nil,
                     sbatchArgs: [String] = [], strataBinary: String? = nil, tasksPerJob: Int? = nil,
-                    pollInterval: Double = 0.25, commandTimeout: Double = 60) {
+                    pollInterval: Double = 1, commandTimeout: Double = 60) {
             self.partition = partition; self.timeLimit = timeLimit; self.cpusPerTask = cpusPerTask; self.memPerTask = memPerTask
             self.sbatchArgs = sbatchArgs; self.strataBinary = strataBinary; self.tasksPerJob = tasksPerJob
             self.pollInterval = pollInterval; self.commandTimeout = commandTimeout
@@ -284,7 +284,7 @@ extension ProjectSpec {
             }
         }
         slurm.tasksPerJob = node.int("tasks_per_job", min: 1, max: 1_000_000, example: "10")
-        slurm.pollInterval = node.double("poll_interval", min: 0.05, max: 60, example: "0.5") ?? slurm.pollInterval
+        slurm.pollInterval = node.double("poll_interval", min: 0.1, max: 600, example: "1") ?? slurm.pollInterval
         slurm.commandTimeout = node.double("command_timeout", min: 1, max: 3600, example: "60") ?? slurm.commandTimeout
         return slurm
     }
