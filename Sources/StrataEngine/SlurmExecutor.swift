@@ -236,10 +236,11 @@ struct SlurmDriver {
         self.options = options; self.tasks = tasks; self.projectRoot = projectRoot; self.retries = retries
         self.report = report; self.log = log
         cache = TaskCache(projectRoot: projectRoot)
+        byIndex = Dictionary(tasks.map { ($0.index, $0) }) { a, _ in a }
         dir = "\(projectRoot)/.strata/runs/\(tasks[0].run)/\(tasks[0].stage)/slurm"
     }
 
-    var byIndex: [Int: TaskSpec] { Dictionary(tasks.map { ($0.index, $0) }) { a, _ in a } }
+    let byIndex: [Int: TaskSpec]
 
     mutating func run() throws {
         // Tasks already in the cache are not submitted.
