@@ -1,10 +1,12 @@
 # Strata: the two commands of the quick start are `make demo` and `make test`.
 SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
-APT_PACKAGES := libvips-dev libsndfile1-dev libsqlite3-dev libcld2-dev pkg-config chromium chromium-driver
+APT_PACKAGES := libvips-dev libsndfile1-dev libsqlite3-dev libcld2-dev pkg-config
+# What only the tests need: a browser for the web-app and report tests, Slurm for the Slurm executor's tests.
+TEST_APT_PACKAGES := chromium chromium-driver slurmctld slurmd slurm-client munge
 DEMO_DIR ?= strata-demo
 
-.PHONY: deps build release demo test pyenv bench-ingest clean fuzz
+.PHONY: deps test-deps build release demo test pyenv bench-ingest bench-slurm slurm-start slurm-stop clean fuzz
 
 # Installs the Debian packages Strata builds against (only those missing; needs root or sudo).
 deps:
@@ -13,6 +15,18 @@ deps:
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+# Installs what only the tests need; package scripts are kept from starting Slurm and munge with their stock config
+# (scripts/slurm/start.sh starts a one-node cluster; see docs/slurm.md).
+test-deps: deps
+	@missing=""; for p in $(TEST_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); policy=0; \
+	  [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' | $$SUDO tee /usr/sbin/policy-rc.d >/dev/null; $$SUDO chmod +x /usr/sbin/policy-rc.d; policy=1; }; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	  [ $$policy = 1 ] && $$SUDO rm -f /usr/sbin/policy-rc.d; true; \
 	fi
 
 build: deps
@@ -35,7 +49,7 @@ $(PYENV)/.stamp: Tests/python/requirements.txt
 	touch $@
 
 # Unit, integration and end-to-end tests (the e2e tests drive the built strata binary).
-test: deps pyenv
+test: test-deps pyenv
 	swift build --build-tests
 	export STRATA_PYTHON=$(PYENV)/bin/python; \
 	set -o pipefail; swift test --skip-build --disable-swift-testing 2>&1 | tee .build/test.log
@@ -45,6 +59,16 @@ test: deps pyenv
 
 bench-ingest: release
 	bash bench/ingest/run.sh
+
+# A one-node Slurm cluster for the Slurm executor's tests and benchmark (needs root; see docs/slurm.md).
+slurm-start:
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO bash scripts/slurm/start.sh
+
+slurm-stop:
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO bash scripts/slurm/stop.sh
+
+bench-slurm: release slurm-start
+	bash bench/slurm/run.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)

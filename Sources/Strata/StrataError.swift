@@ -9,6 +9,8 @@ public struct StrataError: Error, CustomStringConvertible, Sendable {
         case project
         /// Something failed while working (I/O, database): exit code 2.
         case failure
+        /// Stopped by Ctrl-C or SIGTERM after cleaning up: exit code 130.
+        case interrupted
     }
 
     public var kind: Kind

@@ -14,14 +14,18 @@ public struct RunOptions: Sendable {
     public var from: String?
     /// Ignore every cached result.
     public var force: Bool
-    public var workers: Int
+    /// Parallel tasks: local worker threads, or Slurm array jobs at once. nil: `executor.workers` in strata.yaml, else
+    /// one per core (local) or no cap (Slurm).
+    public var workers: Int?
     public var retries: Int
     public var shardSize: Int
+    /// Where tasks run; nil: `executor.kind` in strata.yaml.
+    public var executor: ProjectSpec.Executor.Kind?
 
     public init(stage: String? = nil, from: String? = nil, force: Bool = false,
-                workers: Int = ProcessInfo.processInfo.activeProcessorCount, retries: Int = 1, shardSize: Int = 1000) {
-        self.stage = stage; self.from = from; self.force = force; self.workers = max(1, workers); self.retries = max(0, retries)
-        self.shardSize = max(1, shardSize)
+                workers: Int? = nil, retries: Int = 1, shardSize: Int = 1000, executor: ProjectSpec.Executor.Kind? = nil) {
+        self.stage = stage; self.from = from; self.force = force; self.workers = workers.map { max(1, $0) }; self.retries = max(0, retries)
+        self.shardSize = max(1, shardSize); self.executor = executor
     }
 }
 
@@ -33,6 +37,9 @@ public struct StageReport: Codable, Sendable {
     public var tasks: Int
     public var cachedTasks: Int
     public var seconds: Double
+    /// SHA-256 of every decision of the stage (item, outcome, kept item, kind, reason), in input order: equal digests
+    /// mean the stage decided the same, whichever executor ran it.
+    public var digest: String
 }
 
 public struct RunReport: Codable, Sendable {
@@ -43,6 +50,8 @@ public struct RunReport: Codable, Sendable {
     public var seconds: Double
     /// True when every task came from the cache: nothing changed since the last run.
     public var nothingChanged: Bool
+    /// SHA-256 over the stage digests and the cleaned set: the run's result in one value.
+    public var digest: String
 }
 
 extension Workspace {
@@ -76,7 +85,7 @@ extension Workspace {
 
         let lock = try lock("run")
         defer { withExtendedLifetime(lock) {} }
-        let executor = executor ?? LocalExecutor(workers: options.workers)
+        let executor = executor ?? makeExecutor(options)
         let pipelineHash = Workspace.shortHash(stages.map { "\($0.0.name) \($0.0.uses) \(SpecValue.map($0.0.params).canonicalJSON) \($0.0.command ?? "")" }.joined(separator: "\n"))
         let runId = "run-" + Workspace.compactTimestamp() + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let runDir = strataDir + "/runs/" + runId
@@ -103,11 +112,14 @@ extension Workspace {
                     if force { for t in tasks { planner.forget(t) } }
                     taskCount += tasks.count
                     let counter = ProgressCounter()
-                    try executor.execute(tasks, projectRoot: root, retries: options.retries) { result in
+                    try executor.execute(tasks, projectRoot: root, retries: options.retries, report: { result in
                         counter.add(result)
                         log.event("task", ["label": .string(result.label), "items": .int(Int64(result.items)), "cached": .bool(result.cached),
                                            "seconds": .number(result.seconds), "attempts": .int(Int64(result.attempts))])
-                    }
+                    }, log: { kind, fields in
+                        log.event(kind, fields)
+                        if let line = Workspace.note(kind, fields) { self.progress.note(line) }
+                    })
                     cachedCount += counter.cached
                     if tasks.first?.step == .map || tasks.first?.step == .annotate { self.progress.advance(by: counter.items) }
                 }
@@ -119,30 +131,81 @@ extension Workspace {
                                       fix: "this is a bug in the stage; its task outputs are under \(relative(runDir))")
                 }
                 let report = StageReport(name: stageSpec.name, uses: stageSpec.uses, counts: counts, tasks: taskCount, cachedTasks: cachedCount,
-                                         seconds: Date().timeIntervalSince(stageStarted))
+                                         seconds: Date().timeIntervalSince(stageStarted), digest: Workspace.digest(outcomes))
                 try mergeStage(runId: runId, position: position, report: report, outcomes: outcomes)
                 log.event("stage", ["name": .string(stageSpec.name), "inputs": .int(Int64(counts.inputs)), "kept": .int(Int64(counts.kept)),
                                     "rejected": .int(Int64(counts.rejected)), "duplicates": .int(Int64(counts.duplicates)),
-                                    "tasks": .int(Int64(taskCount)), "cached": .int(Int64(cachedCount))])
+                                    "tasks": .int(Int64(taskCount)), "cached": .int(Int64(cachedCount)), "digest": .string(report.digest)])
                 reports.append(report)
                 items = outcomes.compactMap { if case .keep(let i) = $0 { i } else { nil } }
             }
             let cleaned = try publishCleanedSet(items, runId: runId)
+            let cleanedRows = try catalog.cleanedSet().map { "\($0.sampleId)\t\($0.contentSha)\t\($0.path)\t\($0.line.map(String.init) ?? "")" }.sorted()
+            let runDigest = FileIO.sha256(Array((reports.map(\.digest) + cleanedRows).joined(separator: "\n").utf8))
             let report = RunReport(runId: runId, executor: executor.name, stages: reports, cleaned: cleaned,
                                    seconds: Date().timeIntervalSince(started),
-                                   nothingChanged: reports.allSatisfy { $0.cachedTasks == $0.tasks })
+                                   nothingChanged: reports.allSatisfy { $0.cachedTasks == $0.tasks }, digest: runDigest)
             try catalog.finishRun(id: runId, status: "done", report: Workspace.json(report), error: nil, now: Workspace.now())
             log.event("run-end", ["status": .string("done"), "cleaned": .int(Int64(cleaned))])
             return report
         } catch {
             let message = "\(error)"
-            try? catalog.finishRun(id: runId, status: "failed", report: nil, error: message, now: Workspace.now())
-            log.event("run-end", ["status": .string("failed"), "error": .string(message)])
+            let status = error is ExecutorInterrupted ? "interrupted" : "failed"
+            try? catalog.finishRun(id: runId, status: status, report: nil, error: message, now: Workspace.now())
+            log.event("run-end", ["status": .string(status), "error": .string(message)])
+            if error is ExecutorInterrupted {
+                throw StrataError(.interrupted, "run \(runId) \(message)", fix: "finished tasks are kept: `strata run` resumes where this run stopped")
+            }
+            if error is SlurmError {
+                throw StrataError(.failure, "run \(runId) stopped: \(message)", fix: "see docs/slurm.md; finished tasks are kept, so `strata run` resumes after the fix")
+            }
             if let failure = error as? TaskFailure {
                 throw StrataError(.failure, "\(failure)", fix: "see `strata runs logs \(runId)`; finished tasks are kept, so `strata run` resumes after the fix")
             }
             throw error
         }
+    }
+
+    /// The executor `options` (or strata.yaml) asks for.
+    func makeExecutor(_ options: RunOptions) -> any Executor {
+        switch options.executor ?? project.executor.kind {
+        case .local:
+            return LocalExecutor(workers: options.workers ?? project.executor.workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        case .slurm:
+            var slurm = SlurmExecutor.Options(project.executor)
+            if let w = options.workers { slurm.maxRunning = w }
+            return SlurmExecutor(options: slurm)
+        }
+    }
+
+    /// What the user should see of an executor event while the run goes on (the run log has all of them).
+    static func note(_ kind: String, _ fields: [String: JSONValue]) -> String? {
+        func text(_ key: String) -> String {
+            switch fields[key] {
+            case .string(let s)?: return s
+            case .int(let i)?: return String(i)
+            default: return "?"
+            }
+        }
+        switch kind {
+        case "task-retry": return "retrying \(text("label")) (attempt \(text("attempt")) failed): \(text("error"))"
+        case "slurm-pending": return "Slurm job \(text("job")) has been pending for \(text("seconds")) s: \(text("reason")) (check `squeue -j \(text("job"))`)"
+        default: return nil
+        }
+    }
+
+    /// The stage digest: one line per outcome, in input order.
+    static func digest(_ outcomes: [ItemOutcome]) -> String {
+        var bytes: [UInt8] = []
+        for o in outcomes {
+            switch o {
+            case .keep(let i): bytes += Array("keep\t\(i.sample)\t\(i.id)\n".utf8)
+            case .reject(let i, let kind, let reason): bytes += Array("reject\t\(i.sample)\t\(i.id)\t\(kind)\t\(reason)\n".utf8)
+            case .duplicate(let i, let kept, let kind, let reason):
+                bytes += Array("duplicate\t\(i.sample)\t\(i.id)\t\(kept.sample)\t\(kind)\t\(reason)\n".utf8)
+            }
+        }
+        return FileIO.sha256(bytes)
     }
 
     /// Records a finished stage: duplicates as findings (pointing at the kept sample), rejects as quarantine entries.

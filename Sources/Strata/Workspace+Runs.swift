@@ -120,15 +120,25 @@ extension Workspace {
         return out
     }
 
-    /// Runs one saved task (what a cluster job calls). It writes only to the task cache, never the catalog.
-    public func runTask(run: String, stage: String, step: String, index: Int) throws -> TaskResult {
+    /// Runs saved tasks of a run, one after the other: what a cluster job calls. It reads the saved task list and
+    /// writes only to the task cache: it opens neither the catalog (compute nodes never touch SQLite, which must not be
+    /// shared over a network filesystem) nor the project lock (the driver holds it). Every task is tried even if one
+    /// fails; `done` hears each outcome.
+    public static func runTasks(projectAt path: String, run: String, stage: String, step: String, indices: [Int], attempt: Int = 1,
+                                done: (Int, Result<TaskResult, any Error>) -> Void) throws {
         guard let s = TaskSpec.Step(rawValue: step) else { throw StrataError.usage("unknown step `\(step)`: use map, annotate, pair or decide") }
-        let dir = strataDir + "/runs/" + run
+        let root = try projectRoot(containing: path)
+        let dir = root + "/.strata/runs/" + run
         let tasks: [TaskSpec]
         do { tasks = try StagePlanner.savedTasks(runDir: dir, stage: stage, step: s) } catch {
-            throw StrataError.usage("no saved \(step) tasks for stage `\(stage)` in run \(run)", fix: "check the run id with `strata runs list`")
+            throw StrataError.usage("no saved \(step) tasks for stage `\(stage)` in run \(run) (looked in \(dir)/\(stage))",
+                                    fix: "check the run id with `strata runs list`; on a cluster, check that every node sees the project at \(root)")
         }
-        guard tasks.indices.contains(index) else { throw StrataError.usage("task index \(index) out of range 0..<\(tasks.count)") }
-        return try TaskRunner.run(tasks[index], projectRoot: root)
+        for index in indices {
+            guard tasks.indices.contains(index) else { throw StrataError.usage("task index \(index) out of range 0..<\(tasks.count)") }
+        }
+        for index in indices {
+            done(index, Result { try TaskRunner.run(tasks[index], projectRoot: root, attempt: attempt) })
+        }
     }
 }

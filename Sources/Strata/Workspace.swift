@@ -27,16 +27,20 @@ public final class Workspace: @unchecked Sendable {
 
     /// Opens the project containing `path` (searching upwards for `strata.yaml`).
     public static func open(at path: String = ".", progress: any ProgressReporter = SilentProgress()) throws -> Workspace {
+        try Workspace(root: try projectRoot(containing: path), progress: progress)
+    }
+
+    /// The folder of the project containing `path` (the nearest one upwards with `strata.yaml`).
+    public static func projectRoot(containing path: String) throws -> String {
         var dir = Walker.absolute(path)
         while true {
-            if FileManager.default.fileExists(atPath: dir + "/strata.yaml") { break }
+            if FileManager.default.fileExists(atPath: dir + "/strata.yaml") { return dir }
             if dir == "/" {
                 throw StrataError.project("no Strata project here: no strata.yaml in \(Walker.absolute(path)) or any folder above it",
                                           fix: "run `strata init` to create one, or change into the project folder")
             }
             dir = (dir as NSString).deletingLastPathComponent
         }
-        return try Workspace(root: dir, progress: progress)
     }
 
     init(root: String, progress: any ProgressReporter) throws {

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import StrataCore
 import StrataStore
 
 /// A task that still failed after its retries.
@@ -20,6 +21,26 @@ public protocol Executor: Sendable {
     /// Runs every task (skipping finished ones), retrying failures, and reports each result as it lands.
     /// Throws the first `TaskFailure` after all other tasks have finished (their work is kept).
     func execute(_ tasks: [TaskSpec], projectRoot: String, retries: Int, report: @escaping @Sendable (TaskResult) -> Void) throws
+    /// The same, with a sink for events worth keeping in the run log (submissions, failures, retries, task logs).
+    func execute(_ tasks: [TaskSpec], projectRoot: String, retries: Int, report: @escaping @Sendable (TaskResult) -> Void,
+                 log: @escaping @Sendable (String, [String: JSONValue]) -> Void) throws
+}
+
+extension Executor {
+    public func execute(_ tasks: [TaskSpec], projectRoot: String, retries: Int, report: @escaping @Sendable (TaskResult) -> Void,
+                        log: @escaping @Sendable (String, [String: JSONValue]) -> Void) throws {
+        try execute(tasks, projectRoot: projectRoot, retries: retries, report: report)
+    }
+}
+
+/// The run was stopped by a signal (Ctrl-C or SIGTERM); the executor cancelled what it had started.
+public struct ExecutorInterrupted: Error, CustomStringConvertible, Sendable {
+    public var signal: Int32
+    public var cancelled: [String]
+    public var description: String {
+        "interrupted by \(signal == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM")"
+            + (cancelled.isEmpty ? "" : "; cancelled Slurm job(s) \(cancelled.joined(separator: ", "))")
+    }
 }
 
 /// Runs tasks on a pool of worker threads.

@@ -13,7 +13,7 @@ struct Main {
         } catch let error as StrataError {
             fflush(nil)
             Terminal.error("\(error)")
-            exit(2)
+            exit(error.kind == .interrupted ? 130 : 2)
         } catch let code as ExitCode {
             fflush(nil)
             exit(code.rawValue)

@@ -142,3 +142,72 @@ final class SpecProjectTests: XCTestCase {
         XCTAssertNotNil(error.only()?.line)
     }
 }
+
+final class SpecProjectSlurmTests: XCTestCase {
+    func testSlurmSettingsDecode() throws {
+        let spec = try ProjectSpec.decode(yaml: """
+            version: 1
+            name: x
+            modalities: [text]
+            formats: {text: [jsonl]}
+            executor:
+              kind: slurm
+              partition: gpu-a100
+              time_limit: 2-00:00:00
+              cpus_per_task: 4
+              mem_per_task: 512M
+              tasks_per_job: 10
+              sbatch_args: ["--account=ml"]
+              poll_interval: 1
+              command_timeout: 30
+            """, file: "strata.yaml")
+        let s = spec.executor.slurm
+        XCTAssertEqual(spec.executor.kind, .slurm)
+        XCTAssertEqual(s.partition, "gpu-a100")
+        XCTAssertEqual(s.timeLimit, "2-00:00:00")
+        XCTAssertEqual(s.cpusPerTask, 4)
+        XCTAssertEqual(s.memPerTask, "512M")
+        XCTAssertEqual(s.tasksPerJob, 10)
+        XCTAssertEqual(s.sbatchArgs, ["--account=ml"])
+        XCTAssertEqual(s.pollInterval, 1)
+        XCTAssertEqual(s.commandTimeout, 30)
+        XCTAssertNil(s.strataBinary)
+        // An unquoted h:mm:ss is read as written, not as YAML's base-60 number.
+        let unquoted = try ProjectSpec.decode(yaml: "version: 1\nname: x\nmodalities: [text]\nformats: {text: [jsonl]}\nexecutor: {time_limit: 1:30:00}\n")
+        XCTAssertEqual(unquoted.executor.slurm.timeLimit, "1:30:00")
+        XCTAssertTrue(["30", "30:00", "1:30:00", "2-12", "2-12:30", "2-12:30:00", "UNLIMITED"].allSatisfy(ProjectSpec.Slurm.isTimeLimit))
+        XCTAssertFalse(["", "1h", "1:2:3:4", "-5", "a-1", "1-2-3"].contains(where: ProjectSpec.Slurm.isTimeLimit))
+    }
+
+    func testBadSlurmSettingsAreReportedWithTheirLines() {
+        let error = specError { () throws(SpecError) in
+            try ProjectSpec.decode(yaml: """
+                version: 1
+                name: x
+                modalities: [text]
+                formats: {text: [jsonl]}
+                executor:
+                  kind: slurm
+                  partition: "gpu queue"
+                  time_limit: 1h
+                  cpus_per_task: 0
+                  mem_per_task: lots
+                  sbatch_args: ["--array=0-3", "account=ml", "--qos=low"]
+                  strata_binary: bin/strata
+                  partiton: x
+                """, file: "strata.yaml")
+        }
+        XCTAssertEqual(error.issues.map(\.message), [
+            "`gpu queue` is not a partition name",
+            "`1h` is not a Slurm time limit",
+            "must be between 1 and 4096, found 0",
+            "`lots` is not a memory size",
+            "`--array` is set by Strata",
+            "`account=ml` is not an sbatch option",
+            "`bin/strata` is not an absolute path",
+            "unknown key `partiton`",
+        ])
+        XCTAssertEqual(error.issues.map(\.line), [7, 8, 9, 10, 11, 11, 12, 13])
+        XCTAssertEqual(error.issues.last?.fix, "did you mean `partition`?")
+    }
+}

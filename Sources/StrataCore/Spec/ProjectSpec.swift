@@ -63,11 +63,67 @@ public struct ProjectSpec: Sendable, Equatable {
     public struct Executor: Sendable, Equatable {
         public enum Kind: String, Sendable, CaseIterable { case local, slurm }
         public var kind: Kind
-        /// Parallel tasks; nil lets the executor choose.
+        /// Parallel tasks; nil lets the executor choose. On Slurm: array jobs running at once (`--array=...%N`).
         public var workers: Int?
-        public init(kind: Kind = .local, workers: Int? = nil) {
+        /// How tasks are submitted when `kind` is `slurm` (or `strata run --executor slurm`).
+        public var slurm: Slurm
+        public init(kind: Kind = .local, workers: Int? = nil, slurm: Slurm = Slurm()) {
             self.kind = kind
             self.workers = workers
+            self.slurm = slurm
+        }
+    }
+
+    /// The Slurm settings of `executor:`. Every field is optional: unset ones are left to the cluster's defaults.
+    public struct Slurm: Sendable, Equatable {
+        /// `--partition`.
+        public var partition: String?
+        /// `--time` per array job, in one of Slurm's forms (`30`, `1:30:00`, `2-00:00:00`).
+        public var timeLimit: String?
+        /// `--cpus-per-task`.
+        public var cpusPerTask: Int?
+        /// `--mem` of each array job, such as `4G` or `512M`.
+        public var memPerTask: String?
+        /// Further `sbatch` options, each one argument (`--account=ml`, `--qos=low`).
+        public var sbatchArgs: [String]
+        /// The `strata` binary the jobs run; default: the path of the binary that runs `strata run`.
+        public var strataBinary: String?
+        /// Tasks each array job runs one after the other; nil: one step's tasks are packed into `workers` jobs when
+        /// `workers` is set, else one task per job.
+        public var tasksPerJob: Int?
+        /// Seconds between two looks at the queue (`squeue`); finished tasks are noticed sooner, from the task cache.
+        public var pollInterval: Double
+        /// Seconds any one Slurm command (sbatch, squeue, scontrol, scancel) may take before it counts as failed.
+        public var commandTimeout: Double
+        public init(partition: String? = nil, timeLimit: String? = nil, cpusPerTask: Int? = nil, memPerTask: String? = nil,
+                    sbatchArgs: [String] = [], strataBinary: String? = nil, tasksPerJob: Int? = nil,
+                    pollInterval: Double = 1, commandTimeout: Double = 60) {
+            self.partition = partition; self.timeLimit = timeLimit; self.cpusPerTask = cpusPerTask; self.memPerTask = memPerTask
+            self.sbatchArgs = sbatchArgs; self.strataBinary = strataBinary; self.tasksPerJob = tasksPerJob
+            self.pollInterval = pollInterval; self.commandTimeout = commandTimeout
+        }
+
+        /// sbatch options Strata sets itself: a user's value would break how it tracks the jobs.
+        public static let reservedOptions = ["--array", "-a", "--output", "-o", "--error", "-e", "--parsable", "--wrap",
+                                             "--chdir", "-D", "--wait", "-W", "--job-name", "-J"]
+
+        /// Whether `value` is a Slurm time limit: minutes, minutes:seconds, hours:minutes:seconds, days-hours,
+        /// days-hours:minutes, days-hours:minutes:seconds, or `UNLIMITED`.
+        public static func isTimeLimit(_ value: String) -> Bool {
+            if ["unlimited", "infinite"].contains(value.lowercased()) { return true }
+            let dayParts = value.split(separator: "-", omittingEmptySubsequences: false)
+            guard dayParts.count <= 2 else { return false }
+            let clock = dayParts.last!.split(separator: ":", omittingEmptySubsequences: false)
+            let numbers = (dayParts.count == 2 ? [dayParts[0]] : []) + clock
+            guard clock.count <= 3, numbers.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else { return false }
+            return true
+        }
+
+        /// Whether `value` is a Slurm memory size: a whole number with an optional K, M, G or T suffix.
+        public static func isMemory(_ value: String) -> Bool {
+            var digits = Substring(value)
+            if let last = digits.last, "KMGTkmgt".contains(last) { digits = digits.dropLast() }
+            return !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
         }
     }
 
@@ -169,6 +225,7 @@ extension ProjectSpec {
         if let node = root.map("executor") {
             executor.kind = node.enumValue("kind", Executor.Kind.self) ?? .local
             executor.workers = node.int("workers", min: 1, max: 4096, example: "4")
+            executor.slurm = decodeSlurm(node)
             node.finish()
         }
 
@@ -185,6 +242,51 @@ extension ProjectSpec {
         return ProjectSpec(
             version: version, name: name, modalities: modalities, formats: formats,
             naming: naming, limits: limits, executor: executor, defaults: defaults)
+    }
+
+    /// The Slurm keys of `executor:`.
+    static func decodeSlurm(_ node: SpecNode) -> Slurm {
+        var slurm = Slurm()
+        if let n = node.child("partition"), let p = n.asString() {
+            if p.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.,-".contains($0)) }) { slurm.partition = p } else {
+                n.report("`\(p)` is not a partition name", fix: "write the name `sinfo` lists, such as `batch`")
+            }
+        }
+        // Read as written: YAML would turn an unquoted 1:30:00 into a number.
+        if let n = node.child("time_limit"), let raw = n.node.scalar?.string ?? n.asString() {
+            if Slurm.isTimeLimit(raw) { slurm.timeLimit = raw } else {
+                n.report("`\(raw)` is not a Slurm time limit",
+                         fix: "write minutes (`30`), hours:minutes:seconds (`\"1:30:00\"`) or days-hours:minutes:seconds (`\"2-00:00:00\"`)")
+            }
+        }
+        slurm.cpusPerTask = node.int("cpus_per_task", min: 1, max: 4096, example: "1")
+        if let n = node.child("mem_per_task"), let raw = n.node.scalar?.string ?? n.asString() {
+            if Slurm.isMemory(raw) { slurm.memPerTask = raw.uppercased() } else {
+                n.report("`\(raw)` is not a memory size", fix: "write a whole number with a unit, such as `4G` or `512M`")
+            }
+        }
+        if let n = node.child("sbatch_args"), let items = n.asList(fix: "write a list such as [\"--account=ml\", \"--qos=low\"]") {
+            for item in items {
+                guard let arg = item.asString() else { continue }
+                let option = String(arg.split(separator: "=", maxSplits: 1).first ?? "")
+                if !arg.hasPrefix("-") {
+                    item.report("`\(arg)` is not an sbatch option", fix: "write each option as one item starting with `-`, such as \"--qos=low\"")
+                } else if Slurm.reservedOptions.contains(option) {
+                    item.report("`\(option)` is set by Strata", fix: "remove it: Strata submits one array job per step and names its logs itself")
+                } else {
+                    slurm.sbatchArgs.append(arg)
+                }
+            }
+        }
+        if let n = node.child("strata_binary"), let path = n.asString() {
+            if path.hasPrefix("/") { slurm.strataBinary = path } else {
+                n.report("`\(path)` is not an absolute path", fix: "write the path of `strata` on the compute nodes, such as /shared/bin/strata")
+            }
+        }
+        slurm.tasksPerJob = node.int("tasks_per_job", min: 1, max: 1_000_000, example: "10")
+        slurm.pollInterval = node.double("poll_interval", min: 0.1, max: 600, example: "1") ?? slurm.pollInterval
+        slurm.commandTimeout = node.double("command_timeout", min: 1, max: 3600, example: "60") ?? slurm.commandTimeout
+        return slurm
     }
 
     static func exampleFormats(_ modality: Modality) -> String {

@@ -56,8 +56,16 @@ public enum SpecTemplates {
               # local: a worker pool on this machine. slurm: an sbatch array on a cluster
               # whose nodes share this project's filesystem.
               kind: local
-              # Tasks run in parallel; leave it out to use one per CPU core.
+              # Tasks run in parallel; leave it out to use one per CPU core (on Slurm: no cap).
               # workers: 4
+              # Slurm only (see docs/slurm.md); all optional, the cluster's defaults apply otherwise.
+              # partition: batch
+              # time_limit: "1:00:00"       # per array job: minutes, h:mm:ss or d-hh:mm:ss
+              # cpus_per_task: 1
+              # mem_per_task: 4G
+              # tasks_per_job: 10           # tasks one array job runs in turn (fewer, longer jobs)
+              # sbatch_args: ["--account=ml"]
+              # strata_binary: /shared/bin/strata   # default: the binary that runs `strata run`
 
             # Defaults for command-line options, as `option: value` (all optional).
             defaults:

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Strata
+import StrataCore
 import StrataEngine
 
 extension StrataCommand {
@@ -17,6 +18,7 @@ extension StrataCommand {
                   strata run                      run every stage
                   strata run near-dups            run up to and including the stage `near-dups`
                   strata run --from quality       re-run `quality` and the stages after it, ignoring their cache
+                  strata run --executor slurm     run every task as a Slurm array job (see docs/slurm.md)
                 """)
 
         @OptionGroup var options: ProjectOptions
@@ -30,8 +32,11 @@ extension StrataCommand {
         @Flag(help: "Ignore every cached result.")
         var force = false
 
-        @Option(help: "Worker threads (default: number of cores).")
-        var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "Where tasks run: local (threads on this machine) or slurm (array jobs; see docs/slurm.md). Default: executor.kind in strata.yaml.")
+        var executor: ProjectSpec.Executor.Kind?
+
+        @Option(help: "Parallel tasks: worker threads, or Slurm array jobs at once (default: executor.workers in strata.yaml, else one per core locally and no cap on Slurm).")
+        var workers: Int?
 
         @Option(help: "Retries of a failed task before the run stops.")
         var retries: Int = 1
@@ -41,7 +46,8 @@ extension StrataCommand {
 
         func run() throws {
             let ws = try options.open()
-            let report = try ws.run(RunOptions(stage: stage, from: from, force: force, workers: workers, retries: retries, shardSize: shardSize))
+            let report = try ws.run(RunOptions(stage: stage, from: from, force: force, workers: workers, retries: retries, shardSize: shardSize,
+                                               executor: executor))
             if options.json { return try Terminal.printJSON(report) }
             print("run \(report.runId) (\(report.executor), \(String(format: "%.1f", report.seconds)) s)")
             for s in report.stages {
@@ -50,7 +56,7 @@ extension StrataCommand {
                 print("  \(s.name) (\(s.uses)): \(c.inputs) in -> \(c.kept) kept, \(c.rejected) quarantined, \(c.duplicates) duplicates"
                       + (reasons.isEmpty ? "" : " [\(reasons)]") + "  tasks \(s.tasks - s.cachedTasks) run, \(s.cachedTasks) cached")
             }
-            print("cleaned set: \(report.cleaned) samples in data/cleaned/")
+            print("cleaned set: \(report.cleaned) samples in data/cleaned/ (result digest \(report.digest.prefix(16)))")
             if report.nothingChanged { print("nothing changed since the last run: every task came from the cache") }
         }
     }
@@ -111,18 +117,43 @@ extension StrataCommand {
             subcommands: [RunTask.self])
 
         struct RunTask: ParsableCommand {
-            static let configuration = CommandConfiguration(commandName: "run", abstract: "Run task INDEX of STEP of STAGE in RUN.")
+            static let configuration = CommandConfiguration(
+                commandName: "run", abstract: "Run tasks INDEXES (e.g. 3 or 0,1,2) of STEP of STAGE in RUN.",
+                discussion: "Reads the run's saved task list and writes only to the task cache; never opens the catalog.")
             @OptionGroup var options: ProjectOptions
             @Argument(help: "The run id.") var runId: String
             @Argument var stage: String
             @Argument(help: "map, annotate, pair or decide") var step: String
-            @Argument var index: Int
+            @Argument(help: "Task index, or several separated by commas.") var indexes: String
+            @Option(help: "Which attempt this is (recorded in the task's result).") var attempt: Int = 1
             func run() throws {
-                let ws = try options.open()
-                let result = try ws.runTask(run: runId, stage: stage, step: step, index: index)
-                if options.json { return try Terminal.printJSON(result) }
-                print("\(result.label): \(result.items) items, \(result.cached ? "cached" : String(format: "%.2f s", result.seconds))")
+                let list = indexes.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard !list.isEmpty, list.allSatisfy({ $0 != nil && $0! >= 0 }) else {
+                    throw StrataError.usage("task indexes must be whole numbers separated by commas, found `\(indexes)`")
+                }
+                var failed: [String] = []
+                var results: [TaskResult] = []
+                try Workspace.runTasks(projectAt: options.project, run: runId, stage: stage, step: step, indices: list.map { $0! },
+                                       attempt: attempt) { index, outcome in
+                    switch outcome {
+                    case .success(let result):
+                        results.append(result)
+                        if !options.json {
+                            print("\(result.label): \(result.items) items, \(result.cached ? "cached" : String(format: "%.2f s", result.seconds))")
+                        }
+                    case .failure(let error):
+                        failed.append("\(stage)/\(step)-\(index)")
+                        FileHandle.standardError.write(Data("task \(stage)/\(step)-\(index) failed: \(error)\n".utf8))
+                    }
+                    fflush(nil)
+                }
+                if options.json {
+                    if list.count == 1, let only = results.first { try Terminal.printJSON(only) } else { try Terminal.printJSON(results) }
+                }
+                if !failed.isEmpty { throw StrataError(.failure, "\(failed.count) task(s) failed: \(failed.joined(separator: ", "))") }
             }
         }
     }
 }
+
+extension ProjectSpec.Executor.Kind: ExpressibleByArgument {}
