@@ -38,12 +38,16 @@ let package = Package(
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .target(name: "StrataMedia", dependencies: ["StrataCore", "CVips", "CSndFile"]),
+        // Zstandard (Debian libzstd-dev) for Parquet pages.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // A Parquet writer: Thrift compact footer, PLAIN and dictionary encodings, Snappy and Zstandard. No file I/O.
+        .target(name: "StrataParquet", dependencies: ["CZstd"]),
         // Pipeline stages, planner pieces, task runner and executors. Never imports the catalog.
         .target(name: "StrataEngine", dependencies: ["StrataCore", "StrataStore", "StrataQuality", "StrataLanguage"]),
         // The Workspace facade: one file per user operation.
-        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine"]),
+        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine", "StrataParquet"]),
         .executableTarget(name: "strata", dependencies: [
-            "Strata", "StrataEngine",
+            "Strata", "StrataEngine", "StrataParquet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
@@ -52,6 +56,7 @@ let package = Package(
         .testTarget(name: "StrataLanguageTests", dependencies: ["StrataLanguage"]),
         .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore", "StrataCatalog", "StrataMedia"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "StrataParquetTests", dependencies: ["StrataParquet"]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataMedia"]),
     ]
 )

@@ -215,6 +215,7 @@ public final class Catalog: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        registerVersions(&m)
         return m
     }
 }
