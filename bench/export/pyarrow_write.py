@@ -1,0 +1,16 @@
+"""Loads the JSONL table into memory with pyarrow, then times pq.write_table alone."""
+import json, sys, time
+import pyarrow as pa, pyarrow.json as pj, pyarrow.parquet as pq
+
+src, out, codec = sys.argv[1], sys.argv[2], sys.argv[3]
+schema = pa.schema([("id", pa.string()), ("content", pa.string()), ("label", pa.string()), ("split", pa.string()),
+                    ("origin", pa.string()), ("metadata", pa.string())])
+table = pj.read_json(src, parse_options=pj.ParseOptions(explicit_schema=schema))
+kw = {"compression": codec}
+if codec == "zstd":
+    kw["compression_level"] = 1
+start = time.perf_counter()
+pq.write_table(table, out, **kw)
+seconds = time.perf_counter() - start
+import os
+print(json.dumps({"rows": table.num_rows, "bytes": os.path.getsize(out), "write_seconds": seconds}))

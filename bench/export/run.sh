@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Export benchmark: write the same in-memory table of N text samples with metadata to Parquet with Strata's
+# writer (`strata bench-parquet`) and with pyarrow (`pq.write_table`), same compression, alternating runs.
+#
+#   bash bench/export/run.sh
+#
+# Environment: N [1000000] rows; RUNS [3] per tool and codec; CODECS ["zstd snappy"];
+#              STRATA [.build/release/strata]; PYARROW_SPEC [pyarrow==26.0.1]
+#
+# What is measured: only the write (encode + compress + write + fsync for Strata; pq.write_table for pyarrow),
+# timed inside each process after the table is loaded; file size; peak RSS of the whole process (which includes
+# the loaded table: Strata holds rows as Swift values, pyarrow as Arrow columns) from /usr/bin/time.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(dirname "$(dirname "$HERE")")
+STRATA=${STRATA:-$REPO/.build/release/strata}
+N=${N:-1000000}
+RUNS=${RUNS:-3}
+CODECS=${CODECS:-zstd snappy}
+VENV=$REPO/bench/.venv-export
+WORK=$REPO/bench/work/export
+mkdir -p "$WORK"
+"$STRATA" --help >/dev/null || { echo "build strata first: swift build -c release" >&2; exit 2; }
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check "${PYARROW_SPEC:-pyarrow==26.0.1}"
+fi
+PY=$VENV/bin/python
+DATA=$WORK/table-$N.jsonl
+[ -f "$DATA" ] || "$PY" "$HERE/gen.py" "$N" "$DATA"
+RESULTS=$WORK/results.tsv
+printf 'tool\tcodec\trun\twrite_s\tbytes\tpeak_rss_kib\n' > "$RESULTS"
+measure() {  # tool codec run command...
+    local tool=$1 codec=$2 run=$3; shift 3
+    local out
+    out=$(/usr/bin/time -f '%M' -o "$WORK/time.txt" "$@")
+    local secs bytes
+    secs=$(echo "$out" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["write_seconds"])')
+    bytes=$(echo "$out" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["bytes"])')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$codec" "$run" "$secs" "$bytes" "$(tail -1 "$WORK/time.txt")" >> "$RESULTS"
+    echo "$tool $codec run $run: ${secs}s, $bytes bytes, peak $(tail -1 "$WORK/time.txt") KiB" >&2
+}
+for codec in $CODECS; do
+    for run in $(seq 1 "$RUNS"); do
+        measure strata "$codec" "$run" "$STRATA" bench-parquet "$DATA" "$WORK/strata.$codec.parquet" --compression "$codec"
+        measure pyarrow "$codec" "$run" "$PY" "$HERE/pyarrow_write.py" "$DATA" "$WORK/pyarrow.$codec.parquet" "$codec"
+    done
+    "$PY" "$HERE/verify.py" "$WORK/strata.$codec.parquet" "$WORK/pyarrow.$codec.parquet"
+done
+"$PY" - "$RESULTS" <<'PYEOF'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+print("| codec | tool | write s (median) | file MiB | peak RSS MiB (median) |")
+print("|---|---|---|---|---|")
+med = {}
+for codec in dict.fromkeys(r["codec"] for r in rows):
+    for tool in ("strata", "pyarrow"):
+        rs = [r for r in rows if r["codec"] == codec and r["tool"] == tool]
+        s = statistics.median(float(r["write_s"]) for r in rs)
+        b = statistics.median(int(r["bytes"]) for r in rs)
+        m = statistics.median(int(r["peak_rss_kib"]) for r in rs)
+        med[(codec, tool)] = (s, b, m)
+        print(f"| {codec} | {tool} | {s:.2f} | {b / 2**20:.1f} | {m / 1024:.0f} |")
+print()
+for codec in dict.fromkeys(r["codec"] for r in rows):
+    (ss, sb, sm), (ps, pb, pm) = med[(codec, "strata")], med[(codec, "pyarrow")]
+    print(f"{codec}: strata is {ps / ss:.2f}x pyarrow's speed; file size {sb / pb:.3f}x; peak memory {sm / pm:.2f}x")
+PYEOF
