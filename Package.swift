@@ -38,6 +38,8 @@ let package = Package(
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .target(name: "StrataMedia", dependencies: ["StrataCore", "CVips", "CSndFile"]),
+        // Pure labeling algorithms: consensus (majority, Dawid-Skene), agreement (Cohen, Fleiss, Krippendorff). No I/O.
+        .target(name: "StrataLabels"),
         // Zstandard (Debian libzstd-dev) for Parquet pages.
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // A Parquet writer: Thrift compact footer, PLAIN and dictionary encodings, Snappy and Zstandard. No file I/O.
@@ -45,7 +47,7 @@ let package = Package(
         // Pipeline stages, planner pieces, task runner and executors. Never imports the catalog.
         .target(name: "StrataEngine", dependencies: ["StrataCore", "StrataStore", "StrataQuality", "StrataLanguage"]),
         // The Workspace facade: one file per user operation.
-        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine", "StrataParquet"]),
+        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine", "StrataLabels", "StrataParquet"]),
         .executableTarget(name: "strata", dependencies: [
             "Strata", "StrataEngine", "StrataParquet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -54,6 +56,7 @@ let package = Package(
         .testTarget(name: "StrataMediaTests", dependencies: ["StrataMedia"]),
         .testTarget(name: "StrataQualityTests", dependencies: ["StrataQuality"]),
         .testTarget(name: "StrataLanguageTests", dependencies: ["StrataLanguage"]),
+        .testTarget(name: "StrataLabelsTests", dependencies: ["StrataLabels"]),
         .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore", "StrataCatalog", "StrataMedia"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataParquetTests", dependencies: ["StrataParquet"]),

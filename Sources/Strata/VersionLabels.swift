@@ -1,28 +1,40 @@
 import StrataCatalog
+import StrataLabels
 
-/// The consensus label of each sample, as a version records it.
+/// The label each sample carries in a version: the label store's consensus (majority), read once per version.
 ///
-/// ONE function so the labeling module's consensus can replace it: today a sample's label is the majority over
-/// the latest `label` event of each (sample, annotator); a tie, or only skip/unclear events, leaves it unresolved.
+/// - `decided` and `adjudicated` samples take the consensus label.
+/// - `pending` samples (fewer annotators than the rulebook asks, e.g. labels imported with the data) whose votes
+///   all agree take that label and are counted as pending, so `version show` and the dataset card say so.
+/// - `adjudicate` samples (ties, agreement below the threshold, unclear) are *unresolved*: no label.
+/// - `skipped` samples have no label.
 public enum VersionLabels {
-    public static let method = "majority-of-latest-per-annotator"
+    public static let method = "label-store consensus (majority; unanimous pending votes kept)"
 
-    public static func resolve(_ events: [LabelEventRow]) -> (labels: [String: String], unresolved: Set<String>) {
-        // Latest event per (sample, annotator): events come ordered by id, which is the order they were added.
-        var latest: [String: [String: LabelEventRow]] = [:]
-        for e in events { latest[e.sampleId, default: [:]][e.annotator] = e }
-        var labels: [String: String] = [:]
-        var unresolved = Set<String>()
-        for (sample, byAnnotator) in latest {
-            var votes: [String: Int] = [:]
-            for e in byAnnotator.values where e.status == "label" {
-                if let v = e.value { votes[v, default: 0] += 1 }
+    public struct Resolution: Sendable {
+        public var labels: [String: String] = [:]
+        public var unresolved: Set<String> = []
+        public var pending: Set<String> = []
+    }
+
+    public static func resolve(_ ws: Workspace) throws -> Resolution {
+        let report = try ws.labelStore().consensus(method: .majority)
+        var r = Resolution()
+        for c in report.samples {
+            switch c.state {
+            case .decided, .adjudicated:
+                if let l = c.label { r.labels[c.sample] = l }
+            case .pending:
+                if let l = c.label, c.votes.count == 1, c.votes[l] != nil {
+                    r.labels[c.sample] = l
+                    r.pending.insert(c.sample)
+                }
+            case .adjudicate:
+                r.unresolved.insert(c.sample)
+            case .skipped:
+                break
             }
-            let ranked = votes.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            guard let top = ranked.first else { unresolved.insert(sample); continue }
-            if ranked.count > 1 && ranked[1].value == top.value { unresolved.insert(sample); continue }
-            labels[sample] = top.key
         }
-        return (labels, unresolved)
+        return r
     }
 }

@@ -81,7 +81,8 @@ extension Workspace {
         md += "\nBy source (slice): " + perSource.sorted { $0.key < $1.key }.map { "`\($0.key)` \($0.value)" }.joined(separator: ", ") + "\n\n"
         md += "## Known issues\n\n"
         var issues: [String] = []
-        if info.unresolvedLabels > 0 { issues.append("\(info.unresolvedLabels) sample(s) have no consensus label (tied or only skipped); their `label` is empty.") }
+        if info.unresolvedLabels > 0 { issues.append("\(info.unresolvedLabels) sample(s) have no consensus label (a tie or low agreement); their `label` is empty.") }
+        if info.pendingLabels > 0 { issues.append("\(info.pendingLabels) label(s) come from fewer annotators than the rulebook asks (\(rulebook?.annotatorsPerSample ?? 1)).") }
         let unlabeled = members.filter { $0.label == nil }.count
         if unlabeled > 0 { issues.append("\(unlabeled) sample(s) are unlabeled.") }
         if !info.leakage.isEmpty {

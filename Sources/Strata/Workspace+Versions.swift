@@ -18,6 +18,8 @@ public struct VersionInfo: Codable, Sendable, Equatable {
     public var splits: [String: Int]
     public var labels: [String: Int]
     public var unresolvedLabels: Int
+    /// Labeled by fewer annotators than the rulebook asks (all agreeing).
+    public var pendingLabels: Int
     public var leakage: [LeakagePair]
     public var movedForGroups: Int
     public var specs: [String: String]
@@ -27,7 +29,7 @@ public struct VersionInfo: Codable, Sendable, Equatable {
         id = r.id; name = r.name; state = r.state; parent = parentName; message = r.message; created = r.createdAt
         promoted = r.promotedAt; retired = r.retiredAt; samples = r.sampleCount; labelSet = r.labelSetId
         let s = (try? JSONDecoder().decode(VersionSummary.self, from: Data(r.summary.utf8))) ?? VersionSummary()
-        splits = s.splits; labels = s.labels; unresolvedLabels = s.unresolvedLabels; leakage = s.leakage
+        splits = s.splits; labels = s.labels; unresolvedLabels = s.unresolvedLabels; pendingLabels = s.pendingLabels ?? 0; leakage = s.leakage
         movedForGroups = s.movedForGroups; specs = s.specs; runs = s.runs
     }
 }
@@ -50,6 +52,7 @@ struct VersionSummary: Codable {
     var sources: [String: Int] = [:]
     var modalities: [String: Int] = [:]
     var unresolvedLabels = 0
+    var pendingLabels: Int? = 0
     var leakage: [LeakagePair] = []
     var movedForGroups = 0
     var specs: [String: String] = [:]
@@ -176,7 +179,8 @@ extension Workspace {
         let runs = try catalog.cleanedRunIds()
 
         // Labels.
-        let (labels, unresolved) = VersionLabels.resolve(try catalog.labelEvents())
+        let resolution = try VersionLabels.resolve(self)
+        let labels = resolution.labels, unresolved = resolution.unresolved
 
         // Units: group key, joined with duplicates when the policy says so.
         let memberIds = Set(candidates.map(\.sample.id))
@@ -259,6 +263,7 @@ extension Workspace {
             summary.sources[s.source, default: 0] += 1
             summary.modalities[s.modality, default: 0] += 1
             if unresolved.contains(s.id) { summary.unresolvedLabels += 1 }
+            if resolution.pending.contains(s.id) { summary.pendingLabels = (summary.pendingLabels ?? 0) + 1 }
         }
         FileIO.syncFileSystem(objects.root)
 

@@ -146,17 +146,31 @@ final class VersionsTests: XCTestCase {
         XCTAssertEqual(try ws.versionGC(dryRun: true).removedObjects, [])
     }
 
-    func testConsensusIsTheMajorityOfEachAnnotatorsLatestLabel() {
-        func e(_ s: String, _ a: String, _ v: String?, status: String = "label") -> LabelEventRow {
-            LabelEventRow(sampleId: s, status: status, value: v, annotator: a, role: "tasker", source: "human", importKey: nil, createdAt: "")
+    func testVersionLabelsComeFromTheLabelStoresConsensus() throws {
+        let p = try TempProject(modalities: "text")
+        p.write("a/rows.jsonl", (0..<4).map { "{\"text\": \"message \($0)\"}" }.joined(separator: "\n") + "\n")
+        let ws = try p.open()
+        _ = try ws.ingest(IngestOptions(paths: [p.incoming + "/a"], source: "chat", records: RecordOptions()))
+        let ids = try ws.catalog.allSamples().map(\.id)
+        func event(_ s: Int, _ who: String, _ value: String?, status: String = "label") throws {
+            try ws.catalog.write { db in
+                try db.execute(sql: """
+                    INSERT INTO labelEvent(sampleId, status, value, annotator, role, source, createdAt)
+                    VALUES (?, ?, ?, ?, 'tasker', 'human', '2026-01-01T00:00:00Z')
+                    """, arguments: [ids[s], status, value, who])
+            }
         }
-        let (labels, unresolved) = VersionLabels.resolve([
-            e("x", "ann1", "a"), e("x", "ann2", "b"), e("x", "ann1", "b"),  // ann1 changed its mind: b wins 2-0
-            e("y", "ann1", "a"), e("y", "ann2", "b"),                       // tie
-            e("z", "ann1", nil, status: "skip"),                            // only a skip
-            e("w", "ann1", "a"), e("w", "ann2", "a"), e("w", "ann3", "c"),
-        ])
-        XCTAssertEqual(labels, ["x": "b", "w": "a"])
-        XCTAssertEqual(unresolved, ["y", "z"])
+        try event(0, "ann1", "billing"); try event(0, "ann2", "technical"); try event(0, "ann1", "technical")  // latest per annotator: 2-0
+        try event(1, "ann1", "billing"); try event(1, "ann2", "technical")                                     // tie
+        try event(2, "ann1", "account")                                                                        // one annotator of two: pending
+        try event(3, "ann1", nil, status: "skip"); try event(3, "ann2", nil, status: "skip")                   // skipped
+        let r = try VersionLabels.resolve(ws)
+        XCTAssertEqual(r.labels, [ids[0]: "technical", ids[2]: "account"])
+        XCTAssertEqual(r.unresolved, [ids[1]])
+        XCTAssertEqual(r.pending, [ids[2]])
+        let v = try ws.createVersion(name: "v1", message: "").version
+        XCTAssertEqual(v.unresolvedLabels, 1)
+        XCTAssertEqual(v.pendingLabels, 1)
+        XCTAssertEqual(v.labels, ["technical": 1, "account": 1, "(none)": 2])
     }
 }

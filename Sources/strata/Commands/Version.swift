@@ -164,7 +164,8 @@ func printSummary(_ v: VersionInfo) {
     print("samples: \(v.samples)")
     print("splits:  " + v.splits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     print("labels:  " + v.labels.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-    if v.unresolvedLabels > 0 { print("unresolved labels: \(v.unresolvedLabels) (tied votes or only skips)") }
+    if v.unresolvedLabels > 0 { print("unresolved labels: \(v.unresolvedLabels) (ties or low agreement: `strata label consensus` lists them)") }
+    if v.pendingLabels > 0 { print("pending labels: \(v.pendingLabels) (fewer annotators than the rulebook asks; kept because they agree)") }
     if v.movedForGroups > 0 { print("moved to keep groups together: \(v.movedForGroups)") }
     if !v.leakage.isEmpty {
         print("leakage: \(v.leakage.count) duplicate pair(s) across splits")
