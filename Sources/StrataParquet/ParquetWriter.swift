@@ -152,23 +152,15 @@ public final class ParquetWriter {
     public func flushRowGroup() throws {
         guard rowsInGroup > 0 else { return }
         let rows = rowsInGroup
-        // 1. Encode every column chunk into uncompressed pages.
-        var chunks: [EncodedChunk] = []
-        for (i, leaf) in leaves.enumerated() {
-            chunks.append(encodeChunk(leaf, columns[i], rows: rows))
-        }
-        // 2. Compress every page, on all threads.
-        var bodies: [[UInt8]] = []
-        var where_: [(chunk: Int, page: Int)] = []
-        for (c, chunk) in chunks.enumerated() {
-            for (p, page) in chunk.pages.enumerated() { bodies.append(page.body); where_.append((c, p)) }
-        }
-        let compressed = try compressAll(bodies)
-        for (k, w) in where_.enumerated() { chunks[w.chunk].pages[w.page].compressed = compressed[k] }
-        // 3. Write chunks in order and record their metadata.
+        // One column chunk at a time (bounded memory): encode its pages, compress them on all threads, write them,
+        // and release the chunk's buffers before the next one.
         var metas: [ColumnChunkMeta] = []
         let groupStart = position
-        for (i, chunk) in chunks.enumerated() {
+        for i in leaves.indices {
+            var chunk = encodeChunk(leaves[i], columns[i], rows: rows)
+            columns[i] = ColumnBuffer()
+            let compressed = try compressAll(chunk.pages.map(\.body))
+            for p in chunk.pages.indices { chunk.pages[p].compressed = compressed[p] }
             var meta = ColumnChunkMeta(leaf: leaves[i], encodings: chunk.encodings, numValues: Int64(rows))
             for page in chunk.pages {
                 var h = ThriftWriter()

@@ -9,12 +9,16 @@ n, out, seed = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]) if len(sys.argv) 
 rng = random.Random(seed)
 syll = ["ka", "lo", "mi", "ne", "ru", "ta", "shi", "po", "an", "el", "or", "us", "ve", "di", "qu", "ba"]
 vocab = sorted({"".join(rng.choice(syll) for _ in range(rng.randint(1, 4))) for _ in range(20000)})
-weights = [1.0 / (i + 1) for i in range(len(vocab))]
+cum = []
+total = 0.0
+for i in range(len(vocab)):
+    total += 1.0 / (i + 1)
+    cum.append(total)
 labels = ["billing", "technical", "account", "shipping", "refund", "other"]
 sources = ["forum", "email", "chat", "phone"]
 with open(out, "w", encoding="utf-8") as f:
     for i in range(n):
-        words = rng.choices(vocab, weights, k=rng.randint(8, 90))
+        words = rng.choices(vocab, cum_weights=cum, k=rng.randint(8, 90))
         content = " ".join(words).capitalize() + rng.choice([".", "?", "!"])
         ident = hashlib.sha256(content.encode()).hexdigest()
         src = rng.choice(sources)

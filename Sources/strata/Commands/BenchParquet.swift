@@ -21,18 +21,23 @@ extension StrataCommand {
 
         func run() throws {
             guard let compression = ParquetCompression(name: compression) else { throw ValidationError("unknown compression") }
-            let text = try String(contentsOfFile: input, encoding: .utf8)
             let names = ["id", "content", "label", "split", "origin", "metadata"]
             var rows: [[ParquetCell]] = []
-            for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-                guard case .success(let o) = JSONRecord.parseObject(String(line)) else { throw ValidationError("bad JSON line") }
-                rows.append(names.map { n in
-                    switch o[n] {
-                    case .string(let s)?: .string(s)
-                    default: .null
-                    }
-                })
+            do {
+                let text = try String(contentsOfFile: input, encoding: .utf8)
+                for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+                    guard case .success(let o) = JSONRecord.parseObject(String(line)) else { throw ValidationError("bad JSON line") }
+                    rows.append(names.map { n in
+                        switch o[n] {
+                        case .string(let s)?: .string(s)
+                        default: .null
+                        }
+                    })
+                }
             }
+            // Peak memory is measured for the write alone: reset the kernel's high-water mark, note the RSS now.
+            if let fd = fopen("/proc/self/clear_refs", "w") { fputs("5", fd); fclose(fd) }
+            let before = Self.status("VmRSS")
             let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw ValidationError("cannot create \(output)") }
             defer { close(fd) }
@@ -54,7 +59,16 @@ extension StrataCommand {
             flush()
             fsync(fd)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-            print("{\"rows\": \(rows.count), \"bytes\": \(size), \"write_seconds\": \(seconds)}")
+            print("{\"rows\": \(rows.count), \"bytes\": \(size), \"write_seconds\": \(seconds), \"rss_before_kib\": \(before), \"peak_during_write_kib\": \(Self.status("VmHWM"))}")
+        }
+
+        /// A `kB` field of /proc/self/status.
+        static func status(_ field: String) -> Int {
+            guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+            for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+                return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
+            }
+            return 0
         }
     }
 }
