@@ -7,7 +7,7 @@
 # Environment: N [1000000] rows; RUNS [3] per tool and codec; CODECS ["zstd snappy"];
 #              STRATA [.build/release/strata]; PYARROW_SPEC [pyarrow==26.0.1]
 #
-# What is measured: only the write (encode + compress + write + fsync for Strata; pq.write_table for pyarrow),
+# What is measured: only the write (encode + compress + write for Strata, no fsync; pq.write_table for pyarrow),
 # timed inside each process after the table is loaded; file size; memory during the write: each process resets
 # the kernel's peak-RSS mark (/proc/self/clear_refs) after loading, then reports its RSS before the write and
 # the peak during it (both include the loaded table: Strata holds rows as Swift values, pyarrow as Arrow

