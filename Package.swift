@@ -44,12 +44,16 @@ let package = Package(
         .target(name: "StrataMedia", dependencies: ["StrataCore", "CVips", "CSndFile"]),
         // Pure labeling algorithms: consensus (majority, Dawid-Skene), agreement (Cohen, Fleiss, Krippendorff). No I/O.
         .target(name: "StrataLabels"),
+        // Zstandard (Debian libzstd-dev) for Parquet pages.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // A Parquet writer: Thrift compact footer, PLAIN and dictionary encodings, Snappy and Zstandard. No file I/O.
+        .target(name: "StrataParquet", dependencies: ["CZstd"]),
         // Pipeline stages, planner pieces, task runner and executors. Never imports the catalog.
         .target(name: "StrataEngine", dependencies: ["StrataCore", "StrataStore", "StrataQuality", "StrataLanguage"]),
         // The Workspace facade: one file per user operation.
-        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine", "StrataAnalysis", "StrataLabels"]),
+        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine", "StrataAnalysis", "StrataLabels", "StrataParquet"]),
         .executableTarget(name: "strata", dependencies: [
-            "Strata", "StrataEngine", "StrataAnalysis",
+            "Strata", "StrataEngine", "StrataAnalysis", "StrataParquet",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
@@ -60,6 +64,7 @@ let package = Package(
         .testTarget(name: "StrataLabelsTests", dependencies: ["StrataLabels"]),
         .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore", "StrataCatalog", "StrataMedia"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "StrataParquetTests", dependencies: ["StrataParquet"]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataMedia"]),
     ]
 )

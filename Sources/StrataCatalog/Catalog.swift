@@ -217,6 +217,7 @@ public final class Catalog: Sendable {
         }
         registerLabels(&m)
         registerPredictions(&m)
+        registerVersions(&m)
         return m
     }
 }

@@ -43,8 +43,9 @@ struct StrataCommand: ParsableCommand {
             Init.self, Demo.self, Ingest.self, Status.self, Check.self, Doctor.self,
             Run.self, Runs.self, Findings.self, Quarantine.self,
             Rulebook.self, Label.self,
+            Version.self, Export.self, Models.self, Lineage.self,
             Predictions.self, Analyze.self, Suggest.self, Report.self,
-            Task.self,
+            Task.self, BenchParquet.self,
         ])
 }
 

@@ -17,6 +17,8 @@ public struct ProjectSpec: Sendable, Equatable {
     public var executor: Executor
     /// Free `key: value` defaults for commands (such as `source: field_team`).
     public var defaults: [String: String]
+    /// How dataset versions are split (the `splits:` block; see SplitSpec).
+    public var splits: SplitSpec = SplitSpec()
 
     public init(
         version: Int = ProjectSpec.currentVersion, name: String, modalities: [Modality],
@@ -229,6 +231,8 @@ extension ProjectSpec {
             node.finish()
         }
 
+        let splits = root.map("splits").map(SplitSpec.decode) ?? SplitSpec()
+
         // defaults
         var defaults: [String: String] = [:]
         if let node = root.child("defaults"), let entries = node.asEntries() {
@@ -239,9 +243,11 @@ extension ProjectSpec {
         root.finish()
 
         guard let version, let name, modalitiesOK, formatsNode != nil else { return nil }
-        return ProjectSpec(
+        var spec = ProjectSpec(
             version: version, name: name, modalities: modalities, formats: formats,
             naming: naming, limits: limits, executor: executor, defaults: defaults)
+        spec.splits = splits
+        return spec
     }
 
     /// The Slurm keys of `executor:`.

@@ -1,0 +1,40 @@
+import StrataCatalog
+import StrataLabels
+
+/// The label each sample carries in a version: the label store's consensus (majority), read once per version.
+///
+/// - `decided` and `adjudicated` samples take the consensus label.
+/// - `pending` samples (fewer annotators than the rulebook asks, e.g. labels imported with the data) whose votes
+///   all agree take that label and are counted as pending, so `version show` and the dataset card say so.
+/// - `adjudicate` samples (ties, agreement below the threshold, unclear) are *unresolved*: no label.
+/// - `skipped` samples have no label.
+public enum VersionLabels {
+    public static let method = "label-store consensus (majority; unanimous pending votes kept)"
+
+    public struct Resolution: Sendable {
+        public var labels: [String: String] = [:]
+        public var unresolved: Set<String> = []
+        public var pending: Set<String> = []
+    }
+
+    public static func resolve(_ ws: Workspace) throws -> Resolution {
+        let report = try ws.labelStore().consensus(method: .majority)
+        var r = Resolution()
+        for c in report.samples {
+            switch c.state {
+            case .decided, .adjudicated:
+                if let l = c.label { r.labels[c.sample] = l }
+            case .pending:
+                if let l = c.label, c.votes.count == 1, c.votes[l] != nil {
+                    r.labels[c.sample] = l
+                    r.pending.insert(c.sample)
+                }
+            case .adjudicate:
+                r.unresolved.insert(c.sample)
+            case .skipped:
+                break
+            }
+        }
+        return r
+    }
+}

@@ -1,0 +1,310 @@
+import Foundation
+import StrataCatalog
+import StrataCore
+import StrataParquet
+import StrataStore
+
+public enum ExportFormat: String, Codable, Sendable, CaseIterable {
+    case jsonl, csv, parquet, webdataset
+
+    var fileExtension: String {
+        switch self {
+        case .jsonl: "jsonl"
+        case .csv: "csv"
+        case .parquet: "parquet"
+        case .webdataset: "tar"
+        }
+    }
+}
+
+public struct ExportOptions: Sendable {
+    public var format: ExportFormat
+    /// Samples per shard (default: 100,000; 10,000 for WebDataset).
+    public var shardSize: Int?
+    public var compression: ParquetCompression
+    /// Parquet row group size in rows (tests use small ones to exercise several row groups).
+    public var rowGroupRows: Int
+    public var pageBytes: Int
+    public init(format: ExportFormat, shardSize: Int? = nil, compression: ParquetCompression = .zstd(level: 1),
+                rowGroupRows: Int = 1 << 20, pageBytes: Int = 1 << 20) {
+        self.format = format; self.shardSize = shardSize; self.compression = compression
+        self.rowGroupRows = rowGroupRows; self.pageBytes = pageBytes
+    }
+}
+
+public struct ExportShard: Codable, Sendable, Equatable {
+    public var path: String
+    public var split: String
+    public var samples: Int
+    public var bytes: Int
+    public var sha256: String
+}
+
+public struct ExportResult: Codable, Sendable {
+    public var version: String
+    public var versionId: String
+    public var state: String
+    public var directory: String
+    public var format: String
+    public var compression: String?
+    public var samples: Int
+    public var splits: [String: Int]
+    public var shards: [ExportShard]
+    public var mediaFiles: Int
+}
+
+/// One row of an export, whatever the format.
+struct ExportRow {
+    var id: String
+    var key: String
+    var text: String?
+    var bytes: [UInt8]?
+    var fileName: String
+    var label: String?
+    var split: String
+    var origin: String
+    var metadata: JSONValue
+}
+
+extension Workspace {
+    /// Exports a version into `data/ready/<name>/`: shards, `manifest.json`, a dataset card (`README.md`) and
+    /// `croissant.json`. The folder is built under a temporary name and renamed into place when complete.
+    public func export(_ ref: String, options: ExportOptions) throws -> ExportResult {
+        let lock = try lock("export")
+        defer { withExtendedLifetime(lock) {} }
+        let v = try version(ref)
+        let info = try self.info(v)
+        let members = try catalog.versionMembers(v.id)
+        let samples = try catalog.samples(ids: members.map(\.sampleId))
+        let order = splitOrder(info)
+        let sorted = members.sorted { (order[$0.split] ?? 99, $0.sampleId) < (order[$1.split] ?? 99, $1.sampleId) }
+        let modalities = Set(samples.values.map(\.modality))
+        guard modalities.count <= 1 else {
+            throw StrataError.usage("version \(v.name) mixes modalities (\(modalities.sorted().joined(separator: ", "))): one export holds one kind of content",
+                                    fix: "create one version per modality (a project per modality), or export with --format webdataset, which holds any files")
+        }
+        let modality = modalities.first ?? "text"
+        let shardSize = max(1, options.shardSize ?? (options.format == .webdataset ? 10_000 : 100_000))
+
+        let ready = root + "/data/ready"
+        try FileIO.makeDirectories(ready)
+        let tmp = ready + "/.tmp-\(v.name)-\(UInt32.random(in: 0...UInt32.max))"
+        try FileIO.makeDirectories(tmp + "/data")
+        var done = false
+        defer { if !done { try? FileManager.default.removeItem(atPath: tmp) } }
+
+        let labelNames = try versionLabelNames(v)
+        let mtime = Int(ISO8601DateFormatter().date(from: String(v.createdAt.prefix(19)) + "Z")?.timeIntervalSince1970 ?? 0)
+        var shards: [ExportShard] = []
+        var mediaFiles = 0
+        var splits: [String: Int] = [:]
+        var index = 0
+        while index < sorted.count {
+            let split = sorted[index].split
+            var end = index
+            while end < sorted.count && sorted[end].split == split { end += 1 }
+            let count = end - index
+            splits[split] = count
+            let n = (count + shardSize - 1) / shardSize
+            for s in 0..<n {
+                let slice = sorted[(index + s * shardSize)..<min(end, index + (s + 1) * shardSize)]
+                let name = options.format == .webdataset
+                    ? String(format: "%@-%06d.tar", split, s)
+                    : String(format: "%@-%05d-of-%05d.%@", split, s, n, options.format.fileExtension)
+                let rel = "data/" + name
+                let sink = try HashingFileSink(path: tmp + "/" + rel)
+                let rows = try slice.lazy.map { try self.exportRow($0, sample: samples[$0.sampleId]!) }
+                switch options.format {
+                case .parquet:
+                    try writeParquet(rows, modality: modality, options: options, sink: sink)
+                case .jsonl, .csv:
+                    if options.format == .csv {
+                        try sink.write(Array("id,content,label,split,origin,metadata\n".utf8))
+                    }
+                    var buf: [UInt8] = []
+                    for row in rows {
+                        var content = row.text ?? ""
+                        if let bytes = row.bytes {
+                            content = "files/\(row.split)/\(row.fileName)"
+                            try FileIO.makeDirectories(tmp + "/files/" + row.split)
+                            try FileIO.writeAtomically(tmp + "/" + content, bytes, sync: false)
+                            mediaFiles += 1
+                        }
+                        if options.format == .jsonl {
+                            JSONValue.object([
+                                "id": .string(row.id), "content": .string(content), "label": row.label.map { .string($0) } ?? .null,
+                                "split": .string(row.split), "origin": .string(row.origin), "metadata": row.metadata,
+                            ]).write(to: &buf)
+                        } else {
+                            for (i, f) in [row.id, content, row.label ?? "", row.split, row.origin, row.metadata.canonicalJSON].enumerated() {
+                                if i > 0 { buf.append(0x2C) }
+                                CSVField.write(f, to: &buf)
+                            }
+                        }
+                        buf.append(0x0A)
+                        if buf.count >= 1 << 20 { try sink.write(buf); buf.removeAll(keepingCapacity: true) }
+                    }
+                    try sink.write(buf)
+                case .webdataset:
+                    for row in rows {
+                        if let text = row.text {
+                            try sink.write(Tar.entry(name: row.key + ".txt", data: Array(text.utf8), mtime: mtime))
+                        } else if let bytes = row.bytes {
+                            let ext = (row.fileName as NSString).pathExtension.lowercased()
+                            try sink.write(Tar.entry(name: row.key + "." + (ext.isEmpty ? "bin" : ext), data: bytes, mtime: mtime))
+                        }
+                        var meta: [String: JSONValue] = ["id": .string(row.id), "split": .string(row.split), "origin": .string(row.origin),
+                                                         "metadata": row.metadata, "label": row.label.map { .string($0) } ?? .null]
+                        if let l = row.label, let i = labelNames.firstIndex(of: l) { meta["label_index"] = .int(Int64(i)) }
+                        try sink.write(Tar.entry(name: row.key + ".json", data: JSONValue.object(meta).serialize(), mtime: mtime))
+                        if let l = row.label, let i = labelNames.firstIndex(of: l) {
+                            try sink.write(Tar.entry(name: row.key + ".cls", data: Array(String(i).utf8), mtime: mtime))
+                        }
+                    }
+                    try sink.write(Tar.end)
+                }
+                let sha = try sink.close()
+                shards.append(ExportShard(path: rel, split: split, samples: slice.count, bytes: sink.size, sha256: sha))
+            }
+            index = end
+        }
+
+        let result = ExportResult(version: v.name, versionId: v.id, state: v.state, directory: "data/ready/" + v.name,
+                                  format: options.format.rawValue,
+                                  compression: options.format == .parquet ? options.compression.name : nil,
+                                  samples: members.count, splits: splits, shards: shards, mediaFiles: mediaFiles)
+        try writeExportManifest(result, info: info, labelNames: labelNames, to: tmp)
+        try writeDatasetCard(result, info: info, modality: modality, labelNames: labelNames, members: members, samples: samples, to: tmp)
+        try writeCroissant(result, info: info, modality: modality, to: tmp)
+
+        // Swap the finished folder into place.
+        FileIO.syncFileSystem(tmp)
+        let dest = ready + "/" + v.name
+        let old = ready + "/.old-\(v.name)-\(UInt32.random(in: 0...UInt32.max))"
+        let hadOld = FileManager.default.fileExists(atPath: dest)
+        if hadOld { guard rename(dest, old) == 0 else { throw StrataError(.failure, "\(FileError("move aside", dest))") } }
+        guard rename(tmp, dest) == 0 else {
+            if hadOld { _ = rename(old, dest) }
+            throw StrataError(.failure, "\(FileError("rename into place", dest))")
+        }
+        done = true
+        FileIO.syncDirectory(ready)
+        if hadOld { try? FileManager.default.removeItem(atPath: old) }
+        return result
+    }
+
+    func splitOrder(_ info: VersionInfo) -> [String: Int] {
+        var order: [String: Int] = [:]
+        for (i, r) in project.splits.ratios.enumerated() { order[r.name] = i }
+        for s in info.splits.keys.sorted() where order[s] == nil { order[s] = order.count }
+        return order
+    }
+
+    /// The label names in rulebook order (from the version's own rulebook), then any other label in the version.
+    func versionLabelNames(_ v: VersionRow) throws -> [String] {
+        let info = try self.info(v)
+        var names: [String] = []
+        if let rb = try versionRulebook(info) { names = rb.labels.map(\.name) }
+        for l in info.labels.keys.sorted() where l != "(none)" && !names.contains(l) { names.append(l) }
+        return names
+    }
+
+    func versionRulebook(_ info: VersionInfo) throws -> RulebookSpec? {
+        guard let d = info.specs["rulebook.yaml"], let bytes = try? objects.get(d) else { return nil }
+        return try? RulebookSpec.decode(yaml: String(decoding: bytes, as: UTF8.self))
+    }
+
+    func versionIntent(_ info: VersionInfo) throws -> IntentSpec? {
+        guard let d = info.specs["intent.yaml"], let bytes = try? objects.get(d) else { return nil }
+        return try? IntentSpec.decode(yaml: String(decoding: bytes, as: UTF8.self))
+    }
+
+    func versionPipeline(_ info: VersionInfo) throws -> PipelineSpec? {
+        guard let d = info.specs["pipeline.yaml"], let bytes = try? objects.get(d) else { return nil }
+        return try? PipelineSpec.decode(yaml: String(decoding: bytes, as: UTF8.self))
+    }
+
+    func exportRow(_ m: VersionMemberRow, sample s: SampleRow) throws -> ExportRow {
+        let bytes: [UInt8]
+        if objects.contains(m.contentSha) {
+            bytes = try objects.get(m.contentSha)
+        } else if m.contentSha == s.id && s.kind == "file" {
+            bytes = try FileIO.readAll(root + "/" + s.rawPath)
+        } else {
+            throw StrataError(.failure, "the content of sample \(s.shortId) (\(m.contentSha.prefix(12))) is missing",
+                              fix: "run `strata version verify` to list what is missing; restore .strata/objects from a backup")
+        }
+        var meta: [String: JSONValue] = [:]
+        if case .success(let o) = JSONRecord.parseObject(s.metadata) { meta = o }
+        meta["source"] = .string(s.source)
+        meta["collected"] = .string(s.collected)
+        meta["format"] = .string(s.format)
+        meta["raw"] = .string(s.rawPath + (s.rawLine.map { ":\($0)" } ?? ""))
+        if let e = s.externalId { meta["external_id"] = .string(e) }
+        if let t = try? JSONRecord.parseValue(m.transforms).get(), t != .array([]) { meta["transforms"] = t }
+        let isText = s.modality == "text"
+        let ext = (s.rawPath as NSString).pathExtension
+        let key = String(s.id.prefix(16))
+        return ExportRow(id: s.id, key: key, text: isText ? String(decoding: bytes, as: UTF8.self) : nil,
+                         bytes: isText ? nil : bytes, fileName: key + (ext.isEmpty ? "" : "." + ext),
+                         label: m.label, split: m.split, origin: Workspace.origin(s), metadata: .object(meta))
+    }
+
+    /// The columns of a Parquet export (text content, or Hugging Face's `{bytes, path}` struct for images and audio).
+    static func parquetFields(modality: String) -> [ParquetField] {
+        let content: ParquetField = modality == "text" ? .string("content")
+            : .group("content", [.binary("bytes"), .string("path")])
+        return [.string("id", nullable: false), content, .string("label"), .string("split", nullable: false),
+                .string("origin"), .string("metadata")]
+    }
+
+    /// The Hugging Face `datasets` feature description stored in the Parquet footer.
+    static func huggingFaceFeatures(modality: String) -> String {
+        let value: JSONValue = .object(["dtype": .string("string"), "_type": .string("Value")])
+        let content: JSONValue = switch modality {
+        case "image": .object(["_type": .string("Image")])
+        case "audio": .object(["_type": .string("Audio")])
+        default: value
+        }
+        return JSONValue.object(["info": .object(["features": .object([
+            "id": value, "content": content, "label": value, "split": value, "origin": value, "metadata": value,
+        ])])]).canonicalJSON
+    }
+
+    func writeParquet(_ rows: some Sequence<ExportRow>, modality: String, options: ExportOptions, sink: HashingFileSink) throws {
+        let writer = try ParquetWriter(
+            fields: Workspace.parquetFields(modality: modality),
+            options: .init(compression: options.compression, rowGroupRows: options.rowGroupRows, pageBytes: options.pageBytes),
+            sink: { try sink.write($0) })
+        for row in rows {
+            let content: ParquetCell = row.text.map { .string($0) } ?? .group([.bytes(row.bytes ?? []), .string(row.fileName)])
+            try writer.append([.string(row.id), content, row.label.map { .string($0) } ?? .null, .string(row.split),
+                               .string(row.origin), .string(row.metadata.canonicalJSON)])
+        }
+        try writer.finish(metadata: [("huggingface", Workspace.huggingFaceFeatures(modality: modality))])
+    }
+
+    func writeExportManifest(_ r: ExportResult, info: VersionInfo, labelNames: [String], to dir: String) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        struct Manifest: Encodable {
+            var strata_export = 1
+            var version: [String: String?]
+            var format: String
+            var compression: String?
+            var samples: Int
+            var splits: [String: Int]
+            var labels: [String: Int]
+            var label_names: [String]
+            var shards: [ExportShard]
+            var media_files: Int
+            var card = "README.md"
+            var croissant = "croissant.json"
+        }
+        let m = Manifest(version: ["id": info.id, "name": info.name, "state": info.state, "parent": info.parent, "created": info.created,
+                                   "label_set": info.labelSet],
+                         format: r.format, compression: r.compression, samples: r.samples, splits: r.splits, labels: info.labels,
+                         label_names: labelNames, shards: r.shards, media_files: r.mediaFiles)
+        try FileIO.writeAtomically(dir + "/manifest.json", Array(try enc.encode(m)) + [0x0A])
+    }
+}

@@ -1,0 +1,160 @@
+"""Reads Strata's exports with the real readers and compares every value.
+
+usage: check_export.py MODE INPUTS EXPORTS...
+  MODE     text | image
+  INPUTS   JSON list of what the test ingested: {"text": ...} or {"b64": ...}, and "label" (or null)
+  EXPORTS  format=folder pairs: jsonl=DIR, csv=DIR, parquet=DIR (repeatable), webdataset=DIR
+
+The JSONL export is checked against the inputs (content bytes hash to the id, labels match); every other
+export is then compared with the JSONL export value by value: id, content, label, split, origin, metadata.
+Prints one line per check; exits non-zero on the first difference.
+"""
+import base64, csv, glob, hashlib, json, os, sys
+
+mode, inputs_path, exports = sys.argv[1], sys.argv[2], sys.argv[3:]
+expected = {}
+for r in json.load(open(inputs_path)):
+    b = r["text"].encode("utf-8") if "text" in r else base64.b64decode(r["b64"])
+    expected[hashlib.sha256(b).hexdigest()] = (b, r.get("label"))
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def same(a, b, where):
+    if a != b:
+        fail(f"{where}: {a!r} != {b!r}")
+
+
+def check_manifest(folder, ext):
+    m = json.load(open(os.path.join(folder, "manifest.json")))
+    total = 0
+    for s in m["shards"]:
+        data = open(os.path.join(folder, s["path"]), "rb").read()
+        same(hashlib.sha256(data).hexdigest(), s["sha256"], f"{s['path']} sha256")
+        same(len(data), s["bytes"], f"{s['path']} size")
+        total += s["samples"]
+    same(total, m["samples"], "manifest sample count")
+    same(sorted(glob.glob(os.path.join(folder, "data", "*." + ext))), sorted(os.path.join(folder, s["path"]) for s in m["shards"]), "shards listed")
+    cr = json.load(open(os.path.join(folder, "croissant.json")))
+    same(cr["@type"], "sc:Dataset", "croissant type")
+    same("http://mlcommons.org/croissant/1.0" in cr["conformsTo"], True, "croissant conformsTo")
+    shas = {d["contentUrl"]: d["sha256"] for d in cr["distribution"] if d["@type"] == "cr:FileObject"}
+    same(shas, {s["path"]: s["sha256"] for s in m["shards"]}, "croissant distribution")
+    card = open(os.path.join(folder, "README.md")).read()
+    import yaml
+    header = yaml.safe_load(card.split("---\n")[1])
+    files = {c["split"]: c["path"] for c in header["configs"][0]["data_files"]}
+    same(set(files), set(m["splits"]), "card splits")
+    return m
+
+
+def jsonl_rows(folder):
+    rows = {}
+    for f in sorted(glob.glob(os.path.join(folder, "data", "*.jsonl"))):
+        for line in open(f, encoding="utf-8"):
+            r = json.loads(line)
+            if mode == "text":
+                r["content"] = r["content"].encode("utf-8")
+            else:
+                r["content"] = open(os.path.join(folder, r["content"]), "rb").read()
+            rows[r["id"]] = r
+    return rows
+
+
+base = None
+for item in exports:
+    fmt, folder = item.split("=", 1)
+    if fmt == "jsonl":
+        check_manifest(folder, "jsonl")
+        base = jsonl_rows(folder)
+        same(set(base), set(expected), "ids in the JSONL export")
+        for i, r in base.items():
+            same(r["content"], expected[i][0], f"jsonl content {i[:12]}")
+            same(r["label"], expected[i][1], f"jsonl label {i[:12]}")
+            same(os.path.basename(glob.glob(os.path.join(folder, "data", r["split"] + "-*"))[0]).startswith(r["split"]), True, "split file")
+        print(f"jsonl: {len(base)} rows match the inputs")
+        continue
+    assert base is not None, "give jsonl=DIR first"
+
+    def compare(rows, who):
+        same(len(rows), len(base), f"{who} row count")
+        for r in rows:
+            b = base.get(r["id"])
+            if b is None:
+                fail(f"{who}: unknown id {r['id']}")
+            for k in ("content", "label", "split", "origin", "metadata"):
+                same(r[k], b[k], f"{who} {k} of {r['id'][:12]}")
+        print(f"{who}: {len(rows)} rows, every value equal")
+
+    def content_of(v):
+        if mode == "text":
+            return v.encode("utf-8") if v is not None else None
+        return v["bytes"]
+
+    if fmt == "parquet":
+        m = check_manifest(folder, "parquet")
+        import pyarrow.parquet as pq
+        rows = []
+        for f in sorted(glob.glob(os.path.join(folder, "data", "*.parquet"))):
+            pf = pq.ParquetFile(f)
+            for r in pf.read().to_pylist():
+                r["content"] = content_of(r["content"])
+                r["metadata"] = json.loads(r["metadata"])
+                rows.append(r)
+        compare(rows, f"pyarrow ({m['compression']})")
+        import duckdb
+        con = duckdb.connect()
+        res = con.execute(f"SELECT id, content, label, split, origin, metadata FROM read_parquet('{folder}/data/*.parquet')")
+        rows = []
+        for t in res.fetchall():
+            c = t[1]
+            if mode == "text":
+                c = c.encode("utf-8")
+            else:
+                c = bytes(c["bytes"])
+            rows.append({"id": t[0], "content": c, "label": t[2], "split": t[3], "origin": t[4], "metadata": json.loads(t[5])})
+        compare(rows, f"duckdb ({m['compression']})")
+        from datasets import load_dataset, Image, Audio
+        ds = load_dataset("parquet", data_dir=os.path.join(folder, "data"))
+        rows = []
+        for split in ds:
+            d = ds[split]
+            if mode == "image":
+                same(type(d.features["content"]).__name__, "Image", "datasets feature type")
+                d = d.cast_column("content", Image(decode=False))
+            for r in d:
+                same(r["split"], split, "datasets split")
+                r["content"] = content_of(r["content"])
+                r["metadata"] = json.loads(r["metadata"])
+                rows.append(r)
+        compare(rows, f"datasets ({m['compression']})")
+    elif fmt == "csv":
+        check_manifest(folder, "csv")
+        rows = []
+        for f in sorted(glob.glob(os.path.join(folder, "data", "*.csv"))):
+            with open(f, newline="", encoding="utf-8") as fh:
+                for r in csv.DictReader(fh):
+                    r["content"] = r["content"].encode("utf-8") if mode == "text" else open(os.path.join(folder, r["content"]), "rb").read()
+                    r["label"] = r["label"] or None
+                    r["metadata"] = json.loads(r["metadata"])
+                    rows.append(r)
+        compare(rows, "csv")
+    elif fmt == "webdataset":
+        check_manifest(folder, "tar")
+        import webdataset as wds
+        urls = sorted(glob.glob(os.path.join(folder, "data", "*.tar")))
+        rows = []
+        for s in wds.WebDataset(urls, shardshuffle=False):
+            meta = json.loads(s["json"])
+            content = s.get("txt") or s.get("png") or s.get("jpg") or s.get("wav") or s.get("flac")
+            if "cls" in s:
+                same(int(s["cls"]), meta["label_index"], "cls entry")
+            rows.append({"id": meta["id"], "content": content, "label": meta["label"], "split": meta["split"],
+                         "origin": meta["origin"], "metadata": meta["metadata"]})
+        compare(rows, "webdataset")
+    else:
+        fail("unknown format " + fmt)
+print("OK")
