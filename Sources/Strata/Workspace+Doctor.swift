@@ -57,21 +57,41 @@ extension Workspace {
         return problems
     }
 
-    /// Temporary files (`.tmp-*`) under the folders Strata writes into.
-    func strayTemporaryFiles() -> [String] {
+    /// Temporary files (`.tmp-*`) under the folders Strata writes into whose writer is gone: the process id in the
+    /// name (`.tmp-<pid>-...`) is not running. A temp file of a live process is a write in progress, not a problem.
+    func strayTemporaryFiles(under bases: [String]? = nil) -> [String] {
         var out: [String] = []
         let fm = FileManager.default
-        for base in [strataDir + "/objects", strataDir + "/cache", strataDir + "/runs", cleanedDir, root + "/data/ready", quarantineDir, rawDir] {
+        let folders = bases ?? [strataDir + "/objects", strataDir + "/cache", strataDir + "/runs", cleanedDir, root + "/data/ready", quarantineDir, rawDir]
+        for base in folders {
             guard let walker = fm.enumerator(atPath: base) else { continue }
             while let rel = walker.nextObject() as? String {
                 let name = (rel as NSString).lastPathComponent
                 if name.hasPrefix(".tmp-") {
-                    out.append(base + "/" + rel)
+                    if Workspace.writerIsGone(name) { out.append(base + "/" + rel) }
                     walker.skipDescendants()
                 }
             }
         }
         return out.sorted()
+    }
+
+    static func writerIsGone(_ tempName: String) -> Bool {
+        let parts = tempName.dropFirst(5).split(separator: "-", maxSplits: 1)
+        guard let first = parts.first, let pid = pid_t(first), pid > 0 else { return true }
+        if pid == getpid() { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
+
+    /// Removes temporary files (and folders) whose writer is gone; returns how many. Called when a command starts
+    /// after an interrupted one, so a `kill -9` leaves nothing behind once the next command ran.
+    @discardableResult
+    func removeStaleTemporaryFiles(under bases: [String]) -> Int {
+        var removed = 0
+        for path in strayTemporaryFiles(under: bases) {
+            if unlink(path) == 0 || (try? FileManager.default.removeItem(atPath: path)) != nil { removed += 1 }
+        }
+        return removed
     }
 
     /// Objects nothing references: not a record sample's content, not cleaned content, not a task's cached output.
@@ -117,7 +137,7 @@ extension Workspace {
             do {
                 for path in strayTemporaryFiles() {
                     if unlink(path) == 0 || (try? FileManager.default.removeItem(atPath: path)) != nil {
-                        repaired.append("removed the temporary file \(relative(path))")
+                        repaired.append("removed the temporary file \(relative(path)) (its writer is gone)")
                     }
                 }
                 for dir in Workspace.layout where FileIO.status(root + "/" + dir)?.isDirectory != true {

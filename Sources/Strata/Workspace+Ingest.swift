@@ -219,6 +219,7 @@ extension Workspace {
                 }
             }
         }
+        removed += removeStaleTemporaryFiles(under: [strataDir + "/objects"])
         if removed > 0 { progress.note("recovered from an interrupted ingest: removed \(removed) uncommitted file(s)") }
         unlink(marker)
     }

@@ -86,6 +86,11 @@ extension Workspace {
         let lock = try lock("run")
         defer { withExtendedLifetime(lock) {} }
         let executor = executor ?? makeExecutor(options)
+        if executor is LocalExecutor, !(try catalog.unfinishedRuns()).isEmpty {
+            // An interrupted local run may have left half-written files; their writers (this machine's processes)
+            // are gone. (Tasks of a Slurm run write on other nodes, so their process ids mean nothing here.)
+            removeStaleTemporaryFiles(under: [strataDir + "/objects", strataDir + "/cache", strataDir + "/runs", cleanedDir])
+        }
         let pipelineHash = Workspace.shortHash(stages.map { "\($0.0.name) \($0.0.uses) \(SpecValue.map($0.0.params).canonicalJSON) \($0.0.command ?? "")" }.joined(separator: "\n"))
         let runId = "run-" + Workspace.compactTimestamp() + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let runDir = strataDir + "/runs/" + runId
