@@ -25,10 +25,13 @@ public struct ExportOptions: Sendable {
     /// Parquet row group size in rows (tests use small ones to exercise several row groups).
     public var rowGroupRows: Int
     public var pageBytes: Int
+    /// Export only this modality's samples (into `data/ready/<version>-<modality>/`); needed for a version that
+    /// mixes text, images and audio, since one export holds one kind of content.
+    public var modality: String?
     public init(format: ExportFormat, shardSize: Int? = nil, compression: ParquetCompression = .zstd(level: 1),
-                rowGroupRows: Int = 1 << 20, pageBytes: Int = 1 << 20) {
+                rowGroupRows: Int = 1 << 20, pageBytes: Int = 1 << 20, modality: String? = nil) {
         self.format = format; self.shardSize = shardSize; self.compression = compression
-        self.rowGroupRows = rowGroupRows; self.pageBytes = pageBytes
+        self.rowGroupRows = rowGroupRows; self.pageBytes = pageBytes; self.modality = modality
     }
 }
 
@@ -74,21 +77,33 @@ extension Workspace {
         defer { withExtendedLifetime(lock) {} }
         let v = try version(ref)
         let info = try self.info(v)
-        let members = try catalog.versionMembers(v.id)
+        var members = try catalog.versionMembers(v.id)
         let samples = try catalog.samples(ids: members.map(\.sampleId))
+        if let only = options.modality {
+            members = members.filter { samples[$0.sampleId]?.modality == only }
+            if members.isEmpty {
+                throw StrataError.usage("version \(v.name) has no \(only) samples",
+                                        fix: "modalities in it: \(Set(samples.values.map(\.modality)).sorted().joined(separator: ", "))")
+            }
+        }
+        let folder = options.modality.map { "\(v.name)-\($0)" } ?? v.name
+        // The export lock is held: any temporary or moved-aside folder here is a leftover of a killed export.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root + "/data/ready")) ?? [] where name.hasPrefix(".tmp-") || name.hasPrefix(".old-") {
+            try? FileManager.default.removeItem(atPath: root + "/data/ready/" + name)
+        }
         let order = splitOrder(info)
         let sorted = members.sorted { (order[$0.split] ?? 99, $0.sampleId) < (order[$1.split] ?? 99, $1.sampleId) }
-        let modalities = Set(samples.values.map(\.modality))
+        let modalities = Set(members.compactMap { samples[$0.sampleId]?.modality })
         guard modalities.count <= 1 else {
             throw StrataError.usage("version \(v.name) mixes modalities (\(modalities.sorted().joined(separator: ", "))): one export holds one kind of content",
-                                    fix: "create one version per modality (a project per modality), or export with --format webdataset, which holds any files")
+                                    fix: "export one modality at a time: add --modality \(modalities.sorted().first ?? "text") (each goes to data/ready/\(v.name)-<modality>/)")
         }
         let modality = modalities.first ?? "text"
         let shardSize = max(1, options.shardSize ?? (options.format == .webdataset ? 10_000 : 100_000))
 
         let ready = root + "/data/ready"
         try FileIO.makeDirectories(ready)
-        let tmp = ready + "/.tmp-\(v.name)-\(UInt32.random(in: 0...UInt32.max))"
+        let tmp = ready + "/.tmp-\(getpid())-\(folder)-\(UInt32.random(in: 0...UInt32.max))"
         try FileIO.makeDirectories(tmp + "/data")
         var done = false
         defer { if !done { try? FileManager.default.removeItem(atPath: tmp) } }
@@ -169,7 +184,7 @@ extension Workspace {
             index = end
         }
 
-        let result = ExportResult(version: v.name, versionId: v.id, state: v.state, directory: "data/ready/" + v.name,
+        let result = ExportResult(version: v.name, versionId: v.id, state: v.state, directory: "data/ready/" + folder,
                                   format: options.format.rawValue,
                                   compression: options.format == .parquet ? options.compression.name : nil,
                                   samples: members.count, splits: splits, shards: shards, mediaFiles: mediaFiles)
@@ -179,8 +194,8 @@ extension Workspace {
 
         // Swap the finished folder into place.
         FileIO.syncFileSystem(tmp)
-        let dest = ready + "/" + v.name
-        let old = ready + "/.old-\(v.name)-\(UInt32.random(in: 0...UInt32.max))"
+        let dest = ready + "/" + folder
+        let old = ready + "/.old-\(folder)-\(UInt32.random(in: 0...UInt32.max))"
         let hadOld = FileManager.default.fileExists(atPath: dest)
         if hadOld { guard rename(dest, old) == 0 else { throw StrataError(.failure, "\(FileError("move aside", dest))") } }
         guard rename(tmp, dest) == 0 else {

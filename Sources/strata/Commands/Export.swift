@@ -23,12 +23,14 @@ extension StrataCommand {
         @Option(help: "jsonl, csv, parquet or webdataset.") var format: ExportFormat = .parquet
         @Option(help: "Samples per shard (default 100000; WebDataset 10000).") var shardSize: Int?
         @Option(help: "Parquet compression: zstd, zstd:LEVEL, snappy or none.") var compression: String = "zstd"
+        @Option(help: "Export only this modality (text, image or audio) into data/ready/<version>-<modality>/; a version that mixes modalities needs it.") var modality: String?
         @Option(help: ArgumentHelp("Parquet rows per row group.", visibility: .hidden)) var rowGroupRows: Int = 1 << 20
         @Option(help: ArgumentHelp("Parquet data page size in bytes.", visibility: .hidden)) var pageBytes: Int = 1 << 20
 
         func validate() throws {
             if let s = shardSize, s < 1 { throw ValidationError("--shard-size must be at least 1") }
             if ParquetCompression(name: compression) == nil { throw ValidationError("unknown compression `\(compression)`: use zstd, zstd:LEVEL (1-22), snappy or none") }
+            if let m = modality, !["text", "image", "audio"].contains(m) { throw ValidationError("--modality takes text, image or audio, not `\(m)`") }
             if rowGroupRows < 1 || pageBytes < 1 { throw ValidationError("row groups and pages need a positive size") }
         }
 
@@ -36,7 +38,7 @@ extension StrataCommand {
             let ws = try options.open()
             let r = try ws.export(version, options: ExportOptions(format: format, shardSize: shardSize,
                                                                  compression: ParquetCompression(name: compression)!,
-                                                                 rowGroupRows: rowGroupRows, pageBytes: pageBytes))
+                                                                 rowGroupRows: rowGroupRows, pageBytes: pageBytes, modality: modality))
             if options.json { return try Terminal.printJSON(r) }
             if r.state == "draft" { Terminal.note("note: \(r.version) is a draft; promote it before training so it can never change") }
             print("exported \(r.version) (\(r.versionId.prefix(12))) as \(r.format)\(r.compression.map { "/\($0)" } ?? "") to \(r.directory)")
