@@ -1,10 +1,10 @@
 # Strata: the two commands of the quick start are `make demo` and `make test`.
 SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
-APT_PACKAGES := libvips-dev libsndfile1-dev libsqlite3-dev libcld2-dev pkg-config
+APT_PACKAGES := libvips-dev libsndfile1-dev libsqlite3-dev libcld2-dev pkg-config chromium chromium-driver
 DEMO_DIR ?= strata-demo
 
-.PHONY: deps build release demo test pyenv bench-ingest clean
+.PHONY: deps build release demo test pyenv bench-ingest bench-label-server clean
 
 # Installs the Debian packages Strata builds against (only those missing; needs root or sudo).
 deps:
@@ -45,6 +45,9 @@ test: deps pyenv
 
 bench-ingest: release
 	bash bench/ingest/run.sh
+
+bench-label-server: release
+	bash bench/label-server/run.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)

@@ -13,6 +13,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // One trait only: with both defaults SwiftPM orders the -D flags differently between runs and rebuilds it.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Domain values, spec decoding, naming rules, format sniffing, record parsing. No file system, no database.
@@ -42,8 +45,14 @@ let package = Package(
         .target(name: "StrataEngine", dependencies: ["StrataCore", "StrataStore", "StrataQuality", "StrataLanguage"]),
         // The Workspace facade: one file per user operation.
         .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine"]),
+        // The labeling web app: routes, sessions, templates over the Workspace API. The only module importing Hummingbird.
+        .target(name: "StrataServer", dependencies: [
+            "Strata", "StrataCore", "StrataCatalog", "StrataStore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Mustache", package: "swift-mustache"),
+        ]),
         .executableTarget(name: "strata", dependencies: [
-            "Strata", "StrataEngine",
+            "Strata", "StrataEngine", "StrataServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
@@ -53,5 +62,9 @@ let package = Package(
         .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore", "StrataCatalog", "StrataMedia"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataMedia"]),
+        .testTarget(name: "StrataServerTests", dependencies: [
+            "StrataServer", "Strata", "StrataCatalog", "StrataCore",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ]
 )

@@ -215,6 +215,7 @@ public final class Catalog: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        registerTaskers(&m)
         return m
     }
 }
