@@ -41,10 +41,12 @@ let package = Package(
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .target(name: "StrataMedia", dependencies: ["StrataCore", "CVips", "CSndFile"]),
+        // Pure labeling algorithms: consensus (majority, Dawid-Skene), agreement (Cohen, Fleiss, Krippendorff). No I/O.
+        .target(name: "StrataLabels"),
         // Pipeline stages, planner pieces, task runner and executors. Never imports the catalog.
         .target(name: "StrataEngine", dependencies: ["StrataCore", "StrataStore", "StrataQuality", "StrataLanguage"]),
         // The Workspace facade: one file per user operation.
-        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine"]),
+        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine", "StrataLabels"]),
         // The labeling web app: routes, sessions, templates over the Workspace API. The only module importing Hummingbird.
         .target(name: "StrataServer", dependencies: [
             "Strata", "StrataCore", "StrataCatalog", "StrataStore",
@@ -59,6 +61,7 @@ let package = Package(
         .testTarget(name: "StrataMediaTests", dependencies: ["StrataMedia"]),
         .testTarget(name: "StrataQualityTests", dependencies: ["StrataQuality"]),
         .testTarget(name: "StrataLanguageTests", dependencies: ["StrataLanguage"]),
+        .testTarget(name: "StrataLabelsTests", dependencies: ["StrataLabels"]),
         .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore", "StrataCatalog", "StrataMedia"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataMedia"]),

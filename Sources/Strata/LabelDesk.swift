@@ -5,21 +5,21 @@ import StrataStore
 
 /// The labeling server's operations over a workspace: queue, answers, review and progress.
 ///
-/// One desk per server process. It loads the rulebook once and owns the group-commit writer, so every answer it
-/// acknowledges is committed with `synchronous=FULL` first.
+/// One desk per server process. It opens the label store once (which reads and versions the rulebook), validates
+/// answers with it, and owns the group-commit writer, so every answer it acknowledges is committed with
+/// `synchronous=FULL` first.
 public final class LabelDesk: Sendable {
     public let workspace: Workspace
-    public let rulebook: RulebookSpec
-    /// A short hash of `rulebook.yaml` as read at start; every answer records it.
-    public let rulebookVersion: String
+    public let store: LabelStore
+    public var rulebook: RulebookSpec { store.rulebook }
+    /// The rulebook version id (see `RulebookVersion`); every answer records it.
+    public var rulebookVersion: String { store.version.id }
     let writer: GroupCommitQueue
 
     public init(workspace: Workspace) throws {
         self.workspace = workspace
-        let text = try workspace.readSpec("rulebook.yaml")
-        rulebook = try workspace.rulebook()
-        rulebookVersion = String(FileIO.sha256(Array(text.utf8)).prefix(12))
-        try workspace.catalog.refreshQueue(annotatorsPerSample: rulebook.annotatorsPerSample)
+        store = try workspace.labelStore()
+        try workspace.catalog.refreshQueue(annotatorsPerSample: store.rulebook.annotatorsPerSample)
         writer = try GroupCommitQueue(catalog: workspace.catalog)
     }
 
@@ -110,11 +110,11 @@ public final class LabelDesk: Sendable {
         public var kind: Kind
         public var value: String?
         public var reason: String?
-        /// The decision path as answered: (question, answer) pairs in order.
-        public var path: [[String: String]]
+        /// The decision path's answers, in order (they must lead to this outcome).
+        public var answers: [String]
         public var confidence: Double?
-        public init(sampleId: String, kind: Kind, value: String?, reason: String?, path: [[String: String]] = [], confidence: Double? = nil) {
-            self.sampleId = sampleId; self.kind = kind; self.value = value; self.reason = reason; self.path = path
+        public init(sampleId: String, kind: Kind, value: String?, reason: String?, answers: [String] = [], confidence: Double? = nil) {
+            self.sampleId = sampleId; self.kind = kind; self.value = value; self.reason = reason; self.answers = answers
             self.confidence = confidence
         }
     }
@@ -126,37 +126,24 @@ public final class LabelDesk: Sendable {
         public var description: String { "\(field): \(message)" }
     }
 
-    /// Checks an answer against the rulebook. Throws `AnswerError` naming the field.
-    public func validate(_ a: Answer) throws {
-        if a.sampleId.isEmpty || a.sampleId.utf8.count > 128 { throw AnswerError(field: "sample", message: "give the sample id from /api/queue/next") }
-        switch a.kind {
-        case .label:
-            guard let v = a.value, !v.isEmpty else { throw AnswerError(field: "value", message: "give a label name") }
-            guard rulebook.label(named: v) != nil else {
-                throw AnswerError(field: "value", message: "unknown label `\(v)`; the rulebook's labels are: "
-                                  + rulebook.labels.map(\.name).joined(separator: ", "))
-            }
-            if a.reason != nil && a.reason!.utf8.count > 2000 { throw AnswerError(field: "reason", message: "keep the reason under 2000 bytes") }
-        case .skip, .unclear:
-            if a.value != nil { throw AnswerError(field: "value", message: "a \(a.kind.rawValue) has no value; give `reason` instead") }
-            guard let r = a.reason?.trimmingCharacters(in: .whitespacesAndNewlines), !r.isEmpty else {
-                throw AnswerError(field: "reason", message: "say why the sample is \(a.kind == .skip ? "skipped" : "unclear")")
-            }
-            if r.utf8.count > 2000 { throw AnswerError(field: "reason", message: "keep the reason under 2000 bytes") }
-        }
-        if let c = a.confidence, !(0...1).contains(c) { throw AnswerError(field: "confidence", message: "give a number from 0 to 1") }
-        if a.path.count > 50 { throw AnswerError(field: "path", message: "at most 50 decision steps") }
+    /// Checks an answer with the label store's rules (known sample and label, reasons, decision path) and turns it
+    /// into the event row to append. Throws `AnswerError` or `LabelInputError`, naming the field.
+    func row(_ a: Answer, annotator: String, role: AnnotatorRole) throws -> LabelEventRow {
+        if (a.reason?.utf8.count ?? 0) > 2000 { throw AnswerError(field: "reason", message: "keep the reason under 2000 bytes") }
+        if a.answers.count > 50 { throw AnswerError(field: "answers", message: "at most 50 decision-path answers") }
+        let submission = LabelSubmission(
+            sample: a.sampleId, status: LabelStatus(rawValue: a.kind.rawValue) ?? .label, value: a.value, reason: a.reason,
+            annotator: annotator, role: role, source: .human, confidence: a.confidence,
+            answers: a.answers.isEmpty ? nil : a.answers)
+        guard let row = try store.validate([submission]).first else { throw AnswerError(field: "sample", message: "nothing to store") }
+        return row
     }
 
     /// Appends the answer as a label event once it is durable; returns the event id. The sample must be in the
-    /// tasker's queue (a tasker cannot label what was not handed to them).
+    /// caller's queue (a tasker cannot label what was not handed to them). Reviewers and admins answering their
+    /// queue act as taskers (role `tasker`); their decisions go through `adjudicate`.
     public func submit(_ a: Answer, by tasker: Tasker) async throws -> Int64 {
-        try validate(a)
-        let event = LabelEventRow(
-            sampleId: a.sampleId, status: a.kind.rawValue, value: a.value, reason: a.reason?.trimmingCharacters(in: .whitespacesAndNewlines),
-            annotator: tasker.name, role: tasker.role.rawValue, source: "human", confidence: a.confidence,
-            rulebookVersion: rulebookVersion, answers: a.path.isEmpty ? nil : LabelDesk.json(["path": a.path]),
-            importKey: nil, createdAt: Workspace.now())
+        let event = try row(a, annotator: tasker.name, role: .tasker)
         return try await writer.appendAnswer(event, requireAssignment: true)
     }
 
@@ -182,31 +169,36 @@ public final class LabelDesk: Sendable {
         public var contentURL: String
         public var mediaType: String
         public var answers: [Given]
+        /// Why it needs a reviewer (tie, low agreement, unclear).
+        public var why: String?
     }
 
-    /// Samples whose answers disagree (k or more annotators) or that someone found unclear.
+    /// The label store's adjudication queue: ties, agreement below the threshold, unclear answers; with every
+    /// annotator's latest answer.
     public func reviewQueue(limit: Int = 100) throws -> [ReviewItem] {
-        let ids = try workspace.catalog.adjudicationCandidates(k: rulebook.annotatorsPerSample).prefix(limit)
-        let samples = try workspace.catalog.samples(ids: Array(ids))
-        return try ids.compactMap { id in
-            guard let s = samples[id] else { return nil }
-            let given = try workspace.catalog.labelEvents(sampleId: id).filter { $0.source == "human" }.map {
+        let pending = try store.consensus().adjudication.prefix(limit)
+        let samples = try workspace.catalog.samples(ids: pending.map(\.sample))
+        return try pending.compactMap { c in
+            guard let s = samples[c.sample] else { return nil }
+            var latest: [String: LabelEventRow] = [:]
+            for e in try workspace.catalog.labelEvents(sampleId: c.sample) where !(AnnotatorRole(rawValue: e.role)?.adjudicates ?? false) {
+                latest[e.annotator] = e
+            }
+            let given = latest.values.sorted { $0.annotator < $1.annotator }.map {
                 ReviewItem.Given(annotator: $0.annotator, status: $0.status, value: $0.value, reason: $0.reason)
             }
             let text = s.modality == "text" ? String(decoding: try content(of: s).prefix(1 << 20), as: UTF8.self) : nil
-            return ReviewItem(sampleId: id, shortId: s.shortId, modality: s.modality, text: text,
-                              contentURL: "/api/samples/\(id)/content", mediaType: LabelDesk.mediaType(format: s.format), answers: given)
+            return ReviewItem(sampleId: c.sample, shortId: s.shortId, modality: s.modality, text: text, contentURL: "/api/samples/\(c.sample)/content",
+                              mediaType: LabelDesk.mediaType(format: s.format), answers: given, why: c.reason)
         }
     }
 
-    /// A reviewer's decision: appended as an event marked as an adjudication (it settles the sample).
+    /// A reviewer's (or admin's) decision: an event in their role, which settles the sample's consensus.
     public func adjudicate(_ a: Answer, by reviewer: Tasker) async throws -> Int64 {
-        precondition(reviewer.role >= .reviewer)
-        try validate(a)
-        let event = LabelEventRow(
-            sampleId: a.sampleId, status: a.kind.rawValue, value: a.value, reason: a.reason, annotator: reviewer.name,
-            role: reviewer.role.rawValue, source: "human", confidence: a.confidence, rulebookVersion: rulebookVersion,
-            answers: "{\"adjudication\":true}", importKey: nil, createdAt: Workspace.now())
+        guard reviewer.role >= .reviewer, let role = AnnotatorRole(rawValue: reviewer.role.rawValue) else {
+            throw AnswerError(field: "role", message: "only reviewers and admins adjudicate")
+        }
+        let event = try row(a, annotator: reviewer.name, role: role)
         return try await writer.appendAnswer(event, requireAssignment: false)
     }
 
@@ -223,8 +215,9 @@ public final class LabelDesk: Sendable {
             public var goldCorrect: Int
             /// goldCorrect / goldAnswered, nil before the first gold answer.
             public var goldAccuracy: Double?
-            /// Share of this annotator's labels that agree with the other annotators' majority on the same sample.
+            /// Share of this annotator's labels that match the other annotators' on the same samples.
             public var agreement: Double?
+            public var meanCohenKappa: Double?
         }
         public var samples: Int
         public var samplesWithAllAnswers: Int
@@ -233,55 +226,43 @@ public final class LabelDesk: Sendable {
         public var awaitingReview: Int
         public var annotatorsPerSample: Int
         public var goldRate: Double
-        /// Share of pairs of annotators on the same sample who chose the same label (observed agreement).
-        public var pairwiseAgreement: Double?
+        public var agreementThreshold: Double
+        public var percentAgreement: Double?
+        public var fleissKappa: Double?
+        public var krippendorffAlpha: Double?
+        public var meanCohenKappa: Double?
+        /// Labels whose Krippendorff's alpha is below the rulebook's threshold.
+        public var labelsBelowThreshold: [String]
         public var annotators: [Annotator]
     }
 
+    /// Queue progress, agreement (the label store's report) and accuracy on gold per annotator.
     public func progress() throws -> Progress {
         let counts = try workspace.catalog.queueProgress()
-        let gold = try workspace.catalog.goldAnswers()
-        let events = try workspace.catalog.labelEvents().filter { $0.source == "human" && !($0.answers ?? "").hasPrefix("{\"adjudication\":true") }
-        // Latest answer per (sample, annotator).
-        var latest: [String: [String: LabelEventRow]] = [:]
-        for e in events { latest[e.sampleId, default: [:]][e.annotator] = e }
-        var agreePairs = 0, pairs = 0
-        var agreeOf: [String: (agree: Int, total: Int)] = [:]
-        for (sample, byAnnotator) in latest where gold[sample] == nil {
-            let labels = byAnnotator.values.filter { $0.status == "label" }.compactMap { e in e.value.map { (e.annotator, $0) } }
-            for i in labels.indices {
-                for j in labels.indices where j > i {
-                    pairs += 1
-                    if labels[i].1 == labels[j].1 { agreePairs += 1 }
-                }
-                let others = labels.enumerated().filter { $0.offset != i }.map(\.element.1)
-                guard !others.isEmpty else { continue }
-                let counts = Dictionary(others.map { ($0, 1) }, uniquingKeysWith: +)
-                let top = counts.values.max()!
-                let majority = Set(counts.filter { $0.value == top }.map(\.key))
-                var a = agreeOf[labels[i].0] ?? (0, 0)
-                a.total += 1
-                if majority.contains(labels[i].1) { a.agree += 1 }
-                agreeOf[labels[i].0] = a
-            }
+        let report = try store.agreement()
+        let consensus = try store.consensus()
+        var latest: [String: [String: LabelEventRow]] = [:]  // annotator -> sample -> latest answer
+        var answers = 0
+        for e in try workspace.catalog.labelEvents() where !(AnnotatorRole(rawValue: e.role)?.adjudicates ?? false) {
+            latest[e.annotator, default: [:]][e.sampleId] = e
+            answers += 1
         }
-        var annotators: [Progress.Annotator] = []
-        for t in try workspace.taskers() {
-            let mine = latest.values.compactMap { $0[t.name] }
-            let goldMine = mine.filter { gold[$0.sampleId] != nil }
-            let correct = goldMine.filter { $0.status == "label" && $0.value == gold[$0.sampleId] }.count
-            let agree = agreeOf[t.name]
-            annotators.append(.init(
+        let stats = Dictionary(report.agreement.annotatorStats.map { ($0.annotator, $0) }, uniquingKeysWith: { a, _ in a })
+        let annotators = try workspace.taskers().map { t -> Progress.Annotator in
+            let mine = Array(latest[t.name, default: [:]].values)
+            let st = stats[t.name]
+            return Progress.Annotator(
                 name: t.name, role: t.role.rawValue, answers: mine.count, skipped: mine.filter { $0.status == "skip" }.count,
-                unclear: mine.filter { $0.status == "unclear" }.count, goldAnswered: goldMine.count, goldCorrect: correct,
-                goldAccuracy: goldMine.isEmpty ? nil : Double(correct) / Double(goldMine.count),
-                agreement: agree.map { Double($0.agree) / Double($0.total) }))
+                unclear: mine.filter { $0.status == "unclear" }.count, goldAnswered: st?.goldItems ?? 0, goldCorrect: st?.goldCorrect ?? 0,
+                goldAccuracy: st?.goldAccuracy, agreement: st?.agreement, meanCohenKappa: st?.meanCohenKappa)
         }
+        let a = report.agreement
         return Progress(
-            samples: counts.samples, samplesWithAllAnswers: counts.full, openAssignments: counts.open, answers: events.count,
-            awaitingReview: try workspace.catalog.adjudicationCandidates(k: rulebook.annotatorsPerSample).count,
-            annotatorsPerSample: rulebook.annotatorsPerSample, goldRate: rulebook.goldRate,
-            pairwiseAgreement: pairs == 0 ? nil : Double(agreePairs) / Double(pairs), annotators: annotators)
+            samples: counts.samples, samplesWithAllAnswers: counts.full, openAssignments: counts.open, answers: answers,
+            awaitingReview: consensus.adjudication.count, annotatorsPerSample: rulebook.annotatorsPerSample, goldRate: rulebook.goldRate,
+            agreementThreshold: rulebook.agreementThreshold, percentAgreement: a.percentAgreement, fleissKappa: a.fleissKappa,
+            krippendorffAlpha: a.krippendorffAlpha, meanCohenKappa: a.meanCohenKappa, labelsBelowThreshold: report.labelsBelowThreshold,
+            annotators: annotators)
     }
 
     static func json(_ value: Any) -> String {

@@ -79,18 +79,6 @@ extension Workspace {
         try catalog.deleteSession(idHash: Workspace.tokenHash(id))
     }
 
-    /// Marks a sample as gold (known answer `value`) so queues mix it in at the rulebook's gold rate.
-    public func addGold(sample ref: String, value: String) throws {
-        let rulebook = try rulebook()
-        guard rulebook.label(named: value) != nil else {
-            throw StrataError.usage("unknown label `\(value)`", fix: "use one of: " + rulebook.labels.map(\.name).joined(separator: ", "))
-        }
-        guard let sample = try catalog.samples(ids: [ref])[ref] ?? catalog.allSamples().first(where: { $0.shortId == ref }) else {
-            throw StrataError.usage("no sample `\(ref)`", fix: "give a sample id or short id (`strata findings --json` lists ids)")
-        }
-        try catalog.addGold(sampleId: sample.id, value: value, now: Workspace.now())
-    }
-
     static func isTaskerName(_ s: String) -> Bool {
         !s.isEmpty && s.utf8.count <= 64 && s.utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E || c == 0x5F || c == 0x2D

@@ -50,8 +50,8 @@ public enum QueueError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension Catalog {
-    /// The `v4-taskers` migration: taskers, sign-in sessions, queue assignments, the queue's per-sample counters and
-    /// gold (known-answer) samples.
+    /// The `v4-taskers` migration: taskers, sign-in sessions, queue assignments and the queue's per-sample counters.
+    /// (Gold answers live in `goldLabel` of `v3-labels`.)
     static func registerTaskers(_ m: inout DatabaseMigrator) {
         m.registerMigration("v4-taskers") { db in
             try db.execute(sql: """
@@ -84,11 +84,6 @@ extension Catalog {
                     PRIMARY KEY (sampleId, annotator)
                 ) WITHOUT ROWID;
                 CREATE INDEX queueAssignment_annotator ON queueAssignment(annotator, doneAt);
-                CREATE TABLE goldSample (
-                    sampleId TEXT PRIMARY KEY NOT NULL REFERENCES sample(id),
-                    value TEXT NOT NULL,
-                    addedAt TEXT NOT NULL
-                ) WITHOUT ROWID;
                 """)
         }
     }
@@ -137,28 +132,6 @@ extension Catalog {
         try write { db in try db.execute(sql: "DELETE FROM taskerSession WHERE idHash = ?", arguments: [idHash]) }
     }
 
-    // MARK: gold samples
-
-    public func addGold(sampleId: String, value: String, now: String) throws {
-        try write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM sample WHERE id = ?", arguments: [sampleId]) == true else {
-                throw QueueError.unknownSample(sampleId)
-            }
-            try db.execute(sql: "INSERT OR REPLACE INTO goldSample(sampleId, value, addedAt) VALUES (?, ?, ?)",
-                           arguments: [sampleId, value, now])
-            try db.execute(sql: "DELETE FROM queueSample WHERE sampleId = ? AND taken = 0", arguments: [sampleId])
-        }
-    }
-
-    /// Gold samples and their known answers.
-    public func goldAnswers() throws -> [String: String] {
-        try read { db in
-            var out: [String: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT sampleId, value FROM goldSample") { out[row[0]] = row[1] }
-            return out
-        }
-    }
-
     // MARK: queue
 
     /// Adds the samples not yet queued (all samples, or only the cleaned set once a run produced one) and re-opens
@@ -169,8 +142,10 @@ extension Catalog {
             let from = cleaned > 0 ? "cleanedSample c JOIN sample s ON s.id = c.sampleId" : "sample s"
             try db.execute(sql: """
                 INSERT OR IGNORE INTO queueSample(sampleId, seq, taken, open)
-                SELECT s.id, s.rowid, 0, 1 FROM \(from) WHERE s.id NOT IN (SELECT sampleId FROM goldSample)
+                SELECT s.id, s.rowid, 0, 1 FROM \(from) WHERE s.id NOT IN (SELECT sampleId FROM goldLabel)
                 """)
+            // Samples that became gold after they were queued leave the regular queue.
+            try db.execute(sql: "DELETE FROM queueSample WHERE taken = 0 AND sampleId IN (SELECT sampleId FROM goldLabel)")
             try db.execute(sql: "UPDATE queueSample SET open = (taken < ?) WHERE open != (taken < ?)", arguments: [k, k])
         }
     }
@@ -234,9 +209,9 @@ extension Catalog {
         // Gold at the configured rate, spread evenly: the n-th sample is gold when floor(n*rate) steps up.
         if goldRate > 0, Int(Double(handed + 1) * goldRate) > Int(Double(handed) * goldRate),
            let gold = try String.fetchOne(db, sql: """
-               SELECT g.sampleId FROM goldSample g
+               SELECT g.sampleId FROM goldLabel g
                WHERE NOT EXISTS (SELECT 1 FROM queueAssignment q WHERE q.sampleId = g.sampleId AND q.annotator = ?)
-               ORDER BY g.addedAt, g.sampleId LIMIT 1
+               ORDER BY g.createdAt, g.sampleId LIMIT 1
                """, arguments: [annotator]) {
             try db.execute(sql: "INSERT INTO queueAssignment(sampleId, annotator, gold, assignedAt) VALUES (?, ?, 1, ?)",
                            arguments: [gold, annotator, now])
@@ -275,27 +250,5 @@ extension Catalog {
             """, arguments: [e.sampleId, e.status, e.value, e.reason, e.annotator, e.role, e.source, e.confidence,
                              e.rulebookVersion, e.answers, e.importKey, e.createdAt])
         return db.lastInsertedRowID
-    }
-
-    /// Samples whose human answers need a reviewer: at least `k` answers that disagree, or any `unclear` answer, and
-    /// no reviewer decision after the latest answer.
-    public func adjudicationCandidates(k: Int) throws -> [String] {
-        try read { db in
-            try String.fetchAll(db, sql: """
-                WITH answer AS (
-                  SELECT * FROM labelEvent WHERE source = 'human' AND coalesce(answers, '') NOT LIKE '{"adjudication":true%'
-                ), latest AS (
-                  SELECT sampleId, max(id) AS lastAnswer, count(DISTINCT annotator) AS annotators,
-                         count(DISTINCT CASE WHEN status = 'label' THEN value ELSE '~' || status END) AS distinctAnswers,
-                         sum(status = 'unclear') AS unclear
-                  FROM answer GROUP BY sampleId
-                )
-                SELECT l.sampleId FROM latest l
-                WHERE ((l.annotators >= ?1 AND l.distinctAnswers > 1) OR l.unclear > 0)
-                  AND NOT EXISTS (SELECT 1 FROM labelEvent r WHERE r.sampleId = l.sampleId AND r.id > l.lastAnswer
-                                  AND r.answers LIKE '{"adjudication":true%')
-                ORDER BY l.lastAnswer
-                """, arguments: [k])
-        }
     }
 }

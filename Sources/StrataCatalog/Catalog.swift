@@ -215,6 +215,7 @@ public final class Catalog: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        registerLabels(&m)
         registerTaskers(&m)
         return m
     }

@@ -88,9 +88,9 @@ enum Assets {
             if (!a) return;
             trail.push({ question: node.question, answer: a.answer });
             if (a.next) { node = a.next; renderQuestion(); return; }
-            if (a.label) { submit({ status: "label", value: a.label }); return; }
-            if (a.skip !== undefined) { askReason("skip", a.skip); return; }
-            if (a.escalate !== undefined) { askReason("unclear", a.escalate); return; }
+            if (a.label) { submit({ status: "label", value: a.label }, true); return; }
+            if (a.skip !== undefined) { askReason("skip", a.skip, true); return; }
+            if (a.escalate !== undefined) { askReason("unclear", a.escalate, true); return; }
           }
 
           function back() {
@@ -101,8 +101,9 @@ enum Assets {
             renderQuestion();
           }
 
-          function askReason(kind, reason) {
-            pending = { status: kind };
+          // fromPath: the decision path ended here (its answers are sent); else the U/S keys (no answers sent).
+          function askReason(kind, reason, fromPath) {
+            pending = { status: kind, fromPath: !!fromPath };
             $("reason-label").textContent = kind === "skip" ? "Why skip this sample?" : "What is unclear?";
             $("reason").value = reason || "";
             $("reason-box").hidden = false;
@@ -110,7 +111,7 @@ enum Assets {
           }
 
           function cancelReason() {
-            if (pending && trail.length && trail[trail.length - 1].question === node.question) trail.pop();
+            if (pending && pending.fromPath && trail.length) trail.pop();
             pending = null;
             $("reason-box").hidden = true;
             renderQuestion();
@@ -119,13 +120,13 @@ enum Assets {
           function sendReason() {
             const reason = $("reason").value.trim();
             if (!reason) { status("Give a reason first.", true); return; }
-            const kind = pending.status;
-            submit({ status: kind, reason: reason });
+            submit({ status: pending.status, reason: reason }, pending.fromPath);
           }
 
-          async function submit(answer) {
+          async function submit(answer, withPath) {
             busy = true;
-            const body = Object.assign({ sample: sampleId, path: trail }, answer);
+            const body = Object.assign({ sample: sampleId }, answer);
+            if (withPath !== false && trail.length) body.answers = trail.map((s) => s.answer);
             try {
               const r = await fetch("/api/labels", {
                 method: "POST", credentials: "same-origin",

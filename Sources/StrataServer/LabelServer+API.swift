@@ -125,6 +125,7 @@ extension LabelServer {
             },
         ]
         if let t = i.text { out["text"] = t }
+        if let w = i.why { out["why"] = w }
         return out
     }
 
@@ -133,12 +134,15 @@ extension LabelServer {
         return [
             "samples": p.samples, "samplesWithAllAnnotators": p.samplesWithAllAnswers, "openAssignments": p.openAssignments,
             "answers": p.answers, "awaitingReview": p.awaitingReview, "annotatorsPerSample": p.annotatorsPerSample,
-            "goldRate": p.goldRate, "pairwiseAgreement": opt(p.pairwiseAgreement),
+            "goldRate": p.goldRate, "agreementThreshold": p.agreementThreshold,
+            "percentAgreement": opt(p.percentAgreement), "fleissKappa": opt(p.fleissKappa),
+            "krippendorffAlpha": opt(p.krippendorffAlpha), "meanCohenKappa": opt(p.meanCohenKappa),
+            "labelsBelowThreshold": p.labelsBelowThreshold,
             "annotators": p.annotators.map { a -> [String: Any] in
                 [
                     "name": a.name, "role": a.role, "answers": a.answers, "skipped": a.skipped, "unclear": a.unclear,
                     "goldAnswered": a.goldAnswered, "goldCorrect": a.goldCorrect, "goldAccuracy": opt(a.goldAccuracy),
-                    "agreementWithMajority": opt(a.agreement),
+                    "agreement": opt(a.agreement), "meanCohenKappa": opt(a.meanCohenKappa),
                 ]
             },
         ]

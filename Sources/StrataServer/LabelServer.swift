@@ -64,7 +64,7 @@ public final class LabelServer: Sendable {
                            logger: log)
     }
 
-    public func makeRouter() -> Router<LabelContext> {
+    func makeRouter() -> Router<LabelContext> {
         let router = Router(context: LabelContext.self)
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: AuthMiddleware(server: self))
@@ -126,9 +126,9 @@ public final class LabelServer: Sendable {
 
     /// Turns a JSON answer body into a `LabelDesk.Answer`, naming the field at fault.
     static func answer(from o: [String: Any]) throws -> LabelDesk.Answer {
-        let allowed: Set<String> = ["sample", "value", "status", "reason", "path", "confidence"]
+        let allowed: Set<String> = ["sample", "value", "status", "reason", "answers", "confidence"]
         if let unknown = o.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw APIError(.badRequest, "unknown field `\(unknown)`; allowed: sample, value, status, reason, path, confidence", field: unknown)
+            throw APIError(.badRequest, "unknown field `\(unknown)`; allowed: sample, value, status, reason, answers, confidence", field: unknown)
         }
         guard let sample = o["sample"] as? String else {
             throw APIError(.badRequest, o["sample"] == nil ? "missing field `sample` (the sample id)" : "`sample` must be a string", field: "sample")
@@ -152,24 +152,19 @@ public final class LabelServer: Sendable {
         } else {
             kind = .label
         }
-        var path: [[String: String]] = []
-        if let p = o["path"], !(p is NSNull) {
-            guard let steps = p as? [[String: Any]] else {
-                throw APIError(.badRequest, "`path` must be a list of {\"question\": ..., \"answer\": ...}", field: "path")
+        var answers: [String] = []
+        if let p = o["answers"], !(p is NSNull) {
+            guard let list = p as? [String] else {
+                throw APIError(.badRequest, "`answers` must be a list of strings: the decision path's answers in order", field: "answers")
             }
-            for step in steps {
-                guard let q = step["question"] as? String, let a = step["answer"] as? String else {
-                    throw APIError(.badRequest, "each `path` step needs string `question` and `answer`", field: "path")
-                }
-                path.append(["question": q, "answer": a])
-            }
+            answers = list
         }
         var confidence: Double?
         if let c = o["confidence"], !(c is NSNull) {
             guard let n = c as? NSNumber, !(c is Bool) else { throw APIError(.badRequest, "`confidence` must be a number from 0 to 1", field: "confidence") }
             confidence = n.doubleValue
         }
-        return LabelDesk.Answer(sampleId: sample, kind: kind, value: value, reason: reason, path: path, confidence: confidence)
+        return LabelDesk.Answer(sampleId: sample, kind: kind, value: value, reason: reason, answers: answers, confidence: confidence)
     }
 
     static func mapQueueError(_ body: () async throws -> Int64) async throws -> Int64 {

@@ -52,6 +52,11 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
             response = try e.response(from: request, context: context)
         } catch let e as LabelDesk.AnswerError {
             response = try APIError(.unprocessableContent, e.message, field: e.field).response(from: request, context: context)
+        } catch let e as LabelInputError {
+            // The label store's checks: an unknown sample is a 404, anything else a 422; both name the field.
+            let p = e.problems.first
+            let status: HTTPResponse.Status = p?.code == .unknownSample ? .notFound : .unprocessableContent
+            response = try APIError(status, p?.message ?? e.description, field: p?.field).response(from: request, context: context)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
             response = try APIError(.internalServerError, "the server could not complete the request; see the server log")

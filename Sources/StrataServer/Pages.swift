@@ -161,10 +161,10 @@ extension LabelServer {
         }.joined()
     }
 
-    /// Figures for a page: fractions as percentages, missing values as a dash.
+    /// Figures for a page: three decimals, missing values as a dash.
     static func display(_ v: Any) -> Any {
         if v is NSNull { return "–" }
-        if let d = v as? Double, !(v is Int) { return d <= 1 && d >= 0 ? String(format: "%.1f%%", d * 100) : "\(d)" }
+        if let d = v as? Double, !(v is Int) { return String(format: "%.3f", d) }
         return v
     }
 

@@ -123,6 +123,7 @@ enum Templates {
             {{#items}}
             <article class="review-item" id="review-{{sample}}" data-sample="{{sample}}">
               <h2>Sample {{shortId}}</h2>
+              {{#why}}<p class="sub">{{why}}</p>{{/why}}
               {{#text}}<pre>{{text}}</pre>{{/text}}
               {{#isImage}}<img src="{{contentUrl}}" alt="sample {{shortId}}">{{/isImage}}
               {{#isAudio}}<audio controls src="{{contentUrl}}"></audio>{{/isAudio}}
@@ -153,15 +154,19 @@ enum Templates {
             <tr><th>Open assignments</th><td>{{openAssignments}}</td></tr>
             <tr><th>Answers</th><td id="answers-count">{{answers}}</td></tr>
             <tr><th>Awaiting review</th><td>{{awaitingReview}}</td></tr>
-            <tr><th>Pairwise agreement (observed)</th><td>{{pairwiseAgreement}}</td></tr>
+            <tr><th>Observed agreement</th><td id="percent-agreement">{{percentAgreement}}</td></tr>
+            <tr><th>Fleiss' kappa</th><td id="fleiss">{{fleissKappa}}</td></tr>
+            <tr><th>Krippendorff's alpha</th><td id="alpha">{{krippendorffAlpha}}</td></tr>
+            <tr><th>Mean Cohen's kappa (pairs)</th><td>{{meanCohenKappa}}</td></tr>
+            <tr><th>Labels below the agreement threshold ({{agreementThreshold}})</th><td>{{#labelsBelowThreshold}}{{.}} {{/labelsBelowThreshold}}</td></tr>
             <tr><th>Gold rate</th><td>{{goldRate}}</td></tr>
           </table>
           <h2>Annotators</h2>
           <table class="grid" id="annotators">
-            <tr><th>Name</th><th>Role</th><th>Answers</th><th>Skipped</th><th>Unclear</th><th>Gold answered</th><th>Gold accuracy</th><th>Agreement with majority</th></tr>
-            {{#annotators}}<tr><td>{{name}}</td><td>{{role}}</td><td>{{answers}}</td><td>{{skipped}}</td><td>{{unclear}}</td><td>{{goldAnswered}}</td><td>{{goldAccuracy}}</td><td>{{agreementWithMajority}}</td></tr>{{/annotators}}
+            <tr><th>Name</th><th>Role</th><th>Answers</th><th>Skipped</th><th>Unclear</th><th>Gold answered</th><th>Gold accuracy</th><th>Agreement</th><th>Mean Cohen's kappa</th></tr>
+            {{#annotators}}<tr><td>{{name}}</td><td>{{role}}</td><td>{{answers}}</td><td>{{skipped}}</td><td>{{unclear}}</td><td>{{goldAnswered}}</td><td>{{goldAccuracy}}</td><td>{{agreement}}</td><td>{{meanCohenKappa}}</td></tr>{{/annotators}}
           </table>
-          <p class="sub">The same figures as JSON: <code>GET /api/admin/progress</code>. Kappa and alpha: <code>strata label agreement</code>.</p>
+          <p class="sub">The same figures as JSON: <code>GET /api/admin/progress</code>; the full report: <code>strata label agreement</code>.</p>
         </main>
         {{> foot}}
         """

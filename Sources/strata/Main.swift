@@ -39,7 +39,7 @@ struct StrataCommand: ParsableCommand {
             Every command takes --json for scripts. Start with `strata demo` or `strata init`.
             """,
         version: "0.1.0",
-        subcommands: [Init.self, Demo.self, Ingest.self, Status.self, Check.self, Run.self, Runs.self, Findings.self, Quarantine.self, Task.self, LabelServerGroup.self])
+        subcommands: [Init.self, Demo.self, Ingest.self, Status.self, Check.self, Run.self, Runs.self, Findings.self, Quarantine.self, Rulebook.self, Label.self, Task.self])
 }
 
 /// Options every project command takes.

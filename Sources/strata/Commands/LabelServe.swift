@@ -51,7 +51,7 @@ extension StrataCommand {
             }
             let done = DispatchSemaphore(value: 0)
             nonisolated(unsafe) var failure: (any Error)?
-            Task {
+            _Concurrency.Task {
                 do { try await app.runService() } catch { failure = error }
                 done.signal()
             }

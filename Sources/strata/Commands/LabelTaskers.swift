@@ -52,28 +52,4 @@ extension StrataCommand {
             }
         }
     }
-
-    /// `strata label gold SAMPLE LABEL`: known-answer samples for measuring tasker accuracy.
-    struct LabelGold: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "gold",
-            abstract: "Mark a sample as gold (known answer); queues mix gold in at the rulebook's gold_rate.",
-            discussion: "Example: strata label gold 3f2a9c1b positive")
-        @OptionGroup var options: ProjectOptions
-        @Argument(help: "The sample id or short id.") var sample: String
-        @Argument(help: "Its correct label.") var value: String
-
-        func run() throws {
-            try options.open().addGold(sample: sample, value: value)
-            if !options.json { print("gold: \(sample) = \(value)") } else { print("{\"sample\":\"\(sample)\",\"value\":\"\(value)\"}") }
-        }
-    }
-
-    /// Until the `label` group of the labels branch is merged: `strata label serve|taskers`.
-    struct LabelServerGroup: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "label",
-            abstract: "Labeling: the web app and its taskers.",
-            subcommands: [LabelServe.self, LabelTaskers.self, LabelGold.self])
-    }
 }
