@@ -43,7 +43,7 @@ final class LabelServerE2ETests: XCTestCase {
             .write(toFile: project + "/rulebook.yaml", atomically: true, encoding: .utf8)
         let lines = (0..<samples).map { "{\"text\": \"Review \($0): the delivery took \($0 % 9 + 1) days and the box was \($0 % 2 == 0 ? "fine" : "dented").\"}" }
         t.write("in/reviews.jsonl", Array((lines.joined(separator: "\n") + "\n").utf8))
-        let ingest = try CLI.run(["ingest", t.path + "/in", "--source", "reviews", "-C", project])
+        let ingest = try CLI.run(["ingest", t.path + "/in", "--source", "reviews", "--records", "-C", project])
         XCTAssertEqual(ingest.status, 0, ingest.stderr)
         var tokens: [String: String] = [:]
         for (name, role) in taskers {

@@ -48,7 +48,7 @@ with open(sys.argv[1], "w") as f:
     for i in range(int(sys.argv[2])):
         f.write(json.dumps({"text": "Review %d: " % i + " ".join(random.choice(words) for _ in range(20))}) + "\n")
 PY
-  "$BIN" ingest "$P/in.jsonl" --source bench -C "$P" >/dev/null
+  "$BIN" ingest "$P/in.jsonl" --source bench --records -C "$P" >/dev/null
   : > "$P/tokens"
   for i in $(seq 1 "$CLIENTS"); do
     "$BIN" label taskers add "c$i" --role tasker --json -C "$P" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["name"], d["token"])' >> "$P/tokens"
