@@ -240,7 +240,7 @@ public final class LabelStore: Sendable {
             if let answers = s.answers, !answers.isEmpty {
                 if let message = pathProblem(answers, status: s.status, value: s.value) { problem("answers", .invalid, message) }
             }
-            if let t = s.createdAt, Workspace.parseTime(t) == nil {
+            if let t = s.createdAt, !Workspace.isISO8601(t) {
                 problem("createdAt", .invalid, "`\(t)` is not an ISO 8601 time such as 2026-01-31T12:00:00Z")
             }
             guard let sampleId else { continue }
@@ -516,9 +516,17 @@ extension Workspace {
         if let latest = versions.last {
             let byId = Dictionary(versions.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             let newNumber = latest.number + 1
+            // An event without a version (labels imported by `strata ingest`) counts as made under the version that
+            // was current at its time, or the first one when it is older than every version.
+            let formatter = Workspace.timeParser()
+            let times = versions.map { Workspace.parseTime($0.createdAt, formatter) ?? .distantPast }
+            func versionAt(_ time: String) -> RulebookVersion {
+                guard let t = Workspace.parseTime(time, formatter), let i = times.lastIndex(where: { $0 <= t }) else { return versions[0] }
+                return versions[i]
+            }
             for e in try catalog.labelEventRows() where e.status == "label" {
                 guard let value = e.value else { continue }
-                let made = e.rulebookVersion.flatMap { byId[$0] } ?? latest
+                let made = e.rulebookVersion.flatMap { byId[$0] } ?? versionAt(e.createdAt)
                 guard let old = made.labelHashes[value], old != hashes[value] else { continue }
                 let removed = hashes[value] == nil
                 let kind = removed ? "label-removed" : "label-definition-changed"
@@ -538,11 +546,46 @@ extension Workspace {
         return (spec, Workspace.version(row))
     }
 
-    static func parseTime(_ s: String) -> Date? {
+    static func timeParser() -> ISO8601DateFormatter {
         let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f
+    }
+
+    static func parseTime(_ s: String, _ f: ISO8601DateFormatter) -> Date? {
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let d = f.date(from: s) { return d }
         f.formatOptions = [.withInternetDateTime]
         return f.date(from: s)
+    }
+
+    /// Whether `s` is an ISO 8601 / RFC 3339 time such as `2026-01-31T12:00:00Z` or `2026-01-31T12:00:00.123+02:00`
+    /// (checked by hand: creating a date formatter per row costs more than the rest of an import).
+    static func isISO8601(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        func digits(_ from: Int, _ n: Int) -> Int? {
+            guard from + n <= b.count else { return nil }
+            var v = 0
+            for i in from..<(from + n) {
+                guard b[i] >= 48 && b[i] <= 57 else { return nil }
+                v = v * 10 + Int(b[i] - 48)
+            }
+            return v
+        }
+        guard b.count >= 20, let _ = digits(0, 4), b[4] == 45, let month = digits(5, 2), b[7] == 45, let day = digits(8, 2),
+              b[10] == 84 || b[10] == 116 || b[10] == 32, let hour = digits(11, 2), b[13] == 58, let minute = digits(14, 2),
+              b[16] == 58, let second = digits(17, 2),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return false }
+        var i = 19
+        if i < b.count, b[i] == 46 {
+            i += 1
+            let start = i
+            while i < b.count, b[i] >= 48 && b[i] <= 57 { i += 1 }
+            if i == start { return false }
+        }
+        guard i < b.count else { return false }
+        if b[i] == 90 || b[i] == 122 { return i + 1 == b.count }
+        guard b[i] == 43 || b[i] == 45, let oh = digits(i + 1, 2), i + 3 < b.count, b[i + 3] == 58, let om = digits(i + 4, 2) else { return false }
+        return oh < 24 && om < 60 && i + 6 == b.count
     }
 }

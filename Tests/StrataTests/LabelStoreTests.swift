@@ -135,6 +135,9 @@ final class LabelStoreTests: XCTestCase {
             LabelSubmission(sample: lp.ids[0], value: "billing", annotator: "ana"),
             LabelSubmission(sample: lp.ids[1], value: "other", annotator: "ana"),
         ])
+        // As `strata ingest` imports manifest labels: no rulebook version on the event.
+        try lp.ws.catalog.appendLabelEvents([LabelEventRow(sampleId: lp.ids[2], status: "label", value: "billing", annotator: "import:m.csv",
+                                                           role: "importer", source: "import", importKey: nil, createdAt: Workspace.now())])
         // An added example changes the version but not the meaning: nothing is flagged.
         try lp.setRulebook(LabelProject.rulebook.replacingOccurrences(
             of: "signs: [mentions money, mentions an invoice]",
@@ -151,14 +154,32 @@ final class LabelStoreTests: XCTestCase {
         XCTAssertNotEqual(s3.version.labelHashes["billing"], store.version.labelHashes["billing"])
         XCTAssertEqual(s3.version.labelHashes["other"], store.version.labelHashes["other"])
         let flagged = try lp.ws.findings(kind: "label-definition-changed")
-        XCTAssertEqual(flagged.count, 1)
+        XCTAssertEqual(flagged.count, 2)
+        XCTAssertEqual(Set(flagged.compactMap(\.sample)).count, 2)
         XCTAssertEqual(flagged.first?.stage, "rulebook")
         XCTAssertTrue(flagged.first?.reason.contains("definition of `billing` changed in r3") ?? false, flagged.first?.reason ?? "")
 
         // Opening again records nothing new; the versions are listed in order.
         _ = try lp.ws.labelStore()
         XCTAssertEqual(try lp.ws.rulebookVersions().map(\.number), [1, 2, 3])
-        XCTAssertEqual(try lp.ws.findings(kind: "label-definition-changed").count, 1)
+        XCTAssertEqual(try lp.ws.findings(kind: "label-definition-changed").count, 2)
+
+        // Removing a label flags its labels too.
+        try lp.setRulebook(LabelProject.rulebook.replacingOccurrences(of: "a charge, an invoice or a refund", with: "a charge or an invoice")
+            .replacingOccurrences(of: "  - name: other\n    definition: Anything that is not about billing.\n", with: "")
+            .replacingOccurrences(of: "label: other", with: "skip: not billing"))
+        XCTAssertEqual(try lp.ws.labelStore().version.number, 4)
+        XCTAssertEqual(try lp.ws.findings(kind: "label-removed").count, 1)
+    }
+
+    func testTimesAreCheckedAsISO8601() {
+        for ok in ["2026-01-31T12:00:00Z", "2026-01-31T12:00:00.123456Z", "2026-01-31T12:00:00+02:00", "2026-01-31t23:59:60.5-11:30"] {
+            XCTAssertTrue(Workspace.isISO8601(ok), ok)
+        }
+        for bad in ["", "2026-01-31", "2026-01-31T12:00:00", "2026-13-01T00:00:00Z", "2026-01-31T12:00:00.Z", "2026-01-31T12:00:00Zx",
+                    "2026-01-31T12:00:00+0200", "yesterday"] {
+            XCTAssertFalse(Workspace.isISO8601(bad), bad)
+        }
     }
 
     func testGoldAnswersAreValidated() throws {
