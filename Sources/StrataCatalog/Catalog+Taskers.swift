@@ -205,9 +205,10 @@ extension Catalog {
             """, arguments: [annotator]) {
             return open
         }
-        let handed = try Int.fetchOne(db, sql: "SELECT count(*) FROM queueAssignment WHERE annotator = ?", arguments: [annotator]) ?? 0
         // Gold at the configured rate, spread evenly: the n-th sample is gold when floor(n*rate) steps up.
-        if goldRate > 0, Int(Double(handed + 1) * goldRate) > Int(Double(handed) * goldRate),
+        if goldRate > 0,
+           let handed = try Int.fetchOne(db, sql: "SELECT count(*) FROM queueAssignment WHERE annotator = ?", arguments: [annotator]),
+           Int(Double(handed + 1) * goldRate) > Int(Double(handed) * goldRate),
            let gold = try String.fetchOne(db, sql: """
                SELECT g.sampleId FROM goldLabel g
                WHERE NOT EXISTS (SELECT 1 FROM queueAssignment q WHERE q.sampleId = g.sampleId AND q.annotator = ?)
