@@ -66,7 +66,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataMedia"]),
         .testTarget(name: "StrataServerTests", dependencies: [
-            "StrataServer", "Strata", "StrataCatalog", "StrataCore",
+            "StrataServer", "Strata", "StrataCatalog", "StrataCore", "StrataMedia",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

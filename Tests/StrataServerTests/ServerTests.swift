@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import StrataCatalog
+import StrataMedia
 import XCTest
 @testable import Strata
 @testable import StrataServer
@@ -431,5 +432,43 @@ final class LabelServerRouteTests: XCTestCase {
         XCTAssertThrowsError(try f.workspace.addTasker(name: "bad name!", role: .tasker))
         XCTAssertNotNil(try f.workspace.authenticate(token: f.tokens["tara"]!))
         XCTAssertNil(try f.workspace.authenticate(token: f.tokens["tara"]!.uppercased()))
+    }
+
+    /// Image and audio samples: the page shows an <img> or an <audio> player, the content comes with its media type.
+    func testImageAndAudioSamplesAreServedWithTheirMediaType() async throws {
+        let base = NSTemporaryDirectory() + "strata-server-media-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        _ = try Workspace.initialize(at: base + "/p", modalities: [.image, .audio])
+        try ServerFixture.rulebook(k: 1, goldRate: 0).write(toFile: base + "/p/rulebook.yaml", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: base + "/in", withIntermediateDirectories: true)
+        let png = try Encode.png(Synth.shape(.circle, size: 40, night: false, blur: 0, seed: 3))
+        let wav = try Encode.wav(Synth.tone(frequency: 440, seconds: 0.2, sampleRate: 16_000, amplitude: 0.4, noise: 0.01, seed: 1),
+                                 sampleRate: 16_000, channels: 1)
+        XCTAssertTrue(FileManager.default.createFile(atPath: base + "/in/a.png", contents: Data(png)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: base + "/in/b.wav", contents: Data(wav)))
+        let ws = try Workspace.open(at: base + "/p")
+        XCTAssertEqual(try ws.ingest(IngestOptions(paths: [base + "/in"], source: "field")).accepted, 2)
+        let token = try ws.addTasker(name: "tara", role: .tasker).token
+        let app = Application(router: try LabelServer(desk: try LabelDesk(workspace: ws)).makeRouter())
+        try await app.test(.router) { client in
+            var seen: [String: [UInt8]] = [:]
+            for _ in 0..<2 {
+                let page = try await client.send(.get, "/label", token: token)
+                let next = try await client.send(.get, "/api/queue/next", token: token)
+                let sample = try XCTUnwrap(next.json["sample"] as? [String: Any])
+                let id = try XCTUnwrap(sample["id"] as? String)
+                XCTAssertNil(sample["text"])
+                let content = try await client.send(.get, "/api/samples/\(id)/content", token: token)
+                XCTAssertEqual(content.status, .ok)
+                let type = try XCTUnwrap(content.headers[.contentType])
+                seen[type] = Array(buffer: content.body)
+                if type == "image/png" { XCTAssertTrue(page.text.contains("<img id=\"sample-image\" src=\"/api/samples/\(id)/content\""), page.text) }
+                if type == "audio/wav" { XCTAssertTrue(page.text.contains("<audio id=\"sample-audio\" controls"), page.text) }
+                let r = try await client.send(.post, "/api/labels", token: token, json: ["sample": id, "value": "neutral"])
+                XCTAssertEqual(r.status, .created)
+            }
+            XCTAssertEqual(seen["image/png"], png)
+            XCTAssertEqual(seen["audio/wav"], wav)
+        }
     }
 }

@@ -16,7 +16,7 @@ guard args.count == 6, let portArg = UInt16(args[2]), let seconds = Double(args[
     exit(2)
 }
 nonisolated(unsafe) let host = args[1]
-nonisolated(unsafe) let port = portArg
+let port = portArg
 let clients: [(String, String)] = try! String(contentsOfFile: args[3], encoding: .utf8).split(separator: "\n").map {
     let p = $0.split(separator: " "); return (String(p[0]), String(p[1]))
 }
