@@ -114,10 +114,12 @@ enum LabelFormats {
                 if e.source == .model || e.source == .pseudo, let c = e.confidence { a["score"] = .number(c) }
                 return .object(a)
             }
-            let task: JSONValue = .object([
-                "data": .object([t.dataKey: .string(t.content), "strata_id": .string(t.sample), "strata_short_id": .string(t.shortId)]),
-                "annotations": .array(annotations),
-            ])
+            var data: [String: JSONValue] = [t.dataKey: .string(t.content), "strata_id": .string(t.sample), "strata_short_id": .string(t.shortId)]
+            // Label Studio keeps `data` as it is but drops unknown annotation keys and re-attributes imported
+            // annotations to the importing user: the events also travel in `data`, in annotation order, so an
+            // annotation that went out from Strata comes back as the same event.
+            if !t.events.isEmpty { data["strata_events"] = .array(t.events.map { .object(fields($0)) }) }
+            let task: JSONValue = .object(["data": .object(data), "annotations": .array(annotations)])
             task.write(to: &out)
             out.append(contentsOf: Array((i == tasks.count - 1 ? "\n" : ",\n").utf8))
         }
@@ -274,9 +276,12 @@ enum LabelFormats {
             let sample = sampleKey.flatMap { data[$0]?.asText } ?? data["strata_id"]?.asText ?? data["strata_short_id"]?.asText
             let entries: [(kind: String, value: JSONValue)] =
                 (task["annotations"]?.arrayValue ?? []).map { ("annotation", $0) } + (task["predictions"]?.arrayValue ?? []).map { ("prediction", $0) }
+            let exported = data["strata_events"]?.arrayValue ?? []
             for (a, (kind, entry)) in entries.enumerated() {
                 let location = "\(taskName) \(kind) \(a + 1)"
-                if case .object(let s)? = entry["strata"] {
+                var own = entry["strata"]
+                if own == nil, kind == "annotation", a < exported.count, sameOutcome(entry, exported[a]) { own = exported[a] }
+                if case .object(let s)? = own {
                     // Written by Strata: the event's own fields.
                     if let sub = submission({ s[$0] }, location: location, defaults: defaults, problems: &problems) {
                         records.append(LabelRecord(submission: sub, location: location))
@@ -321,6 +326,20 @@ enum LabelFormats {
             }
         }
         return (records, problems)
+    }
+}
+
+extension LabelFormats {
+    /// Whether a Label Studio annotation says what an exported Strata event said (the same choice, or cancelled
+    /// for a skip or unclear event).
+    static func sameOutcome(_ annotation: JSONValue, _ event: JSONValue) -> Bool {
+        var choices: [String] = []
+        for r in annotation["result"]?.arrayValue ?? [] {
+            for c in r["value"]?["choices"]?.arrayValue ?? [] { if let s = c.asText { choices.append(s) } }
+        }
+        let cancelled = annotation["was_cancelled"] == .bool(true)
+        if event["status"]?.asText == "label" { return !cancelled && choices == [event["value"]?.asText ?? ""] }
+        return cancelled
     }
 }
 

@@ -8,7 +8,10 @@
 //   try store.append([sub1, sub2, ...])             -> LabelAppendResult (stored events, skipped duplicate imports)
 //       One transaction with synchronous=FULL: when append returns, the events are durable (kill -9 loses none).
 //       All or nothing: any invalid submission throws LabelInputError (problems with index, field, code) and
-//       nothing is stored. `sample` may be a full id or a short id. skip/unclear need a `reason`, labels a `value`
+//       nothing is stored.
+//   try store.append(each: [sub1, sub2, ...])       -> [Result<LabelEvent, LabelInputError>]: the valid ones stored in
+//       one durable transaction, the invalid ones reported one by one (group commit for a server).
+//       In every append: `sample` may be a full id or a short id. skip/unclear need a `reason`, labels a `value`
 //       that the rulebook defines; `answers` (decision-path answers, in order) must lead to the submitted outcome.
 //   try store.events(sample: ref?, annotator: name?, afterId: id?, limit: n?) -> [LabelEvent]   (oldest first)
 //   try store.samplesLabeled(by: annotator)         -> Set<String> full sample ids (never queue one twice)
@@ -16,7 +19,7 @@
 //   try store.goldLabels()                          -> [sampleId: value]
 //   try store.setGold([GoldSubmission])             known answers for gold samples (replace)
 //   try store.consensus(method: .majority | .dawidSkene)  -> ConsensusReport (per sample; `adjudication` queue)
-//   try store.agreement()                           -> AgreementReport (kappas, alpha, per label, per annotator, gold)
+//   try store.agreement()                           -> LabelAgreementReport (kappas, alpha, per label and annotator, gold)
 //
 // Conventions: per (sample, annotator) the LATEST event counts (corrections are new events); an event by a
 // `reviewer` or `admin` whose status is `label` is an adjudication and decides the sample's consensus.
@@ -195,8 +198,39 @@ public final class LabelStore: Sendable {
         return LabelAppendResult(stored: stored, duplicates: ids.count - stored.count)
     }
 
+    /// Appends the valid submissions of a batch in one durable transaction and reports each invalid one, for a
+    /// server that gathers concurrent requests into one commit (group commit): one bad submission does not fail
+    /// the others. Result `i` belongs to submission `i`: the stored event, or the problems of that submission
+    /// (their `index` is 0). A submission whose import key is already stored gets an `invalid` problem on `importKey`.
+    public func append(each submissions: [LabelSubmission]) throws -> [Result<LabelEvent, LabelInputError>] {
+        if submissions.isEmpty { return [] }
+        let (valid, problems) = try check(submissions)
+        let order = valid.keys.sorted()
+        let ids = try workspace.catalog.appendLabelEvents(order.map { valid[$0]! })
+        let stored = try events(rows: try workspace.catalog.labelEventRows(ids: ids.compactMap { $0 }))
+        var byId: [Int64: LabelEvent] = [:]
+        for e in stored { byId[e.id] = e }
+        var out = [Result<LabelEvent, LabelInputError>?](repeating: nil, count: submissions.count)
+        for (k, index) in order.enumerated() {
+            if let id = ids[k], let e = byId[id] { out[index] = .success(e) } else {
+                out[index] = .failure(LabelInputError(problems: [.init(index: 0, field: "importKey", code: .invalid, message: "this event was already imported")]))
+            }
+        }
+        var grouped: [Int: [LabelInputError.Problem]] = [:]
+        for var p in problems { let i = p.index; p.index = 0; grouped[i, default: []].append(p) }
+        for (i, ps) in grouped { out[i] = .failure(LabelInputError(problems: ps)) }
+        return out.map { $0! }
+    }
+
     /// Checks every submission and turns the valid batch into rows; throws every problem at once.
     func validate(_ submissions: [LabelSubmission]) throws -> [LabelEventRow] {
+        let (valid, problems) = try check(submissions)
+        if !problems.isEmpty { throw LabelInputError(problems: problems) }
+        return valid.keys.sorted().map { valid[$0]! }
+    }
+
+    /// Rows for the valid submissions (by index) and the problems of the others.
+    func check(_ submissions: [LabelSubmission]) throws -> (valid: [Int: LabelEventRow], problems: [LabelInputError.Problem]) {
         let resolved = try workspace.catalog.resolveSampleRefs(submissions.map(\.sample))
         var knownVersions: Set<String> = [version.id]
         if submissions.contains(where: { $0.rulebookVersion != nil && $0.rulebookVersion != version.id }) {
@@ -204,9 +238,10 @@ public final class LabelStore: Sendable {
         }
         let now = Workspace.now()
         var problems: [LabelInputError.Problem] = []
-        var rows: [LabelEventRow] = []
+        var rows: [Int: LabelEventRow] = [:]
         rows.reserveCapacity(submissions.count)
         for (i, s) in submissions.enumerated() {
+            let problemsBefore = problems.count
             func problem(_ field: String, _ code: LabelInputError.Code, _ message: String) {
                 problems.append(.init(index: i, field: field, code: code, message: message))
             }
@@ -243,16 +278,15 @@ public final class LabelStore: Sendable {
             if let t = s.createdAt, !Workspace.isISO8601(t) {
                 problem("createdAt", .invalid, "`\(t)` is not an ISO 8601 time such as 2026-01-31T12:00:00Z")
             }
-            guard let sampleId else { continue }
+            guard let sampleId, problems.count == problemsBefore else { continue }
             let answersJSON = s.answers.flatMap { $0.isEmpty ? nil : JSONValue.array($0.map(JSONValue.string)).canonicalJSON }
-            rows.append(LabelEventRow(
+            rows[i] = (LabelEventRow(
                 sampleId: sampleId, status: s.status.rawValue, value: s.status == .label ? s.value : nil, reason: reason,
                 annotator: annotator, role: s.role.rawValue, source: s.source.rawValue, confidence: s.confidence,
                 rulebookVersion: s.rulebookVersion ?? version.id, answers: answersJSON, importKey: s.importKey,
                 createdAt: s.createdAt ?? now))
         }
-        if !problems.isEmpty { throw LabelInputError(problems: problems) }
-        return rows
+        return (rows, problems)
     }
 
     /// Why `answers` do not lead to the submitted outcome, or nil when they do.

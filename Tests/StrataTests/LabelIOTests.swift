@@ -112,6 +112,34 @@ final class LabelIOTests: XCTestCase {
         XCTAssertEqual(try lp.ws.importLabels(LabelImportOptions(path: file)).stored, 0)
     }
 
+    /// A real export of Label Studio 1.23.2 (Tests/StrataTests/Fixtures/label-studio-1.23.2-export.json): Strata's
+    /// tasks with six events were imported into Label Studio, one more task was labeled there, and the project was
+    /// exported as JSON. Label Studio dropped the annotations' `strata` objects and re-attributed them to the
+    /// importing user; the events that travel in `data.strata_events` let them come back as the same events.
+    func testRealLabelStudioRoundTrip() throws {
+        let p = try TempProject(modalities: "text")
+        p.write("in/t.jsonl", (1...5).map { "{\"text\": \"ticket \($0): my invoice shows a charge I do not know\"}" }.joined(separator: "\n") + "\n")
+        let ws = try p.open()
+        _ = try ws.ingest(IngestOptions(paths: [p.incoming + "/in"], source: "desk", records: RecordOptions(textField: "text")))
+        let ids = (1...5).map { FileIO.sha256(Array("ticket \($0): my invoice shows a charge I do not know".utf8)) }.sorted()
+        var subs: [LabelSubmission] = []
+        for i in 0..<3 {
+            subs.append(LabelSubmission(sample: ids[i], value: "billing", annotator: "ana", role: .importer, source: .import, createdAt: "2026-03-01T00:00:0\(i)Z"))
+            subs.append(LabelSubmission(sample: ids[i], value: i == 2 ? "technical" : "billing", annotator: "ben", role: .importer, source: .import,
+                                        createdAt: "2026-03-01T00:01:0\(i)Z"))
+        }
+        _ = try ws.appendLabels(subs)
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/label-studio-1.23.2-export.json").path
+        let s = try ws.importLabels(LabelImportOptions(path: fixture))
+        XCTAssertEqual(s.read, 7)
+        XCTAssertEqual(s.duplicates, 6)
+        XCTAssertEqual(s.stored, 1)
+        let new = try XCTUnwrap(try ws.labelEvents(annotator: "label-studio:user-1").first)
+        XCTAssertEqual(new.value, "account")
+        XCTAssertEqual(new.sample, ids[3])
+        XCTAssertEqual(new.source, .import)
+    }
+
     func testBadRowsImportNothingAndNameTheirLines() throws {
         let lp = try LabelProject()
         let file = lp.p.base + "/bad.csv"

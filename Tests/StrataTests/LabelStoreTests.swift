@@ -116,6 +116,26 @@ final class LabelStoreTests: XCTestCase {
         XCTAssertEqual(try lp.ws.catalog.labelEventCount(), 0)
     }
 
+    func testAppendEachStoresTheValidOnesAndReportsEachInvalidOne() throws {
+        let lp = try LabelProject()
+        let store = try lp.ws.labelStore()
+        let results = try store.append(each: [
+            LabelSubmission(sample: lp.ids[0], value: "billing", annotator: "ana"),
+            LabelSubmission(sample: "nosuch", value: "billing", annotator: "ben"),
+            LabelSubmission(sample: lp.ids[1], value: "other", annotator: "ben"),
+            LabelSubmission(sample: lp.ids[2], status: .skip, annotator: "cy"),
+        ])
+        XCTAssertEqual(results.count, 4)
+        guard case .success(let first) = results[0], case .success(let third) = results[2] else { return XCTFail("\(results)") }
+        XCTAssertEqual(first.sample, lp.ids[0])
+        XCTAssertEqual(third.value, "other")
+        guard case .failure(let e1) = results[1], case .failure(let e3) = results[3] else { return XCTFail("\(results)") }
+        XCTAssertEqual(e1.problems.map(\.code), [.unknownSample])
+        XCTAssertEqual(e3.problems.map(\.field), ["reason"])
+        XCTAssertEqual(e3.problems.first?.index, 0)
+        XCTAssertEqual(try store.events().map(\.annotator), ["ana", "ben"])
+    }
+
     func testEventsAreAppendOnlyAndImportKeysDeduplicate() throws {
         let lp = try LabelProject()
         let store = try lp.ws.labelStore()

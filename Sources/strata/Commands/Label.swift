@@ -12,10 +12,7 @@ extension StrataCommand {
     struct Label: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Labels: import and export, consensus per sample, agreement between annotators.",
-            discussion: """
-                Labels are append-only events in the catalog (a correction is a new event); consensus and
-                agreement are computed from them. See docs/labeling.md.
-                """,
+            discussion: "Labels are append-only events in the catalog (a correction is a new event); consensus and agreement are computed from them. See docs/labeling.md.",
             subcommands: [
                 Import.self,
                 Export.self,
