@@ -6,7 +6,7 @@ APT_PACKAGES := libvips-dev libsndfile1-dev libsqlite3-dev libcld2-dev libzstd-d
 TEST_APT_PACKAGES := chromium chromium-driver slurmctld slurmd slurm-client munge
 DEMO_DIR ?= strata-demo
 
-.PHONY: deps test-deps build release demo test pyenv bench-ingest bench-slurm slurm-start slurm-stop clean fuzz
+.PHONY: deps test-deps build release demo test pyenv bench-ingest bench-slurm slurm-start slurm-stop bench-label-server clean fuzz
 
 # Installs the Debian packages Strata builds against (only those missing; needs root or sudo).
 deps:
@@ -69,6 +69,9 @@ slurm-stop:
 
 bench-slurm: release slurm-start
 	bash bench/slurm/run.sh
+
+bench-label-server: release
+	bash bench/label-server/run.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)

@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // One trait only: with both defaults SwiftPM orders the -D flags differently between runs and rebuilds it.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // Domain values, spec decoding, naming rules, format sniffing, record parsing. No file system, no database.
@@ -52,8 +55,14 @@ let package = Package(
         .target(name: "StrataEngine", dependencies: ["StrataCore", "StrataStore", "StrataQuality", "StrataLanguage"]),
         // The Workspace facade: one file per user operation.
         .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine", "StrataAnalysis", "StrataLabels", "StrataParquet"]),
+        // The labeling web app: routes, sessions, templates over the Workspace API. The only module importing Hummingbird.
+        .target(name: "StrataServer", dependencies: [
+            "Strata", "StrataCore", "StrataCatalog", "StrataStore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Mustache", package: "swift-mustache"),
+        ]),
         .executableTarget(name: "strata", dependencies: [
-            "Strata", "StrataEngine", "StrataAnalysis", "StrataParquet",
+            "Strata", "StrataEngine", "StrataAnalysis", "StrataParquet", "StrataServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
@@ -66,5 +75,9 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataParquetTests", dependencies: ["StrataParquet"]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataMedia"]),
+        .testTarget(name: "StrataServerTests", dependencies: [
+            "StrataServer", "Strata", "StrataCatalog", "StrataCore", "StrataMedia",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ]
 )

@@ -218,6 +218,7 @@ public final class Catalog: Sendable {
         registerLabels(&m)
         registerPredictions(&m)
         registerVersions(&m)
+        registerTaskers(&m)
         return m
     }
 }

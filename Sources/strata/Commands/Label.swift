@@ -18,6 +18,8 @@ extension StrataCommand {
                 Export.self,
                 Agreement.self,
                 Consensus.self,
+                LabelServe.self,
+                LabelTaskers.self,
             ])
 
         struct Import: ParsableCommand {

@@ -1,0 +1,272 @@
+import Foundation
+import StrataCatalog
+import StrataCore
+import StrataStore
+
+/// The labeling server's operations over a workspace: queue, answers, review and progress.
+///
+/// One desk per server process. It opens the label store once (which reads and versions the rulebook), validates
+/// answers with it, and owns the group-commit writer, so every answer it acknowledges is committed with
+/// `synchronous=FULL` first.
+public final class LabelDesk: Sendable {
+    public let workspace: Workspace
+    public let store: LabelStore
+    public var rulebook: RulebookSpec { store.rulebook }
+    /// The rulebook version id (see `RulebookVersion`); every answer records it.
+    public var rulebookVersion: String { store.version.id }
+    let writer: GroupCommitQueue
+
+    public init(workspace: Workspace) throws {
+        self.workspace = workspace
+        store = try workspace.labelStore()
+        try workspace.catalog.refreshQueue(annotatorsPerSample: store.rulebook.annotatorsPerSample)
+        writer = try GroupCommitQueue(catalog: workspace.catalog)
+    }
+
+    /// Stops the writer after the queued writes are committed.
+    public func close() { writer.stop() }
+
+    /// Commits done so far and the largest number of writes one commit carried.
+    public var commitStats: (commits: Int, largestBatch: Int) { (writer.commits, writer.largestBatch) }
+
+    // MARK: queue
+
+    /// A sample handed to an annotator.
+    public struct QueueItem: Sendable, Codable, Equatable {
+        public var sampleId: String
+        public var shortId: String
+        public var modality: String
+        public var format: String
+        /// The text of a text sample (nil for media; use the content URL).
+        public var text: String?
+        public var contentURL: String
+        public var mediaType: String
+        /// Answers this annotator gave so far (including this one once answered).
+        public var done: Int
+        /// Samples still waiting for an annotator.
+        public var remaining: Int
+    }
+
+    /// The annotator's next sample, durably assigned to them, or nil when their queue is empty.
+    public func next(for tasker: Tasker) async throws -> QueueItem? {
+        var claim = try await writer.claimNext(annotator: tasker.name, k: rulebook.annotatorsPerSample,
+                                               goldRate: rulebook.goldRate, now: Workspace.now())
+        if claim == nil {
+            // Samples ingested since the server started join the queue.
+            try workspace.catalog.refreshQueue(annotatorsPerSample: rulebook.annotatorsPerSample)
+            claim = try await writer.claimNext(annotator: tasker.name, k: rulebook.annotatorsPerSample,
+                                               goldRate: rulebook.goldRate, now: Workspace.now())
+        }
+        guard let claim else { return nil }
+        return try item(sampleId: claim.sampleId, annotator: tasker.name)
+    }
+
+    func item(sampleId: String, annotator: String) throws -> QueueItem {
+        guard let s = try workspace.catalog.samples(ids: [sampleId])[sampleId] else { throw QueueError.unknownSample(sampleId) }
+        let progress = try workspace.catalog.queueCounts(annotator: annotator)
+        var text: String?
+        if s.modality == "text" {
+            let bytes = try content(of: s)
+            text = String(decoding: bytes.prefix(1 << 20), as: UTF8.self)
+        }
+        return QueueItem(sampleId: s.id, shortId: s.shortId, modality: s.modality, format: s.format, text: text,
+                         contentURL: "/api/samples/\(s.id)/content", mediaType: LabelDesk.mediaType(format: s.format),
+                         done: progress.done, remaining: progress.remaining)
+    }
+
+    /// The bytes of a sample a tasker may see: taskers only the samples handed to them; reviewers and admins any.
+    public func content(sampleId: String, for tasker: Tasker) throws -> (bytes: [UInt8], mediaType: String)? {
+        if tasker.role == .tasker, try workspace.catalog.assignment(sampleId: sampleId, annotator: tasker.name) == nil { return nil }
+        guard let s = try workspace.catalog.samples(ids: [sampleId])[sampleId] else { return nil }
+        return (try content(of: s), LabelDesk.mediaType(format: s.format))
+    }
+
+    func content(of s: SampleRow) throws -> [UInt8] {
+        if s.kind == "record" { return try workspace.objects.get(s.id) }
+        return try FileIO.readAll(workspace.root + "/" + s.rawPath)
+    }
+
+    static func mediaType(format: String) -> String {
+        switch format {
+        case "jpeg", "jpg": "image/jpeg"
+        case "png": "image/png"
+        case "webp": "image/webp"
+        case "gif": "image/gif"
+        case "wav": "audio/wav"
+        case "flac": "audio/flac"
+        case "mp3": "audio/mpeg"
+        case "ogg": "audio/ogg"
+        case "txt", "jsonl", "csv", "text": "text/plain; charset=utf-8"
+        default: "application/octet-stream"
+        }
+    }
+
+    // MARK: answers
+
+    /// What a tasker answers for a sample.
+    public struct Answer: Sendable, Equatable {
+        public enum Kind: String, Sendable { case label, skip, unclear }
+        public var sampleId: String
+        public var kind: Kind
+        public var value: String?
+        public var reason: String?
+        /// The decision path's answers, in order (they must lead to this outcome).
+        public var answers: [String]
+        public var confidence: Double?
+        public init(sampleId: String, kind: Kind, value: String?, reason: String?, answers: [String] = [], confidence: Double? = nil) {
+            self.sampleId = sampleId; self.kind = kind; self.value = value; self.reason = reason; self.answers = answers
+            self.confidence = confidence
+        }
+    }
+
+    /// A rejected answer: the field and what to do.
+    public struct AnswerError: Error, Sendable, CustomStringConvertible {
+        public var field: String
+        public var message: String
+        public var description: String { "\(field): \(message)" }
+    }
+
+    /// Checks an answer with the label store's rules (known sample and label, reasons, decision path) and turns it
+    /// into the event row to append. Throws `AnswerError` or `LabelInputError`, naming the field.
+    func row(_ a: Answer, annotator: String, role: AnnotatorRole) throws -> LabelEventRow {
+        if (a.reason?.utf8.count ?? 0) > 2000 { throw AnswerError(field: "reason", message: "keep the reason under 2000 bytes") }
+        if a.answers.count > 50 { throw AnswerError(field: "answers", message: "at most 50 decision-path answers") }
+        let submission = LabelSubmission(
+            sample: a.sampleId, status: LabelStatus(rawValue: a.kind.rawValue) ?? .label, value: a.value, reason: a.reason,
+            annotator: annotator, role: role, source: .human, confidence: a.confidence,
+            answers: a.answers.isEmpty ? nil : a.answers)
+        guard let row = try store.validate([submission]).first else { throw AnswerError(field: "sample", message: "nothing to store") }
+        return row
+    }
+
+    /// Appends the answer as a label event once it is durable; returns the event id. The sample must be in the
+    /// caller's queue (a tasker cannot label what was not handed to them). Reviewers and admins answering their
+    /// queue act as taskers (role `tasker`); their decisions go through `adjudicate`.
+    public func submit(_ a: Answer, by tasker: Tasker) async throws -> Int64 {
+        let event = try row(a, annotator: tasker.name, role: .tasker)
+        return try await writer.appendAnswer(event, requireAssignment: true)
+    }
+
+    /// The tasker's own answers, newest first.
+    public func answers(of tasker: Tasker, limit: Int = 200) throws -> [LabelEventRow] {
+        try workspace.catalog.labelEvents(annotator: tasker.name, limit: limit)
+    }
+
+    // MARK: review
+
+    /// A sample waiting for a reviewer, with every human answer given so far.
+    public struct ReviewItem: Sendable, Codable, Equatable {
+        public struct Given: Sendable, Codable, Equatable {
+            public var annotator: String
+            public var status: String
+            public var value: String?
+            public var reason: String?
+        }
+        public var sampleId: String
+        public var shortId: String
+        public var modality: String
+        public var text: String?
+        public var contentURL: String
+        public var mediaType: String
+        public var answers: [Given]
+        /// Why it needs a reviewer (tie, low agreement, unclear).
+        public var why: String?
+    }
+
+    /// The label store's adjudication queue: ties, agreement below the threshold, unclear answers; with every
+    /// annotator's latest answer.
+    public func reviewQueue(limit: Int = 100) throws -> [ReviewItem] {
+        let pending = try store.consensus().adjudication.prefix(limit)
+        let samples = try workspace.catalog.samples(ids: pending.map(\.sample))
+        return try pending.compactMap { c in
+            guard let s = samples[c.sample] else { return nil }
+            var latest: [String: LabelEventRow] = [:]
+            for e in try workspace.catalog.labelEvents(sampleId: c.sample) where !(AnnotatorRole(rawValue: e.role)?.adjudicates ?? false) {
+                latest[e.annotator] = e
+            }
+            let given = latest.values.sorted { $0.annotator < $1.annotator }.map {
+                ReviewItem.Given(annotator: $0.annotator, status: $0.status, value: $0.value, reason: $0.reason)
+            }
+            let text = s.modality == "text" ? String(decoding: try content(of: s).prefix(1 << 20), as: UTF8.self) : nil
+            return ReviewItem(sampleId: c.sample, shortId: s.shortId, modality: s.modality, text: text, contentURL: "/api/samples/\(c.sample)/content",
+                              mediaType: LabelDesk.mediaType(format: s.format), answers: given, why: c.reason)
+        }
+    }
+
+    /// A reviewer's (or admin's) decision: an event in their role, which settles the sample's consensus.
+    public func adjudicate(_ a: Answer, by reviewer: Tasker) async throws -> Int64 {
+        guard reviewer.role >= .reviewer, let role = AnnotatorRole(rawValue: reviewer.role.rawValue) else {
+            throw AnswerError(field: "role", message: "only reviewers and admins adjudicate")
+        }
+        let event = try row(a, annotator: reviewer.name, role: role)
+        return try await writer.appendAnswer(event, requireAssignment: false)
+    }
+
+    // MARK: admin
+
+    public struct Progress: Sendable, Codable, Equatable {
+        public struct Annotator: Sendable, Codable, Equatable {
+            public var name: String
+            public var role: String
+            public var answers: Int
+            public var skipped: Int
+            public var unclear: Int
+            public var goldAnswered: Int
+            public var goldCorrect: Int
+            /// goldCorrect / goldAnswered, nil before the first gold answer.
+            public var goldAccuracy: Double?
+            /// Share of this annotator's labels that match the other annotators' on the same samples.
+            public var agreement: Double?
+            public var meanCohenKappa: Double?
+        }
+        public var samples: Int
+        public var samplesWithAllAnswers: Int
+        public var openAssignments: Int
+        public var answers: Int
+        public var awaitingReview: Int
+        public var annotatorsPerSample: Int
+        public var goldRate: Double
+        public var agreementThreshold: Double
+        public var percentAgreement: Double?
+        public var fleissKappa: Double?
+        public var krippendorffAlpha: Double?
+        public var meanCohenKappa: Double?
+        /// Labels whose Krippendorff's alpha is below the rulebook's threshold.
+        public var labelsBelowThreshold: [String]
+        public var annotators: [Annotator]
+    }
+
+    /// Queue progress, agreement (the label store's report) and accuracy on gold per annotator.
+    public func progress() throws -> Progress {
+        let counts = try workspace.catalog.queueProgress()
+        let report = try store.agreement()
+        let consensus = try store.consensus()
+        var latest: [String: [String: LabelEventRow]] = [:]  // annotator -> sample -> latest answer
+        var answers = 0
+        for e in try workspace.catalog.labelEvents() where !(AnnotatorRole(rawValue: e.role)?.adjudicates ?? false) {
+            latest[e.annotator, default: [:]][e.sampleId] = e
+            answers += 1
+        }
+        let stats = Dictionary(report.agreement.annotatorStats.map { ($0.annotator, $0) }, uniquingKeysWith: { a, _ in a })
+        let annotators = try workspace.taskers().map { t -> Progress.Annotator in
+            let mine = Array(latest[t.name, default: [:]].values)
+            let st = stats[t.name]
+            return Progress.Annotator(
+                name: t.name, role: t.role.rawValue, answers: mine.count, skipped: mine.filter { $0.status == "skip" }.count,
+                unclear: mine.filter { $0.status == "unclear" }.count, goldAnswered: st?.goldItems ?? 0, goldCorrect: st?.goldCorrect ?? 0,
+                goldAccuracy: st?.goldAccuracy, agreement: st?.agreement, meanCohenKappa: st?.meanCohenKappa)
+        }
+        let a = report.agreement
+        return Progress(
+            samples: counts.samples, samplesWithAllAnswers: counts.full, openAssignments: counts.open, answers: answers,
+            awaitingReview: consensus.adjudication.count, annotatorsPerSample: rulebook.annotatorsPerSample, goldRate: rulebook.goldRate,
+            agreementThreshold: rulebook.agreementThreshold, percentAgreement: a.percentAgreement, fleissKappa: a.fleissKappa,
+            krippendorffAlpha: a.krippendorffAlpha, meanCohenKappa: a.meanCohenKappa, labelsBelowThreshold: report.labelsBelowThreshold,
+            annotators: annotators)
+    }
+
+    static func json(_ value: Any) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

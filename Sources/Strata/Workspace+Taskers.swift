@@ -1,0 +1,111 @@
+import Foundation
+import StrataCatalog
+import StrataCore
+import StrataStore
+
+/// What a tasker may do on the labeling server.
+public enum TaskerRole: String, Sendable, Codable, CaseIterable, Comparable {
+    /// Labels the samples of their own queue.
+    case tasker
+    /// Also settles disagreements (the adjudication queue).
+    case reviewer
+    /// Also sees progress, agreement and accuracy of everyone.
+    case admin
+
+    var rank: Int { switch self { case .tasker: 0; case .reviewer: 1; case .admin: 2 } }
+    public static func < (a: TaskerRole, b: TaskerRole) -> Bool { a.rank < b.rank }
+}
+
+/// A signed-in user of the labeling server.
+public struct Tasker: Sendable, Equatable, Codable {
+    public var name: String
+    public var role: TaskerRole
+    public var createdAt: String
+}
+
+/// A browser session: the random id the cookie carries (only its hash is stored) and its CSRF token.
+public struct TaskerSession: Sendable, Equatable {
+    public var id: String
+    public var csrf: String
+    public var tasker: Tasker
+    public var expiresAt: Date
+}
+
+extension Workspace {
+    /// Adds a tasker and returns their token. The token is shown once: the catalog stores its SHA-256 only.
+    public func addTasker(name: String, role: TaskerRole) throws -> (tasker: Tasker, token: String) {
+        guard Workspace.isTaskerName(name) else {
+            throw StrataError.usage("the tasker name `\(name)` is not allowed",
+                                    fix: "use 1 to 64 letters, digits, `.`, `_` or `-`, such as `ana` or `ana.lee`")
+        }
+        if try catalog.tasker(named: name) != nil {
+            throw StrataError.usage("a tasker named `\(name)` already exists",
+                                    fix: "choose another name; `strata label taskers list` shows the taskers")
+        }
+        let token = "stk_" + Workspace.randomHex(24)
+        let now = Workspace.now()
+        try catalog.addTasker(TaskerRow(name: name, role: role.rawValue, tokenHash: Workspace.tokenHash(token), createdAt: now))
+        return (Tasker(name: name, role: role, createdAt: now), token)
+    }
+
+    public func taskers() throws -> [Tasker] {
+        try catalog.taskers().compactMap(Tasker.init)
+    }
+
+    /// The tasker holding `token`, or nil for an unknown token.
+    public func authenticate(token: String) throws -> Tasker? {
+        guard token.hasPrefix("stk_"), token.utf8.count < 200 else { return nil }
+        return try catalog.tasker(tokenHash: Workspace.tokenHash(token)).flatMap(Tasker.init)
+    }
+
+    /// Starts a browser session for a signed-in tasker.
+    public func startSession(for tasker: Tasker, lifetime: TimeInterval = 12 * 3600) throws -> TaskerSession {
+        let id = Workspace.randomHex(32), csrf = Workspace.randomHex(32)
+        let expires = Date().addingTimeInterval(lifetime)
+        try catalog.addSession(TaskerSessionRow(idHash: Workspace.tokenHash(id), tasker: tasker.name, csrf: csrf,
+                                                createdAt: Workspace.now(), expiresAt: Workspace.timestamp(expires)))
+        return TaskerSession(id: id, csrf: csrf, tasker: tasker, expiresAt: expires)
+    }
+
+    /// The live session with this cookie id, or nil when unknown or expired.
+    public func session(id: String) throws -> TaskerSession? {
+        guard id.utf8.count == 64 else { return nil }
+        guard let (s, t) = try catalog.session(idHash: Workspace.tokenHash(id), now: Workspace.now()),
+              let tasker = Tasker(t) else { return nil }
+        return TaskerSession(id: id, csrf: s.csrf, tasker: tasker, expiresAt: Date())
+    }
+
+    public func endSession(id: String) throws {
+        try catalog.deleteSession(idHash: Workspace.tokenHash(id))
+    }
+
+    static func isTaskerName(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 64 && s.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E || c == 0x5F || c == 0x2D
+        }
+    }
+
+    static func tokenHash(_ token: String) -> String { FileIO.sha256(Array(token.utf8)) }
+
+    /// `n` random bytes from the system's CSPRNG, as hex.
+    static func randomHex(_ n: Int) -> String {
+        var g = SystemRandomNumberGenerator()
+        return (0..<n).map { _ in
+            let b = UInt8.random(in: 0...255, using: &g)
+            return String(b, radix: 16).count == 1 ? "0" + String(b, radix: 16) : String(b, radix: 16)
+        }.joined()
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: date)
+    }
+}
+
+extension Tasker {
+    init?(_ row: TaskerRow) {
+        guard let role = TaskerRole(rawValue: row.role) else { return nil }
+        self.init(name: row.name, role: role, createdAt: row.createdAt)
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Strata
+import StrataCatalog
+
+/// Settings of `strata label serve`.
+public struct LabelServerConfiguration: Sendable {
+    /// Largest request body accepted (larger: 413, nothing read or stored).
+    public static let maxBodyBytes = 64 * 1024
+
+    public var host: String
+    public var port: Int
+    /// Failed sign-ins (login form or bearer token) allowed per client address per window before 429.
+    public var maxLoginFailures: Int
+    public var loginWindow: TimeInterval
+    /// Mark the session cookie `Secure` (set when the server sits behind HTTPS).
+    public var secureCookies: Bool
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxLoginFailures: Int = 10, loginWindow: TimeInterval = 300,
+                secureCookies: Bool = false) {
+        self.host = host; self.port = port; self.maxLoginFailures = maxLoginFailures; self.loginWindow = loginWindow
+        self.secureCookies = secureCookies
+    }
+}
+
+/// The labeling web app: routes over a `LabelDesk`. Build it with `LabelServer(desk:configuration:)`, then
+/// `makeApplication()` to serve or `makeRouter()` to test.
+public final class LabelServer: Sendable {
+    public let desk: LabelDesk
+    public let configuration: LabelServerConfiguration
+    let limiter: LoginLimiter
+    let pages: Pages
+    private let tokenCache = TokenCache()
+
+    static let sessionCookie = "strata_session"
+    static let loginCookie = "strata_login"
+
+    public init(desk: LabelDesk, configuration: LabelServerConfiguration = .init()) throws {
+        self.desk = desk
+        self.configuration = configuration
+        limiter = LoginLimiter(maxFailures: configuration.maxLoginFailures, window: configuration.loginWindow)
+        pages = try Pages()
+    }
+
+    /// The tasker of a bearer token (cached for 30 s: a token hash lookup per request is the hot path of the API).
+    func authenticate(token: String) throws -> Tasker? {
+        if let t = tokenCache.get(token) { return t }
+        let t = try desk.workspace.authenticate(token: token)
+        if let t { tokenCache.put(token, t) }
+        return t
+    }
+
+    /// The application to run; `onListening` gets the bound port once the socket is listening.
+    public func makeApplication(logger: Logger? = nil, onListening: @escaping @Sendable (Int) -> Void = { _ in }) -> some ApplicationProtocol {
+        var log = logger ?? Logger(label: "strata.label-server")
+        if logger == nil { log.logLevel = .warning }
+        return Application(router: makeRouter(),
+                           configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                                serverName: "strata"),
+                           onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
+                           logger: log)
+    }
+
+    func makeRouter() -> Router<LabelContext> {
+        let router = Router(context: LabelContext.self)
+        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: AuthMiddleware(server: self))
+        addPages(router)
+        addAPI(router)
+        return router
+    }
+
+    // MARK: helpers
+
+    func require(_ context: LabelContext, _ role: TaskerRole) throws -> Tasker {
+        guard let id = context.identity else {
+            throw APIError(.unauthorized, context.rejectedCredential.map { "\($0): sign in again" }
+                           ?? "sign in first: send `Authorization: Bearer TOKEN` or sign in at /login",
+                           headers: [.wwwAuthenticate: "Bearer"])
+        }
+        guard id.tasker.role >= role else {
+            throw APIError(.forbidden, "this needs the \(role.rawValue) role; \(id.tasker.name) is a \(id.tasker.role.rawValue)")
+        }
+        return id.tasker
+    }
+
+    /// Pages send visitors who are not signed in to the login page.
+    func requirePage(_ context: LabelContext, _ role: TaskerRole) throws -> Identity {
+        guard let id = context.identity else { throw Redirect(to: "/login") }
+        guard id.tasker.role >= role else {
+            throw PageError(status: .forbidden, message: "This page needs the \(role.rawValue) role; you are signed in as a \(id.tasker.role.rawValue).",
+                            pages: pages)
+        }
+        return id
+    }
+
+    static func home(_ role: TaskerRole) -> String {
+        switch role {
+        case .tasker: "/label"
+        case .reviewer: "/review"
+        case .admin: "/admin"
+        }
+    }
+
+    /// Reads a JSON object body (at most `maxBodyBytes`), with errors that say what is wrong.
+    static func jsonObject(_ request: Request, _ context: LabelContext) async throws -> [String: Any] {
+        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+            throw APIError(.unsupportedMediaType, "send the body as JSON with `Content-Type: application/json`")
+        }
+        var request = request
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: LabelServerConfiguration.maxBodyBytes) } catch {
+            throw APIError(.contentTooLarge, "the body is larger than \(LabelServerConfiguration.maxBodyBytes) bytes")
+        }
+        guard body.readableBytes > 0 else { throw APIError(.badRequest, "the body is empty; send a JSON object") }
+        let parsed: Any
+        do { parsed = try JSONSerialization.jsonObject(with: Data(buffer: body)) } catch {
+            throw APIError(.badRequest, "the body is not valid JSON: \(JSONErrorText.describe(error))")
+        }
+        guard let object = parsed as? [String: Any] else { throw APIError(.badRequest, "the body must be a JSON object") }
+        return object
+    }
+
+    /// Turns a JSON answer body into a `LabelDesk.Answer`, naming the field at fault.
+    static func answer(from o: [String: Any]) throws -> LabelDesk.Answer {
+        let allowed: Set<String> = ["sample", "value", "status", "reason", "answers", "confidence"]
+        if let unknown = o.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw APIError(.badRequest, "unknown field `\(unknown)`; allowed: sample, value, status, reason, answers, confidence", field: unknown)
+        }
+        guard let sample = o["sample"] as? String else {
+            throw APIError(.badRequest, o["sample"] == nil ? "missing field `sample` (the sample id)" : "`sample` must be a string", field: "sample")
+        }
+        var value: String?
+        if let v = o["value"], !(v is NSNull) {
+            guard let s = v as? String else { throw APIError(.badRequest, "`value` must be a string (a label name)", field: "value") }
+            value = s
+        }
+        var reason: String?
+        if let r = o["reason"], !(r is NSNull) {
+            guard let s = r as? String else { throw APIError(.badRequest, "`reason` must be a string", field: "reason") }
+            reason = s
+        }
+        let kind: LabelDesk.Answer.Kind
+        if let s = o["status"] {
+            guard let str = s as? String, let k = LabelDesk.Answer.Kind(rawValue: str) else {
+                throw APIError(.badRequest, "`status` must be one of label, skip, unclear", field: "status")
+            }
+            kind = k
+        } else {
+            kind = .label
+        }
+        var answers: [String] = []
+        if let p = o["answers"], !(p is NSNull) {
+            guard let list = p as? [String] else {
+                throw APIError(.badRequest, "`answers` must be a list of strings: the decision path's answers in order", field: "answers")
+            }
+            answers = list
+        }
+        var confidence: Double?
+        if let c = o["confidence"], !(c is NSNull) {
+            guard let n = c as? NSNumber, !(c is Bool) else { throw APIError(.badRequest, "`confidence` must be a number from 0 to 1", field: "confidence") }
+            confidence = n.doubleValue
+        }
+        return LabelDesk.Answer(sampleId: sample, kind: kind, value: value, reason: reason, answers: answers, confidence: confidence)
+    }
+
+    static func mapQueueError(_ body: () async throws -> Int64) async throws -> Int64 {
+        do { return try await body() } catch let e as QueueError {
+            switch e {
+            case .notAssigned(let s, _): throw APIError(.forbidden, "sample \(s) is not in your queue; take samples from /api/queue/next", field: "sample")
+            case .unknownSample(let s): throw APIError(.notFound, "no sample \(s)", field: "sample")
+            }
+        }
+    }
+}
+
+/// A thrown redirect (pages whose visitor is not signed in).
+struct Redirect: Error, HTTPResponseError {
+    var location: String
+    init(to location: String) { self.location = location }
+    var status: HTTPResponse.Status { .seeOther }
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+}
+
+/// An HTML error page.
+struct PageError: Error, HTTPResponseError {
+    var status: HTTPResponse.Status
+    var message: String
+    let pages: Pages
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Pages.html(pages.render("error", ["title": "\(status.code)", "message": message]), status: status)
+    }
+}
+
+enum JSONErrorText {
+    /// Foundation's JSON errors carry the position in their debug description; keep that part.
+    static func describe(_ error: any Error) -> String {
+        let ns = error as NSError
+        if let d = ns.userInfo["NSDebugDescription"] as? String { return d }
+        return "\(error)"
+    }
+}
+
+final class TokenCache: @unchecked Sendable {
+    private var entries: [String: (Tasker, Date)] = [:]
+    private let lock = NSLock()
+    func get(_ token: String) -> Tasker? {
+        lock.lock(); defer { lock.unlock() }
+        guard let (t, at) = entries[token], Date().timeIntervalSince(at) < 30 else { return nil }
+        return t
+    }
+    func put(_ token: String, _ t: Tasker) {
+        lock.lock(); defer { lock.unlock() }
+        if entries.count > 1000 { entries.removeAll() }
+        entries[token] = (t, Date())
+    }
+}
