@@ -37,9 +37,11 @@ let package = Package(
         // C media libraries behind Swift types.
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
-        .target(name: "StrataMedia", dependencies: ["StrataCore", "CVips", "CSndFile"]),
+        .systemLibrary(name: "CChromaprint", pkgConfig: "libchromaprint", providers: [.apt(["libchromaprint-dev"])]),
+        .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
+        .target(name: "StrataMedia", dependencies: ["StrataCore", "StrataQuality", "CVips", "CSndFile", "CChromaprint", "CSampleRate"]),
         // Pipeline stages, planner pieces, task runner and executors. Never imports the catalog.
-        .target(name: "StrataEngine", dependencies: ["StrataCore", "StrataStore", "StrataQuality", "StrataLanguage"]),
+        .target(name: "StrataEngine", dependencies: ["StrataCore", "StrataStore", "StrataQuality", "StrataLanguage", "StrataMedia"]),
         // The Workspace facade: one file per user operation.
         .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine"]),
         .executableTarget(name: "strata", dependencies: [
@@ -47,7 +49,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
-        .testTarget(name: "StrataMediaTests", dependencies: ["StrataMedia"]),
+        .testTarget(name: "StrataMediaTests", dependencies: ["StrataMedia", "StrataQuality"]),
         .testTarget(name: "StrataQualityTests", dependencies: ["StrataQuality"]),
         .testTarget(name: "StrataLanguageTests", dependencies: ["StrataLanguage"]),
         .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore", "StrataCatalog", "StrataMedia"],
