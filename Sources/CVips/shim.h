@@ -148,10 +148,10 @@ static inline int strata_vips_gray_thumbnail(const char *path, int width, int he
     if (source == NULL)
         return -1;
     VipsImage *thumb = NULL;
-    int rc = vips_thumbnail_source(source, &thumb, width, "",
+    int rc = vips_thumbnail_source(source, &thumb, width,
         "height", height,
         "size", force ? VIPS_SIZE_FORCE : VIPS_SIZE_DOWN,
-        "fail_on", VIPS_FAIL_ON_ERROR,
+        "option_string", "fail_on=error",
         NULL);
     g_object_unref(source);
     if (rc != 0)

@@ -9,7 +9,7 @@ import StrataQuality
 /// halves for audio. Clusters and the keep policy are the text design's (union-find in `decide`, `KeepPolicy`).
 struct MediaNearDup: Sendable {
     var imageHash: ImageDuplicates.HashKind = .both
-    var imageMaxDistance = 10
+    var imageMaxDistance = 24
     var audioMinSimilarity = 0.8
     /// In fingerprint frames (0.1238 s each).
     var audioMaxOffset = 40
@@ -21,7 +21,7 @@ struct MediaNearDup: Sendable {
 
     init(_ p: inout StageParams) throws {
         imageHash = ImageDuplicates.HashKind(rawValue: try p.string("image_hash", default: "both", allowed: ImageDuplicates.HashKind.allCases.map(\.rawValue)))!
-        imageMaxDistance = try p.int("image_max_distance", default: 10, min: 0, max: 32)
+        imageMaxDistance = try p.int("image_max_distance", default: imageHash.defaultMaxDistance, min: 0, max: imageHash == .both ? 64 : 32)
         audioMinSimilarity = try p.double("audio_min_similarity", default: 0.8, min: 0.5, max: 1)
         let offsetSeconds = try p.double("audio_max_offset_seconds", default: 5, min: 0, max: 600)
         audioMaxOffset = Int((offsetSeconds / MediaNearDup.frameSeconds).rounded(.up))
@@ -92,11 +92,11 @@ struct MediaNearDup: Sendable {
         let audio = entries.filter { $0.annotation.first == 0x61 }
         var out: [(Int, Int)] = []
         // Images: this partition searches its share of the four 16-bit chunks.
-        let chunks = (0..<HammingIndex.chunkCount).filter { $0 % partitions == partition }
+        let chunks = (0..<(imageHash.words * HammingIndex.chunksPerWord)).filter { $0 % partitions == partition }
         if !images.isEmpty && !chunks.isEmpty {
             let hashes = images.map { MediaNearDup.imageHashes($0.annotation) ?? (0, 0) }
-            let index = HammingIndex(codes: hashes.map { imageHash == .dhash ? $0.d : $0.p }, maxDistance: imageMaxDistance, chunks: chunks)
-            for (i, j) in index.pairs(confirm: { ImageDuplicates.match(hashes[$0], hashes[$1], kind: imageHash, maxDistance: imageMaxDistance) }) {
+            let index = ImageDuplicates.index(hashes: hashes, kind: imageHash, maxDistance: imageMaxDistance, chunks: chunks)
+            for (i, j) in index.pairs(confirm: { index.distance($0, $1) <= imageMaxDistance }) {
                 out.append((images[i].index, images[j].index))
             }
         }
@@ -115,7 +115,7 @@ struct MediaNearDup: Sendable {
         guard let x = a.first, x == b.first else { return false }
         if x == 0x69 {
             guard let ha = MediaNearDup.imageHashes(Array(a)), let hb = MediaNearDup.imageHashes(Array(b)) else { return false }
-            return ImageDuplicates.match(ha, hb, kind: imageHash, maxDistance: imageMaxDistance)
+            return ImageDuplicates.distance(ha, hb, kind: imageHash) <= imageMaxDistance
         }
         return AudioMatch.similarity(MediaNearDup.fingerprint(Array(a)), MediaNearDup.fingerprint(Array(b)),
                                      maxOffset: audioMaxOffset, minOverlap: audioMinOverlap).score >= audioMinSimilarity
@@ -125,7 +125,7 @@ struct MediaNearDup: Sendable {
         if a.first == 0x69, let ha = MediaNearDup.imageHashes(Array(a)), let hb = MediaNearDup.imageHashes(Array(b)) {
             let dp = PerceptualHash.distance(ha.p, hb.p), dd = PerceptualHash.distance(ha.d, hb.d)
             let which = switch imageHash {
-            case .both: "pHash distance \(dp), dHash distance \(dd), each <= \(imageMaxDistance)"
+            case .both: "pHash distance \(dp) + dHash distance \(dd) = \(dp + dd) <= \(imageMaxDistance) of 128 bits"
             case .phash: "pHash distance \(dp) <= \(imageMaxDistance) (dHash \(dd))"
             case .dhash: "dHash distance \(dd) <= \(imageMaxDistance) (pHash \(dp))"
             }
