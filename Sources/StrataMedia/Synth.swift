@@ -28,8 +28,11 @@ public enum Synth {
     /// `seed` jitters the shape's centre, size and colour and the background colour.
     /// `night` darkens the whole scene to about a quarter of its brightness.
     /// `blur` is a box-blur radius in pixels applied twice (close to a gaussian); 0 keeps edges sharp.
-    public static func shape(_ shape: Shape, size: Int, night: Bool, blur: Int, seed: UInt64) -> RGBImage {
+    /// `textured`: the background is a `scene` (gradient, blobs, noise) instead of one colour, so that photos of
+    /// the same shape differ as real photos do (plain backgrounds make every circle look alike to perceptual hashes).
+    public static func shape(_ shape: Shape, size: Int, night: Bool, blur: Int, seed: UInt64, textured: Bool = false) -> RGBImage {
         precondition(size > 0, "size must be positive")
+        let scenery = textured ? scene(width: size, height: size, seed: seed ^ 0x5EED_5EED) : nil
         var rng = SplitMix64(seed: seed)
         let s = Double(size)
         let cx = s * rng.unit(0.35, 0.65)
@@ -59,10 +62,10 @@ public enum Synth {
                     let t = (py - triangleTop) / (2 * r)
                     inside = t >= 0 && t <= 1 && abs(px - cx) <= r * t
                 }
-                let colour = inside ? foreground : background
                 let o = (y * size + x) * 3
                 for c in 0..<3 {
-                    pixels[o + c] = UInt8(max(0, min(255, (colour[c] * dim).rounded())))
+                    let v = inside ? foreground[c] : (scenery.map { Double($0.pixels[o + c]) } ?? background[c])
+                    pixels[o + c] = UInt8(max(0, min(255, (v * dim).rounded())))
                 }
             }
         }

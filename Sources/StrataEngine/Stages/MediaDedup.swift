@@ -129,6 +129,9 @@ struct MediaNearDup: Sendable {
             case .phash: "pHash distance \(dp) <= \(imageMaxDistance) (dHash \(dd))"
             case .dhash: "dHash distance \(dd) <= \(imageMaxDistance) (pHash \(dp))"
             }
+            if ImageDuplicates.distance(ha, hb, kind: imageHash) > imageMaxDistance {
+                return "near-duplicate image in the cluster of \(kept.place), linked through closer members (to the kept image: \(which.replacingOccurrences(of: " <= ", with: " > ")); kept by policy `\(keep.rawValue)`)"
+            }
             return "near-duplicate image of \(kept.place) (\(which); kept by policy `\(keep.rawValue)`)"
         }
         let m = AudioMatch.similarity(MediaNearDup.fingerprint(Array(a)), MediaNearDup.fingerprint(Array(b)),
