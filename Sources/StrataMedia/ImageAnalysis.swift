@@ -22,9 +22,10 @@ extension Media {
         return .success(GrayImage(width: Int(w), height: Int(h), pixels: Array(UnsafeBufferPointer(start: out, count: Int(w) * Int(h)))))
     }
 
-    /// dHash and pHash of the image at `path` (from one 64x64 gray thumbnail).
+    /// dHash and pHash of the image at `path`, both from one 32x32 gray thumbnail (the size pHash's DCT needs; a
+    /// small target lets libjpeg decode at 1/4 or 1/8 scale).
     public static func imageHashes(path: String) -> Result<(d: UInt64, p: UInt64), MediaProblem> {
-        grayThumbnail(path: path, width: 64, height: 64, force: true).map { g in
+        grayThumbnail(path: path, width: 32, height: 32, force: true).map { g in
             (PerceptualHash.dHash(g), PerceptualHash.pHash(g))
         }
     }

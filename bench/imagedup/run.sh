@@ -9,6 +9,7 @@
 #   RUNS [3]           repetitions, tools alternating within each run (A B C D, A B C D, ...)
 #   STRATA [.build/release/strata]   the binary under test (copied into the work folder first)
 #   SEED [20260401]
+#   DATA []            a folder gen.py already filled (images/ and truth.csv), to reuse instead of generating
 #
 # Everything goes to bench/work/imagedup-<UTC timestamp>/ (ignored by git; nothing is deleted while measuring).
 # imagededup runs from the venv bench/.venv-imagedup (created here if missing; it pulls torch, about 4 GB).
@@ -58,9 +59,13 @@ log "work folder: $WORK"
 cp "$STRATA" "$WORK/strata"
 STRATA=$WORK/strata
 
-DATA=$WORK/data
-log "generating $N_IMAGES images"
-"$PY" "$HERE/gen.py" "$DATA" "$N_IMAGES" "$SEED"
+if [ -n "${DATA:-}" ] && [ -f "$DATA/truth.csv" ]; then
+    log "reusing the images in $DATA"
+else
+    DATA=$WORK/data
+    log "generating $N_IMAGES images"
+    "$PY" "$HERE/gen.py" "$DATA" "$N_IMAGES" "$SEED"
+fi
 IMAGES=$DATA/images
 TRUTH=$DATA/truth.csv
 sync
