@@ -1,7 +1,7 @@
 # Strata: the two commands of the quick start are `make demo` and `make test`.
 SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
-APT_PACKAGES := libvips-dev libsndfile1-dev libsamplerate0-dev libchromaprint-dev libsqlite3-dev libcld2-dev pkg-config
+APT_PACKAGES := libvips-dev libjpeg62-turbo-dev libsndfile1-dev libsamplerate0-dev libchromaprint-dev libsqlite3-dev libcld2-dev pkg-config
 DEMO_DIR ?= strata-demo
 
 .PHONY: deps build release demo test pyenv bench-ingest clean

@@ -260,4 +260,116 @@ static inline int strata_vips_convert(const char *path, int autorot, int max_sid
     return rc;
 }
 
+
+/* ---- A fast path for hashing JPEGs: libjpeg's DCT scaling straight to gray ---- */
+
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jpeglib.h>
+
+struct strata_jpeg_error {
+    struct jpeg_error_mgr pub;
+    jmp_buf jump;
+};
+
+static void strata_jpeg_error_exit(j_common_ptr info) {
+    longjmp(((struct strata_jpeg_error *)info->err)->jump, 1);
+}
+
+static void strata_jpeg_quiet(j_common_ptr info, int level) {
+    (void)info; (void)level;
+}
+
+/* EXIF orientation from an APP1 marker (1 when absent or unreadable). */
+static inline int strata_exif_orientation(const unsigned char *d, unsigned int n) {
+    if (n < 14 || memcmp(d, "Exif\0\0", 6) != 0)
+        return 1;
+    const unsigned char *t = d + 6;
+    unsigned int len = n - 6;
+    int le = t[0] == 'I';
+    #define STRATA_U16(p) (le ? (unsigned)((p)[0] | (p)[1] << 8) : (unsigned)((p)[0] << 8 | (p)[1]))
+    #define STRATA_U32(p) (le ? ((unsigned)(p)[0] | (unsigned)(p)[1] << 8 | (unsigned)(p)[2] << 16 | (unsigned)(p)[3] << 24) \
+                              : ((unsigned)(p)[0] << 24 | (unsigned)(p)[1] << 16 | (unsigned)(p)[2] << 8 | (unsigned)(p)[3]))
+    unsigned int ifd = STRATA_U32(t + 4);
+    if (ifd + 2 > len)
+        return 1;
+    unsigned int count = STRATA_U16(t + ifd);
+    for (unsigned int i = 0; i < count; i++) {
+        unsigned int e = ifd + 2 + 12 * i;
+        if (e + 12 > len)
+            break;
+        if (STRATA_U16(t + e) == 0x0112) {
+            unsigned int v = STRATA_U16(t + e + 8);
+            return v >= 1 && v <= 8 ? (int)v : 1;
+        }
+    }
+    #undef STRATA_U16
+    #undef STRATA_U32
+    return 1;
+}
+
+/* Decodes a JPEG file to 8-bit gray at the smallest DCT scale (1/8, 1/4, 1/2, 1/1) that keeps both sides at
+ * least min_side. Returns malloc'd pixels (free with free) and sets *width, *height; NULL when the file is not a
+ * plain JPEG this path handles (not JPEG, CMYK, damaged, or an EXIF orientation other than 1): the caller then
+ * uses libvips. */
+static inline unsigned char *strata_jpeg_gray_small(const char *path, int min_side, int *width, int *height) {
+    FILE *file = fopen(path, "rb");
+    if (file == NULL)
+        return NULL;
+    struct jpeg_decompress_struct info;
+    struct strata_jpeg_error error;
+    unsigned char *volatile pixels = NULL;
+    info.err = jpeg_std_error(&error.pub);
+    error.pub.error_exit = strata_jpeg_error_exit;
+    error.pub.emit_message = strata_jpeg_quiet;
+    if (setjmp(error.jump)) {
+        jpeg_destroy_decompress(&info);
+        fclose(file);
+        free(pixels);
+        return NULL;
+    }
+    jpeg_create_decompress(&info);
+    jpeg_stdio_src(&info, file);
+    jpeg_save_markers(&info, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_read_header(&info, TRUE);
+    for (jpeg_saved_marker_ptr m = info.marker_list; m != NULL; m = m->next) {
+        if (m->marker == JPEG_APP0 + 1 && strata_exif_orientation(m->data, m->data_length) != 1) {
+            jpeg_destroy_decompress(&info);
+            fclose(file);
+            return NULL;
+        }
+    }
+    if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) {
+        jpeg_destroy_decompress(&info);
+        fclose(file);
+        return NULL;
+    }
+    info.out_color_space = JCS_GRAYSCALE;
+    unsigned int denom = 8;
+    while (denom > 1 && (info.image_width / denom < (unsigned)min_side || info.image_height / denom < (unsigned)min_side))
+        denom /= 2;
+    info.scale_num = 1;
+    info.scale_denom = denom;
+    jpeg_start_decompress(&info);
+    int w = (int)info.output_width, h = (int)info.output_height;
+    pixels = (unsigned char *)malloc((size_t)w * (size_t)h);
+    if (pixels == NULL) {
+        jpeg_destroy_decompress(&info);
+        fclose(file);
+        return NULL;
+    }
+    while (info.output_scanline < info.output_height) {
+        JSAMPROW row = pixels + (size_t)info.output_scanline * (size_t)w;
+        jpeg_read_scanlines(&info, &row, 1);
+    }
+    jpeg_finish_decompress(&info);
+    jpeg_destroy_decompress(&info);
+    fclose(file);
+    *width = w;
+    *height = h;
+    return pixels;
+}
+
 #endif

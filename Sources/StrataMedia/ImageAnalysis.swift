@@ -24,8 +24,20 @@ extension Media {
 
     /// dHash and pHash of the image at `path`, both from one 32x32 gray thumbnail (the size pHash's DCT needs; a
     /// small target lets libjpeg decode at 1/4 or 1/8 scale).
+    ///
+    /// Plain JPEGs (no EXIF rotation, not CMYK) take a fast path: libjpeg decodes straight to gray at 1/8 or 1/4
+    /// scale and the rest is area-averaged here; everything else goes through libvips' thumbnail (which costs a few
+    /// milliseconds of pipeline set-up per image, more than the decode of a small JPEG).
     public static func imageHashes(path: String) -> Result<(d: UInt64, p: UInt64), MediaProblem> {
-        grayThumbnail(path: path, width: 32, height: 32, force: true).map { g in
+        initialize()
+        var w: Int32 = 0, h: Int32 = 0
+        if let pixels = strata_jpeg_gray_small(path, 32, &w, &h) {
+            defer { free(pixels) }
+            let g = GrayImage(width: Int(w), height: Int(h), pixels: UnsafeBufferPointer(start: pixels, count: Int(w) * Int(h)).map(Float.init))
+                .resized(width: 32, height: 32)
+            return .success((PerceptualHash.dHash(g), PerceptualHash.pHash(g)))
+        }
+        return grayThumbnail(path: path, width: 32, height: 32, force: true).map { g in
             (PerceptualHash.dHash(g), PerceptualHash.pHash(g))
         }
     }
