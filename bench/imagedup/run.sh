@@ -9,6 +9,7 @@
 #   RUNS [3]           repetitions, tools alternating within each run (A B C D, A B C D, ...)
 #   STRATA [.build/release/strata]   the binary under test (copied into the work folder first)
 #   SEED [20260401]
+#   TOOLS ["strata-both imagededup-phash strata-phash imagededup-dhash"]   what runs, in this order, each run
 #   DATA []            a folder gen.py already filled (images/ and truth.csv), to reuse instead of generating
 #
 # Everything goes to bench/work/imagedup-<UTC timestamp>/ (ignored by git; nothing is deleted while measuring).
@@ -24,6 +25,7 @@ STRATA=${STRATA:-$REPO/.build/release/strata}
 N_IMAGES=${N_IMAGES:-20000}
 RUNS=${RUNS:-3}
 SEED=${SEED:-20260401}
+TOOLS=${TOOLS:-"strata-both imagededup-phash strata-phash imagededup-dhash"}
 VENV=$BENCH/.venv-imagedup
 PY=$VENV/bin/python
 
@@ -96,6 +98,7 @@ timed() { # RUN TOOL -- command...
 strata_one() { # RUN NAME HASH MAX_DISTANCE
     local run=$1 tool=$2 hash=$3 dist=$4
     local P=$WORK/run$run-$tool
+    [ -e "$P" ] && P=$P-$(date +%s%N)  # a tool listed twice in TOOLS gets a fresh project, not the cached one
     cp -a "$BASE" "$P"
     cat >"$P/pipeline.yaml" <<YAML
 version: 1
@@ -116,10 +119,15 @@ peer_one() { # RUN METHOD
 }
 
 for run in $(seq 1 "$RUNS"); do
-    strata_one "$run" strata-both both 24
-    peer_one "$run" phash
-    strata_one "$run" strata-phash phash 10
-    peer_one "$run" dhash
+    for tool in $TOOLS; do
+        case $tool in
+            strata-both) strata_one "$run" strata-both both 24 ;;
+            strata-phash) strata_one "$run" strata-phash phash 10 ;;
+            imagededup-phash) peer_one "$run" phash ;;
+            imagededup-dhash) peer_one "$run" dhash ;;
+            *) die "unknown tool $tool" ;;
+        esac
+    done
 done
 
 "$PY" "$HERE/report.py" "$WORK" | tee "$WORK/report.md"
