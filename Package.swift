@@ -44,7 +44,9 @@ let package = Package(
         // C media libraries behind Swift types.
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
-        .target(name: "StrataMedia", dependencies: ["StrataCore", "CVips", "CSndFile"]),
+        .systemLibrary(name: "CChromaprint", pkgConfig: "libchromaprint", providers: [.apt(["libchromaprint-dev"])]),
+        .systemLibrary(name: "CSampleRate", pkgConfig: "samplerate", providers: [.apt(["libsamplerate0-dev"])]),
+        .target(name: "StrataMedia", dependencies: ["StrataCore", "StrataQuality", "CVips", "CSndFile", "CChromaprint", "CSampleRate"]),
         // Pure labeling algorithms: consensus (majority, Dawid-Skene), agreement (Cohen, Fleiss, Krippendorff). No I/O.
         .target(name: "StrataLabels"),
         // Zstandard (Debian libzstd-dev) for Parquet pages.
@@ -52,7 +54,7 @@ let package = Package(
         // A Parquet writer: Thrift compact footer, PLAIN and dictionary encodings, Snappy and Zstandard. No file I/O.
         .target(name: "StrataParquet", dependencies: ["CZstd"]),
         // Pipeline stages, planner pieces, task runner and executors. Never imports the catalog.
-        .target(name: "StrataEngine", dependencies: ["StrataCore", "StrataStore", "StrataQuality", "StrataLanguage"]),
+        .target(name: "StrataEngine", dependencies: ["StrataCore", "StrataStore", "StrataQuality", "StrataLanguage", "StrataMedia"]),
         // The Workspace facade: one file per user operation.
         .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine", "StrataAnalysis", "StrataLabels", "StrataParquet"]),
         // The labeling web app: routes, sessions, templates over the Workspace API. The only module importing Hummingbird.
@@ -66,7 +68,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
-        .testTarget(name: "StrataMediaTests", dependencies: ["StrataMedia"]),
+        .testTarget(name: "StrataMediaTests", dependencies: ["StrataMedia", "StrataQuality"]),
         .testTarget(name: "StrataQualityTests", dependencies: ["StrataQuality"]),
         .testTarget(name: "StrataLanguageTests", dependencies: ["StrataLanguage"]),
         .testTarget(name: "StrataAnalysisTests", dependencies: ["StrataAnalysis", "StrataCore"]),

@@ -136,4 +136,240 @@ static inline void strata_g_free(void *p) {
     g_free(p);
 }
 
+
+/* ---- Pixels for hashing and quality signals ---- */
+
+/* Decodes `path` reduced to fit width x height (force=1: exactly width x height, aspect ignored;
+ * force=0: fit inside, never enlarged), honouring EXIF orientation, as one gray band of floats
+ * scaled to 0...255. JPEG and WebP shrink on load. *out is freed with g_free. Returns 0 on success. */
+static inline int strata_vips_gray_thumbnail(const char *path, int width, int height, int force,
+                                             float **out, int *out_w, int *out_h) {
+    VipsSource *source = vips_source_new_from_file(path);
+    if (source == NULL)
+        return -1;
+    VipsImage *thumb = NULL;
+    int rc = vips_thumbnail_source(source, &thumb, width,
+        "height", height,
+        "size", force ? VIPS_SIZE_FORCE : VIPS_SIZE_DOWN,
+        "option_string", "fail_on=error",
+        NULL);
+    g_object_unref(source);
+    if (rc != 0)
+        return -1;
+    VipsImage *gray = NULL;
+    int sixteen = vips_image_get_format(thumb) == VIPS_FORMAT_USHORT;
+    rc = vips_colourspace(thumb, &gray, sixteen ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_B_W, NULL);
+    g_object_unref(thumb);
+    if (rc != 0)
+        return -1;
+    VipsImage *band = NULL;
+    if (vips_image_get_bands(gray) > 1) {
+        rc = vips_extract_band(gray, &band, 0, NULL);
+        g_object_unref(gray);
+        if (rc != 0)
+            return -1;
+    } else {
+        band = gray;
+    }
+    VipsImage *scaled = NULL;
+    rc = vips_linear1(band, &scaled, sixteen ? 1.0 / 257.0 : 1.0, 0.0, NULL);
+    g_object_unref(band);
+    if (rc != 0)
+        return -1;
+    VipsImage *f = NULL;
+    rc = vips_cast(scaled, &f, VIPS_FORMAT_FLOAT, NULL);
+    g_object_unref(scaled);
+    if (rc != 0)
+        return -1;
+    size_t size = 0;
+    void *mem = vips_image_write_to_memory(f, &size);
+    *out_w = vips_image_get_width(f);
+    *out_h = vips_image_get_height(f);
+    g_object_unref(f);
+    if (mem == NULL)
+        return -1;
+    *out = (float *)mem;
+    return 0;
+}
+
+/* Width and height as displayed (EXIF orientation 5-8 swaps them), from the header only. */
+static inline int strata_vips_display_size(const char *path, int *width, int *height) {
+    VipsImage *image = strata_vips_open_file(path, VIPS_FAIL_ON_ERROR);
+    if (image == NULL)
+        return -1;
+    int w = vips_image_get_width(image), h = vips_image_get_height(image);
+    int o = strata_vips_orientation(image);
+    g_object_unref(image);
+    if (o >= 5) { int t = w; w = h; h = t; }
+    *width = w;
+    *height = h;
+    return 0;
+}
+
+/* ---- Conversion for clean.image ---- */
+
+enum { STRATA_SAVE_JPEG = 0, STRATA_SAVE_PNG = 1, STRATA_SAVE_WEBP = 2 };
+
+/* Loads `path`, applies EXIF orientation (autorot), shrinks so the longer side is at most max_side
+ * (0: no limit), flattens alpha on white for JPEG, and saves as `format` with `quality`, stripping
+ * metadata when `strip`. The buffer is freed with g_free. Returns 0 on success. */
+static inline int strata_vips_convert(const char *path, int autorot, int max_side, int format,
+                                      int quality, int strip, void **buf, size_t *len) {
+    VipsSource *source = vips_source_new_from_file(path);
+    if (source == NULL)
+        return -1;
+    VipsImage *image = vips_image_new_from_source(source, "", "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+    g_object_unref(source);
+    if (image == NULL)
+        return -1;
+    VipsImage *next = NULL;
+    if (autorot) {
+        if (vips_autorot(image, &next, NULL) != 0) { g_object_unref(image); return -1; }
+        g_object_unref(image);
+        image = next;
+    }
+    int w = vips_image_get_width(image), h = vips_image_get_height(image);
+    int longer = w > h ? w : h;
+    if (max_side > 0 && longer > max_side) {
+        if (vips_resize(image, &next, (double)max_side / (double)longer, NULL) != 0) { g_object_unref(image); return -1; }
+        g_object_unref(image);
+        image = next;
+    }
+    if (format == STRATA_SAVE_JPEG && vips_image_hasalpha(image)) {
+        double white[3] = {255, 255, 255};
+        VipsArrayDouble *background = vips_array_double_new(white, 3);
+        int rc = vips_flatten(image, &next, "background", background, NULL);
+        vips_area_unref(VIPS_AREA(background));
+        if (rc != 0) { g_object_unref(image); return -1; }
+        g_object_unref(image);
+        image = next;
+    }
+    int rc;
+    switch (format) {
+    case STRATA_SAVE_PNG:
+        rc = vips_pngsave_buffer(image, buf, len, "compression", 6, "strip", strip, NULL);
+        break;
+    case STRATA_SAVE_WEBP:
+        rc = vips_webpsave_buffer(image, buf, len, "Q", quality, "strip", strip, NULL);
+        break;
+    default:
+        rc = vips_jpegsave_buffer(image, buf, len, "Q", quality, "strip", strip, NULL);
+        break;
+    }
+    g_object_unref(image);
+    return rc;
+}
+
+
+/* ---- A fast path for hashing JPEGs: libjpeg's DCT scaling straight to gray ---- */
+
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jpeglib.h>
+
+struct strata_jpeg_error {
+    struct jpeg_error_mgr pub;
+    jmp_buf jump;
+};
+
+static void strata_jpeg_error_exit(j_common_ptr info) {
+    longjmp(((struct strata_jpeg_error *)info->err)->jump, 1);
+}
+
+static void strata_jpeg_quiet(j_common_ptr info, int level) {
+    (void)info; (void)level;
+}
+
+/* EXIF orientation from an APP1 marker (1 when absent or unreadable). */
+static inline int strata_exif_orientation(const unsigned char *d, unsigned int n) {
+    if (n < 14 || memcmp(d, "Exif\0\0", 6) != 0)
+        return 1;
+    const unsigned char *t = d + 6;
+    unsigned int len = n - 6;
+    int le = t[0] == 'I';
+    #define STRATA_U16(p) (le ? (unsigned)((p)[0] | (p)[1] << 8) : (unsigned)((p)[0] << 8 | (p)[1]))
+    #define STRATA_U32(p) (le ? ((unsigned)(p)[0] | (unsigned)(p)[1] << 8 | (unsigned)(p)[2] << 16 | (unsigned)(p)[3] << 24) \
+                              : ((unsigned)(p)[0] << 24 | (unsigned)(p)[1] << 16 | (unsigned)(p)[2] << 8 | (unsigned)(p)[3]))
+    unsigned int ifd = STRATA_U32(t + 4);
+    if (ifd + 2 > len)
+        return 1;
+    unsigned int count = STRATA_U16(t + ifd);
+    for (unsigned int i = 0; i < count; i++) {
+        unsigned int e = ifd + 2 + 12 * i;
+        if (e + 12 > len)
+            break;
+        if (STRATA_U16(t + e) == 0x0112) {
+            unsigned int v = STRATA_U16(t + e + 8);
+            return v >= 1 && v <= 8 ? (int)v : 1;
+        }
+    }
+    #undef STRATA_U16
+    #undef STRATA_U32
+    return 1;
+}
+
+/* Decodes a JPEG file to 8-bit gray at the smallest DCT scale (1/8, 1/4, 1/2, 1/1) that keeps both sides at
+ * least min_side. Returns malloc'd pixels (free with free) and sets *width, *height; NULL when the file is not a
+ * plain JPEG this path handles (not JPEG, CMYK, damaged, or an EXIF orientation other than 1): the caller then
+ * uses libvips. */
+static inline unsigned char *strata_jpeg_gray_small(const char *path, int min_side, int *width, int *height) {
+    FILE *file = fopen(path, "rb");
+    if (file == NULL)
+        return NULL;
+    struct jpeg_decompress_struct info;
+    struct strata_jpeg_error error;
+    unsigned char *volatile pixels = NULL;
+    info.err = jpeg_std_error(&error.pub);
+    error.pub.error_exit = strata_jpeg_error_exit;
+    error.pub.emit_message = strata_jpeg_quiet;
+    if (setjmp(error.jump)) {
+        jpeg_destroy_decompress(&info);
+        fclose(file);
+        free(pixels);
+        return NULL;
+    }
+    jpeg_create_decompress(&info);
+    jpeg_stdio_src(&info, file);
+    jpeg_save_markers(&info, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_read_header(&info, TRUE);
+    for (jpeg_saved_marker_ptr m = info.marker_list; m != NULL; m = m->next) {
+        if (m->marker == JPEG_APP0 + 1 && strata_exif_orientation(m->data, m->data_length) != 1) {
+            jpeg_destroy_decompress(&info);
+            fclose(file);
+            return NULL;
+        }
+    }
+    if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) {
+        jpeg_destroy_decompress(&info);
+        fclose(file);
+        return NULL;
+    }
+    info.out_color_space = JCS_GRAYSCALE;
+    unsigned int denom = 8;
+    while (denom > 1 && (info.image_width / denom < (unsigned)min_side || info.image_height / denom < (unsigned)min_side))
+        denom /= 2;
+    info.scale_num = 1;
+    info.scale_denom = denom;
+    jpeg_start_decompress(&info);
+    int w = (int)info.output_width, h = (int)info.output_height;
+    pixels = (unsigned char *)malloc((size_t)w * (size_t)h);
+    if (pixels == NULL) {
+        jpeg_destroy_decompress(&info);
+        fclose(file);
+        return NULL;
+    }
+    while (info.output_scanline < info.output_height) {
+        JSAMPROW row = pixels + (size_t)info.output_scanline * (size_t)w;
+        jpeg_read_scanlines(&info, &row, 1);
+    }
+    jpeg_finish_decompress(&info);
+    jpeg_destroy_decompress(&info);
+    fclose(file);
+    *width = w;
+    *height = h;
+    return pixels;
+}
+
 #endif

@@ -42,6 +42,7 @@ public enum Demo {
         try FileIO.writeAtomically(root + "/strata.yaml", Array(DemoSpecs.project.utf8))
         try FileIO.writeAtomically(root + "/intent.yaml", Array(DemoSpecs.intent.utf8))
         try FileIO.writeAtomically(root + "/rulebook.yaml", Array(DemoSpecs.rulebook.utf8))
+        try FileIO.writeAtomically(root + "/pipeline.yaml", Array(DemoSpecs.pipeline.utf8))
         let incoming = root + "/incoming"
         var generated: [String: Int] = [:]
         var planted: [String: Int] = [:]
@@ -192,7 +193,7 @@ public enum Demo {
             for i in 0..<24 {
                 let night = i % 4 == 3
                 let blur = (i % 6 == 5) ? 2 : 0
-                let img = Synth.shape(shape, size: 64, night: night, blur: blur, seed: UInt64(100 + k))
+                let img = Synth.shape(shape, size: 64, night: night, blur: blur, seed: UInt64(100 + k), textured: true)
                 let jpeg = i % 3 == 0
                 let name = String(format: "img_%03d.%@", k, jpeg ? "jpg" : "png")
                 let bytes = jpeg ? try Encode.jpeg(img, quality: 90) : try Encode.png(img)
@@ -216,10 +217,27 @@ public enum Demo {
             manifest += "\(copy),\(images.first { $0.0 == name }.map { _ in "circle" } ?? "circle"),day,no\n"
             planted["exact-duplicate-image", default: 0] += 1
         }
-        // A near duplicate: a PNG recompressed as JPEG.
-        try write(dir + "/recompressed_000.jpg", try Encode.jpeg(images[1].1, quality: 70))
-        manifest += "recompressed_000.jpg,circle,day,no\n"
-        planted["near-duplicate-image"] = 1
+        // Near duplicates of img_001 (a PNG): recompressed as JPEG, resized, brightened, slightly cropped.
+        let original = images[1].1
+        try write(dir + "/recompressed_000.jpg", try Encode.jpeg(original, quality: 70))
+        try write(dir + "/resized_001.png", try Encode.png(original.resized(width: 48, height: 48)))
+        try write(dir + "/brighter_002.jpg", try Encode.jpeg(original.adjusted(factor: 1.1, offset: 15), quality: 90))
+        try write(dir + "/cropped_003.png", try Encode.png(original.cropped(x: 2, y: 2, width: 60, height: 60)))
+        manifest += "recompressed_000.jpg,circle,day,no\nresized_001.png,circle,day,no\nbrighter_002.jpg,circle,day,no\ncropped_003.png,circle,day,no\n"
+        planted["near-duplicate-image"] = 4
+        // Low-value images for filter.quality: blank, tiny, a thin strip. (Blurred photos are wanted here: the intent
+        // asks for blurred night shots, so the demo's pipeline turns the blur rule off.)
+        try write(dir + "/blank_010.png", try Encode.png(RGBImage(width: 64, height: 64, pixels: [UInt8](repeating: 128, count: 64 * 64 * 3))))
+        try write(dir + "/tiny_011.png", try Encode.png(Synth.shape(.square, size: 16, night: false, blur: 0, seed: 990)))
+        try write(dir + "/strip_012.png", try Encode.png(Synth.scene(width: 320, height: 40, seed: 991)))
+        manifest += "blank_010.png,square,day,no\ntiny_011.png,square,day,no\nstrip_012.png,square,day,no\n"
+        planted["blank-image"] = 1
+        planted["tiny-image"] = 1
+        planted["extreme-aspect-image"] = 1
+        // A photo taken with the camera held sideways (EXIF orientation 6): clean-images turns it upright.
+        try write(dir + "/sideways_014.jpg", try Encode.jpeg(Synth.shape(.circle, size: 64, night: false, blur: 0, seed: 993), quality: 90, orientation: 6))
+        manifest += "sideways_014.jpg,circle,day,no\n"
+        planted["exif-rotated-image"] = 1
         // Corrupt files: truncated PNG and JPEG.
         let png = try Encode.png(Synth.shape(.square, size: 64, night: false, blur: 0, seed: 999))
         try write(dir + "/broken_001.png", Array(png.prefix(png.count * 6 / 10)))
@@ -248,19 +266,25 @@ public enum Demo {
     // MARK: audio
 
     static func generateAudio(_ dir: String, _ generated: inout [String: Int], _ planted: inout [String: Int]) throws {
-        let words: [(String, Double)] = [("yes", 440), ("no", 330), ("stop", 550)]
+        let words = ["yes", "no", "stop"]
+        let rate = 16_000
         var manifest = "file,label,speaker\n"
         var first: [UInt8] = []
+        var firstSamples: [Float] = []
         var n = 0
-        for (w, (word, freq)) in words.enumerated() {
+        // Voice commands: 0.4 s of room noise, a 6 s phrase, 0.4 s of room noise (clean-audio trims the noise).
+        func clip(_ seed: UInt64) -> [Float] {
+            let pad = Synth.tone(frequency: 50, seconds: 0.4, sampleRate: rate, amplitude: 0, noise: 0.002, seed: seed)
+            return pad + Synth.melody(seconds: 6, sampleRate: rate, amplitude: 0.5, seed: seed) + pad
+        }
+        for (w, word) in words.enumerated() {
             for i in 0..<10 {
-                let samples = Synth.tone(frequency: freq * (1 + Double(i) * 0.01), seconds: 0.5, sampleRate: 16_000, amplitude: 0.5,
-                                         noise: 0.02, seed: UInt64(w * 100 + i))
+                let samples = clip(UInt64(w * 100 + i))
                 let flac = i % 5 == 4
-                let bytes = flac ? try Encode.flac(samples, sampleRate: 16_000, channels: 1) : try Encode.wav(samples, sampleRate: 16_000, channels: 1)
+                let bytes = flac ? try Encode.flac(samples, sampleRate: rate, channels: 1) : try Encode.wav(samples, sampleRate: rate, channels: 1)
                 let name = String(format: "clip_%03d.%@", n, flac ? "flac" : "wav")
                 try write(dir + "/" + name, bytes)
-                if first.isEmpty { first = bytes }
+                if first.isEmpty { first = bytes; firstSamples = samples }
                 manifest += "\(name),\(word),spk-\(i % 3)\n"
                 n += 1
             }
@@ -270,8 +294,31 @@ public enum Demo {
         try write(dir + "/clip_dup_002.wav", first)
         manifest += "clip_dup_001.wav,yes,spk-0\nclip_dup_002.wav,yes,spk-0\n"
         planted["exact-duplicate-audio"] = 2
-        var broken = try Encode.wav(Synth.tone(frequency: 300, seconds: 0.5, sampleRate: 16_000, amplitude: 0.5, noise: 0, seed: 1),
-                                    sampleRate: 16_000, channels: 1)
+        // Near duplicates of clip_000: quieter, trimmed at the start, re-encoded at another rate as FLAC.
+        try write(dir + "/clip_quiet_003.wav", try Encode.wav(firstSamples.map { $0 * 0.4 }, sampleRate: rate, channels: 1))
+        try write(dir + "/clip_trimmed_004.wav", try Encode.wav(Array(firstSamples[(rate * 9 / 10)...]), sampleRate: rate, channels: 1))
+        try write(dir + "/clip_reencoded_005.flac", try Encode.flac(try Media.resample(firstSamples, from: rate, to: 22_050), sampleRate: 22_050, channels: 1))
+        manifest += "clip_quiet_003.wav,yes,spk-0\nclip_trimmed_004.wav,yes,spk-0\nclip_reencoded_005.flac,yes,spk-0\n"
+        planted["near-duplicate-audio"] = 3
+        // Low-value clips for filter.quality: mostly silence, clipped, too short; and a stereo clip (mixed to mono).
+        // Silence inside the clip (clean-audio only trims the ends): 0.3 s of speech, 3 s of silence, 0.3 s of speech.
+        let quiet = Synth.tone(frequency: 50, seconds: 3, sampleRate: rate, amplitude: 0, noise: 0.001, seed: 7)
+        try write(dir + "/clip_silent_006.wav", try Encode.wav(Synth.melody(seconds: 0.3, sampleRate: rate, seed: 8) + quiet + Synth.melody(seconds: 0.3, sampleRate: rate, seed: 12),
+                                                         sampleRate: rate, channels: 1))
+        try write(dir + "/clip_clipped_007.wav", try Encode.wav(Synth.melody(seconds: 3, sampleRate: rate, amplitude: 2.5, seed: 9).map { max(-1, min(1, $0)) },
+                                                          sampleRate: rate, channels: 1))
+        try write(dir + "/clip_short_008.wav", try Encode.wav(Synth.melody(seconds: 0.2, sampleRate: rate, seed: 10), sampleRate: rate, channels: 1))
+        let stereoSource = clip(11)
+        var stereo = [Float](repeating: 0, count: stereoSource.count * 2)
+        for i in 0..<stereoSource.count { stereo[2 * i] = stereoSource[i]; stereo[2 * i + 1] = stereoSource[i] * 0.8 }
+        try write(dir + "/clip_stereo_009.wav", try Encode.wav(stereo, sampleRate: rate, channels: 2))
+        manifest += "clip_silent_006.wav,no,spk-1\nclip_clipped_007.wav,stop,spk-2\nclip_short_008.wav,no,spk-1\nclip_stereo_009.wav,stop,spk-2\n"
+        planted["mostly-silent-audio"] = 1
+        planted["clipped-audio"] = 1
+        planted["too-short-audio"] = 1
+        planted["stereo-audio"] = 1
+        var broken = try Encode.wav(Synth.tone(frequency: 300, seconds: 0.5, sampleRate: rate, amplitude: 0.5, noise: 0, seed: 1),
+                                    sampleRate: rate, channels: 1)
         for i in 12..<36 { broken[i] = 0xFF }  // the fmt chunk is destroyed
         try write(dir + "/clip_broken.wav", broken)
         try write(dir + "/clip_empty.wav", [])

@@ -29,6 +29,13 @@ public struct StageContext: Sendable {
 
     public func text(_ item: WorkItem) throws -> String { String(decoding: try content(item), as: UTF8.self) }
 
+    /// The file holding an item's current bytes (for libraries that read files: libvips, libsndfile).
+    public func path(_ item: WorkItem) throws -> String {
+        if item.content.hasPrefix("object:") { return objects.path(for: String(item.content.dropFirst(7))) }
+        if item.content.hasPrefix("raw:") { return projectRoot + "/" + item.content.dropFirst(4) }
+        throw StageError("unknown content reference \(item.content)")
+    }
+
     /// Stores new content for an item and returns the updated item (new id, content, lineage).
     public func replaceContent(_ item: WorkItem, with bytes: [UInt8], transform: Transform) throws -> WorkItem {
         let sha = try objects.put(bytes, sync: false)
@@ -63,9 +70,19 @@ public protocol GlobalStage: Sendable {
     func bandKeys(partition: Int, annotation: Annotation) -> [UInt64]
     /// Whether a candidate pair really is a duplicate (e.g. estimated Jaccard above the threshold).
     func confirm(_ a: Annotation, _ b: Annotation) -> Bool
+    /// Whether this annotation is searched by `indexedPairs` (the stage's own index, e.g. multi-index hashing over
+    /// image hashes) instead of by `bandKeys`. Default: false.
+    func indexed(_ annotation: Annotation) -> Bool
+    /// Candidate pairs (global indexes) among the indexed annotations, for one partition. Default: none.
+    func indexedPairs(partition: Int, entries: [(index: Int, annotation: [UInt8])]) -> [(Int, Int)]
     var keep: KeepPolicy { get }
     var findingKind: String { get }
     func reason(of item: WorkItem, duplicating kept: WorkItem, annotations: (Annotation, Annotation)) -> String
+}
+
+extension GlobalStage {
+    public func indexed(_ annotation: Annotation) -> Bool { false }
+    public func indexedPairs(partition: Int, entries: [(index: Int, annotation: [UInt8])]) -> [(Int, Int)] { [] }
 }
 
 /// One annotation (a key or a signature as text), as a slice of the file it was read from.

@@ -3,13 +3,15 @@ import StrataCore
 
 /// Builds stages from `pipeline.yaml` entries: stage kind (`uses`) -> implementation.
 public enum StageRegistry {
-    public static let kinds = ["clean.text", "dedup.exact", "dedup.near", "filter.quality", "command"]
+    public static let kinds = ["clean.text", "clean.image", "clean.audio", "dedup.exact", "dedup.near", "filter.quality", "command"]
 
     public static func build(_ spec: PipelineSpec.Stage) throws -> BuiltStage {
         var p = StageParams(stage: spec.name, values: spec.params)
         let built: BuiltStage
         switch spec.uses {
         case "clean.text": built = .map(try CleanTextStage(&p))
+        case "clean.image": built = .map(try CleanImageStage(&p))
+        case "clean.audio": built = .map(try CleanAudioStage(&p))
         case "dedup.exact": built = .global(try ExactDedupStage(&p))
         case "dedup.near": built = .global(try NearDedupStage(&p))
         case "filter.quality": built = .map(try QualityFilterStage(&p))

@@ -101,6 +101,7 @@ public enum TaskRunner {
         case (.pair, .global(let s)):
             // Stream the annotation files: only this partition's band keys are kept (a few integers per item).
             var buckets: [[UInt64: Int]] = []
+            var indexed: [(index: Int, annotation: [UInt8])] = []
             var index = 0
             for f in spec.inputs {
                 let bytes = try read(f)
@@ -108,12 +109,14 @@ public enum TaskRunner {
                     defer { index += 1 }
                     // Items the stage does not apply to have an empty annotation and never pair.
                     if line.isEmpty { continue }
+                    if s.indexed(line) { indexed.append((index, Array(line))); continue }
                     for (slot, key) in s.bandKeys(partition: spec.index, annotation: line).enumerated() {
                         if buckets.count <= slot { buckets.append([:]) }
                         if let first = buckets[slot][key] { output += Array("\(first) \(index)\n".utf8) } else { buckets[slot][key] = index }
                     }
                 }
             }
+            for (i, j) in s.indexedPairs(partition: spec.index, entries: indexed) { output += Array("\(i) \(j)\n".utf8) }
             count = index
         case (.decide, .global(let s)):
             // Candidate pairs first; then only the annotations and items that appear in a pair are kept.

@@ -22,8 +22,8 @@ public enum Encode {
         return try withVipsImage(image) { try save($0, "JPEG") { strata_vips_jpegsave($0, $1, $2, Int32(quality)) } }
     }
 
-    /// A JPEG carrying EXIF orientation `orientation` (1-8); internal, for tests.
-    static func jpeg(_ image: RGBImage, quality: Int, orientation: Int) throws -> [UInt8] {
+    /// A JPEG carrying EXIF orientation `orientation` (1-8), as cameras write when held sideways.
+    public static func jpeg(_ image: RGBImage, quality: Int, orientation: Int) throws -> [UInt8] {
         try withVipsImage(image) {
             try save($0, "JPEG") { strata_vips_jpegsave_oriented($0, $1, $2, Int32(quality), Int32(orientation)) }
         }

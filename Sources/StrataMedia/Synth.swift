@@ -1,3 +1,4 @@
+import StrataQuality
 import StrataCore
 import Foundation
 
@@ -27,8 +28,11 @@ public enum Synth {
     /// `seed` jitters the shape's centre, size and colour and the background colour.
     /// `night` darkens the whole scene to about a quarter of its brightness.
     /// `blur` is a box-blur radius in pixels applied twice (close to a gaussian); 0 keeps edges sharp.
-    public static func shape(_ shape: Shape, size: Int, night: Bool, blur: Int, seed: UInt64) -> RGBImage {
+    /// `textured`: the background is a `scene` (gradient, blobs, noise) instead of one colour, so that photos of
+    /// the same shape differ as real photos do (plain backgrounds make every circle look alike to perceptual hashes).
+    public static func shape(_ shape: Shape, size: Int, night: Bool, blur: Int, seed: UInt64, textured: Bool = false) -> RGBImage {
         precondition(size > 0, "size must be positive")
+        let scenery = textured ? scene(width: size, height: size, seed: seed ^ 0x5EED_5EED) : nil
         var rng = SplitMix64(seed: seed)
         let s = Double(size)
         let cx = s * rng.unit(0.35, 0.65)
@@ -58,10 +62,10 @@ public enum Synth {
                     let t = (py - triangleTop) / (2 * r)
                     inside = t >= 0 && t <= 1 && abs(px - cx) <= r * t
                 }
-                let colour = inside ? foreground : background
                 let o = (y * size + x) * 3
                 for c in 0..<3 {
-                    pixels[o + c] = UInt8(max(0, min(255, (colour[c] * dim).rounded())))
+                    let v = inside ? foreground[c] : (scenery.map { Double($0.pixels[o + c]) } ?? background[c])
+                    pixels[o + c] = UInt8(max(0, min(255, (v * dim).rounded())))
                 }
             }
         }
@@ -111,5 +115,92 @@ public enum Synth {
                 }
             }
         }
+    }
+}
+
+extension Synth {
+    /// A `width` x `height` scene: a two-colour gradient background, 6-11 filled circles and rectangles in random
+    /// colours, and fine seeded noise. Different seeds give visibly different images (what near-duplicate tests
+    /// and benchmarks need as "distinct" items).
+    public static func scene(width: Int, height: Int, seed: UInt64) -> RGBImage {
+        precondition(width > 0 && height > 0)
+        var rng = SplitMix64(seed: seed)
+        let c0 = (0..<3).map { _ in rng.unit(0, 255) }, c1 = (0..<3).map { _ in rng.unit(0, 255) }
+        let angle = rng.unit(0, 2 * Double.pi)
+        let (ax, ay) = (cos(angle), sin(angle))
+        struct Blob { var circle: Bool; var x, y, rx, ry: Double; var colour: [Double] }
+        let blobs = (0..<(6 + Int(rng.next() % 6))).map { _ in
+            Blob(circle: rng.next() % 2 == 0, x: rng.unit(0, 1), y: rng.unit(0, 1), rx: rng.unit(0.05, 0.25), ry: rng.unit(0.05, 0.25),
+                 colour: (0..<3).map { _ in rng.unit(0, 255) })
+        }
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            let v = (Double(y) + 0.5) / Double(height)
+            for x in 0..<width {
+                let u = (Double(x) + 0.5) / Double(width)
+                let t = max(0, min(1, 0.5 + ((u - 0.5) * ax + (v - 0.5) * ay)))
+                var r = c0[0] * (1 - t) + c1[0] * t, g = c0[1] * (1 - t) + c1[1] * t, bl = c0[2] * (1 - t) + c1[2] * t
+                for b in blobs {
+                    let dx = (u - b.x) / b.rx, dy = (v - b.y) / b.ry
+                    if b.circle ? dx * dx + dy * dy <= 1 : (abs(dx) <= 1 && abs(dy) <= 1) { r = b.colour[0]; g = b.colour[1]; bl = b.colour[2] }
+                }
+                let noise = rng.unit(-6, 6)
+                let o = (y * width + x) * 3
+                pixels[o] = UInt8(max(0, min(255, (r + noise).rounded())))
+                pixels[o + 1] = UInt8(max(0, min(255, (g + noise).rounded())))
+                pixels[o + 2] = UInt8(max(0, min(255, (bl + noise).rounded())))
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// A melody in [-1, 1]: notes of random pitch (MIDI 48-84) and length (0.12-0.45 s), each with three
+    /// harmonics and a short attack and release, plus light seeded noise; `Int(seconds * sampleRate)` samples.
+    public static func melody(seconds: Double, sampleRate: Int, amplitude: Double = 0.5, seed: UInt64) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        let count = Int(seconds * Double(sampleRate))
+        var out = [Float](repeating: 0, count: count)
+        var start = 0
+        while start < count {
+            let length = Int(rng.unit(0.12, 0.45) * Double(sampleRate))
+            let midi = 48 + Double(rng.next() % 37)
+            let f = 440 * pow(2, (midi - 69) / 12)
+            let edge = max(1, sampleRate / 100)
+            for i in 0..<min(length, count - start) {
+                let t = Double(i) / Double(sampleRate)
+                let env = min(1, Double(i) / Double(edge), Double(length - i) / Double(edge))
+                var v = sin(2 * Double.pi * f * t) + 0.5 * sin(4 * Double.pi * f * t) + 0.25 * sin(6 * Double.pi * f * t)
+                v *= amplitude / 1.75 * env
+                out[start + i] = Float(v + 0.005 * rng.unit(-1, 1))
+            }
+            start += length
+        }
+        return out
+    }
+}
+
+extension RGBImage {
+    /// Area-average resampling to `width` x `height` (for generated variants: resized copies).
+    public func resized(width w: Int, height h: Int) -> RGBImage {
+        var out = [UInt8](repeating: 0, count: w * h * 3)
+        for c in 0..<3 {
+            let channel = GrayImage(width: width, height: height, pixels: (0..<(width * height)).map { Float(pixels[$0 * 3 + c]) })
+            let r = channel.resized(width: w, height: h).pixels
+            for i in 0..<(w * h) { out[i * 3 + c] = UInt8(max(0, min(255, r[i].rounded()))) }
+        }
+        return RGBImage(width: w, height: h, pixels: out)
+    }
+
+    /// The rectangle `x, y, w, h` (for generated variants: cropped copies).
+    public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> RGBImage {
+        var out = [UInt8]()
+        out.reserveCapacity(w * h * 3)
+        for row in y..<(y + h) { out += pixels[((row * width + x) * 3)..<((row * width + x + w) * 3)] }
+        return RGBImage(width: w, height: h, pixels: out)
+    }
+
+    /// Every channel times `factor` plus `offset`, clamped (for generated variants: brightness changed).
+    public func adjusted(factor: Double, offset: Double) -> RGBImage {
+        RGBImage(width: width, height: height, pixels: pixels.map { UInt8(max(0, min(255, (Double($0) * factor + offset).rounded()))) })
     }
 }

@@ -175,6 +175,17 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(byKind["unlisted-file"], 1)
         XCTAssertEqual(byKind["invalid-utf8"], 1)
         XCTAssertEqual(byKind["duplicate-id"], 1)
+        // The media stages: low-value images and clips with named reasons, and the planted near duplicates
+        // (4 image variants, 3 audio variants) on top of the templated text messages.
+        for kind in ["near-uniform", "too-small", "extreme-aspect-ratio", "mostly-silence", "clipping", "too-short"] {
+            XCTAssertEqual(byKind[kind], 1, kind)
+        }
+        XCTAssertNil(byKind["blurry"], "the demo's pipeline turns the blur rule off (its intent wants blurred photos)")
+        let near = try XCTUnwrap(try CLI.json(["findings", "-C", t.path + "/demo", "--kind", "near-duplicate"]) as? [[String: Any]])
+        let media = near.compactMap { $0["origin"] as? String }.filter { $0.contains("/camera/") || $0.contains("/voice/") }
+        XCTAssertEqual(Set(media.map { ($0 as NSString).lastPathComponent }),
+                       ["recompressed_000.jpg", "resized_001.png", "cropped_003.png", "copy_00.png", "clip_quiet_003.wav",
+                        "clip_trimmed_004.wav", "clip_reencoded_005.flac"])
         XCTAssertEqual(report["second_ingest_added"] as? Int, 0)
         let check = try XCTUnwrap(report["check"] as? [String: Any])
         let coverage = try XCTUnwrap(check["coverage"] as? [[String: Any]])

@@ -19,9 +19,10 @@ final class SpecTemplateTests: XCTestCase {
                 let intent = try IntentSpec.decode(yaml: SpecTemplates.intent(modalities: ms), file: "intent.yaml")
                 let rulebook = try RulebookSpec.decode(yaml: SpecTemplates.rulebook(modalities: ms), file: "rulebook.yaml")
                 let pipeline = try PipelineSpec.decode(yaml: SpecTemplates.pipeline(modalities: ms), file: "pipeline.yaml")
-                // Sensible stages for the enabled modalities: text gets cleaning, quality and near-dup stages.
-                XCTAssertEqual(pipeline.stages.map(\.uses), ms.contains(.text)
-                    ? ["clean.text", "filter.quality", "dedup.exact", "dedup.near"] : ["dedup.exact"], context)
+                // Sensible stages for the enabled modalities: cleaning per modality, then quality, exact and near dedup.
+                let cleaning = (ms.contains(.text) ? ["clean.text"] : []) + (ms.contains(.image) ? ["clean.image"] : [])
+                    + (ms.contains(.audio) ? ["clean.audio"] : [])
+                XCTAssertEqual(pipeline.stages.map(\.uses), cleaning + ["filter.quality", "dedup.exact", "dedup.near"], context)
                 XCTAssertNotNil(rulebook.decisionPath, context)
                 XCTAssertFalse(intent.allRequirements.isEmpty, context)
                 XCTAssertFalse(intent.successCriteria.isEmpty, context)

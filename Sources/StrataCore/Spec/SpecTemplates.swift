@@ -239,11 +239,39 @@ public enum SpecTemplates {
                   - name: clean-text
                     uses: clean.text
                     params: {normalize: nfc, strip_html: false, min_length: 1}
-                  # Quarantine low-value text (repetition, symbol soup, no words), each with a named reason.
-                  - name: quality
-                    uses: filter.quality
                 """)
         }
+        if ms.contains(.image) {
+            stages.append("""
+                  # Keep images in the allowed formats (others are converted to `target`), apply EXIF orientation,
+                  # optionally limit the longer side (max_side) and strip metadata. Unchanged images are not re-encoded.
+                  - name: clean-images
+                    uses: clean.image
+                    params: {formats: [jpeg, png], target: jpeg, quality: 90, auto_orient: true, strip_metadata: false}
+                """)
+        }
+        if ms.contains(.audio) {
+            stages.append("""
+                  # Mix audio to mono, trim leading/trailing silence, optionally resample (sample_rate: 16000),
+                  # and keep the allowed formats (others become `target`, 16-bit).
+                  - name: clean-audio
+                    uses: clean.audio
+                    params: {formats: [wav, flac], target: wav, mono: true, trim_silence: true, silence_db: -45}
+                """)
+        }
+        var quality: [String] = []
+        if ms.contains(.image) {
+            quality.append("image_min_width: 32, image_min_height: 32, image_max_aspect_ratio: 4, image_min_stddev: 4, image_min_sharpness: 20")
+        }
+        if ms.contains(.audio) {
+            quality.append("audio_min_seconds: 0.3, audio_max_silent_fraction: 0.8, audio_max_clipped_fraction: 0.001")
+        }
+        stages.append("""
+              # Quarantine low-value samples, each with a named reason: text (repetition, symbol soup, no words),
+              # images (too-small, extreme-aspect-ratio, near-uniform, blurry), audio (too-short, mostly-silence, clipping).
+              - name: quality
+                uses: filter.quality
+            """ + (quality.isEmpty ? "" : "\n    params: {\(quality.joined(separator: ", "))}"))
         stages.append("""
               # Drop exact duplicates (text compared after case and whitespace folding; media byte for byte).
               # Each removal is a finding that points at the sample that was kept.
@@ -251,14 +279,18 @@ public enum SpecTemplates {
                 uses: dedup.exact
                 params: {keep: first}
             """)
-        if ms.contains(.text) {
-            stages.append("""
-                  # Group near-duplicate texts (MinHash over word 5-grams, LSH banding) and keep one per group.
-                  - name: near-dups
-                    uses: dedup.near
-                    params: {threshold: 0.8, ngram: 5, permutations: 128, bands: 16, keep: first}
-                """)
-        }
+        var near: [String] = []
+        if ms.contains(.text) { near.append("threshold: 0.8, ngram: 5, permutations: 128, bands: 16") }
+        if ms.contains(.image) { near.append("image_hash: both, image_max_distance: 24") }
+        if ms.contains(.audio) { near.append("audio_min_similarity: 0.8") }
+        stages.append("""
+              # Group near duplicates and keep one per group: texts by MinHash over word 5-grams with LSH banding,
+              # images by perceptual hashes (dHash + pHash, Hamming distance, multi-index hashing), audio by
+              # Chromaprint fingerprints aligned at their best offset.
+              - name: near-dups
+                uses: dedup.near
+                params: {\(near.joined(separator: ", ")), keep: first}
+            """)
         return """
             # pipeline.yaml: the stages `strata run` applies to samples, in order.
             # Each stage is cached by its code, parameters and input, so re-running only
@@ -268,7 +300,8 @@ public enum SpecTemplates {
             version: 1
 
             # The stages. Each has a unique `name` (a slug), a `uses` (the stage kind) and
-            # optional `params`. Kinds: clean.text, filter.quality, dedup.exact, dedup.near, command.
+            # optional `params`. Kinds: clean.text, clean.image, clean.audio, filter.quality, dedup.exact,
+            # dedup.near, command.
             stages:
             \(stages.joined(separator: "\n"))
               # Any program that reads JSONL samples on stdin and writes JSONL on stdout

@@ -36,10 +36,14 @@ struct ExactDedupStage: GlobalStage {
     }
 }
 
-/// `dedup.near` for text: MinHash over n-gram shingles with LSH banding; candidate pairs are confirmed by
-/// estimated Jaccard, clustered with union-find, and one member per cluster is kept.
+/// `dedup.near`: for text, MinHash over n-gram shingles with LSH banding, candidate pairs confirmed by estimated
+/// Jaccard; for images, perceptual hashes (dHash, pHash) within a Hamming distance, found by multi-index hashing;
+/// for audio, Chromaprint fingerprints aligned at their best offset. Pairs are clustered with union-find and one
+/// member per cluster is kept (`keep`), the same for every modality.
 struct NearDedupStage: GlobalStage {
-    static let codeVersion = 1
+    static let codeVersion = 2
+    let media: MediaNearDup
+    let modalities: Set<String>
     let config: MinHashConfig
     let hasher: MinHasher
     let keep: KeepPolicy
@@ -65,11 +69,24 @@ struct NearDedupStage: GlobalStage {
         hasher = MinHasher(config: c)
         keep = KeepPolicy(rawValue: try p.string("keep", default: "first", allowed: KeepPolicy.allCases.map(\.rawValue)))!
         partitions = try p.int("partitions", default: 4, min: 1, max: 1024)
+        media = try MediaNearDup(&p)
+        let ms = try p.strings("modalities")
+        for m in ms where Modality(rawValue: m) == nil {
+            throw StageError("stage `\(p.stage)`: params.modalities has `\(m)`; allowed: text, image, audio")
+        }
+        modalities = ms.isEmpty ? ["text", "image", "audio"] : Set(ms)
     }
 
-    func applies(to item: WorkItem) -> Bool { item.modality == "text" }
+    func applies(to item: WorkItem) -> Bool { modalities.contains(item.modality) }
+
+    func indexed(_ annotation: Annotation) -> Bool { MediaNearDup.isMedia(annotation) }
+
+    func indexedPairs(partition: Int, entries: [(index: Int, annotation: [UInt8])]) -> [(Int, Int)] {
+        media.pairs(partition: partition, partitions: partitions, entries: entries)
+    }
 
     func annotate(_ item: WorkItem, context: StageContext) throws -> String {
+        if item.modality != "text" { return try media.annotate(item, context: context) }
         let sig = hasher.signature(Shingler.shingles(try context.text(item), n: config.ngram, mode: config.shingle))
         return Signature.encode(sig)
     }
@@ -80,10 +97,12 @@ struct NearDedupStage: GlobalStage {
     }
 
     func confirm(_ a: Annotation, _ b: Annotation) -> Bool {
-        LSH.estimatedJaccard(Signature.decode(a), Signature.decode(b)) >= config.threshold
+        if MediaNearDup.isMedia(a) || MediaNearDup.isMedia(b) { return media.confirm(a, b) }
+        return LSH.estimatedJaccard(Signature.decode(a), Signature.decode(b)) >= config.threshold
     }
 
     func reason(of item: WorkItem, duplicating kept: WorkItem, annotations: (Annotation, Annotation)) -> String {
+        if MediaNearDup.isMedia(annotations.0) { return media.reason(kept: kept, annotations.0, annotations.1, keep: keep) }
         let j = LSH.estimatedJaccard(Signature.decode(annotations.0), Signature.decode(annotations.1))
         return String(format: "near duplicate of %@ (estimated Jaccard %.2f >= %.2f; kept by policy `%@`)", kept.place, j, config.threshold, keep.rawValue)
     }
