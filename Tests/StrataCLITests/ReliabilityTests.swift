@@ -147,6 +147,95 @@ final class ReliabilityTests: XCTestCase {
         }
     }
 
+    /// A project with an ingested, cleaned and labeled text set (the starting point of the version and export suites).
+    func preparedProject(_ t: TempDir) throws -> String {
+        makeInputs(t)
+        var labeled: [String] = []
+        for i in 0..<250 { labeled.append(#"{"id": "r\#(i)", "text": "row \#(i) is about topic \#(i % 17) in plain words", "label": "\#(i % 3 == 0 ? "yes" : "no")"}"#) }
+        t.write("in/labeled/rows.jsonl", Array((labeled.joined(separator: "\n") + "\n").utf8))
+        let template = t.path + "/template"
+        XCTAssertEqual(try CLI.run(["init", template, "--modality", "text"]).status, 0)
+        try """
+            version: 1
+            labels:
+              - name: "yes"
+                definition: The row says yes.
+              - name: "no"
+                definition: The row says no.
+            annotators_per_sample: 1
+            """.write(toFile: template + "/rulebook.yaml", atomically: true, encoding: .utf8)
+        let ingest = try CLI.run(["ingest", t.path + "/in/labeled", "--source", "rows", "--records", "--label-field", "label", "--date", "2026-01-03", "-C", template])
+        XCTAssertEqual(ingest.status, 0, ingest.stderr)
+        let run = try CLI.run(["run", "-C", template])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        return template
+    }
+
+    func copyProject(_ from: String, _ to: String) throws -> String {
+        let p = try Process.run(URL(fileURLWithPath: "/bin/cp"), arguments: ["-a", from, to])
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        return to
+    }
+
+    /// Versions (name, id, state, counts) and every exported shard's bytes, by hash.
+    func versionSnapshot(_ project: String) throws -> String {
+        let list = try XCTUnwrap(try CLI.json(["version", "list", "-C", project]) as? [[String: Any]])
+        var lines = list.map { v in ["name", "id", "state", "samples"].map { "\(v[$0] ?? "-")" }.joined(separator: "|") }
+        let ready = project + "/data/ready"
+        for rel in ((try? FileManager.default.subpathsOfDirectory(atPath: ready)) ?? []).sorted() where !rel.hasSuffix(".gitkeep") {
+            var isDir: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: ready + "/" + rel, isDirectory: &isDir)
+            if isDir.boolValue { continue }
+            let data = try Data(contentsOf: URL(fileURLWithPath: ready + "/" + rel))
+            // Shards only: the card and croissant.json carry the version's creation time, which a re-run changes.
+            guard rel.contains("/data/") else { continue }
+            lines.append("\(rel) \(data.count) \(data.reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 })")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    func testVersionCreateAndExportKilledAtManyPointsRecover() throws {
+        let t = TempDir()
+        let template = try preparedProject(t)
+        let reference = try copyProject(template, t.path + "/ref")
+        var createTakes = 0, exportTakes = 0
+        createTakes = try elapsed { XCTAssertEqual(try CLI.run(["version", "create", "v1", "-C", reference]).status, 0) }
+        XCTAssertEqual(try CLI.run(["version", "promote", "v1", "-C", reference]).status, 0)
+        exportTakes = try elapsed {
+            let r = try CLI.run(["export", "v1", "--format", "parquet", "-C", reference])
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        let expected = try versionSnapshot(reference)
+        XCTAssertTrue(expected.contains("active"), expected)
+        try assertConsistent(reference, "reference")
+        var rng = Seeded(state: 0x5EED_3)
+        for point in 0..<points {
+            let project = try copyProject(template, t.path + "/p\(point)")
+            let killCreate = point % 2 == 0
+            if killCreate {
+                let delay = 1_000 + rng.next(below: createTakes)
+                try CLI.killed(["version", "create", "v1", "-C", project], afterMicroseconds: delay)
+                let again = try CLI.run(["version", "create", "v1", "-C", project])
+                XCTAssertEqual(again.status, 0, "point \(point) (create killed after \(delay) us): \(again.stderr)")
+                XCTAssertEqual(try CLI.run(["version", "promote", "v1", "-C", project]).status, 0)
+                XCTAssertEqual(try CLI.run(["export", "v1", "--format", "parquet", "-C", project]).status, 0)
+            } else {
+                XCTAssertEqual(try CLI.run(["version", "create", "v1", "-C", project]).status, 0)
+                XCTAssertEqual(try CLI.run(["version", "promote", "v1", "-C", project]).status, 0)
+                let delay = 1_000 + rng.next(below: exportTakes)
+                try CLI.killed(["export", "v1", "--format", "parquet", "-C", project], afterMicroseconds: delay)
+                let again = try CLI.run(["export", "v1", "--format", "parquet", "-C", project])
+                XCTAssertEqual(again.status, 0, "point \(point) (export killed after \(delay) us): \(again.stderr)")
+            }
+            XCTAssertEqual(try versionSnapshot(project), expected, "point \(point)")
+            let verify = try CLI.run(["version", "verify", "v1", "-C", project])
+            XCTAssertEqual(verify.status, 0, "point \(point): \(verify.stdout)")
+            try assertConsistent(project, "point \(point)")
+            try? FileManager.default.removeItem(atPath: project)
+        }
+    }
+
     // MARK: - Disk full and read-only file systems (a small tmpfs; needs root, as in CI)
 
     /// Mounts a tmpfs of `megabytes` at a new folder, or skips when this machine does not allow mounting.
@@ -218,5 +307,55 @@ final class ReliabilityTests: XCTestCase {
         try assertConsistent(project, "after the read-only period")
         XCTAssertEqual(try CLI.run(["ingest", t.path + "/in/b", "--source", "b", "--date", "2026-01-01", "-C", project]).status, 0)
         try assertConsistent(project, "after the next ingest")
+    }
+}
+
+/// The labeling server killed with SIGKILL at many points while clients submit: every label acknowledged with 201
+/// is stored, and the project passes the deep check after each kill.
+final class LabelServerCrashTests: XCTestCase {
+    func testServerKilledAtManyPointsLosesNoAcknowledgedLabel() throws {
+        let points = Int(ProcessInfo.processInfo.environment["STRATA_CRASH_POINTS"] ?? "") ?? 50
+        let t = TempDir()
+        let names = (0..<6).map { "t\($0)" }
+        let e2e = LabelServerE2ETests(name: "project", testClosure: { _ in })
+        let (project, tokens) = try e2e.project(t, samples: 4000, k: 6, taskers: names.map { ($0, "tasker") })
+        var rng = ReliabilityTests.Seeded(state: 0x5EED_4)
+        var ackedTotal = 0
+        let acked = Locked<[String: Set<String>]>([:])
+        for point in 0..<points {
+            let server = try ServerProcess(project: project)
+            let stop = Locked(false)
+            let group = DispatchGroup()
+            for name in names {
+                group.enter()
+                Thread.detachNewThread {
+                    defer { group.leave() }
+                    while !stop.value {
+                        guard let next = try? HTTP.call("GET", server.url + "/api/queue/next", token: tokens[name]!),
+                              let id = ((next.json["sample"] as? [String: Any])?["id"] as? String) else { return }
+                        guard let post = try? HTTP.call("POST", server.url + "/api/labels", token: tokens[name]!,
+                                                        body: ["sample": id, "value": "neutral"]) else { return }
+                        if post.status == 201 { acked.mutate { $0[name, default: []].insert(id) } }
+                    }
+                }
+            }
+            // A kill point between 50 ms and 800 ms into the load (seeded).
+            Thread.sleep(forTimeInterval: Double(50 + rng.next(below: 750)) / 1000)
+            server.kill9()
+            stop.mutate { $0 = true }
+            XCTAssertEqual(group.wait(timeout: .now() + 60), .success)
+            let doctor = try CLI.run(["doctor", "-C", project])
+            XCTAssertEqual(doctor.status, 0, "point \(point): \(doctor.stdout)\(doctor.stderr)")
+        }
+        let again = try ServerProcess(project: project)
+        defer { again.kill9() }
+        for name in names {
+            let r = try HTTP.call("GET", again.url + "/api/labels?limit=100000", token: tokens[name]!)
+            let ids = Set(((r.json["labels"] as? [[String: Any]]) ?? []).compactMap { $0["sample"] as? String })
+            let missing = acked.value[name, default: []].subtracting(ids)
+            XCTAssertTrue(missing.isEmpty, "\(name): \(missing.count) acknowledged labels lost")
+            ackedTotal += acked.value[name, default: []].count
+        }
+        XCTAssertGreaterThan(ackedTotal, points, "clients got acknowledgements between the kills")
     }
 }
