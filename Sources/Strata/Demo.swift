@@ -18,6 +18,9 @@ public struct DemoReport: Codable, Sendable {
     public var secondRunNothingChanged: Bool
     /// The HTML report the demo ends with (`strata report`).
     public var report: String?
+    /// The dataset version the demo freezes (`strata version create` + `promote`) and its exports per modality.
+    public var version: VersionInfo?
+    public var exports: [ExportResult] = []
 }
 
 /// Generates the demo project: support messages (text), shape photos (images) and keyword clips (audio), each with
@@ -72,11 +75,19 @@ public enum Demo {
         var byKind: [String: Int] = [:]
         for f in try ws.findings() { byKind[f.kind, default: 0] += 1 }
         let status = try ws.status()
+        progress.note("freezing dataset version v1 and exporting it (strata version create, promote, export)")
+        let created = try ws.createVersion(name: "v1", message: "demo: first cleaned, labeled set")
+        let version = try ws.promoteVersion(created.version.name)
+        var exports: [ExportResult] = []
+        for (modality, format) in [("text", ExportFormat.parquet), ("image", .parquet), ("audio", .webdataset)] {
+            exports.append(try ws.export(version.name, options: ExportOptions(format: format, modality: modality)))
+        }
         progress.note("writing the report (strata report)")
         let report = try ws.writeReport(to: root + "/strata-report.html", model: nil)
         return DemoReport(root: root, incoming: incoming, generated: generated, planted: planted, ingests: ingests, check: check,
                           findingsByKind: byKind, status: status, secondIngestAdded: again.accepted + again.duplicates + again.quarantined,
-                          run: runReport, secondRunNothingChanged: secondRun.nothingChanged, report: report.path)
+                          run: runReport, secondRunNothingChanged: secondRun.nothingChanged, report: report.path,
+                          version: version, exports: exports)
     }
 
     static func makeWritable(_ root: String) throws {

@@ -49,14 +49,24 @@ extension StrataCommand {
             for p in report.check.problems.prefix(10) { print("  [\(p.category)] \(p.path ?? ""): \(p.message)") }
             if gaps > 0 { print("  \(gaps) coverage gap(s) against intent.yaml: collect more data there (`strata check --require-coverage` fails on them)") }
             print("strata status: \(report.status.isClean ? "nothing changed since ingest" : "changes pending")")
-            if let r = report.report { print("report (strata report): \(r)") }
+            if let v = report.version {
+                print("\nstrata version create v1 + promote: \(v.id.prefix(12)) (\(v.state)), \(v.samples) samples; splits "
+                      + v.splits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                for e in report.exports {
+                    print("  strata export v1 --modality \(e.directory.split(separator: "-").last ?? "") --format \(e.format): \(e.samples) samples in \(e.shards.count) shard(s) -> \(e.directory) (+ manifest.json, README.md card, croissant.json)")
+                }
+            }
+            if let r = report.report { print("\nreport (strata report): \(r)") }
             print("""
 
                 Try next:
                   cd \(report.root)
                   strata findings --kind duplicate
                   strata quarantine list
-                  strata check
+                  strata rulebook render && strata label agreement
+                  strata label taskers add ana --role tasker && strata label serve --port 8080
+                  strata version show v1 && strata lineage version v1
+                  strata doctor
                 """)
         }
     }
