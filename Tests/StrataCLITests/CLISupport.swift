@@ -27,22 +27,26 @@ enum CLI {
 
     @discardableResult
     static func run(_ args: [String], cwd: String? = nil, timeout: TimeInterval = 300) throws -> Result {
+        try runProgram(binary, args, cwd: cwd, timeout: timeout)
+    }
+
+    /// Runs a program to its end and captures both pipes (read while it runs, so a large output cannot block it).
+    static func runProgram(_ executable: String, _ args: [String], cwd: String? = nil, timeout: TimeInterval) throws -> Result {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
+        p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = args
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
         try p.run()
-        // Read both pipes while the process runs, so a large output cannot block it.
         let group = DispatchGroup()
         nonisolated(unsafe) var outData = Data(), errData = Data()
         group.enter(); DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         group.enter(); DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         if group.wait(timeout: .now() + timeout) == .timedOut {
             p.terminate()
-            throw NSError(domain: "CLI", code: 1, userInfo: [NSLocalizedDescriptionKey: "strata \(args) timed out"])
+            throw NSError(domain: "CLI", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(executable) \(args) timed out"])
         }
         p.waitUntilExit()
         return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
@@ -104,25 +108,7 @@ enum PythonPeers {
 
     /// Runs `python script args...` and returns its result; stdout/stderr are captured.
     static func run(_ script: String, _ args: [String] = [], cwd: String? = nil, timeout: TimeInterval = 600) throws -> CLI.Result {
-        let python = try interpreter()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = [script] + args
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let group = DispatchGroup()
-        nonisolated(unsafe) var outData = Data(), errData = Data()
-        group.enter(); DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter(); DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        if group.wait(timeout: .now() + timeout) == .timedOut {
-            p.terminate()
-            throw NSError(domain: "Python", code: 1, userInfo: [NSLocalizedDescriptionKey: "python \(script) timed out"])
-        }
-        p.waitUntilExit()
-        return CLI.Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        try CLI.runProgram(try interpreter(), [script] + args, cwd: cwd, timeout: timeout)
     }
 
     /// The folder of Python scripts the tests run (Tests/python).
