@@ -15,5 +15,7 @@ let package = Package(
         .executableTarget(name: "fuzz-csv", dependencies: [.product(name: "StrataCore", package: "Strata")]),
         .executableTarget(name: "fuzz-lines", dependencies: [.product(name: "StrataCore", package: "Strata")]),
         .executableTarget(name: "fuzz-spec", dependencies: [.product(name: "StrataCore", package: "Strata")]),
+        // The label importers live in the Strata library (with the catalog and media code it links).
+        .executableTarget(name: "fuzz-labels", dependencies: [.product(name: "Strata", package: "Strata")]),
     ]
 )

@@ -363,3 +363,29 @@ extension JSONValue {
         return nil
     }
 }
+
+/// Reading a label file without a project: what `strata label import` would append, and what it would refuse.
+/// Sample ids and label names are not checked here (that needs the catalog and the rulebook); everything about the
+/// file itself is. Used by the importer's fuzz target, and by anyone who wants to validate a file before importing.
+public enum LabelFileReader {
+    public struct Entry: Sendable, Equatable {
+        /// `line 12` or `task 3 annotation 2`.
+        public var location: String
+        public var submission: LabelSubmission
+    }
+    public struct Problem: Sendable, Equatable {
+        public var location: String
+        public var message: String
+    }
+
+    public static func read(_ bytes: [UInt8], format: LabelFileFormat, defaults: LabelImportDefaults,
+                            sampleField: String? = nil) -> (entries: [Entry], problems: [Problem]) {
+        let (records, problems) = switch format {
+        case .csv: LabelFormats.parseCSV(bytes, defaults: defaults)
+        case .jsonl: LabelFormats.parseJSONL(bytes, defaults: defaults)
+        case .labelStudio: LabelFormats.parseLabelStudio(bytes, defaults: defaults, sampleKey: sampleField)
+        }
+        return (records.map { Entry(location: $0.location, submission: $0.submission) },
+                problems.map { Problem(location: $0.location, message: $0.message) })
+    }
+}
