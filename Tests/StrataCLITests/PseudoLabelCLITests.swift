@@ -47,11 +47,12 @@ final class PseudoLabelCLITests: XCTestCase {
         // Dry run, as text: the calibration table and the refusal of `technical`.
         var r = try CLI.run(args + ["--dry-run"], cwd: project)
         XCTAssertEqual(r.status, 0, r.stderr)
+        print(r.stdout)
         XCTAssertTrue(r.stdout.contains("dry run: pseudo labels from model m1"), r.stdout)
         XCTAssertTrue(r.stdout.contains("calibrated on"), r.stdout)
         XCTAssertTrue(r.stdout.contains("note: class `technical`: refused: no threshold reaches precision 0.9"), r.stdout)
         let dry = try XCTUnwrap(try CLI.json(args + ["--dry-run"], cwd: project) as? [String: Any])
-        XCTAssertEqual(dry["dryRun"] as? Bool, true)
+        XCTAssertEqual(dry["dry_run"] as? Bool, true)
         let wouldAdd = try XCTUnwrap(dry["added"] as? Int)
         XCTAssertGreaterThan(wouldAdd, 30)
         var exported = try CLI.run(["label", "export", "--format", "jsonl"], cwd: project)
@@ -66,11 +67,11 @@ final class PseudoLabelCLITests: XCTestCase {
         XCTAssertEqual(technical["accepted"] as? Int, 0)
         for c in classes where c["status"] as? String == "calibrated" {
             XCTAssertGreaterThanOrEqual(c["precision"] as? Double ?? 0, 0.9)
-            XCTAssertNotNil(c["precisionLow"] as? Double)
+            XCTAssertNotNil(c["precision_low"] as? Double)
             XCTAssertNotNil(c["threshold"] as? Double)
         }
-        XCTAssertGreaterThan(run["spotChecks"] as? Int ?? 0, 0)
-        XCTAssertGreaterThan(run["skippedTest"] as? Int ?? 0, 0)
+        XCTAssertGreaterThan(run["spot_checks"] as? Int ?? 0, 0)
+        XCTAssertGreaterThan(run["skipped_test"] as? Int ?? 0, 0)
         exported = try CLI.run(["label", "export", "--format", "jsonl"], cwd: project)
         let pseudoLines = exported.stdout.split(separator: "\n").filter { $0.contains("\"source\":\"pseudo\"") }
         XCTAssertEqual(pseudoLines.count, wouldAdd, String(exported.stdout.prefix(400)))
@@ -93,8 +94,8 @@ final class PseudoLabelCLITests: XCTestCase {
         // A version marks the pseudo labels and keeps them out of test.
         let v = try XCTUnwrap(try CLI.json(["version", "create", "v1", "-m", "with pseudo labels"], cwd: project) as? [String: Any])
         let info = try XCTUnwrap((v["version"] as? [String: Any]) ?? v)
-        XCTAssertEqual(info["pseudoLabels"] as? Int, wouldAdd)
-        XCTAssertEqual(info["pseudoExcludedFromTest"] as? Int, 0)
+        XCTAssertEqual(info["pseudo_labels"] as? Int, wouldAdd)
+        XCTAssertEqual(info["pseudo_excluded_from_test"] as? Int, 0)
     }
 
     func testPipelineStageRunsTheSameFunction() throws {
@@ -129,10 +130,10 @@ final class PseudoLabelCLITests: XCTestCase {
         r = try CLI.run(["check"], cwd: project)
         XCTAssertFalse((r.stdout + r.stderr).contains("label.pseudo"), r.stdout + r.stderr)
         let report = try XCTUnwrap(try CLI.json(["run"], cwd: project) as? [String: Any])
-        let stage = try XCTUnwrap((report["labelStages"] as? [[String: Any]])?.first)
+        let stage = try XCTUnwrap((report["label_stages"] as? [[String: Any]])?.first)
         let added = try XCTUnwrap(stage["added"] as? Int)
         XCTAssertGreaterThan(added, 30)
-        XCTAssertEqual(report["nothingChanged"] as? Bool, false)
+        XCTAssertEqual(report["nothing_changed"] as? Bool, false)
         // The command sees the stage's work: nothing left to add.
         let cmd = try XCTUnwrap(try CLI.json(["label", "pseudo", "--model", "m1", "--target-precision", "0.9", "--spot-check", "0.1"], cwd: project) as? [String: Any])
         XCTAssertEqual(cmd["added"] as? Int, 0)
