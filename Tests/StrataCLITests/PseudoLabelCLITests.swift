@@ -96,6 +96,8 @@ final class PseudoLabelCLITests: XCTestCase {
         let info = try XCTUnwrap((v["version"] as? [String: Any]) ?? v)
         XCTAssertEqual(info["pseudo_labels"] as? Int, wouldAdd)
         XCTAssertEqual(info["pseudo_excluded_from_test"] as? Int, 0)
+        r = try CLI.run(["version", "show", "v1"], cwd: project)
+        XCTAssertTrue(r.stdout.contains("pseudo labels: \(wouldAdd) (model labels above calibrated thresholds"), r.stdout)
     }
 
     func testPipelineStageRunsTheSameFunction() throws {
