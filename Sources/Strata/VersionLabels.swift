@@ -1,4 +1,5 @@
 import StrataCatalog
+import StrataCore
 import StrataLabels
 
 /// The label each sample carries in a version: the label store's consensus (majority), read once per version.
@@ -36,5 +37,29 @@ public enum VersionLabels {
             }
         }
         return r
+    }
+}
+
+extension VersionLabels {
+    /// Pseudo labels a version takes, and the test-split samples whose pseudo label it leaves out.
+    public struct PseudoResolution: Sendable {
+        public var labels: [String: String] = [:]
+        public var excludedFromTest: Set<String> = []
+    }
+
+    /// A pseudo label (source `pseudo`, written by `strata label pseudo` or a `label.pseudo` stage) is a sample's label
+    /// only when the sample has no other label event at all (no human, import or model-import label, skip or unclear)
+    /// and every model's latest pseudo event on it is a label with the same value. Samples in a test split never take
+    /// one: test data stays human-labeled.
+    public static func pseudoLabels(_ ws: Workspace, excluding resolution: Resolution, splits: [String: String], spec: SplitSpec) throws -> PseudoResolution {
+        let current = try ws.currentPseudoLabels()
+        guard !current.isEmpty else { return PseudoResolution() }
+        let tests = Workspace.testSplits(spec)
+        var out = PseudoResolution()
+        for (sample, value) in current where resolution.labels[sample] == nil && !resolution.unresolved.contains(sample) {
+            if let split = splits[sample], tests.contains(split) { out.excludedFromTest.insert(sample); continue }
+            out.labels[sample] = value
+        }
+        return out
     }
 }

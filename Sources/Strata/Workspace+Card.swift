@@ -83,6 +83,7 @@ extension Workspace {
         var issues: [String] = []
         if info.unresolvedLabels > 0 { issues.append("\(info.unresolvedLabels) sample(s) have no consensus label (a tie or low agreement); their `label` is empty.") }
         if info.pendingLabels > 0 { issues.append("\(info.pendingLabels) label(s) come from fewer annotators than the rulebook asks (\(rulebook?.annotatorsPerSample ?? 1)).") }
+        if info.pseudoLabels > 0 { issues.append("\(info.pseudoLabels) label(s) are pseudo labels: a model's labels above per-class thresholds calibrated to a target precision, not checked by a person (marked `label_source: pseudo` in the version manifest; none in a test split).") }
         let unlabeled = members.filter { $0.label == nil }.count
         if unlabeled > 0 { issues.append("\(unlabeled) sample(s) are unlabeled.") }
         if !info.leakage.isEmpty {

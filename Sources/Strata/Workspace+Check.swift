@@ -55,7 +55,9 @@ extension Workspace {
                 default:
                     let pipeline = try PipelineSpec.decode(yaml: text, file: file)
                     for stage in pipeline.stages {
-                        do { _ = try StageRegistry.build(stage) } catch {
+                        do {
+                            if stage.uses == PseudoLabelOptions.stageKind { _ = try PseudoLabelOptions(stage: stage) } else { _ = try StageRegistry.build(stage) }
+                        } catch {
                             problems.append(CheckProblem(category: "spec", path: file, message: "\(error)",
                                                          fix: "see docs/pipeline.md for each stage kind's parameters"))
                         }

@@ -428,10 +428,12 @@ public struct LabelAgreementReport: Codable, Sendable, Equatable {
 
 extension LabelStore {
     /// Per sample, the latest event of each annotator (adjudicating roles excluded), and the latest adjudication.
+    /// Pseudo labels (source `pseudo`) are not votes: consensus and agreement are about people (and imported or model
+    /// labels), and a pseudo label counts only where no such event exists (see `VersionLabels`).
     func effectiveVotes() throws -> (votes: [(item: String, annotator: String, vote: Vote)], adjudicated: [String: Vote]) {
         var latest: [String: [String: LabelEventRow]] = [:]
         var adjudicated: [String: Vote] = [:]
-        for e in try workspace.catalog.labelEventRows() {
+        for e in try workspace.catalog.labelEventRows() where e.source != LabelSource.pseudo.rawValue {
             let role = AnnotatorRole(rawValue: e.role) ?? .importer
             if role.adjudicates {
                 switch e.status {

@@ -52,6 +52,8 @@ public struct RunReport: Codable, Sendable {
     public var nothingChanged: Bool
     /// SHA-256 over the stage digests and the cleaned set: the run's result in one value.
     public var digest: String
+    /// What the `label.pseudo` stages did (after the cleaned set was published).
+    public var labelStages: [PseudoLabelReport]? = nil
 }
 
 extension Workspace {
@@ -67,14 +69,32 @@ extension Workspace {
     public func run(_ options: RunOptions, executor: (any Executor)? = nil) throws -> RunReport {
         let started = Date()
         let spec = try pipeline()
-        // Build every stage first: bad parameters fail before any work.
+        // Build every stage first: bad parameters fail before any work. Label stages (`label.pseudo`) work on the
+        // catalog after the cleaned set is published, so they come after every data stage.
         var stages: [(PipelineSpec.Stage, BuiltStage)] = []
+        var labelStages: [(PipelineSpec.Stage, PseudoLabelOptions)] = []
         for s in spec.stages {
+            if s.uses == PseudoLabelOptions.stageKind {
+                do { labelStages.append((s, try PseudoLabelOptions(stage: s))) } catch {
+                    throw StrataError.project("pipeline.yaml: \(error)", fix: "fix the stage's parameters; see docs/pipeline.md (`label.pseudo`)")
+                }
+                _ = try modelPredictions(labelStages.last!.1.model)
+                continue
+            }
+            if let first = labelStages.first {
+                throw StrataError.project("pipeline.yaml: stage `\(s.name)` comes after the label stage `\(first.0.name)`",
+                                          fix: "put `uses: \(PseudoLabelOptions.stageKind)` stages after every data stage: they label the cleaned set")
+            }
             do { stages.append((s, try StageRegistry.build(s))) } catch {
                 throw StrataError.project("pipeline.yaml: \(error)", fix: "fix the stage's parameters; `strata check` validates pipeline.yaml")
             }
         }
-        if stages.isEmpty {
+        if let last = options.stage, let idx = labelStages.firstIndex(where: { $0.0.name == last }) {
+            labelStages = Array(labelStages[...idx])
+        } else if options.stage != nil {
+            labelStages = []
+        }
+        if stages.isEmpty && labelStages.isEmpty {
             throw StrataError.project("pipeline.yaml has no stages", fix: "add stages (see the commented examples in pipeline.yaml), or run `strata init --force` for the default pipeline")
         }
         for name in [options.stage, options.from].compactMap({ $0 }) where spec.stage(named: name) == nil {
@@ -147,9 +167,23 @@ extension Workspace {
             let cleaned = try publishCleanedSet(items, runId: runId)
             let cleanedRows = try catalog.cleanedSet().map { "\($0.sampleId)\t\($0.contentSha)\t\($0.path)\t\($0.line.map(String.init) ?? "")" }.sorted()
             let runDigest = FileIO.sha256(Array((reports.map(\.digest) + cleanedRows).joined(separator: "\n").utf8))
+            var pseudo: [PseudoLabelReport] = []
+            for (position, (stageSpec, opts)) in labelStages.enumerated() {
+                progress.begin("[\(stages.count + position + 1)/\(stages.count + labelStages.count)] \(stageSpec.name) (\(stageSpec.uses))", total: 0)
+                let r = try pseudoLabelLocked(opts, pipelineRunId: runId)
+                progress.end()
+                log.event("label-stage", ["name": .string(stageSpec.name), "uses": .string(stageSpec.uses), "model": .string(r.model),
+                                          "pseudo_run": .string(r.run), "added": .int(Int64(r.added)), "corrected": .int(Int64(r.corrected)),
+                                          "withdrawn": .int(Int64(r.withdrawn)), "accepted": .int(Int64(r.accepted)),
+                                          "spot_checks": .int(Int64(r.spotChecks)), "dry_run": .bool(r.dryRun)])
+                for note in r.notes { progress.note("\(stageSpec.name): \(note)") }
+                pseudo.append(r)
+            }
             let report = RunReport(runId: runId, executor: executor.name, stages: reports, cleaned: cleaned,
                                    seconds: Date().timeIntervalSince(started),
-                                   nothingChanged: reports.allSatisfy { $0.cachedTasks == $0.tasks }, digest: runDigest)
+                                   nothingChanged: reports.allSatisfy { $0.cachedTasks == $0.tasks }
+                                       && pseudo.allSatisfy { $0.added + $0.corrected + $0.withdrawn == 0 },
+                                   digest: runDigest, labelStages: pseudo.isEmpty ? nil : pseudo)
             try catalog.finishRun(id: runId, status: "done", report: Workspace.json(report), error: nil, now: Workspace.now())
             log.event("run-end", ["status": .string("done"), "cleaned": .int(Int64(cleaned))])
             return report

@@ -20,6 +20,10 @@ public struct VersionInfo: Codable, Sendable, Equatable {
     public var unresolvedLabels: Int
     /// Labeled by fewer annotators than the rulebook asks (all agreeing).
     public var pendingLabels: Int
+    /// Labeled by a pseudo label only (no human label).
+    public var pseudoLabels: Int
+    /// Test-split members whose pseudo label was left out.
+    public var pseudoExcludedFromTest: Int
     public var leakage: [LeakagePair]
     public var movedForGroups: Int
     public var specs: [String: String]
@@ -30,6 +34,7 @@ public struct VersionInfo: Codable, Sendable, Equatable {
         promoted = r.promotedAt; retired = r.retiredAt; samples = r.sampleCount; labelSet = r.labelSetId
         let s = (try? JSONDecoder().decode(VersionSummary.self, from: Data(r.summary.utf8))) ?? VersionSummary()
         splits = s.splits; labels = s.labels; unresolvedLabels = s.unresolvedLabels; pendingLabels = s.pendingLabels ?? 0; leakage = s.leakage
+        pseudoLabels = s.pseudoLabels ?? 0; pseudoExcludedFromTest = s.pseudoExcludedFromTest ?? 0
         movedForGroups = s.movedForGroups; specs = s.specs; runs = s.runs
     }
 }
@@ -53,6 +58,10 @@ struct VersionSummary: Codable {
     var modalities: [String: Int] = [:]
     var unresolvedLabels = 0
     var pendingLabels: Int? = 0
+    /// Members whose label is a pseudo label (no human label; see `VersionLabels`).
+    var pseudoLabels: Int?
+    /// Members of a test split whose pseudo label was left out (test samples stay human-only).
+    var pseudoExcludedFromTest: Int?
     var leakage: [LeakagePair] = []
     var movedForGroups = 0
     var specs: [String: String] = [:]
@@ -182,40 +191,9 @@ extension Workspace {
         let resolution = try VersionLabels.resolve(self)
         let labels = resolution.labels, unresolved = resolution.unresolved
 
-        // Units: group key, joined with duplicates when the policy says so.
-        let memberIds = Set(candidates.map(\.sample.id))
-        var keyOf: [String: String] = [:]
-        for c in candidates {
-            if let g = spec.groupBy, let value = Workspace.metadataValue(c.sample, path: g) {
-                keyOf[c.sample.id] = "group:" + value
-            } else {
-                keyOf[c.sample.id] = c.sample.id
-            }
-        }
-        let pairs = try catalog.duplicatePairs().filter { memberIds.contains($0.a) && memberIds.contains($0.b) }
-        var parentOfKey: [String: String] = [:]
-        func find(_ k: String) -> String {
-            var k = k
-            while let p = parentOfKey[k], p != k { parentOfKey[k] = parentOfKey[p] ?? p; k = p }
-            return k
-        }
-        if spec.leakage == .group {
-            for p in pairs {
-                let a = find(keyOf[p.a]!), b = find(keyOf[p.b]!)
-                if a != b { if a < b { parentOfKey[b] = a } else { parentOfKey[a] = b } }
-            }
-        }
-        var unitMembers: [String: [String]] = [:]
-        for c in candidates { unitMembers[find(keyOf[c.sample.id]!), default: []].append(c.sample.id) }
-        let units = unitMembers.map { key, members -> SplitPlanner.Unit in
-            var votes: [String: Int] = [:]
-            for m in members { if let l = labels[m] { votes[l, default: 0] += 1 } }
-            let label = votes.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key ?? ""
-            return SplitPlanner.Unit(key: key, members: members.sorted(), label: label)
-        }.sorted { $0.key < $1.key }
-        var previous: [String: String] = [:]
-        if let parent { for m in try catalog.versionMembers(parent.id) { previous[m.sampleId] = m.split } }
-        let plan = SplitPlanner.assign(units: units, previous: previous, spec: spec)
+        // Splits: planned from the human (non-pseudo) consensus, so pseudo labels never move a sample between splits.
+        let (plan, pairs) = try planSplits(samples: candidates.map(\.sample), labels: labels, parent: parent)
+        let pseudo = try VersionLabels.pseudoLabels(self, excluding: resolution, splits: plan.split, spec: spec)
 
         // Leakage: duplicates that still span splits.
         var dropped = Set<String>()
@@ -248,7 +226,8 @@ extension Workspace {
                 owned.append((c.content, "content"))
             }
             let split = plan.split[s.id] ?? order[0]
-            let label = labels[s.id]
+            let label = labels[s.id] ?? pseudo.labels[s.id]
+            let isPseudo = labels[s.id] == nil && label != nil
             members.append(VersionMemberRow(versionId: "", sampleId: s.id, contentSha: c.content, label: label, split: split, transforms: c.transforms))
             var entry: [String: JSONValue] = [
                 "id": .string(s.id), "content": .string(c.content), "split": .string(split),
@@ -256,6 +235,11 @@ extension Workspace {
                 "transforms": (try? JSONRecord.parseValue(c.transforms).get()) ?? .array([]),
             ]
             entry["label"] = label.map { .string($0) } ?? .null
+            if isPseudo {
+                entry["label_source"] = .string("pseudo")
+                summary.pseudoLabels = (summary.pseudoLabels ?? 0) + 1
+            }
+            if pseudo.excludedFromTest.contains(s.id) { summary.pseudoExcludedFromTest = (summary.pseudoExcludedFromTest ?? 0) + 1 }
             manifestSamples.append(.object(entry))
             summary.splits[split, default: 0] += 1
             summary.labels[label ?? "(none)", default: 0] += 1
@@ -276,7 +260,10 @@ extension Workspace {
                 owned.append((d, "spec"))
             }
         }
-        let labelPairs = members.map { JSONValue.array([.string($0.sampleId), $0.label.map { .string($0) } ?? .null]) }
+        let labelPairs = members.map { m -> JSONValue in
+            let pair: [JSONValue] = [.string(m.sampleId), m.label.map { .string($0) } ?? .null]
+            return .array(labels[m.sampleId] == nil && m.label != nil ? pair + [.string("pseudo")] : pair)
+        }
         let labelSetId = FileIO.sha256(JSONValue.object(["method": .string(VersionLabels.method), "labels": .array(labelPairs)]).serialize())
 
         let manifest: JSONValue = .object([
@@ -491,5 +478,49 @@ extension Workspace {
             if !dryRun { try? FileManager.default.removeItem(atPath: ready + "/" + dir) }
         }
         return VersionGCResult(removedObjects: removed, removedExports: exports, bytes: bytes, dryRun: dryRun)
+    }
+}
+
+extension Workspace {
+    /// The split each sample would get in a version created now with these members and labels (the version planner:
+    /// sticky to `parent`, grouped, stratified by `labels`), and the duplicate pairs among the members.
+    func planSplits(samples: [SampleRow], labels: [String: String], parent: VersionRow?) throws
+        -> (plan: SplitPlanner.Result, pairs: [(a: String, b: String, kind: String)]) {
+        let spec = project.splits
+        // Units: group key, joined with duplicates when the policy says so.
+        let memberIds = Set(samples.map(\.id))
+        var keyOf: [String: String] = [:]
+        for c in samples {
+            if let g = spec.groupBy, let value = Workspace.metadataValue(c, path: g) {
+                keyOf[c.id] = "group:" + value
+            } else {
+                keyOf[c.id] = c.id
+            }
+        }
+        let pairs = try catalog.duplicatePairs().filter { memberIds.contains($0.a) && memberIds.contains($0.b) }
+        var parentOfKey: [String: String] = [:]
+        func find(_ k: String) -> String {
+            var k = k
+            while let p = parentOfKey[k], p != k { parentOfKey[k] = parentOfKey[p] ?? p; k = p }
+            return k
+        }
+        if spec.leakage == .group {
+            for p in pairs {
+                let a = find(keyOf[p.a]!), b = find(keyOf[p.b]!)
+                if a != b { if a < b { parentOfKey[b] = a } else { parentOfKey[a] = b } }
+            }
+        }
+        var unitMembers: [String: [String]] = [:]
+        for c in samples { unitMembers[find(keyOf[c.id]!), default: []].append(c.id) }
+        let units = unitMembers.map { key, members -> SplitPlanner.Unit in
+            var votes: [String: Int] = [:]
+            for m in members { if let l = labels[m] { votes[l, default: 0] += 1 } }
+            let label = votes.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key ?? ""
+            return SplitPlanner.Unit(key: key, members: members.sorted(), label: label)
+        }.sorted { $0.key < $1.key }
+        var previous: [String: String] = [:]
+        if let parent { for m in try catalog.versionMembers(parent.id) { previous[m.sampleId] = m.split } }
+        let plan = SplitPlanner.assign(units: units, previous: previous, spec: spec)
+        return (plan, pairs)
     }
 }

@@ -114,35 +114,3 @@ public enum ActiveLearning {
         }
     }
 }
-
-/// Per-class confidence thresholds for accepting model labels (pseudo-labeling).
-public enum PseudoLabelCalibration {
-    public struct Threshold: Sendable, Equatable, Codable {
-        public var label: String
-        /// The lowest confidence at which predictions of this class reach the target precision on held-out data;
-        /// nil when no threshold does.
-        public var threshold: Double?
-        /// Precision and count of held-out predictions at or above the threshold.
-        public var precision: Double
-        public var support: Int
-    }
-
-    /// For each class, the lowest threshold t such that held-out samples predicted as that class with confidence
-    /// >= t have precision >= `target` (and at least `minSupport` of them).
-    public static func calibrate(classes: [String], predicted: [Int], confidence: [Double], truth: [Int], target: Double,
-                                 minSupport: Int = 20) -> [Threshold] {
-        classes.indices.map { c in
-            let rows = predicted.indices.filter { predicted[$0] == c }.sorted { confidence[$0] > confidence[$1] }
-            var correct = 0, best: (Double, Double, Int)?
-            for (k, i) in rows.enumerated() {
-                if truth[i] == c { correct += 1 }
-                let n = k + 1
-                // Only cut between distinct confidences.
-                if k + 1 < rows.count && confidence[rows[k + 1]] == confidence[i] { continue }
-                let precision = Double(correct) / Double(n)
-                if n >= minSupport && precision >= target { best = (confidence[i], precision, n) }
-            }
-            return Threshold(label: classes[c], threshold: best?.0, precision: best?.1 ?? 0, support: best?.2 ?? 0)
-        }
-    }
-}

@@ -143,9 +143,12 @@ extension Catalog {
             try db.execute(sql: """
                 INSERT OR IGNORE INTO queueSample(sampleId, seq, taken, open)
                 SELECT s.id, s.rowid, 0, 1 FROM \(from) WHERE s.id NOT IN (SELECT sampleId FROM goldLabel)
+                  AND s.id NOT IN (\(Catalog.pseudoLabeledNotSpotChecked))
                 """)
             // Samples that became gold after they were queued leave the regular queue.
             try db.execute(sql: "DELETE FROM queueSample WHERE taken = 0 AND sampleId IN (SELECT sampleId FROM goldLabel)")
+            // So do pseudo-labeled samples (the pseudo-label stage); those routed to spot checks stay (at the front).
+            try db.execute(sql: "DELETE FROM queueSample WHERE taken = 0 AND sampleId IN (\(Catalog.pseudoLabeledNotSpotChecked))")
             try db.execute(sql: "UPDATE queueSample SET open = (taken < ?) WHERE open != (taken < ?)", arguments: [k, k])
         }
     }

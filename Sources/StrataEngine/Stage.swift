@@ -183,6 +183,14 @@ public struct StageParams {
         return try l.map { guard let s = $0.string else { throw StageError("stage `\(stage)`: params.\(key) must be a list of strings") }; return s }
     }
 
+    /// A map parameter (`key: {name: value, ...}`); empty when absent.
+    public mutating func map(_ key: String) throws -> [String: SpecValue] {
+        used.insert(key)
+        guard let v = values[key] else { return [:] }
+        guard let m = v.map else { throw StageError("stage `\(stage)`: params.\(key) must be a map (`name: value` lines)") }
+        return m
+    }
+
     /// Fails on parameters the stage does not know.
     public func finish() throws {
         let unknown = Set(values.keys).subtracting(used).sorted()

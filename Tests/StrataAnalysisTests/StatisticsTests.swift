@@ -114,18 +114,6 @@ final class ActiveLearningTests: XCTestCase {
         let kc = ActiveLearning.select(cands, budget: 3, strategy: .margin, diversity: .kcenter)
         XCTAssertEqual(kc.filter { $0.index < 10 }.count, 1)
     }
-
-    func testPseudoLabelThresholdReachesTheTargetPrecision() {
-        // Class 0 predictions: confidence 0.9+ are right, below 0.7 half are wrong.
-        var predicted: [Int] = [], confidence: [Double] = [], truth: [Int] = []
-        for i in 0..<50 { predicted.append(0); confidence.append(0.9 + Double(i) / 1000); truth.append(0) }
-        for i in 0..<50 { predicted.append(0); confidence.append(0.5 + Double(i) / 1000); truth.append(i % 2) }
-        let t = PseudoLabelCalibration.calibrate(classes: ["x", "y"], predicted: predicted, confidence: confidence, truth: truth, target: 0.95)
-        XCTAssertNotNil(t[0].threshold)
-        XCTAssertGreaterThanOrEqual(t[0].precision, 0.95)
-        XCTAssertGreaterThan(t[0].threshold!, 0.5)
-        XCTAssertNil(t[1].threshold)
-    }
 }
 
 final class ErrorAnalysisTests: XCTestCase {

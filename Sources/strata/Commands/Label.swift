@@ -18,6 +18,7 @@ extension StrataCommand {
                 Export.self,
                 Agreement.self,
                 Consensus.self,
+                Pseudo.self,
                 LabelServe.self,
                 LabelTaskers.self,
             ])

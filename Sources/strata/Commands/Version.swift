@@ -166,6 +166,8 @@ func printSummary(_ v: VersionInfo) {
     print("labels:  " + v.labels.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     if v.unresolvedLabels > 0 { print("unresolved labels: \(v.unresolvedLabels) (ties or low agreement: `strata label consensus` lists them)") }
     if v.pendingLabels > 0 { print("pending labels: \(v.pendingLabels) (fewer annotators than the rulebook asks; kept because they agree)") }
+    if v.pseudoLabels > 0 { print("pseudo labels: \(v.pseudoLabels) (model labels above calibrated thresholds, no human label; marked in the manifest)") }
+    if v.pseudoExcludedFromTest > 0 { print("pseudo labels left out of test: \(v.pseudoExcludedFromTest) (test samples stay human-labeled)") }
     if v.movedForGroups > 0 { print("moved to keep groups together: \(v.movedForGroups)") }
     if !v.leakage.isEmpty {
         print("leakage: \(v.leakage.count) duplicate pair(s) across splits")
