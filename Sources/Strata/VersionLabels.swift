@@ -22,21 +22,38 @@ public enum VersionLabels {
         let report = try ws.labelStore().consensus(method: .majority)
         var r = Resolution()
         for c in report.samples {
-            switch c.state {
-            case .decided, .adjudicated:
-                if let l = c.label { r.labels[c.sample] = l }
-            case .pending:
-                if let l = c.label, c.votes.count == 1, c.votes[l] != nil {
-                    r.labels[c.sample] = l
-                    r.pending.insert(c.sample)
-                }
-            case .adjudicate:
-                r.unresolved.insert(c.sample)
-            case .skipped:
-                break
+            switch rule(c) {
+            case .labeled(let l, let pending):
+                r.labels[c.sample] = l
+                if pending { r.pending.insert(c.sample) }
+            case .unresolved: r.unresolved.insert(c.sample)
+            case .none: break
             }
         }
         return r
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        case labeled(String, pending: Bool)
+        case unresolved
+        case none
+    }
+
+    /// The one label rule, shared by versions and analyses: a sample's consensus label when the consensus decides
+    /// (or a reviewer adjudicated), its label when it is pending and every vote so far agrees; unresolved when it
+    /// waits for adjudication; nothing otherwise (skipped, or pending with split votes).
+    public static func rule(_ c: SampleConsensus) -> Outcome {
+        switch c.state {
+        case .decided, .adjudicated:
+            return c.label.map { .labeled($0, pending: false) } ?? .none
+        case .pending:
+            if let l = c.label, c.votes.count == 1, c.votes[l] != nil { return .labeled(l, pending: true) }
+            return .none
+        case .adjudicate:
+            return .unresolved
+        case .skipped:
+            return .none
+        }
     }
 }
 

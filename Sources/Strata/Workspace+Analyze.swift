@@ -23,13 +23,18 @@ struct AnalysisSample {
     var line: Int?
     var size: Int
     var collected: String
-    /// Selector-visible values: tags, fields, probe, then source/modality/format/collected/label over them.
+    /// Selector-visible values: tags, fields, probe, then source/modality/format/collected/label (and a version's
+    /// split) over them.
     var facts: [String: String]
+    /// In a version: the exact content exported (cleaned or raw).
+    var contentSha: String? = nil
 }
 
 /// `strata analyze errors`: predictions against labels, per slice, against the intent, with recommendations.
 public struct ErrorsReport: Codable, Sendable {
     public var model: String
+    /// The dataset version analysed (nil: the live project).
+    public var version: String?
     public var classes: [String]
     /// Samples with both a prediction and a label.
     public var evaluated: Int
@@ -57,6 +62,8 @@ public struct LabelIssue: Codable, Sendable, Equatable {
 
 public struct LabelIssuesReport: Codable, Sendable {
     public var model: String
+    /// The dataset version analysed (nil: the live project).
+    public var version: String? = nil
     public var classes: [String]
     public var examined: Int
     public var flagged: Int
@@ -89,35 +96,91 @@ public struct FreshnessRow: Codable, Sendable, Equatable {
 extension Workspace {
     // MARK: the one place labels are read
 
-    /// The labels the analyses use: the project's consensus (`LabelStore.consensus()`, majority over each annotator's
-    /// latest event, adjudications first). A sample the consensus leaves open (too few annotators yet, a tie sent
-    /// to a reviewer) still gets its most voted label here, so analyses see every labeled sample; `annotators` and
-    /// `agreeing` count label votes only (skip and unclear are not labels).
+    /// The labels the analyses use, by the same rule as dataset versions (`VersionLabels.rule`): the consensus
+    /// label of decided and adjudicated samples, and of pending samples whose votes all agree (labels imported with
+    /// the data, a second annotator still to come). A sample waiting for a reviewer (a tie, agreement below the
+    /// threshold) or with split pending votes has no label: analyses do not score a model against a coin flip.
+    /// `annotators` and `agreeing` count label votes only (skip and unclear are not labels).
     ///
-    /// - important: This is the single place analyses read labels; every analysis follows it.
+    /// - important: This is the single place analyses read live labels; every analysis follows it, and
+    ///   `--version V` reads the same rule's result frozen in the version.
     public func analysisLabels() throws -> [String: AnalysisLabel] {
-        var out: [String: AnalysisLabel] = [:]
-        for s in try labelStore().consensus().samples {
-            let labelVotes = s.votes.filter { !($0.key.hasPrefix("(") && $0.key.hasSuffix(")")) }
-            let top = labelVotes.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.first?.key
-            guard let label = s.label ?? top else { continue }
-            out[s.sample] = AnalysisLabel(label: label, annotators: labelVotes.values.reduce(0, +), agreeing: labelVotes[label] ?? 0)
-        }
-        return out
+        try analysisLabelSet().labels
     }
 
-    func analysisSamples(labels: [String: AnalysisLabel]) throws -> [AnalysisSample] {
+    /// Ground-truth labels (the rule above) and, for agreement figures, every sample with label votes (its
+    /// resolved label, else its most voted one).
+    func analysisLabelSet() throws -> (labels: [String: AnalysisLabel], votes: [String: AnalysisLabel], counts: [String: [String: Int]]) {
+        var labels: [String: AnalysisLabel] = [:], votes: [String: AnalysisLabel] = [:], counts: [String: [String: Int]] = [:]
+        for s in try labelStore().consensus().samples {
+            let labelVotes = s.votes.filter { !($0.key.hasPrefix("(") && $0.key.hasSuffix(")")) }
+            let annotators = labelVotes.values.reduce(0, +)
+            if !labelVotes.isEmpty { counts[s.sample] = labelVotes }
+            let top = labelVotes.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.first?.key
+            if case .labeled(let l, _) = VersionLabels.rule(s) {
+                labels[s.sample] = AnalysisLabel(label: l, annotators: annotators, agreeing: labelVotes[l] ?? 0)
+            }
+            if let l = labels[s.sample]?.label ?? top {
+                votes[s.sample] = AnalysisLabel(label: l, annotators: annotators, agreeing: labelVotes[l] ?? 0)
+            }
+        }
+        return (labels, votes, counts)
+    }
+
+    /// What an analysis looks at: the live project (every sample, the labels rule applied to the label store now),
+    /// or a dataset version (exactly its members, each with the label frozen in it, and its split as a field).
+    struct AnalysisScope {
+        var version: VersionRow?
+        /// Ground truth per sample id.
+        var labels: [String: AnalysisLabel]
+        /// Agreement figures per sample id (label votes from the label store, for the scope's samples).
+        var votes: [String: AnalysisLabel]
+        var samples: [AnalysisSample]
+        /// Findings of a versioned analysis go to their own stage (`analyze.errors@v1`), so they never replace the
+        /// live project's.
+        func stage(_ base: String) -> String { version.map { "\(base)@\($0.name)" } ?? base }
+        var name: String { version.map { "version \($0.name)" } ?? "the project" }
+    }
+
+    func analysisScope(version ref: String?) throws -> AnalysisScope {
+        let set = try analysisLabelSet()
+        guard let ref else {
+            return AnalysisScope(version: nil, labels: set.labels, votes: set.votes, samples: try analysisSamples(labels: set.labels))
+        }
+        let v = try version(ref)
+        var members: [String: VersionMemberRow] = [:]
+        for m in try catalog.versionMembers(v.id) { members[m.sampleId] = m }
+        var labels: [String: AnalysisLabel] = [:], votes: [String: AnalysisLabel] = [:]
+        for (id, m) in members {
+            let counts = set.counts[id] ?? [:]
+            let annotators = counts.values.reduce(0, +)
+            if let l = m.label, !l.isEmpty {
+                // The version's label; agreement counts the label votes of the label store for that label.
+                let label = AnalysisLabel(label: l, annotators: annotators, agreeing: counts[l] ?? 0)
+                labels[id] = label
+                votes[id] = label
+            } else if let live = set.votes[id] {
+                votes[id] = live
+            }
+        }
+        return AnalysisScope(version: v, labels: labels, votes: votes, samples: try analysisSamples(labels: labels, members: members))
+    }
+
+    func analysisSamples(labels: [String: AnalysisLabel], members: [String: VersionMemberRow]? = nil) throws -> [AnalysisSample] {
         let origins = try catalog.sampleOrigins()
         return try catalog.sampleFacts().compactMap { r in
             guard let o = origins[r.id] else { return nil }
+            let member = members?[r.id]
+            if members != nil && member == nil { return nil }
             var facts: [String: String] = [:]
             if case .object(let meta)? = JSONRecord.parse(Array(r.metadata.utf8)) {
                 for key in ["probe", "fields", "tags"] { facts.merge(Self.flatStrings(meta[key])) { $1 } }
             }
             facts["source"] = r.source; facts["modality"] = r.modality; facts["format"] = r.format; facts["collected"] = r.collected
+            if let member { facts["split"] = member.split }
             if let l = labels[r.id] { facts["label"] = l.label } else { facts.removeValue(forKey: "label") }
             return AnalysisSample(id: r.id, shortId: o.shortId, kind: o.kind, ingestId: o.ingestId, origin: o.originPath, line: o.originLine,
-                                  size: o.size, collected: r.collected, facts: facts)
+                                  size: o.size, collected: r.collected, facts: facts, contentSha: member?.contentSha)
         }.sorted { $0.id < $1.id }
     }
 
@@ -193,13 +256,14 @@ extension Workspace {
 
     /// `strata analyze label-issues`: confident learning on the model's out-of-sample probabilities; every flagged
     /// sample becomes a `label-issue` finding with its origin (replacing the previous run's).
-    public func analyzeLabelIssues(model: String?) throws -> LabelIssuesReport {
+    public func analyzeLabelIssues(model: String?, version: String? = nil) throws -> LabelIssuesReport {
         let preds = try modelPredictions(model)
-        let labels = try analysisLabels()
-        let samples = try analysisSamples(labels: labels)
+        let scope = try analysisScope(version: version)
+        let labels = scope.labels, samples = scope.samples
         let byId = Dictionary(uniqueKeysWithValues: samples.map { ($0.id, $0) })
-        let c = try computeLabelIssues(preds, labels: labels, samples: byId)
-        let stage = "analyze.label-issues"
+        var c = try computeLabelIssues(preds, labels: labels, samples: byId)
+        c.report.version = scope.version?.name
+        let stage = scope.stage("analyze.label-issues")
         let findings = c.report.issues.compactMap { issue -> FindingRow? in
             guard let id = c.flaggedIds.first(where: { byId[$0]?.shortId == issue.sample }) ?? byId.values.first(where: { $0.shortId == issue.sample })?.id,
                   let s = byId[id] else { return nil }
@@ -219,11 +283,11 @@ extension Workspace {
 
     /// `strata analyze errors`: error rate, per-class precision/recall and confusion per slice with Wilson
     /// intervals, the intent's success criteria and unacceptable mistakes, and recommendations.
-    public func analyzeErrors(model: String?) throws -> ErrorsReport {
+    public func analyzeErrors(model: String?, version: String? = nil) throws -> ErrorsReport {
         let intent = try? self.intent()
         let preds = try modelPredictions(model)
-        let labels = try analysisLabels()
-        let samples = try analysisSamples(labels: labels)
+        let scope = try analysisScope(version: version)
+        let labels = scope.labels, samples = scope.samples
         let index = Dictionary(uniqueKeysWithValues: samples.enumerated().map { ($0.element.id, $0.offset) })
         var classes = preds.classes
         var truth: [Int] = [], predicted: [Int] = [], facts: [[String: String]] = [], evalSamples: [Int] = []
@@ -255,10 +319,10 @@ extension Workspace {
             let byId = Dictionary(uniqueKeysWithValues: samples.map { ($0.id, $0) })
             issues = try computeLabelIssues(preds, labels: labels, samples: byId)
         }
-        let recommendations = try recommend(samples: samples, labels: labels, intent: intent, eval: (eval, evalSamples), issues: issues)
+        let recommendations = try recommend(samples: samples, labels: labels, votes: scope.votes, intent: intent, eval: (eval, evalSamples), issues: issues)
 
         // Findings: every sample that makes an unacceptable mistake, with its origin.
-        let stage = "analyze.errors"
+        let stage = scope.stage("analyze.errors")
         var findings: [FindingRow] = []
         for m in intent?.unacceptableMistakes ?? [] {
             guard let t = classes.firstIndex(of: m.truth), let p = classes.firstIndex(of: m.predicted) else { continue }
@@ -277,16 +341,16 @@ extension Workspace {
         let lock = try self.lock("analyze errors")
         defer { withExtendedLifetime(lock) {} }
         try catalog.replaceFindings(stage: stage, with: findings)
-        return ErrorsReport(model: preds.model, classes: classes, evaluated: truth.count, unlabeled: unlabeled, overall: overall,
+        return ErrorsReport(model: preds.model, version: scope.version?.name, classes: classes, evaluated: truth.count, unlabeled: unlabeled, overall: overall,
                             slices: reports, checks: checks, labelIssues: issues?.report.flagged, recommendations: recommendations)
     }
 
     /// Evidence per slice (requirements, sources, tags and fields) and the recommendations it leads to. Works
     /// without predictions too (coverage, agreement, freshness only).
-    func recommend(samples: [AnalysisSample], labels: [String: AnalysisLabel], intent: IntentSpec?,
+    func recommend(samples: [AnalysisSample], labels: [String: AnalysisLabel], votes: [String: AnalysisLabel], intent: IntentSpec?,
                    eval: (Evaluation, [Int])?, issues: LabelIssueComputation?) throws -> [Recommendation] {
         let all = Array(samples.indices)
-        let coverageRows = try intent.map { try self.coverage(intent: $0) } ?? []
+        let coverageRows = try intent.map { try self.coverage(intent: $0, facts: samples.map(\.facts)) } ?? []
         let today = Date()
         var evalPosition: [Int: Int] = [:]
         if let eval { for (n, i) in eval.1.enumerated() { evalPosition[i] = n } }
@@ -306,10 +370,9 @@ extension Workspace {
             var confusions: [String: Int] = [:]
             for i in members {
                 let s = samples[i]
-                if let l = labels[s.id] {
-                    if issues != nil, eval == nil || true { e.labeled += 1 }
-                    if l.annotators >= 2 { e.multiAnnotated += 1; if l.agreeing == l.annotators { e.unanimous += 1 } }
-                }
+                if labels[s.id] != nil { e.labeled += 1 }
+                // Agreement counts every sample with votes, contested ones included (they are the disagreement).
+                if let v = votes[s.id], v.annotators >= 2 { e.multiAnnotated += 1; if v.agreeing == v.annotators { e.unanimous += 1 } }
                 if let hit = issues?.issuesBySample[s.id] {
                     e.labelIssues += 1
                     confusions["`\(hit.given)` -> `\(hit.suggested)`", default: 0] += 1
@@ -346,18 +409,20 @@ extension Workspace {
     }
 
     /// Recommendations from everything known, with predictions when a model has them (the report's top section).
-    public func recommendations(model: String?) throws -> [Recommendation] {
-        if (try? catalog.predictionSets().isEmpty) == false, let r = try? analyzeErrors(model: model) { return r.recommendations }
-        let labels = try analysisLabels()
-        return try recommend(samples: try analysisSamples(labels: labels), labels: labels, intent: try? intent(), eval: nil, issues: nil)
+    public func recommendations(model: String?, version: String? = nil) throws -> [Recommendation] {
+        if (try? catalog.predictionSets().isEmpty) == false, let r = try? analyzeErrors(model: model, version: version) { return r.recommendations }
+        let scope = try analysisScope(version: version)
+        return try recommend(samples: scope.samples, labels: scope.labels, votes: scope.votes, intent: try? intent(), eval: nil, issues: nil)
     }
 
     // MARK: coverage
 
     /// `strata analyze coverage`: each intent requirement against the data; gaps go to the ledger.
-    public func analyzeCoverage() throws -> [CoverageRow] {
-        let rows = try coverage(intent: try intent())
-        let stage = "analyze.coverage"
+    public func analyzeCoverage(version: String? = nil) throws -> [CoverageRow] {
+        let intent = try intent()
+        let scope = try analysisScope(version: version)
+        let rows = try coverage(intent: intent, facts: scope.samples.map(\.facts))
+        let stage = scope.stage("analyze.coverage")
         let findings = rows.filter { !$0.met }.map { r in
             finding(kind: "coverage-gap", stage: stage, sample: nil, reason: "\(r.category) `\(r.name)` [\(r.selector)]: \(r.count) samples; \(r.shortfall)",
                     key: Self.findingKey(stage, r.category, r.name))
@@ -383,45 +448,94 @@ extension Workspace {
         return SpecSelector(conditions)
     }
 
-    /// `strata analyze drift`: compares a reference set with a current one (by default: everything before the latest
-    /// ingest against the latest ingest): PSI for categorical fields, Kolmogorov-Smirnov for numeric ones, the label
-    /// distribution, text length, and embeddings when the model has them.
-    public func analyzeDrift(reference: String?, current: String?, model: String?) throws -> DriftReport {
-        let labels = try analysisLabels()
-        let samples = try analysisSamples(labels: labels)
-        var ref: [Int], cur: [Int], refName: String, curName: String
-        if reference == nil && current == nil {
-            let order = try catalog.ingestOrder()
-            let withSamples = order.filter { id in samples.contains { $0.ingestId == id } }
-            guard withSamples.count >= 2, let last = withSamples.last else {
-                throw StrataError.usage("drift needs two sets of samples, and the project has only one ingest with samples",
-                                        fix: "name them: `strata analyze drift --reference source=a --current source=b` (any field=value selectors)")
+    /// `strata analyze drift`: compares a reference set with a current one: PSI for categorical fields,
+    /// Kolmogorov-Smirnov for numeric ones, the label distribution, text length, and embeddings when the model has
+    /// them. The sides:
+    /// - default: everything before the latest ingest against the latest ingest (of the same modalities);
+    /// - `reference`/`current` selectors (field=value), within the project or within `version`;
+    /// - `from` and `to`: two dataset versions, each with its own members and frozen labels (selectors narrow
+    ///   each side); `from` alone: the version against every sample added since (not in it).
+    public func analyzeDrift(reference: String?, current: String?, model: String?, version: String? = nil,
+                             from: String? = nil, to: String? = nil) throws -> DriftReport {
+        var ref: [AnalysisSample], cur: [AnalysisSample], refName: String, curName: String, stageName = "analyze.drift"
+        let r = try reference.map { try Self.parseSelector($0, option: "--reference") }
+        let c = try current.map { try Self.parseSelector($0, option: "--current") }
+        if from != nil || to != nil {
+            guard version == nil else {
+                throw StrataError.usage("--version cannot be combined with --from/--to", fix: "compare two versions with `--from V1 --to V2`, or selectors within one version with `--version V --reference ... --current ...`")
             }
-            cur = samples.indices.filter { samples[$0].ingestId == last }
-            // A batch is compared with earlier data of its own modalities (text with text, images with images).
-            let modalities = Set(cur.compactMap { samples[$0].facts["modality"] })
-            ref = samples.indices.filter { samples[$0].ingestId != last && modalities.contains(samples[$0].facts["modality"] ?? "") }
-            guard !ref.isEmpty else {
-                throw StrataError.usage("the latest ingest (\(last)) is the first with \(modalities.sorted().joined(separator: ", ")) samples, so there is nothing earlier to compare it with",
-                                        fix: "name both sides: `strata analyze drift --reference source=a --current source=b`")
+            guard let from else { throw StrataError.usage("--to \(to!) needs --from", fix: "give the earlier version: `strata analyze drift --from V1 --to \(to!)`") }
+            let a = try analysisScope(version: from)
+            ref = a.samples.filter { s in r.map { $0.matches(s.facts) } ?? true }
+            refName = "version \(a.version!.name)" + (reference.map { " (\($0))" } ?? "")
+            if let to {
+                let b = try analysisScope(version: to)
+                cur = b.samples.filter { s in c.map { $0.matches(s.facts) } ?? true }
+                curName = "version \(b.version!.name)" + (current.map { " (\($0))" } ?? "")
+                stageName += "@\(a.version!.name)..\(b.version!.name)"
+            } else {
+                let inVersion = Set(a.samples.map(\.id))
+                let live = try analysisScope(version: nil)
+                cur = live.samples.filter { s in !inVersion.contains(s.id) && (c.map { $0.matches(s.facts) } ?? true) }
+                curName = "samples added since version \(a.version!.name)" + (current.map { " (\($0))" } ?? "")
+                stageName += "@\(a.version!.name)..now"
+                guard !cur.isEmpty else {
+                    throw StrataError.usage("every sample of the project is in version \(a.version!.name): there is no new batch to compare with it",
+                                            fix: "ingest the new batch first, or compare two versions: `strata analyze drift --from \(a.version!.name) --to V2`")
+                }
             }
-            refName = "earlier samples of the same modality"; curName = "samples of the latest ingest (\(last))"
         } else {
-            let r = try reference.map { try Self.parseSelector($0, option: "--reference") }
-            let c = try current.map { try Self.parseSelector($0, option: "--current") }
-            cur = samples.indices.filter { i in c.map { $0.matches(samples[i].facts) } ?? !(r!.matches(samples[i].facts)) }
-            ref = samples.indices.filter { i in r.map { $0.matches(samples[i].facts) } ?? !(c!.matches(samples[i].facts)) }
-            refName = reference ?? "every sample not matching \(current!)"
-            curName = current ?? "every sample not matching \(reference!)"
+            let scope = try analysisScope(version: version)
+            stageName = scope.stage(stageName)
+            let samples = scope.samples
+            let within = scope.version.map { " of version \($0.name)" } ?? ""
+            if r == nil && c == nil {
+                let order = try catalog.ingestOrder()
+                let withSamples = order.filter { id in samples.contains { $0.ingestId == id } }
+                guard withSamples.count >= 2, let last = withSamples.last else {
+                    throw StrataError.usage("drift needs two sets of samples, and \(scope.name) has only one ingest with samples",
+                                            fix: "name them: `strata analyze drift --reference source=a --current source=b` (any field=value selectors), or compare two versions with `--from V1 --to V2`")
+                }
+                cur = samples.filter { $0.ingestId == last }
+                // A batch is compared with earlier data of its own modalities (text with text, images with images).
+                let modalities = Set(cur.compactMap { $0.facts["modality"] })
+                ref = samples.filter { $0.ingestId != last && modalities.contains($0.facts["modality"] ?? "") }
+                guard !ref.isEmpty else {
+                    throw StrataError.usage("the latest ingest (\(last)) is the first with \(modalities.sorted().joined(separator: ", ")) samples, so there is nothing earlier to compare it with",
+                                            fix: "name both sides: `strata analyze drift --reference source=a --current source=b`")
+                }
+                refName = "earlier samples of the same modality\(within)"; curName = "samples of the latest ingest (\(last))\(within)"
+            } else {
+                cur = samples.filter { s in c.map { $0.matches(s.facts) } ?? !(r!.matches(s.facts)) }
+                ref = samples.filter { s in r.map { $0.matches(s.facts) } ?? !(c!.matches(s.facts)) }
+                refName = (reference ?? "every sample not matching \(current!)") + within
+                curName = (current ?? "every sample not matching \(reference!)") + within
+            }
         }
         guard !ref.isEmpty, !cur.isEmpty else {
             throw StrataError.usage("drift needs samples on both sides: reference \(ref.count), current \(cur.count)", fix: "check the selectors against `strata findings`/`strata check` field names")
         }
+        let fields = try driftFields(reference: ref, current: cur, model: model)
+        let stage = stageName
+        let findings = fields.filter(\.drifted).map { f in
+            finding(kind: "drift", stage: stage, sample: nil,
+                    reason: String(format: "%@ `%@` drifted (%@ %.3f%@): %@", f.kind, f.field, f.pValue == nil ? "statistic" : "KS D", f.statistic,
+                                   f.pValue.map { String(format: ", p=%.2g", $0) } ?? "", f.detail) + " [\(refName) -> \(curName)]",
+                    key: Self.findingKey(stage, f.field))
+        }
+        let lock = try self.lock("analyze drift")
+        defer { withExtendedLifetime(lock) {} }
+        try catalog.replaceFindings(stage: stage, with: findings)
+        return DriftReport(reference: refName, current: curName, referenceCount: ref.count, currentCount: cur.count, fields: fields)
+    }
+
+    /// The drift of every field between two sets of samples (each carrying its own label in `facts["label"]`).
+    func driftFields(reference ref: [AnalysisSample], current cur: [AnalysisSample], model: String?) throws -> [FieldDrift] {
         var fields: [FieldDrift] = []
         var keys = Set<String>()
-        for i in ref + cur { keys.formUnion(samples[i].facts.keys) }
+        for s in ref + cur { keys.formUnion(s.facts.keys) }
         for key in keys.sorted() where !["collected", "label"].contains(key) {
-            let rv = ref.compactMap { samples[$0].facts[key] }, cv = cur.compactMap { samples[$0].facts[key] }
+            let rv = ref.compactMap { $0.facts[key] }, cv = cur.compactMap { $0.facts[key] }
             guard rv.count + cv.count > 0 else { continue }
             let rn = rv.compactMap(Double.init), cn = cv.compactMap(Double.init)
             if rn.count == rv.count, cn.count == cv.count, !rn.isEmpty, !cn.isEmpty {
@@ -431,12 +545,15 @@ extension Workspace {
                                                 current: cv + Array(repeating: "(missing)", count: cur.count - cv.count)))
             }
         }
-        fields.append(Drift.numeric("size", reference: ref.map { Double(samples[$0].size) }, current: cur.map { Double(samples[$0].size) }))
-        let rl = ref.compactMap { labels[samples[$0].id]?.label }, cl = cur.compactMap { labels[samples[$0].id]?.label }
+        fields.append(Drift.numeric("size", reference: ref.map { Double($0.size) }, current: cur.map { Double($0.size) }))
+        let rl = ref.compactMap { $0.facts["label"] }, cl = cur.compactMap { $0.facts["label"] }
         if !rl.isEmpty && !cl.isEmpty { fields.append(Drift.categorical("label", kind: "label", reference: rl, current: cl)) }
-        func texts(_ idx: [Int]) -> [String] {
-            idx.prefix(20_000).compactMap { i in
-                samples[i].kind == "record" ? (try? objects.get(samples[i].id)).map { String(decoding: $0, as: UTF8.self) } : nil
+        func texts(_ list: [AnalysisSample]) -> [String] {
+            list.prefix(20_000).compactMap { s in
+                guard s.kind == "record" else { return nil }
+                // A version's text is the content it froze (cleaned when the pipeline changed it), else the raw record.
+                let bytes = s.contentSha.flatMap { try? objects.get($0) } ?? (try? objects.get(s.id))
+                return bytes.map { String(decoding: $0, as: UTF8.self) }
             }
         }
         let rt = texts(ref), ct = texts(cur)
@@ -448,30 +565,20 @@ extension Workspace {
         if let preds = try? modelPredictions(model), preds.embeddingDim != nil {
             var emb: [String: [Double]] = [:]
             for r in preds.rows { if let e = r.embedding { emb[r.sampleId] = e.map(Double.init) } }
-            let re = ref.compactMap { emb[samples[$0].id] }, ce = cur.compactMap { emb[samples[$0].id] }
+            let re = ref.compactMap { emb[$0.id] }, ce = cur.compactMap { emb[$0.id] }
             if let d = Drift.embedding(reference: re, current: ce) { fields.append(d) }
         }
-        let stage = "analyze.drift"
-        let findings = fields.filter(\.drifted).map { f in
-            finding(kind: "drift", stage: stage, sample: nil,
-                    reason: String(format: "%@ `%@` drifted (%@ %.3f%@): %@", f.kind, f.field, f.pValue == nil ? "statistic" : "KS D", f.statistic,
-                                   f.pValue.map { String(format: ", p=%.2g", $0) } ?? "", f.detail),
-                    key: Self.findingKey(stage, f.field))
-        }
-        let lock = try self.lock("analyze drift")
-        defer { withExtendedLifetime(lock) {} }
-        try catalog.replaceFindings(stage: stage, with: findings)
-        return DriftReport(reference: refName, current: curName, referenceCount: ref.count, currentCount: cur.count, fields: fields)
+        return fields
     }
 
     // MARK: freshness
 
     /// `strata analyze freshness`: age per slice against the intent's `max_age_days` (or a requirement's own);
     /// samples older than that are `stale` findings with their origin.
-    public func analyzeFreshness(today: Date = Date()) throws -> [FreshnessRow] {
+    public func analyzeFreshness(today: Date = Date(), version: String? = nil) throws -> [FreshnessRow] {
         let intent = try? self.intent()
-        let labels = try analysisLabels()
-        let samples = try analysisSamples(labels: labels)
+        let scope = try analysisScope(version: version)
+        let samples = scope.samples
         let ages = samples.map { Self.ageDays($0.collected, today: today) }
         var rows: [FreshnessRow] = []
         var staleIds: [Int: Int] = [:]
@@ -488,7 +595,7 @@ extension Workspace {
             let req = intent?.allRequirements.first { $0.category.rawValue == s.kind && $0.requirement.name == s.name }
             rows.append(row(kind: s.kind, name: s.name, members: s.members, maxAge: req?.requirement.maxAgeDays ?? intent?.maxAgeDays))
         }
-        let stage = "analyze.freshness"
+        let stage = scope.stage("analyze.freshness")
         let findings = staleIds.keys.sorted().map { i in
             finding(kind: "stale", stage: stage, sample: samples[i],
                     reason: "collected \(samples[i].collected), \(ages[i] ?? 0) days ago: older than the \(staleIds[i]!) days the intent allows",

@@ -68,8 +68,14 @@ extension Workspace {
     }
 
     /// Each requirement of the intent against the data: count, share, target and gap.
+    ///
+    /// `facts` are the samples to count (a version's members); by default every sample of the project, labeled by
+    /// the analyses' rule (`analysisLabels()`).
     public func coverage(intent: IntentSpec) throws -> [CoverageRow] {
-        let facts = try sampleFacts()
+        try coverage(intent: intent, facts: try analysisSamples(labels: (try? analysisLabels()) ?? [:]).map(\.facts))
+    }
+
+    func coverage(intent: IntentSpec, facts: [[String: String]]) throws -> [CoverageRow] {
         let total = max(facts.count, 1)
         var rows: [CoverageRow] = []
         for item in intent.allRequirements {
@@ -77,7 +83,7 @@ extension Workspace {
             let req = item.requirement
             let selector = req.selector.conditions
             let count = facts.filter { f in
-                selector.allSatisfy { key, allowed in f.value(key).map(allowed.contains) ?? false }
+                selector.allSatisfy { key, allowed in f[key].map(allowed.contains) ?? false }
             }.count
             let share = Double(count) / Double(total)
             var gap = 0

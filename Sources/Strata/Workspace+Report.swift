@@ -17,28 +17,43 @@ extension Workspace {
     /// recommendations on top, then the intent checks and charts: class balance, coverage vs requirements,
     /// findings and quarantine by reason, agreement by label and annotator, error by slice with intervals, drift,
     /// and data growth per ingest. Analyses that cannot run (no predictions, a single ingest) say so in place.
-    public func writeReport(to path: String, model: String?) throws -> ReportSummary {
+    ///
+    /// With `version`, every analysis runs on exactly that version's samples and frozen labels, and drift compares
+    /// the version with its parent (when it has one).
+    public func writeReport(to path: String, model: String?, version: String? = nil) throws -> ReportSummary {
         let intent = try? self.intent()
-        let labels = try analysisLabels()
-        let samples = try analysisSamples(labels: labels)
+        let scope = try analysisScope(version: version)
+        let labels = scope.labels, samples = scope.samples
         let hasPredictions = !(try catalog.predictionSets()).isEmpty
         var errors: ErrorsReport?, errorsNote: String?
         if hasPredictions {
-            do { errors = try analyzeErrors(model: model) } catch { errorsNote = "\(error)" }
+            do { errors = try analyzeErrors(model: model, version: version) } catch { errorsNote = "\(error)" }
         } else {
             errorsNote = "No model predictions yet: import them with `strata predictions import FILE --model NAME` to see errors by slice, intent checks and label issues."
         }
-        let recommendations = try errors?.recommendations ?? recommend(samples: samples, labels: labels, intent: intent, eval: nil, issues: nil)
+        let recommendations = try errors?.recommendations ?? recommend(samples: samples, labels: labels, votes: scope.votes, intent: intent, eval: nil, issues: nil)
         var labelIssues: LabelIssuesReport?
-        if hasPredictions, (try? modelPredictions(model).hasProbs) == true { labelIssues = try? analyzeLabelIssues(model: model) }
-        var drift: DriftReport?, driftNote: String?
-        do { drift = try analyzeDrift(reference: nil, current: nil, model: model) } catch { driftNote = "\(error)".components(separatedBy: "\n")[0] }
-        let coverage: [CoverageRow]? = intent == nil ? nil : try? analyzeCoverage()
+        if hasPredictions, (try? modelPredictions(model).hasProbs) == true { labelIssues = try? analyzeLabelIssues(model: model, version: version) }
+        var drift: DriftReport?, driftNote: String?, driftTitle = "Drift: latest batch vs earlier data"
+        do {
+            if let v = scope.version {
+                guard let parent = v.parentId else {
+                    throw StrataError.usage("version \(v.name) has no parent version to compare it with")
+                }
+                drift = try analyzeDrift(reference: nil, current: nil, model: model, from: parent, to: v.id)
+                driftTitle = "Drift: version \(drift!.reference.replacingOccurrences(of: "version ", with: "")) to \(v.name)"
+            } else {
+                drift = try analyzeDrift(reference: nil, current: nil, model: model)
+            }
+        } catch { driftNote = "\(error)".components(separatedBy: "\n")[0] }
+        let coverage: [CoverageRow]? = intent == nil ? nil : try? analyzeCoverage(version: version)
+        let versions = (try? versionList()) ?? []
 
         var charts = 0
         var html = Self.reportHead(title: "Strata report: \(project.name)")
         let counts = try catalog.counts()
-        html += "<header><h1>\(e(project.name))</h1><p class=\"muted\">Strata report, \(e(Workspace.now().prefix(19).replacingOccurrences(of: "T", with: " "))) UTC &middot; \(counts.samples) samples &middot; \(labels.count) labeled &middot; \(counts.quarantined) quarantined &middot; \(counts.findings) findings</p></header>"
+        let scopeText = scope.version.map { "dataset version <code>\(e($0.name))</code> (\(e($0.state)), \(samples.count) samples) &middot; " } ?? "\(counts.samples) samples &middot; "
+        html += "<header><h1>\(e(project.name))</h1><p class=\"muted\">Strata report, \(e(Workspace.now().prefix(19).replacingOccurrences(of: "T", with: " "))) UTC &middot; \(scopeText)\(labels.count) labeled &middot; \(counts.quarantined) quarantined &middot; \(counts.findings) findings</p></header>"
 
         // Recommendations first.
         html += "<section><h2>Recommendations</h2>"
@@ -101,7 +116,7 @@ extension Workspace {
         // Labels.
         html += "<section><h2>Labels</h2><div class=\"grid\">"
         var byLabel: [String: (Int, Int)] = [:]
-        for l in labels.values where l.annotators >= 2 {
+        for l in scope.votes.values where l.annotators >= 2 {
             var v = byLabel[l.label] ?? (0, 0)
             v.0 += 1
             if l.agreeing == l.annotators { v.1 += 1 }
@@ -112,7 +127,7 @@ extension Workspace {
         }, unit: "%"), &charts)
         var byAnnotator: [String: (Int, Int)] = [:]
         for ev in try catalog.latestLabelEvents() where ev.status == "label" && (ev.source == "human" || ev.source == "import") {
-            guard let consensus = labels[ev.sampleId], consensus.annotators >= 2, let v = ev.value else { continue }
+            guard let consensus = scope.votes[ev.sampleId], consensus.annotators >= 2, let v = ev.value else { continue }
             var a = byAnnotator[ev.annotator] ?? (0, 0)
             a.0 += 1
             if v == consensus.label { a.1 += 1 }
@@ -138,7 +153,7 @@ extension Workspace {
         // Drift and history.
         html += "<section><h2>Drift and growth</h2><div class=\"grid\">"
         if let drift {
-            html += chart(SVGChart.bars(title: "Drift: latest batch vs earlier data (PSI / KS D / shift; red: drifted)", drift.fields.map {
+            html += chart(SVGChart.bars(title: driftTitle + " (PSI / KS D / shift; red: drifted)", drift.fields.map {
                 SVGChart.Bar(label: ["label", "embedding"].contains($0.kind) ? $0.kind : $0.field, value: ($0.statistic * 1000).rounded() / 1000,
                              color: $0.drifted ? SVGChart.palette[3] : SVGChart.palette[0])
             }), &charts)
@@ -150,13 +165,58 @@ extension Workspace {
         let order = try catalog.ingestOrder().filter { perIngest[$0] != nil }
         var total = 0.0
         let cumulative = order.map { total += Double(perIngest[$0]!); return total }
-        html += chart(SVGChart.lines(title: "Samples after each ingest (dataset version history is planned)", xLabels: order.enumerated().map { "#\($0.offset + 1)" },
+        html += chart(SVGChart.lines(title: "Samples after each ingest" + (scope.version != nil ? " (of this version's samples)" : ""), xLabels: order.enumerated().map { "#\($0.offset + 1)" },
                                      series: [(name: "samples", values: cumulative)]), &charts)
-        html += "</div></section>"
+        html += "</div>"
+        html += versionHistory(versions, current: scope.version?.id, &charts)
+        html += "</section>"
         html += "<footer class=\"muted\">Generated by <code>strata report</code>. Intervals are 95% Wilson score intervals. Every figure here can be reproduced with <code>strata analyze ... --json</code>.</footer></main></body></html>\n"
 
         try FileIO.writeAtomically(Walker.absolute(path), Array(html.utf8))
         return ReportSummary(path: path, bytes: html.utf8.count, charts: charts, recommendations: act.count)
+    }
+
+    /// The dataset version history: samples per split over the versions (oldest first), labels per version, and a
+    /// table of states and dates. Says how to start when there is no version yet.
+    func versionHistory(_ versions: [VersionInfo], current: String?, _ charts: inout Int) -> String {
+        var html = "<h3>Dataset versions</h3>"
+        guard !versions.isEmpty else {
+            return html + "<p class=\"muted\">No dataset version yet: freeze one with <code>strata version create v1</code> to follow the data over versions here.</p>"
+        }
+        let names = versions.map { $0.name + ($0.id == current ? " *" : "") }
+        let splits = Set(versions.flatMap { $0.splits.keys }).sorted { Self.splitOrder($0, $1) }
+        var series: [(name: String, values: [Double])] = [(name: "all samples", values: versions.map { Double($0.samples) })]
+        for sp in splits { series.append((name: sp, values: versions.map { Double($0.splits[sp] ?? 0) })) }
+        html += "<div class=\"grid\">"
+        html += chart(SVGChart.lines(title: "Samples per split over versions" + (current != nil ? " (*: this report's version)" : ""), xLabels: names, series: series), &charts)
+        var labelTotals: [String: Int] = [:]
+        for v in versions { for (l, n) in v.labels { labelTotals[l, default: 0] += n } }
+        let labelOrder = labelTotals.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
+        let shown = Array(labelOrder.prefix(5)), rest = labelOrder.dropFirst(5)
+        let parts = shown + (rest.isEmpty ? [] : ["other labels"]) + ["unlabeled"]
+        html += chart(SVGChart.stackedBars(title: "Labels per version", parts: parts, rows: versions.enumerated().map { i, v in
+            var values = shown.map { Double(v.labels[$0] ?? 0) }
+            if !rest.isEmpty { values.append(Double(rest.reduce(0) { $0 + (v.labels[$1] ?? 0) })) }
+            values.append(Double(max(v.samples - v.labels.values.reduce(0, +), 0)))
+            return (label: names[i], values: values)
+        }), &charts)
+        html += "</div><table><tr><th>version</th><th>state</th><th>created</th><th>parent</th><th>samples</th><th>splits</th><th>pending / unresolved labels</th></tr>"
+        for v in versions {
+            let splitText = v.splits.sorted { Self.splitOrder($0.key, $1.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            html += "<tr><td><code>\(e(v.name))</code> \(e(String(v.id.prefix(12))))</td><td><span class=\"badge state-\(e(v.state))\">\(e(v.state))</span></td><td>\(e(v.created.prefix(10)))</td><td>\(e(v.parent ?? "-"))</td><td>\(v.samples)</td><td>\(e(splitText))</td><td>\(v.pendingLabels) / \(v.unresolvedLabels)</td></tr>"
+        }
+        return html + "</table>"
+    }
+
+    /// train, validation, test first, then any other split names alphabetically.
+    static func splitOrder(_ a: String, _ b: String) -> Bool {
+        let known = ["train", "validation", "test"]
+        switch (known.firstIndex(of: a), known.firstIndex(of: b)) {
+        case let (x?, y?): return x < y
+        case (_?, nil): return true
+        case (nil, _?): return false
+        default: return a < b
+        }
     }
 
     private func chart(_ svg: String, _ count: inout Int) -> String {
@@ -198,6 +258,7 @@ extension Workspace {
         th,td{padding:5px 10px;border-bottom:1px solid #e6e8ec;text-align:left;vertical-align:top}
         th{background:#eef0f4}
         .badge{padding:1px 7px;border-radius:9px;font-size:12px;color:#fff;background:#8c8c8c}
+        .badge.state-active{background:#5aa469}.badge.state-draft{background:#8c8c8c}.badge.state-retired{background:#8172b2}
         .badge.pass{background:#5aa469}.badge.likely-pass{background:#8dbf7a}.badge.likely-fail{background:#e07b39}.badge.fail{background:#c44e52}
         .grid{display:flex;flex-wrap:wrap;gap:14px}
         figure{margin:8px 0;background:#fff;border-radius:6px;padding:8px;box-shadow:0 1px 2px rgba(0,0,0,.06)}

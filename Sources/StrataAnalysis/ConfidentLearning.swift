@@ -96,17 +96,17 @@ public enum ConfidentLearning {
                             var local = [Int](repeating: 0, count: k * k)
                             for i in parts[part] {
                                 let row = i * k
-                                var confident = 0, firstConfident = -1, argmax = 0, best = p[row]
+                                var confident = 0, firstConfident = k, argmax = 0, best = p[row]
                                 for c in 0..<k {
-                                    let v = p[row + c]
-                                    if v >= cut[c] {
-                                        confident += 1
-                                        if firstConfident < 0 { firstConfident = c }
-                                    }
-                                    if v > best { best = v; argmax = c }
+                                    let v = p[row &+ c]
+                                    let isConfident = v >= cut[c]
+                                    confident &+= isConfident ? 1 : 0
+                                    firstConfident = isConfident && firstConfident == k ? c : firstConfident
+                                    argmax = v > best ? c : argmax
+                                    best = v > best ? v : best
                                 }
                                 if confident == 0 { continue }
-                                local[Int(labels[i]) * k + (confident > 1 ? argmax : firstConfident)] += 1
+                                local[Int(labels[i]) &* k &+ (confident > 1 ? argmax : firstConfident)] &+= 1
                             }
                             out[part] = local
                         }
@@ -157,7 +157,22 @@ public enum ConfidentLearning {
     /// Finds likely label errors: for each given label k and other class j, the `confidentJoint[k][j]` samples given
     /// k with the largest margin p(j) - p(k) are flagged ("prune by noise rate"); samples whose most likely class is
     /// their given label are never flagged.
+    ///
+    /// Up to `maxHistogramClasses` classes this runs the histogram method (`findLabelIssuesHistogram`): three
+    /// parallel passes over the matrix and no per-label sorting or selection over whole groups. Above it (the margin
+    /// histograms would grow as classes squared), the grouped method (`findLabelIssuesGrouped`). Both flag the
+    /// same samples, ties included (a test checks it).
     public static func findLabelIssues(_ input: Input, minExamplesPerClass: Int = 1, threads: Int = defaultThreads) -> Result {
+        input.classes <= maxHistogramClasses
+            ? findLabelIssuesHistogram(input, minExamplesPerClass: minExamplesPerClass, threads: threads)
+            : findLabelIssuesGrouped(input, minExamplesPerClass: minExamplesPerClass, threads: threads)
+    }
+
+    static let maxHistogramClasses = 64
+
+    /// The grouped method: samples grouped by given label (counting sort), then one task per label that finds each
+    /// (label, other class) cut by a min-heap or quickselect over the label's margins.
+    static func findLabelIssuesGrouped(_ input: Input, minExamplesPerClass: Int = 1, threads: Int = defaultThreads) -> Result {
         let k = input.classes, n = input.count
         let t = thresholds(input, threads: threads)
         let cj = confidentJoint(input, thresholds: t, threads: threads)
@@ -243,6 +258,226 @@ public enum ConfidentLearning {
         let order = ranked.indices.sorted { confidence[$0] < confidence[$1] || (confidence[$0] == confidence[$1] && ranked[$0] < ranked[$1]) }
         return Result(thresholds: t, confidentJoint: cj, ranked: order.map { ranked[$0] },
                       suggested: order.map { suggested[$0] }, selfConfidence: order.map { confidence[$0] })
+    }
+
+    /// The histogram method, for up to `maxHistogramClasses` classes.
+    ///
+    /// 1. One parallel pass: per given label, the sum of self-confidence (for the thresholds) and, per (given, other)
+    ///    pair, a histogram of the margins p(other) - p(given) in `buckets` equal buckets over [-1, 1].
+    /// 2. The confident joint (one parallel pass) and the prune counts.
+    /// 3. From each pair's histogram, the bucket holding its cut-th largest margin: samples in higher buckets are
+    ///    flagged outright; samples in that bucket are candidates (a few hundred), resolved exactly afterwards
+    ///    (selection of the cut-th largest margin among them, ties in sample order, as the grouped method does).
+    ///    One parallel pass flags and collects the candidates.
+    /// 4. The flagged samples are ranked by self-confidence with a stable radix sort (their indices ascending within
+    ///    a tie), instead of sorting all samples.
+    static func findLabelIssuesHistogram(_ input: Input, minExamplesPerClass: Int = 1, threads: Int = defaultThreads) -> Result {
+        let k = input.classes, n = input.count, kk = k * k
+        let buckets = histogramBuckets(classes: k)
+        let parts = chunks(n, threads * 2)
+        let span = kk * buckets
+        var sums = [Double](repeating: 0, count: parts.count * k)
+        var labelCounts = [Int](repeating: 0, count: parts.count * k)
+        let hist = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: parts.count * span)
+        defer { hist.deallocate() }
+        // Pass 1: sums and counts per given label, margin histograms per (given, other).
+        input.probs.withUnsafeBufferPointer { p in
+            input.labels.withUnsafeBufferPointer { labels in
+                sums.withUnsafeMutableBufferPointer { sumsOut in
+                    labelCounts.withUnsafeMutableBufferPointer { countsOut in
+                        nonisolated(unsafe) let p = p, labels = labels, sumsOut = sumsOut, countsOut = countsOut, hist = hist
+                        DispatchQueue.concurrentPerform(iterations: parts.count) { part in
+                            let h = hist.baseAddress! + part * span
+                            h.initialize(repeating: 0, count: span)
+                            let s = sumsOut.baseAddress! + part * k, c = countsOut.baseAddress! + part * k
+                            for i in parts[part] {
+                                let g = Int(labels[i]), row = i &* k
+                                let pg = p[row &+ g]
+                                s[g] += pg
+                                c[g] &+= 1
+                                let base = h + g &* k &* buckets
+                                for j in 0..<k { base[j &* buckets &+ bucket(p[row &+ j] - pg, buckets)] &+= 1 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var counts = [Int](repeating: 0, count: k), total = [Double](repeating: 0, count: k)
+        for part in 0..<parts.count { for c in 0..<k { counts[c] += labelCounts[part * k + c]; total[c] += sums[part * k + c] } }
+        let t = (0..<k).map { c in counts[c] > 0 ? max(total[c] / Double(counts[c]), clippingLowerBound) : absentClassThreshold }
+        for part in 1..<max(parts.count, 1) {
+            let h = hist.baseAddress! + part * span
+            for x in 0..<span { hist[x] &+= h[x] }
+        }
+        // Pass 2: the confident joint, then each pair's cut bucket.
+        let cj = confidentJoint(input, thresholds: t, threads: threads)
+        let pruneCounts = keepAtLeast(cj, n: minExamplesPerClass)
+        var flagFrom = [Int](repeating: Int.max, count: kk)  // flag outright when the bucket is at least this
+        var candidateBucket = [Int](repeating: -1, count: kk) // collect when the bucket is this
+        var need = [Int](repeating: 0, count: kk)             // how many candidates of the pair to flag
+        for g in 0..<k where counts[g] > minExamplesPerClass {
+            for j in 0..<k where j != g && pruneCounts[g][j] > 0 {
+                let cut = min(pruneCounts[g][j], counts[g]), h = hist.baseAddress! + (g * k + j) * buckets
+                var above = 0, b = buckets - 1
+                while b > 0 && above + Int(h[b]) < cut { above += Int(h[b]); b -= 1 }
+                if cut - above >= Int(h[b]) { flagFrom[g * k + j] = b } else {
+                    flagFrom[g * k + j] = b + 1
+                    candidateBucket[g * k + j] = b
+                    need[g * k + j] = cut - above
+                }
+            }
+        }
+        // Pass 3: flags (bit 0: flagged, bit 1: an issue if flagged, i.e. the given label is not the most likely),
+        // the issues flagged outright and each pair's candidates, per part in sample order; each part then ranks
+        // its issues by self-confidence.
+        var flags = [UInt8](repeating: 0, count: n)
+        var candidates = [[[Candidate]]](repeating: [[Candidate]](repeating: [], count: kk), count: parts.count)
+        var collected = [[Flagged]](repeating: [], count: parts.count)
+        input.probs.withUnsafeBufferPointer { p in
+            input.labels.withUnsafeBufferPointer { labels in
+                flags.withUnsafeMutableBufferPointer { flags in
+                    candidates.withUnsafeMutableBufferPointer { candidatesOut in
+                        collected.withUnsafeMutableBufferPointer { collectedOut in
+                            flagFrom.withUnsafeBufferPointer { flagFrom in
+                                candidateBucket.withUnsafeBufferPointer { candidateBucket in
+                                    nonisolated(unsafe) let p = p, labels = labels, flags = flags, candidatesOut = candidatesOut
+                                    nonisolated(unsafe) let collectedOut = collectedOut, flagFrom = flagFrom, candidateBucket = candidateBucket
+                                    DispatchQueue.concurrentPerform(iterations: parts.count) { part in
+                                        var local = [[Candidate]](repeating: [], count: kk)
+                                        var issues: [Flagged] = []
+                                        for i in parts[part] {
+                                            let g = Int(labels[i]), row = i &* k, pair = g &* k
+                                            let pg = p[row &+ g], boosted = pg + 1e-6
+                                            var issue: UInt8 = 0, flag: UInt8 = 0
+                                            for j in 0..<k where j != g {
+                                                let v = p[row &+ j]
+                                                issue |= (v > boosted ? 1 : 0) | (v == boosted && j < g ? 1 : 0)
+                                                let margin = v - pg, b = bucket(margin, buckets)
+                                                flag |= b >= flagFrom[pair &+ j] ? 1 : 0
+                                                if b == candidateBucket[pair &+ j] {
+                                                    local[pair &+ j].append(Candidate(index: Int32(truncatingIfNeeded: i), margin: margin))
+                                                }
+                                            }
+                                            flags[i] = issue &* (2 | flag)
+                                            if issue & flag != 0 { issues.append(flagged(p, i, k, pg)) }
+                                        }
+                                        radixSortStable(&issues)
+                                        candidatesOut[part] = local
+                                        collectedOut[part] = issues
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Each pair's candidates: the need-th largest margin, everything above it, then ties in sample order.
+        var extra: [Flagged] = []
+        var scratch: [Double] = []
+        input.probs.withUnsafeBufferPointer { p in
+            for pair in 0..<kk where candidateBucket[pair] >= 0 {
+                let all = candidates.flatMap { $0[pair] }
+                scratch.removeAll(keepingCapacity: true)
+                scratch.append(contentsOf: all.lazy.map(\.margin))
+                let cutMargin = kthLargest(&scratch, need[pair])
+                var remaining = need[pair]
+                func take(_ c: Candidate) {
+                    let i = Int(c.index)
+                    remaining -= 1
+                    guard flags[i] == 2 else { return }  // not an issue, or already flagged
+                    flags[i] = 3
+                    extra.append(flagged(p, i, k, p[i * k + pair / k]))
+                }
+                for c in all where c.margin > cutMargin { take(c) }
+                for c in all where c.margin == cutMargin && remaining > 0 { take(c) }
+            }
+        }
+        extra.sort { ($0.key, $0.index) < ($1.key, $1.index) }
+        var ranked = extra
+        for list in collected { ranked = merge(ranked, list) }
+        return Result(thresholds: t, confidentJoint: cj, ranked: ranked.map { Int($0.index) },
+                      suggested: ranked.map { Int($0.suggested) }, selfConfidence: ranked.map { Double(bitPattern: $0.key) })
+    }
+
+    /// A flagged sample: its self-confidence as sortable bits (non-negative doubles order as their bit patterns),
+    /// its index and the model's most likely class (the first of equal maxima).
+    @inline(__always)
+    static func flagged(_ p: UnsafeBufferPointer<Double>, _ i: Int, _ k: Int, _ confidence: Double) -> Flagged {
+        let row = i &* k
+        var argmax = 0, best = p[row]
+        for c in 1..<max(k, 1) { let v = p[row &+ c]; if v > best { best = v; argmax = c } }
+        return Flagged(key: confidence > 0 ? confidence.bitPattern : 0, index: UInt32(truncatingIfNeeded: i), suggested: UInt32(truncatingIfNeeded: argmax))
+    }
+
+    /// Merges two lists sorted by (key, index).
+    static func merge(_ a: [Flagged], _ b: [Flagged]) -> [Flagged] {
+        if a.isEmpty { return b }
+        if b.isEmpty { return a }
+        var out: [Flagged] = []
+        out.reserveCapacity(a.count + b.count)
+        var i = 0, j = 0
+        while i < a.count && j < b.count {
+            if (b[j].key, b[j].index) < (a[i].key, a[i].index) { out.append(b[j]); j += 1 } else { out.append(a[i]); i += 1 }
+        }
+        out.append(contentsOf: a[i...])
+        out.append(contentsOf: b[j...])
+        return out
+    }
+
+    struct Candidate { var index: Int32; var margin: Double }
+    struct Flagged { var key: UInt64; var index: UInt32; var suggested: UInt32 }
+
+    /// Margin buckets per (given, other) pair: 2048 up to 16 classes, fewer above so the histograms stay near 1 MiB
+    /// per part (wider buckets only mean more candidates to resolve exactly).
+    static func histogramBuckets(classes k: Int) -> Int { k <= 16 ? 2048 : max(64, 1 << 18 / (k * k) * 2) }
+
+    /// The bucket of a margin in [-1, 1]: (margin + 1) * buckets / 2 rounded to the nearest integer by the
+    /// 1.5 * 2^52 trick (no branch, no conversion check), clamped to the buckets. Monotone: a larger margin never lands
+    /// in a lower bucket. Out-of-range and NaN margins (invalid input) still land in a bucket.
+    @inline(__always)
+    static func bucket(_ margin: Double, _ buckets: Int) -> Int {
+        let y = (margin + 1) * Double(buckets &>> 1) + roundingMagic
+        let r = Int(truncatingIfNeeded: y.bitPattern) &- roundingMagicBits
+        return min(max(r, 0), buckets &- 1)
+    }
+
+    static let roundingMagic = 6_755_399_441_055_744.0
+    static let roundingMagicBits = Int(truncatingIfNeeded: roundingMagic.bitPattern)
+
+    /// Stable least-significant-digit radix sort by `key` (11-bit digits; digits every key shares are skipped).
+    static func radixSortStable(_ items: inout [Flagged]) {
+        let n = items.count
+        guard n > 1 else { return }
+        var other = items
+        let radix = 1 << 11, mask = UInt64(radix - 1)
+        var count = [Int](repeating: 0, count: radix)
+        var inItems = true
+        for shift in stride(from: 0, to: 64, by: 11) {
+            for x in 0..<radix { count[x] = 0 }
+            items.withUnsafeBufferPointer { a in
+                other.withUnsafeBufferPointer { b in
+                    let src = inItems ? a : b
+                    for it in src { count[Int((it.key >> UInt64(shift)) & mask)] += 1 }
+                }
+            }
+            if count.contains(n) { continue }
+            var sum = 0
+            for x in 0..<radix { let c = count[x]; count[x] = sum; sum += c }
+            items.withUnsafeMutableBufferPointer { a in
+                other.withUnsafeMutableBufferPointer { b in
+                    let (src, dst) = inItems ? (a, b) : (b, a)
+                    for it in src {
+                        let d = Int((it.key >> UInt64(shift)) & mask)
+                        dst[count[d]] = it
+                        count[d] += 1
+                    }
+                }
+            }
+            inItems.toggle()
+        }
+        if !inItems { items = other }
     }
 
     /// `pruneCounts[given][true]`: the confident joint with every diagonal entry raised to at least `n`, the

@@ -83,6 +83,52 @@ final class ConfidentLearningTests: XCTestCase {
         XCTAssertEqual(ConfidentLearning.roundPreservingSum([2.5, 3.5]).reduce(0, +), 6)
     }
 
+    /// The histogram method (the default up to 64 classes) and the grouped method flag and rank exactly the same
+    /// samples: random softmax-like rows, some quantized to multiples of 0.05 so margins and self-confidences tie,
+    /// 2 to 20 classes, and one matrix large enough to be split over several parts.
+    func testHistogramAndGroupedMethodsAgree() {
+        var state: UInt64 = 42
+        func next() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        for (n, k, quantized) in [(300, 2, false), (2_000, 3, true), (5_000, 10, false), (4_000, 20, true), (120_000, 5, false)] {
+            var probs: [Double] = [], labels: [Int32] = []
+            for _ in 0..<n {
+                let truth = Int(next() * Double(k))
+                var row = (0..<k).map { c in (c == truth ? 4.0 : 1.0) * next() }
+                if quantized { row = row.map { ($0 * 4).rounded() + 0.25 } }
+                let sum = row.reduce(0, +)
+                probs += row.map { $0 / sum }
+                labels.append(Int32(next() < 0.15 ? Int(next() * Double(k)) : truth))
+            }
+            let input = ConfidentLearning.Input(probs: probs, labels: labels, classes: k)
+            let a = ConfidentLearning.findLabelIssuesHistogram(input)
+            let b = ConfidentLearning.findLabelIssuesGrouped(input)
+            XCTAssertFalse(a.ranked.isEmpty, "n \(n) k \(k)")
+            XCTAssertEqual(a.ranked, b.ranked, "n \(n) k \(k)")
+            XCTAssertEqual(a.suggested, b.suggested, "n \(n) k \(k)")
+            XCTAssertEqual(a.selfConfidence, b.selfConfidence, "n \(n) k \(k)")
+            XCTAssertEqual(a.confidentJoint, b.confidentJoint, "n \(n) k \(k)")
+            let single = ConfidentLearning.findLabelIssuesHistogram(input, threads: 1)
+            XCTAssertEqual(single.ranked, a.ranked, "one thread, n \(n) k \(k)")
+        }
+    }
+
+    func testMarginBucketsAreMonotoneAndClamped() {
+        var last = -1
+        for x in stride(from: -1.0, through: 1.0, by: 1e-4) {
+            let b = ConfidentLearning.bucket(x, 2048)
+            XCTAssertGreaterThanOrEqual(b, last)
+            last = b
+        }
+        XCTAssertEqual(ConfidentLearning.bucket(-1, 2048), 0)
+        XCTAssertEqual(ConfidentLearning.bucket(1, 2048), 2047)
+        XCTAssertEqual(ConfidentLearning.bucket(-5, 2048), 0)
+        XCTAssertEqual(ConfidentLearning.bucket(7, 2048), 2047)
+        XCTAssert((0..<2048).contains(ConfidentLearning.bucket(.nan, 2048)))
+    }
+
     func testKthLargest() {
         var v: [Double] = [5, 1, 4, 2, 3, 3]
         XCTAssertEqual(ConfidentLearning.kthLargest(&v, 1), 5)

@@ -240,6 +240,152 @@ final class AnalysisCLITests: XCTestCase {
         }
     }
 
+    /// `--version V` analyses exactly the version's samples and frozen labels; `drift --from V1 --to V2` compares two
+    /// versions; a contested sample (a tie waiting for a reviewer) has no label live, but keeps the one frozen in a
+    /// version made before the dispute; the report draws the version history.
+    func testVersionScopedAnalysesAndDriftBetweenVersions() throws {
+        let dir = TempDir()
+        let project = dir.path + "/p"
+        XCTAssertEqual(try CLI.run(["init", project, "--modality", "text"]).status, 0)
+        dir.write("p/intent.yaml", Array("""
+            version: 1
+            use_case: route support messages
+            requirements:
+              scenarios:
+                - {name: email, where: {channel: email}, min_samples: 50}
+                - {name: forum, where: {channel: forum}, min_samples: 50}
+
+            """.utf8))
+        dir.write("p/rulebook.yaml", Array("""
+            version: 1
+            labels:
+              - {name: billing, definition: charges and invoices}
+              - {name: bug, definition: something does not work}
+            policies:
+              unclear: {action: escalate}
+              no_fit: {action: skip}
+            annotators_per_sample: 1
+
+            """.utf8))
+        var rng = SplitMix64(seed: 7)
+        var first = "", second = "", preds = ""
+        for i in 0..<200 {
+            // Batch 1: email, mostly billing, short texts.
+            let label = rng.unit(0, 1) < 0.8 ? "billing" : "bug"
+            first += "{\"id\": \"a\(i)\", \"text\": \"short note \(i) on \(label)\", \"label\": \"\(label)\", \"channel\": \"email\"}\n"
+            let p = label == "billing" ? rng.unit(0.7, 0.95) : rng.unit(0.05, 0.3)
+            preds += "{\"id\": \"a\(i)\", \"probs\": {\"billing\": \(p), \"bug\": \(1 - p)}}\n"
+        }
+        for i in 0..<150 {
+            // Batch 2: forum, mostly bug, long texts.
+            let label = rng.unit(0, 1) < 0.8 ? "bug" : "billing"
+            second += "{\"id\": \"b\(i)\", \"text\": \"a much longer forum post number \(i) describing in detail a problem with \(label) that keeps coming back\", \"label\": \"\(label)\", \"channel\": \"forum\"}\n"
+            let p = label == "billing" ? rng.unit(0.7, 0.95) : rng.unit(0.05, 0.3)
+            preds += "{\"id\": \"b\(i)\", \"probs\": {\"billing\": \(p), \"bug\": \(1 - p)}}\n"
+        }
+        dir.write("in1/a.jsonl", Array(first.utf8))
+        dir.write("in2/b.jsonl", Array(second.utf8))
+        dir.write("preds.jsonl", Array(preds.utf8))
+        var r = try CLI.run(["ingest", dir.path + "/in1", "--source", "desk", "--records", "--label-field", "label", "--id-field", "id"], cwd: project)
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        r = try CLI.run(["version", "create", "v1", "-m", "first batch"], cwd: project)
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        XCTAssertEqual(try CLI.run(["version", "promote", "v1"], cwd: project).status, 0)
+        r = try CLI.run(["ingest", dir.path + "/in2", "--source", "desk", "--records", "--label-field", "label", "--id-field", "id"], cwd: project)
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        // A second annotator disputes 20 labels: ties, waiting for a reviewer.
+        r = try CLI.run(["label", "export", "--format", "jsonl"], cwd: project)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        var csv = "sample,value,annotator,created_at\n"
+        for (n, line) in r.stdout.split(separator: "\n").prefix(20).enumerated() {
+            let event = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let sample = try XCTUnwrap(event["sample"] as? String), value = event["value"] as? String
+            csv += "\(sample),\(value == "bug" ? "billing" : "bug"),rev,2026-03-01T00:00:\(10 + n)Z\n"
+        }
+        dir.write("dispute.csv", Array(csv.utf8))
+        r = try CLI.run(["label", "import", dir.path + "/dispute.csv"], cwd: project)
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        r = try CLI.run(["version", "create", "v2", "-m", "second batch"], cwd: project)
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        let v2 = try XCTUnwrap(try CLI.json(["version", "show", "v2"], cwd: project) as? [String: Any])
+        let disputed = try XCTUnwrap(v2["unresolved_labels"] as? Int)
+        XCTAssertGreaterThan(disputed, 0)
+        r = try CLI.run(["predictions", "import", dir.path + "/preds.jsonl", "--model", "m"], cwd: project)
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+
+        // errors and label issues: v1 evaluates its 200 frozen labels; live leaves the disputed samples out, as v2 does.
+        let e1 = try XCTUnwrap(try CLI.json(["analyze", "errors", "--version", "v1"], cwd: project) as? [String: Any])
+        XCTAssertEqual(e1["version"] as? String, "v1")
+        XCTAssertEqual(e1["evaluated"] as? Int, 200)
+        let live = try XCTUnwrap(try CLI.json(["analyze", "errors"], cwd: project) as? [String: Any])
+        XCTAssertNil(live["version"] as? String)
+        XCTAssertEqual(live["evaluated"] as? Int, 350 - disputed)
+        let e2 = try XCTUnwrap(try CLI.json(["analyze", "errors", "--version", "v2"], cwd: project) as? [String: Any])
+        XCTAssertEqual(e2["evaluated"] as? Int, 350 - disputed)
+        let li = try XCTUnwrap(try CLI.json(["analyze", "label-issues", "--version", "v1"], cwd: project) as? [String: Any])
+        XCTAssertEqual(li["examined"] as? Int, 200)
+        XCTAssertEqual(li["version"] as? String, "v1")
+        // Findings of a versioned run go to their own stage.
+        let versionedFindings = try XCTUnwrap(try CLI.json(["findings", "--stage", "analyze.label-issues@v1"], cwd: project) as? [[String: Any]])
+        XCTAssertEqual(versionedFindings.count, li["flagged"] as? Int)
+
+        // coverage and freshness: v1 has no forum samples, the project has 150.
+        let c1 = try XCTUnwrap(try CLI.json(["analyze", "coverage", "--version", "v1"], cwd: project) as? [[String: Any]])
+        XCTAssertEqual(c1.first { $0["name"] as? String == "forum" }?["count"] as? Int, 0)
+        XCTAssertEqual(c1.first { $0["name"] as? String == "email" }?["count"] as? Int, 200)
+        let cLive = try XCTUnwrap(try CLI.json(["analyze", "coverage"], cwd: project) as? [[String: Any]])
+        XCTAssertEqual(cLive.first { $0["name"] as? String == "forum" }?["count"] as? Int, 150)
+        let f1 = try XCTUnwrap(try CLI.json(["analyze", "freshness", "--version", "v1"], cwd: project) as? [[String: Any]])
+        XCTAssertEqual(f1.first?["count"] as? Int, 200)
+
+        // drift between the two versions: channel, labels and text length all moved.
+        r = try CLI.run(["analyze", "drift", "--from", "v1", "--to", "v2", "--json"], cwd: project)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        let d = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(d["reference_count"] as? Int, 200)
+        XCTAssertEqual(d["current_count"] as? Int, 350)
+        XCTAssertEqual(d["reference"] as? String, "version v1")
+        let fields = try XCTUnwrap(d["fields"] as? [[String: Any]])
+        func drifted(_ name: String) -> Bool? { fields.first { $0["field"] as? String == name }?["drifted"] as? Bool }
+        XCTAssertEqual(drifted("channel"), true)
+        XCTAssertEqual(drifted("label"), true)
+        XCTAssertEqual(drifted("text words"), true)
+        let driftFindings = try XCTUnwrap(try CLI.json(["findings", "--stage", "analyze.drift@v1..v2"], cwd: project) as? [[String: Any]])
+        XCTAssertGreaterThanOrEqual(driftFindings.count, 3)
+        // v1 against the batch added since: the 150 forum posts.
+        let since = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try CLI.run(["analyze", "drift", "--from", "v1", "--json"], cwd: project).stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(since["current_count"] as? Int, 150)
+        // Within one version, by split.
+        r = try CLI.run(["analyze", "drift", "--version", "v2", "--reference", "split=train", "--current", "split=test", "--json"], cwd: project)
+        XCTAssertTrue(r.status == 0 || r.status == 1, r.stderr)
+        let bySplit = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertGreaterThan(bySplit["current_count"] as? Int ?? 0, 0)
+        XCTAssertEqual((bySplit["reference_count"] as? Int ?? 0) + (bySplit["current_count"] as? Int ?? 0) < 350, true)
+        // Clear errors.
+        r = try CLI.run(["analyze", "drift", "--to", "v2"], cwd: project)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("needs --from"), r.stderr)
+        r = try CLI.run(["analyze", "errors", "--version", "nope"], cwd: project)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("no version `nope`") && r.stderr.contains("v1, v2"), r.stderr)
+
+        // The report on v2: its samples, drift from its parent, and the version history drawn.
+        r = try CLI.run(["report", "--version", "v2", "--out", dir.path + "/report.html"], cwd: project)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let html = try String(contentsOfFile: dir.path + "/report.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("dataset version <code>v2</code>"))
+        XCTAssertTrue(html.contains("Samples per split over versions") && html.contains("Labels per version"))
+        XCTAssertTrue(html.contains("Drift: version v1 to v2"))
+        XCTAssertTrue(html.contains("state-active") && html.contains("state-draft"))
+        if let _ = try? PythonPeers.interpreter() {
+            let b = try PythonPeers.run(PythonPeers.scriptsDir + "/report_screenshot.py", [dir.path + "/report.html", dir.path + "/report.png"], timeout: 180)
+            XCTAssertEqual(b.status, 0, b.stderr)
+            let page = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(b.stdout.utf8)) as? [String: Any], b.stdout + b.stderr)
+            XCTAssertEqual((page["severe"] as? [Any])?.count, 0, "\(page)")
+            XCTAssertEqual(page["empty_charts"] as? Int, 0, "\(page)")
+        }
+    }
+
     func testPredictionImportErrorsNameTheLineAndImportNothing() throws {
         let dir = TempDir()
         let project = dir.path + "/p"

@@ -16,7 +16,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$VENV/bin/pip" install -q --disable-pip-version-check cleanlab==2.9.0 numpy==2.4.6 scikit-learn==1.9.1
 fi
 [ -n "${SKIP_BUILD:-}" ] || swift build -c release --product strata >/dev/null
-STRATA=.build/release/strata
+STRATA=${STRATA:-.build/release/strata}   # or a release binary built elsewhere (with SKIP_BUILD=1)
 mkdir -p "$WORK/data"
 RESULTS="$WORK/results-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$RESULTS"

@@ -60,13 +60,7 @@ extension StrataCommand {
 
     struct AnalyzeOptions: ParsableArguments {
         @Option(help: "The model whose predictions to use (default: the latest imported).") var model: String?
-        @Option(help: "Restrict to a dataset version (needs the versions feature).") var version: String?
-
-        func check() throws {
-            if let version {
-                throw StrataError.usage("--version \(version): dataset versions are not available in this build yet", fix: "run the analysis on the whole project (leave out --version)")
-            }
-        }
+        @Option(help: "Analyse exactly the samples and labels frozen in this dataset version (name or id prefix).") var version: String?
     }
 }
 
@@ -85,11 +79,11 @@ extension StrataCommand.Analyze {
         @OptionGroup var analyze: StrataCommand.AnalyzeOptions
 
         func run() throws {
-            try analyze.check()
             let ws = try options.open()
-            let r = try ws.analyzeErrors(model: analyze.model)
+            let r = try ws.analyzeErrors(model: analyze.model, version: analyze.version)
             defer { if r.checks.contains(where: { $0.verdict.failing }) { Foundation.exit(1) } }
             if options.json { return try Terminal.printJSON(r) }
+            if let v = r.version { print("dataset version \(v)") }
             print("model `\(r.model)`: \(r.evaluated) labeled samples evaluated (\(r.unlabeled) predicted but unlabeled)")
             print("error rate \(pct(r.overall.errorRate)) overall\(r.labelIssues.map { "; \($0) likely label errors" } ?? "")")
             if !r.checks.isEmpty {
@@ -130,11 +124,10 @@ extension StrataCommand.Analyze {
                 Terminal.note(String(format: "samples %d classes %d flagged %d read %.3f s compute %.3f s", r.samples, r.classes, r.flagged.count, r.readSeconds, r.computeSeconds))
                 return
             }
-            try analyze.check()
             let ws = try options.open()
-            let r = try ws.analyzeLabelIssues(model: analyze.model)
+            let r = try ws.analyzeLabelIssues(model: analyze.model, version: analyze.version)
             if options.json { return try Terminal.printJSON(r) }
-            print("model `\(r.model)`: \(r.flagged) of \(r.examined) labeled samples are likely label errors")
+            print("model `\(r.model)`\(r.version.map { " on version \($0)" } ?? ""): \(r.flagged) of \(r.examined) labeled samples are likely label errors")
             for i in (limit > 0 ? Array(r.issues.prefix(limit)) : r.issues) {
                 let at = i.line.map { "\(i.origin):\($0)" } ?? i.origin
                 print(String(format: "  %@  labeled %@, likely %@ (%.2f vs %.2f)  %@", i.sample, i.given, i.suggested, i.selfConfidence, i.suggestedProbability, at))
@@ -149,9 +142,8 @@ extension StrataCommand.Analyze {
         @OptionGroup var analyze: StrataCommand.AnalyzeOptions
 
         func run() throws {
-            try analyze.check()
             let ws = try options.open()
-            let rows = try ws.analyzeCoverage()
+            let rows = try ws.analyzeCoverage(version: analyze.version)
             if options.json { return try Terminal.printJSON(rows) }
             if rows.isEmpty { print("intent.yaml has no requirements"); return }
             for r in rows {
@@ -166,18 +158,22 @@ extension StrataCommand.Analyze {
             abstract: "Compare a reference set with current data: PSI, Kolmogorov-Smirnov, labels, text, embeddings.",
             discussion: """
                 By default the reference is every sample ingested before the latest ingest, and the current set is the
-                latest ingest (a new batch). Or name both with field=value selectors:
+                latest ingest (a new batch). Or name both with field=value selectors, or compare dataset versions:
                   strata analyze drift --reference source=cam-1 --current source=cam-2
+                  strata analyze drift --from v1 --to v2        two versions, each with its own labels
+                  strata analyze drift --from v1                v1 against the samples added since
+                  strata analyze drift --version v2 --reference split=train --current split=test
                 """)
         @OptionGroup var options: ProjectOptions
         @OptionGroup var analyze: StrataCommand.AnalyzeOptions
         @Option(help: "Selector of the reference samples, like `source=a` or `collected=2026-01-01|2026-01-02`.") var reference: String?
         @Option(help: "Selector of the current samples.") var current: String?
+        @Option(help: "A dataset version as the reference (its samples and frozen labels).") var from: String?
+        @Option(help: "A dataset version as the current set (needs --from); without it, the samples added since --from.") var to: String?
 
         func run() throws {
-            try analyze.check()
             let ws = try options.open()
-            let r = try ws.analyzeDrift(reference: reference, current: current, model: analyze.model)
+            let r = try ws.analyzeDrift(reference: reference, current: current, model: analyze.model, version: analyze.version, from: from, to: to)
             defer { if r.fields.contains(where: \.drifted) { Foundation.exit(1) } }
             if options.json { return try Terminal.printJSON(r) }
             print("reference: \(r.reference) (\(r.referenceCount))\ncurrent:   \(r.current) (\(r.currentCount))")
@@ -194,9 +190,8 @@ extension StrataCommand.Analyze {
         @OptionGroup var analyze: StrataCommand.AnalyzeOptions
 
         func run() throws {
-            try analyze.check()
             let ws = try options.open()
-            let rows = try ws.analyzeFreshness()
+            let rows = try ws.analyzeFreshness(version: analyze.version)
             if options.json { return try Terminal.printJSON(rows) }
             for r in rows {
                 let limit = r.maxAgeDays.map { "max \($0) days: \(r.stale) stale" } ?? "no max_age_days in intent.yaml"
@@ -241,9 +236,8 @@ extension StrataCommand {
         @OptionGroup var analyze: AnalyzeOptions
 
         func run() throws {
-            try analyze.check()
             let ws = try options.open()
-            let r = try ws.writeReport(to: out, model: analyze.model)
+            let r = try ws.writeReport(to: out, model: analyze.model, version: analyze.version)
             if options.json { return try Terminal.printJSON(r) }
             print("wrote \(r.path) (\(r.bytes / 1024) KiB, \(r.charts) charts, \(r.recommendations) recommendations)")
         }
