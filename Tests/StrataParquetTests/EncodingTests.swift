@@ -122,4 +122,28 @@ final class EncodingTests: XCTestCase {
         let footerLength = Int(file[file.count - 8]) | Int(file[file.count - 7]) << 8 | Int(file[file.count - 6]) << 16
         XCTAssertLessThan(footerLength, file.count - 12)
     }
+
+    func testStatisticsKeepExactShortBoundsAndValidTruncatedLongOnes() {
+        let values = ["mango", "apple", "ééééé", "b", "zebra", "\u{7F}"]
+        var stats = ColumnStatistics(limit: 5, utf8: true)
+        for v in values { Array(v.utf8).withUnsafeBytes { stats.update($0.baseAddress!, $0.count) } }
+        let (lo, hi, loExact, hiExact) = stats.encoded(.byteArray(utf8: true))!
+        XCTAssertEqual(lo, Array("apple".utf8))
+        XCTAssertTrue(loExact)
+        // The largest value is 10 bytes: its 5-byte prefix ends inside a character, so the bound is cut on a
+        // character boundary and its last character incremented; it stays valid UTF-8 and above every value.
+        XCTAssertFalse(hiExact)
+        XCTAssertEqual(hi, Array("éê".utf8))
+        XCTAssertNotNil(String(validating: hi, as: UTF8.self))
+        for v in values { XCTAssertTrue(hi.lexicographicallyPrecedes(Array(v.utf8)) == false && hi != Array(v.utf8), v) }
+        XCTAssertLessThanOrEqual(hi.count, 5)
+
+        var ints = ColumnStatistics(limit: 6, utf8: false)
+        for v: Int64 in [5, -3, 9] { ints.update(v) }
+        ints.nulls = 2
+        let (imin, imax, _, _) = ints.encoded(.int64)!
+        XCTAssertEqual(imin, withUnsafeBytes(of: Int64(-3).littleEndian) { Array($0) })
+        XCTAssertEqual(imax, withUnsafeBytes(of: Int64(9).littleEndian) { Array($0) })
+        XCTAssertNil(ColumnStatistics(limit: 6, utf8: false).encoded(.double), "no values: no min/max")
+    }
 }

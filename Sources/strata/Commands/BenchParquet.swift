@@ -55,6 +55,7 @@ extension StrataCommand {
                 }
             }
             func flush() throws { try buffer.withUnsafeBytes { try writeAll($0) }; buffer.removeAll(keepingCapacity: true) }
+            let cpuStart = Self.cpuSeconds()
             let start = DispatchTime.now()
             var options = ParquetWriter.Options(compression: compression)
             if let threads { options.threads = threads }
@@ -75,7 +76,15 @@ extension StrataCommand {
             try flush()
             // Like pq.write_table, no fsync inside the timed part (Strata's exports do sync their files).
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-            print("{\"rows\": \(rows.count), \"bytes\": \(size), \"write_seconds\": \(seconds), \"rss_before_kib\": \(before), \"peak_during_write_kib\": \(Self.status("VmHWM"))}")
+            let cpu = Self.cpuSeconds() - cpuStart
+            print("{\"rows\": \(rows.count), \"bytes\": \(size), \"write_seconds\": \(seconds), \"write_cpu_seconds\": \(cpu), \"rss_before_kib\": \(before), \"peak_during_write_kib\": \(Self.status("VmHWM"))}")
+        }
+
+        /// User + system CPU time of the whole process (all threads), in seconds.
+        static func cpuSeconds() -> Double {
+            var u = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &u)
+            return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
         }
 
         /// A `kB` field of /proc/self/status.
