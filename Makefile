@@ -1,7 +1,7 @@
 # Strata: the two commands of the quick start are `make demo` and `make test`.
 SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
-APT_PACKAGES := libvips-dev libjpeg62-turbo-dev libsndfile1-dev libsamplerate0-dev libchromaprint-dev libsqlite3-dev libcld2-dev libzstd-dev pkg-config
+APT_PACKAGES := libvips-dev libjpeg62-turbo-dev libsndfile1-dev libsamplerate0-dev libchromaprint-dev libsqlite3-dev libcld2-dev libzstd-dev libsnappy-dev pkg-config
 # What only the tests need: a browser for the web-app and report tests, Slurm for the Slurm executor's tests.
 TEST_APT_PACKAGES := chromium chromium-driver slurmctld slurmd slurm-client munge
 DEMO_DIR ?= strata-demo

@@ -51,8 +51,10 @@ let package = Package(
         .target(name: "StrataLabels"),
         // Zstandard (Debian libzstd-dev) for Parquet pages.
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // Snappy (Debian libsnappy-dev, C API) for Parquet pages.
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
         // A Parquet writer: Thrift compact footer, PLAIN and dictionary encodings, Snappy and Zstandard. No file I/O.
-        .target(name: "StrataParquet", dependencies: ["CZstd"]),
+        .target(name: "StrataParquet", dependencies: ["CZstd", "CSnappy"]),
         // Pipeline stages, planner pieces, task runner and executors. Never imports the catalog.
         .target(name: "StrataEngine", dependencies: ["StrataCore", "StrataStore", "StrataQuality", "StrataLanguage", "StrataMedia"]),
         // The Workspace facade: one file per user operation.

@@ -27,6 +27,20 @@ final class HashingFileSink {
         if buffer.count >= 4 << 20 { try flush() }
     }
 
+    /// Large writes (Parquet pages) go to the file straight from the caller's memory.
+    func write(_ raw: UnsafeRawBufferPointer) throws {
+        guard raw.count >= 64 << 10 else {
+            buffer.append(contentsOf: raw)
+            size += raw.count
+            if buffer.count >= 4 << 20 { try flush() }
+            return
+        }
+        try flush()
+        if hash { hasher.update(raw) }
+        try FileIO.writeAll(fd, raw, path: path)
+        size += raw.count
+    }
+
     private func flush() throws {
         if hash { hasher.update(buffer) }
         try FileIO.writeAll(fd, buffer, path: path)

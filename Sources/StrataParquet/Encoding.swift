@@ -17,7 +17,7 @@ enum Hybrid {
 
     /// Encodes `values` (each < 2^bitWidth): runs of 8 or more equal values become RLE runs, the rest is
     /// bit-packed in groups of 8 (the last group padded with zeros; readers stop at the page's value count).
-    static func encode(_ values: UnsafeBufferPointer<UInt32>, bitWidth: Int, into out: inout [UInt8]) {
+    static func encode<T: FixedWidthInteger & UnsignedInteger>(_ values: UnsafeBufferPointer<T>, bitWidth: Int, into out: inout [UInt8]) {
         let n = values.count
         var i = 0
         var pendingStart = 0
@@ -38,16 +38,16 @@ enum Hybrid {
         if pendingStart < n { packed(values, pendingStart..<n, bitWidth: bitWidth, into: &out) }
     }
 
-    private static func rle(_ value: UInt32, count: Int, bitWidth: Int, into out: inout [UInt8]) {
+    private static func rle<T: FixedWidthInteger & UnsignedInteger>(_ value: T, count: Int, bitWidth: Int, into out: inout [UInt8]) {
         varint(count << 1, into: &out)
-        var v = value
+        var v = UInt64(value)
         for _ in 0..<((bitWidth + 7) / 8) {
             out.append(UInt8(truncatingIfNeeded: v))
             v >>= 8
         }
     }
 
-    private static func packed(_ values: UnsafeBufferPointer<UInt32>, _ range: Range<Int>, bitWidth: Int, into out: inout [UInt8]) {
+    private static func packed<T: FixedWidthInteger & UnsignedInteger>(_ values: UnsafeBufferPointer<T>, _ range: Range<Int>, bitWidth: Int, into out: inout [UInt8]) {
         let groups = (range.count + 7) / 8
         varint(groups << 1 | 1, into: &out)
         var acc: UInt64 = 0

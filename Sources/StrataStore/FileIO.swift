@@ -195,6 +195,18 @@ public enum FileIO {
         if sync { syncDirectory(dir) }
     }
 
+    public static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < raw.count {
+            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError("write", path)
+            }
+            offset += n
+        }
+    }
+
     public static func writeAll(_ fd: Int32, _ bytes: some Collection<UInt8>, path: String) throws {
         let array = Array(bytes)
         var offset = 0

@@ -85,16 +85,27 @@ final class EncodingTests: XCTestCase {
         return out
     }
 
-    func testSnappyRoundTripsTextAndRandomBytes() {
+    /// Compresses one page through the writer's compressor (libsnappy) and decodes it with the decoder above.
+    func snappyThroughWriter(_ input: [UInt8]) throws -> [UInt8] {
+        let c = PageCompressor(compression: .snappy, threads: 1, pageCapacity: 1 << 16)
+        let page = c.takeBuffer(front: 0)
+        page.append(input)
+        let slot = PageSlot(values: 1, encoding: 0, isDictionary: false, uncompressedSize: input.count)
+        c.submit(page, slot)
+        try c.wait()
+        return Array(try XCTUnwrap(slot.stored).bytes)
+    }
+
+    func testSnappyPagesDecodeToTheirInput() throws {
         let text = Array(String(repeating: "the quick brown fox jumps over the lazy dog; ", count: 4000).utf8)
-        let c = Snappy.compress(text)
+        let c = try snappyThroughWriter(text)
         XCTAssertLessThan(c.count, text.count / 10)
         XCTAssertEqual(snappyDecode(c), text)
         var rng = SystemRandomNumberGenerator()
         let random = (0..<200_000).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        XCTAssertEqual(snappyDecode(Snappy.compress(random)), random)
-        XCTAssertEqual(snappyDecode(Snappy.compress([1, 2, 3])), [1, 2, 3])
-        XCTAssertEqual(snappyDecode(Snappy.compress([])), [])
+        XCTAssertEqual(snappyDecode(try snappyThroughWriter(random)), random)
+        XCTAssertEqual(snappyDecode(try snappyThroughWriter([1, 2, 3])), [1, 2, 3])
+        XCTAssertEqual(snappyDecode(try snappyThroughWriter([])), [])
     }
 
     func testWriterFramesTheFileAndRejectsBadRows() throws {
@@ -110,5 +121,29 @@ final class EncodingTests: XCTestCase {
         XCTAssertEqual(Array(file.suffix(4)), Array("PAR1".utf8))
         let footerLength = Int(file[file.count - 8]) | Int(file[file.count - 7]) << 8 | Int(file[file.count - 6]) << 16
         XCTAssertLessThan(footerLength, file.count - 12)
+    }
+
+    func testStatisticsKeepExactShortBoundsAndValidTruncatedLongOnes() {
+        let values = ["mango", "apple", "ééééé", "b", "zebra", "\u{7F}"]
+        var stats = ColumnStatistics(limit: 5, utf8: true)
+        for v in values { Array(v.utf8).withUnsafeBytes { stats.update($0.baseAddress!, $0.count) } }
+        let (lo, hi, loExact, hiExact) = stats.encoded(.byteArray(utf8: true))!
+        XCTAssertEqual(lo, Array("apple".utf8))
+        XCTAssertTrue(loExact)
+        // The largest value is 10 bytes: its 5-byte prefix ends inside a character, so the bound is cut on a
+        // character boundary and its last character incremented; it stays valid UTF-8 and above every value.
+        XCTAssertFalse(hiExact)
+        XCTAssertEqual(hi, Array("éê".utf8))
+        XCTAssertNotNil(String(validating: hi, as: UTF8.self))
+        for v in values { XCTAssertTrue(hi.lexicographicallyPrecedes(Array(v.utf8)) == false && hi != Array(v.utf8), v) }
+        XCTAssertLessThanOrEqual(hi.count, 5)
+
+        var ints = ColumnStatistics(limit: 6, utf8: false)
+        for v: Int64 in [5, -3, 9] { ints.update(v) }
+        ints.nulls = 2
+        let (imin, imax, _, _) = ints.encoded(.int64)!
+        XCTAssertEqual(imin, withUnsafeBytes(of: Int64(-3).littleEndian) { Array($0) })
+        XCTAssertEqual(imax, withUnsafeBytes(of: Int64(9).littleEndian) { Array($0) })
+        XCTAssertNil(ColumnStatistics(limit: 6, utf8: false).encoded(.double), "no values: no min/max")
     }
 }

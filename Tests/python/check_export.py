@@ -51,6 +51,48 @@ def check_manifest(folder, ext):
     return m
 
 
+def check_statistics(folder):
+    """Every column chunk's statistics, as pyarrow reads them from the footer, against the chunk's own values:
+    null count exact; min/max exact for values of at most 256 bytes, otherwise valid bounds (a prefix below the
+    minimum, a value above the maximum; the footer marks them inexact, which pyarrow does not show)."""
+    import pyarrow.parquet as pq
+    checked = 0
+    for f in sorted(glob.glob(os.path.join(folder, "data", "*.parquet"))):
+        pf = pq.ParquetFile(f)
+        md = pf.metadata
+        for g in range(md.num_row_groups):
+            table = pf.read_row_group(g)
+            for c in range(md.num_columns):
+                col = md.row_group(g).column(c)
+                path = col.path_in_schema
+                values = table.column(path.split(".")[0]).to_pylist()
+                for part in path.split(".")[1:]:
+                    values = [None if v is None else v[part] for v in values]
+                st = col.statistics
+                if st is None or not st.has_null_count:
+                    fail(f"{f} row group {g} column {path}: no statistics")
+                present = [v.encode("utf-8") if isinstance(v, str) else v for v in values if v is not None]
+                same(st.null_count, len(values) - len(present), f"{f} row group {g} column {path} null_count")
+                if not present:
+                    same(st.has_min_max, False, f"{f} row group {g} column {path} has_min_max")
+                    continue
+                if not st.has_min_max:
+                    fail(f"{f} row group {g} column {path}: no min/max")
+                lo, hi = min(present), max(present)
+                smin = st.min.encode("utf-8") if isinstance(st.min, str) else st.min
+                smax = st.max.encode("utf-8") if isinstance(st.max, str) else st.max
+                if len(lo) <= 256:
+                    same(smin, lo, f"{f} row group {g} column {path} min")
+                elif not lo.startswith(smin):
+                    fail(f"{f} row group {g} column {path}: min {smin[:40]!r} is not an inexact prefix of {lo[:40]!r}")
+                if len(hi) <= 256:
+                    same(smax, hi, f"{f} row group {g} column {path} max")
+                elif not smax > hi:
+                    fail(f"{f} row group {g} column {path}: max {smax[:40]!r} is not an inexact bound above {hi[:40]!r}")
+                checked += 1
+    print(f"statistics: {checked} column chunks with min/max, all right")
+
+
 def jsonl_rows(folder):
     rows = {}
     for f in sorted(glob.glob(os.path.join(folder, "data", "*.jsonl"))):
@@ -105,6 +147,7 @@ for item in exports:
                 r["metadata"] = json.loads(r["metadata"])
                 rows.append(r)
         compare(rows, f"pyarrow ({m['compression']})")
+        check_statistics(folder)
         import duckdb
         con = duckdb.connect()
         res = con.execute(f"SELECT id, content, label, split, origin, metadata FROM read_parquet('{folder}/data/*.parquet')")

@@ -8,7 +8,8 @@
 #              STRATA [.build/release/strata]; PYARROW_SPEC [pyarrow==26.0.1]
 #
 # What is measured: only the write (encode + compress + write for Strata, no fsync; pq.write_table for pyarrow),
-# timed inside each process after the table is loaded; file size; memory during the write: each process resets
+# timed inside each process after the table is loaded: wall seconds and CPU seconds (user + system, all threads;
+# on a busy machine compare CPU, and quote the load average printed with each run); file size; memory during the write: each process resets
 # the kernel's peak-RSS mark (/proc/self/clear_refs) after loading, then reports its RSS before the write and
 # the peak during it (both include the loaded table: Strata holds rows as Swift values, pyarrow as Arrow
 # columns); and the whole process's peak RSS from /usr/bin/time (loading included).
@@ -31,17 +32,19 @@ PY=$VENV/bin/python
 DATA=$WORK/table-$N.jsonl
 [ -f "$DATA" ] || "$PY" "$HERE/gen.py" "$N" "$DATA"
 RESULTS=$WORK/results.tsv
-printf 'tool\tcodec\trun\twrite_s\tbytes\tprocess_peak_kib\tbefore_write_kib\tpeak_write_kib\n' > "$RESULTS"
+printf 'tool\tcodec\trun\twrite_s\twrite_cpu_s\tbytes\tprocess_peak_kib\tbefore_write_kib\tpeak_write_kib\tload1\n' > "$RESULTS"
 measure() {  # tool codec run command...
     local tool=$1 codec=$2 run=$3; shift 3
     local out
     out=$(/usr/bin/time -f '%M' -o "$WORK/time.txt" "$@")
     local fields
-    fields=$(echo "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print("\t".join(str(d[k]) for k in ("write_seconds","bytes")))')
+    fields=$(echo "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print("\t".join(str(d[k]) for k in ("write_seconds","write_cpu_seconds","bytes")))')
     local mem
     mem=$(echo "$out" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print("\t".join(str(d[k]) for k in ("rss_before_kib","peak_during_write_kib")))')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$codec" "$run" "$fields" "$(tail -1 "$WORK/time.txt")" "$mem" >> "$RESULTS"
-    echo "$tool $codec run $run: $fields, process peak $(tail -1 "$WORK/time.txt") KiB, write: $mem KiB" >&2
+    local load
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$codec" "$run" "$fields" "$(tail -1 "$WORK/time.txt")" "$mem" "$load" >> "$RESULTS"
+    echo "$tool $codec run $run: wall/cpu/bytes $fields, process peak $(tail -1 "$WORK/time.txt") KiB, write: $mem KiB, load $load" >&2
 }
 for codec in $CODECS; do
     for run in $(seq 1 "$RUNS"); do
@@ -53,22 +56,25 @@ done
 "$PY" - "$RESULTS" <<'PYEOF'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-print("| codec | tool | write s (median) | file MiB | RSS before write MiB | peak during write MiB | added by the write MiB | process peak MiB |")
-print("|---|---|---|---|---|---|---|---|")
+print("| codec | tool | write wall s (median) | write CPU s (median) | file MiB | RSS before write MiB | peak during write MiB | added by the write MiB | process peak MiB |")
+print("|---|---|---|---|---|---|---|---|---|")
 med = {}
 for codec in dict.fromkeys(r["codec"] for r in rows):
     for tool in ("strata", "pyarrow"):
         rs = [r for r in rows if r["codec"] == codec and r["tool"] == tool]
         s = statistics.median(float(r["write_s"]) for r in rs)
+        cpu = statistics.median(float(r["write_cpu_s"]) for r in rs)
         b = statistics.median(int(r["bytes"]) for r in rs)
         m = statistics.median(int(r["peak_write_kib"]) for r in rs)
         before = statistics.median(int(r["before_write_kib"]) for r in rs)
         added = statistics.median(int(r["peak_write_kib"]) - int(r["before_write_kib"]) for r in rs)
         proc = statistics.median(int(r["process_peak_kib"]) for r in rs)
-        med[(codec, tool)] = (s, b, m, added)
-        print(f"| {codec} | {tool} | {s:.2f} | {b / 2**20:.1f} | {before / 1024:.0f} | {m / 1024:.0f} | {added / 1024:.0f} | {proc / 1024:.0f} |")
+        med[(codec, tool)] = (s, b, m, added, cpu)
+        print(f"| {codec} | {tool} | {s:.2f} | {cpu:.2f} | {b / 2**20:.1f} | {before / 1024:.0f} | {m / 1024:.0f} | {added / 1024:.0f} | {proc / 1024:.0f} |")
 print()
 for codec in dict.fromkeys(r["codec"] for r in rows):
-    (ss, sb, sm, sa), (ps, pb, pm, pa) = med[(codec, "strata")], med[(codec, "pyarrow")]
-    print(f"{codec}: strata is {ps / ss:.2f}x pyarrow's speed; file size {sb / pb:.3f}x; peak during the write {sm / pm:.2f}x; added by the write {sa / max(pa, 1):.2f}x")
+    (ss, sb, sm, sa, sc), (ps, pb, pm, pa, pc) = med[(codec, "strata")], med[(codec, "pyarrow")]
+    print(f"{codec}: strata is {ps / ss:.2f}x pyarrow's speed (wall), uses {sc / pc:.2f}x its CPU; file size {sb / pb:.3f}x; peak during the write {sm / pm:.2f}x; added by the write {sa / max(pa, 1):.2f}x")
+loads = [float(r["load1"]) for r in rows]
+print(f"\n1-minute load average during the runs: {min(loads):.1f} to {max(loads):.1f} (2 cores)")
 PYEOF

@@ -41,25 +41,50 @@ extension StrataCommand {
             let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw ValidationError("cannot create \(output)") }
             defer { close(fd) }
+            // Small writes (page headers) are gathered in a buffer; pages go to write(2) straight from the writer's
+            // page buffers.
             var buffer: [UInt8] = []
-            buffer.reserveCapacity(8 << 20)
-            func flush() { buffer.withUnsafeBytes { p in var off = 0; while off < p.count { let n = write(fd, p.baseAddress! + off, p.count - off); if n <= 0 { break }; off += n } }; buffer.removeAll(keepingCapacity: true) }
+            buffer.reserveCapacity(1 << 20)
+            func writeAll(_ p: UnsafeRawBufferPointer) throws {
+                var off = 0
+                while off < p.count {
+                    let n = write(fd, p.baseAddress! + off, p.count - off)
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { throw ValidationError("cannot write \(output)") }
+                    off += n
+                }
+            }
+            func flush() throws { try buffer.withUnsafeBytes { try writeAll($0) }; buffer.removeAll(keepingCapacity: true) }
+            let cpuStart = Self.cpuSeconds()
             let start = DispatchTime.now()
             var options = ParquetWriter.Options(compression: compression)
             if let threads { options.threads = threads }
             let writer = try ParquetWriter(
                 fields: [.string("id", nullable: false), .string("content"), .string("label"), .string("split", nullable: false),
                          .string("origin"), .string("metadata")],
-                options: options) { bytes in
-                    buffer.append(contentsOf: bytes)
-                    if buffer.count >= 8 << 20 { flush() }
+                options: options) { (bytes: UnsafeRawBufferPointer) in
+                    if bytes.count >= 64 << 10 {
+                        try flush()
+                        try writeAll(bytes)
+                    } else {
+                        buffer.append(contentsOf: bytes)
+                        if buffer.count >= 1 << 20 { try flush() }
+                    }
                 }
             for r in rows { try writer.append(r) }
             let size = try writer.finish()
-            flush()
+            try flush()
             // Like pq.write_table, no fsync inside the timed part (Strata's exports do sync their files).
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-            print("{\"rows\": \(rows.count), \"bytes\": \(size), \"write_seconds\": \(seconds), \"rss_before_kib\": \(before), \"peak_during_write_kib\": \(Self.status("VmHWM"))}")
+            let cpu = Self.cpuSeconds() - cpuStart
+            print("{\"rows\": \(rows.count), \"bytes\": \(size), \"write_seconds\": \(seconds), \"write_cpu_seconds\": \(cpu), \"rss_before_kib\": \(before), \"peak_during_write_kib\": \(Self.status("VmHWM"))}")
+        }
+
+        /// User + system CPU time of the whole process (all threads), in seconds.
+        static func cpuSeconds() -> Double {
+            var u = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &u)
+            return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
         }
 
         /// A `kB` field of /proc/self/status.
