@@ -230,9 +230,7 @@ extension Workspace {
     /// Hands memory freed by the last step back to the system (glibc keeps freed heap, per worker thread arena,
     /// for reuse): the run's peak then reflects what it holds, not what its tasks once held.
     static func returnFreedMemory() {
-        #if canImport(Glibc)
-        _ = malloc_trim(0)
-        #endif
+        FileIO.returnFreedMemory()
     }
 
     /// Records a finished stage: duplicates as findings (pointing at the kept sample), rejects as quarantine entries.
