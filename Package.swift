@@ -34,8 +34,10 @@ let package = Package(
             "StrataCore",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // Hot loops in C, compiled per instruction set (AVX-512, AVX2, baseline) and picked at load time: MinHash.
+        .target(name: "CStrataKernels"),
         // Pure algorithms: MinHash/LSH, union-find, text normalization and quality signals. No I/O.
-        .target(name: "StrataQuality", dependencies: ["StrataCore"]),
+        .target(name: "StrataQuality", dependencies: ["StrataCore", "CStrataKernels"]),
         // Pure analyses: confident learning, intervals, drift, active learning, recommendations, SVG charts. No I/O.
         .target(name: "StrataAnalysis", dependencies: ["StrataCore"]),
         // Compact Language Detector 2 (Debian libcld2-dev) behind a C wrapper.

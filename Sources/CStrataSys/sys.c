@@ -11,3 +11,14 @@ int strata_syncfs(int fd) {
     return syncfs(fd);
 }
 
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+int strata_malloc_trim(void) {
+    return malloc_trim(0);
+}
+#else
+int strata_malloc_trim(void) {
+    return 0;
+}
+#endif

@@ -119,11 +119,13 @@ extension Workspace {
         try catalog.startRun(id: runId, executor: executor.name, pipelineHash: pipelineHash, now: Workspace.now())
         log.event("run-start", ["run": .string(runId), "executor": .string(executor.name), "stages": .int(Int64(stages.count))])
 
-        var items = try catalog.samplesInIngestOrder().map { s in
+        var items = try catalog.runSamples { s in
             WorkItem(id: s.id, sample: s.id, source: s.source, modality: s.modality, format: s.format,
                      content: s.kind == "file" ? "raw:" + s.rawPath : "object:" + s.id, origin: s.originPath, line: s.originLine,
                      collected: s.collected, size: s.size)
         }
+        catalog.releaseMemory()
+        Workspace.returnFreedMemory()
         var reports: [StageReport] = []
         do {
             for (position, (stageSpec, built)) in stages.enumerated() {
@@ -146,6 +148,7 @@ extension Workspace {
                         if let line = Workspace.note(kind, fields) { self.progress.note(line) }
                     })
                     cachedCount += counter.cached
+                    Workspace.returnFreedMemory()
                     if tasks.first?.step == .map || tasks.first?.step == .annotate { self.progress.advance(by: counter.items) }
                 }
                 progress.end()
@@ -158,14 +161,17 @@ extension Workspace {
                 let report = StageReport(name: stageSpec.name, uses: stageSpec.uses, counts: counts, tasks: taskCount, cachedTasks: cachedCount,
                                          seconds: Date().timeIntervalSince(stageStarted), digest: Workspace.digest(outcomes))
                 try mergeStage(runId: runId, position: position, report: report, outcomes: outcomes)
+                catalog.releaseMemory()
                 log.event("stage", ["name": .string(stageSpec.name), "inputs": .int(Int64(counts.inputs)), "kept": .int(Int64(counts.kept)),
                                     "rejected": .int(Int64(counts.rejected)), "duplicates": .int(Int64(counts.duplicates)),
                                     "tasks": .int(Int64(taskCount)), "cached": .int(Int64(cachedCount)), "digest": .string(report.digest)])
                 reports.append(report)
                 items = outcomes.compactMap { if case .keep(let i) = $0 { i } else { nil } }
             }
-            let cleaned = try publishCleanedSet(items, runId: runId)
-            let cleanedRows = try catalog.cleanedSet().map { "\($0.sampleId)\t\($0.contentSha)\t\($0.path)\t\($0.line.map(String.init) ?? "")" }.sorted()
+            // The digest covers the rows just written to the catalog's cleaned set (the same rows, not read back).
+            let cleanedRows = try publishCleanedSet(items, runId: runId)
+                .map { "\($0.sampleId)\t\($0.contentSha)\t\($0.path)\t\($0.line.map(String.init) ?? "")" }.sorted()
+            let cleaned = cleanedRows.count
             let runDigest = FileIO.sha256(Array((reports.map(\.digest) + cleanedRows).joined(separator: "\n").utf8))
             var pseudo: [PseudoLabelReport] = []
             for (position, (stageSpec, opts)) in labelStages.enumerated() {
@@ -235,16 +241,30 @@ extension Workspace {
 
     /// The stage digest: one line per outcome, in input order.
     static func digest(_ outcomes: [ItemOutcome]) -> String {
+        // Streamed in 1 MiB pieces; the bytes hashed are the same lines as ever.
+        var hasher = StreamingSHA256()
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(1 << 20 + 4096)
+        func field(_ s: String) { bytes.append(0x09); bytes.append(contentsOf: s.utf8) }
         for o in outcomes {
             switch o {
-            case .keep(let i): bytes += Array("keep\t\(i.sample)\t\(i.id)\n".utf8)
-            case .reject(let i, let kind, let reason): bytes += Array("reject\t\(i.sample)\t\(i.id)\t\(kind)\t\(reason)\n".utf8)
+            case .keep(let i): bytes.append(contentsOf: "keep".utf8); field(i.sample); field(i.id)
+            case .reject(let i, let kind, let reason):
+                bytes.append(contentsOf: "reject".utf8); field(i.sample); field(i.id); field(kind); field(reason)
             case .duplicate(let i, let kept, let kind, let reason):
-                bytes += Array("duplicate\t\(i.sample)\t\(i.id)\t\(kept.sample)\t\(kind)\t\(reason)\n".utf8)
+                bytes.append(contentsOf: "duplicate".utf8); field(i.sample); field(i.id); field(kept.sample); field(kind); field(reason)
             }
+            bytes.append(0x0A)
+            if bytes.count >= 1 << 20 { hasher.update(bytes); bytes.removeAll(keepingCapacity: true) }
         }
-        return FileIO.sha256(bytes)
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    /// Hands memory freed by the last step back to the system (glibc keeps freed heap, per worker thread arena,
+    /// for reuse): the run's peak then reflects what it holds, not what its tasks once held.
+    static func returnFreedMemory() {
+        FileIO.returnFreedMemory()
     }
 
     /// Records a finished stage: duplicates as findings (pointing at the kept sample), rejects as quarantine entries.
@@ -290,7 +310,7 @@ extension Workspace {
     /// Writes the surviving samples to `data/cleaned/<source>/` (files as files; text records as one JSONL per source)
     /// and replaces the catalog's cleaned set. Files of earlier runs that are no longer in the set are removed:
     /// `data/cleaned` is derived data, rebuilt from raw data by `strata run`.
-    func publishCleanedSet(_ items: [WorkItem], runId: String) throws -> Int {
+    func publishCleanedSet(_ items: [WorkItem], runId: String) throws -> [CleanedSampleRow] {
         let objectsStore = objects
         var rows: [CleanedSampleRow] = []
         var keepPaths = Set<String>()
@@ -298,7 +318,6 @@ extension Workspace {
         let date = Workspace.today()
         let pattern = project.naming.pattern
         for item in items {
-            let transforms = Workspace.json(item.transforms)
             if item.content.hasPrefix("object:") && item.line != nil {
                 records[item.source, default: []].append(item)
                 continue
@@ -315,7 +334,7 @@ extension Workspace {
                 if link(src, abs) != 0 { try FileIO.copyAtomically(from: src, to: abs, mode: 0o444) }
             }
             keepPaths.insert(rel)
-            rows.append(CleanedSampleRow(sampleId: item.sample, contentSha: item.id, path: rel, line: nil, transforms: transforms,
+            rows.append(CleanedSampleRow(sampleId: item.sample, contentSha: item.id, path: rel, line: nil, transforms: Workspace.transformsJSON(item.transforms),
                                          score: item.score, runId: runId))
         }
         for (source, list) in records.sorted(by: { $0.key < $1.key }) {
@@ -332,13 +351,20 @@ extension Workspace {
             do {
                 defer { close(fd) }
                 for (n, item) in list.enumerated() {
-                    let text = String(decoding: try objectsStore.get(String(item.content.dropFirst(7))), as: UTF8.self)
-                    var obj: [String: JSONValue] = ["id": .string(item.id), "sample": .string(item.sample), "text": .string(text),
-                                                    "origin": .string(item.origin), "source": .string(source)]
-                    if let l = item.line { obj["line"] = .int(Int64(l)) }
-                    if !item.transforms.isEmpty { obj["transforms"] = .array(item.transforms.map { .string($0.stage + ":" + $0.changes.joined(separator: ",")) }) }
-                    JSONValue.object(obj).write(to: &bytes)
-                    bytes.append(0x0A)
+                    let text = String(decoding: try FileIO.readSmall(objectsStore.path(for: String(item.content.dropFirst(7))), size: item.size, limit: Int.max), as: UTF8.self)
+                    // {"id", "line", "origin", "sample", "source", "text", "transforms"}: keys in sorted order, as
+                    // JSONValue.object would write them.
+                    bytes.append(contentsOf: #"{"id":"#.utf8); JSONValue.writeString(item.id, to: &bytes)
+                    if let l = item.line { bytes.append(contentsOf: #","line":"#.utf8); bytes.append(contentsOf: String(l).utf8) }
+                    bytes.append(contentsOf: #","origin":"#.utf8); JSONValue.writeString(item.origin, to: &bytes)
+                    bytes.append(contentsOf: #","sample":"#.utf8); JSONValue.writeString(item.sample, to: &bytes)
+                    bytes.append(contentsOf: #","source":"#.utf8); JSONValue.writeString(source, to: &bytes)
+                    bytes.append(contentsOf: #","text":"#.utf8); JSONValue.writeString(text, to: &bytes)
+                    if !item.transforms.isEmpty {
+                        bytes.append(contentsOf: #","transforms":"#.utf8)
+                        JSONValue.array(item.transforms.map { .string($0.stage + ":" + $0.changes.joined(separator: ",")) }).write(to: &bytes)
+                    }
+                    bytes.append(contentsOf: "}\n".utf8)
                     lineRows.append((item, n + 1))
                     if bytes.count >= 1 << 20 || n == list.count - 1 {
                         hasher.update(bytes)
@@ -360,11 +386,12 @@ extension Workspace {
             keepPaths.insert(rel)
             for (item, line) in lineRows {
                 rows.append(CleanedSampleRow(sampleId: item.sample, contentSha: item.id, path: rel, line: line,
-                                             transforms: Workspace.json(item.transforms), score: item.score, runId: runId))
+                                             transforms: Workspace.transformsJSON(item.transforms), score: item.score, runId: runId))
             }
         }
         FileIO.syncFileSystem(cleanedDir)
         try catalog.replaceCleanedSet(rows)
+        catalog.releaseMemory()
         // Remove derived files no longer in the cleaned set.
         let fm = FileManager.default
         for source in (try? fm.contentsOfDirectory(atPath: cleanedDir)) ?? [] where !source.hasPrefix(".") {
@@ -373,7 +400,12 @@ extension Workspace {
                 if !keepPaths.contains(rel) { unlink(root + "/" + rel) }
             }
         }
-        return rows.count
+        return rows
+    }
+
+    /// `json(transforms)` without a JSONEncoder for the common case of no transforms.
+    static func transformsJSON(_ transforms: [Transform]) -> String {
+        transforms.isEmpty ? "[]" : json(transforms)
     }
 
     static func json<T: Encodable>(_ value: T) -> String {

@@ -52,6 +52,51 @@ public struct CleanedSampleRow: Codable, Sendable, Equatable, FetchableRecord {
 
 extension Catalog {
     /// Samples in ingest order (the order "first seen" keep policies use).
+    /// The columns of a sample a pipeline run needs.
+    public struct RunSample: Sendable {
+        public var id: String
+        public var kind: String
+        public var modality: String
+        public var format: String
+        public var source: String
+        public var collected: String
+        public var rawPath: String
+        public var originPath: String
+        public var originLine: Int?
+        public var size: Int
+    }
+
+    /// Every sample in ingest order (as `samplesInIngestOrder`), made into `T` row by row: only the run's columns
+    /// are read, and repeated paths and names share one string, so a large catalog costs little memory.
+    public func runSamples<T: Sendable>(_ make: @escaping @Sendable (RunSample) -> T) throws -> [T] {
+        try read { db in
+            var out: [T] = []
+            out.reserveCapacity(try Int.fetchOne(db, sql: "SELECT count(*) FROM sample") ?? 0)
+            var shared: [String: String] = [:]
+            func intern(_ s: String) -> String {
+                if s.utf8.count <= 15 { return s }  // small strings are stored inline anyway
+                if let v = shared[s] { return v }
+                shared[s] = s
+                return s
+            }
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT id, kind, modality, format, source, collected, rawPath, originPath, originLine, size FROM sample
+                ORDER BY createdAt, originPath, coalesce(originLine, 0), id
+                """)
+            while let row = try rows.next() {
+                out.append(make(RunSample(id: row[0], kind: intern(row[1]), modality: intern(row[2]), format: intern(row[3]),
+                                          source: intern(row[4]), collected: intern(row[5]), rawPath: intern(row[6]),
+                                          originPath: intern(row[7]), originLine: row[8], size: row[9])))
+            }
+            return out
+        }
+    }
+
+    /// Frees SQLite's page caches (64 MiB per connection at most) and closes idle reader connections.
+    public func releaseMemory() {
+        pool.releaseMemory()
+    }
+
     public func samplesInIngestOrder() throws -> [SampleRow] {
         try read { db in try SampleRow.fetchAll(db, sql: "SELECT * FROM sample ORDER BY createdAt, originPath, coalesce(originLine, 0), id") }
     }

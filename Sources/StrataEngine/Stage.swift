@@ -21,10 +21,9 @@ public struct StageContext: Sendable {
     }
 
     /// The current bytes of an item.
+    /// (One `read` when the file has the size the item records; a larger file is still read whole.)
     public func content(_ item: WorkItem) throws -> [UInt8] {
-        if item.content.hasPrefix("object:") { return try objects.get(String(item.content.dropFirst(7))) }
-        if item.content.hasPrefix("raw:") { return try FileIO.readAll(projectRoot + "/" + item.content.dropFirst(4)) }
-        throw StageError("unknown content reference \(item.content)")
+        try FileIO.readSmall(try path(item), size: max(0, item.size), limit: Int.max)
     }
 
     public func text(_ item: WorkItem) throws -> String { String(decoding: try content(item), as: UTF8.self) }
@@ -62,7 +61,9 @@ public protocol GlobalStage: Sendable {
     static var codeVersion: Int { get }
     /// Items this stage does not apply to pass through unchanged (e.g. a text stage and an image).
     func applies(to item: WorkItem) -> Bool
-    func annotate(_ item: WorkItem, context: StageContext) throws -> String
+    /// The item's key or signature, as bytes (any bytes: annotation files are length-prefixed). Empty: the item
+    /// takes no part in pairing.
+    func annotate(_ item: WorkItem, context: StageContext) throws -> [UInt8]
     var partitions: Int { get }
     /// Candidate pairs (indexes into `annotations`) found in one partition.
     /// The bucket keys of one annotation in one partition (e.g. the LSH band keys of the partition's bands).
@@ -85,7 +86,7 @@ extension GlobalStage {
     public func indexedPairs(partition: Int, entries: [(index: Int, annotation: [UInt8])]) -> [(Int, Int)] { [] }
 }
 
-/// One annotation (a key or a signature as text), as a slice of the file it was read from.
+/// One annotation (a key or a signature), as a slice of the file it was read from.
 public typealias Annotation = ArraySlice<UInt8>
 
 /// Which member of a duplicate cluster is kept.

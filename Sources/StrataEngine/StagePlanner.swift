@@ -49,7 +49,7 @@ public struct StagePlanner: Sendable {
         var start = 0
         while start < items.count {
             var bytes = [UInt8]()
-            for item in items[start..<min(start + shardSize, items.count)] { bytes += item.jsonLine() }
+            for item in items[start..<min(start + shardSize, items.count)] { item.write(to: &bytes); bytes.append(0x0A) }
             let path = "\(stageDir)/input-\(shards.count).jsonl"
             try FileIO.writeAtomically(path, bytes, sync: false)
             shards.append((relative(path), FileIO.sha256(bytes)))

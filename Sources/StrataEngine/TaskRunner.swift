@@ -92,49 +92,65 @@ public enum TaskRunner {
             for o in outcomes { output += o.jsonLine() }
             count = input.count
         case (.annotate, .global(let s)):
+            // One length-prefixed record per item (annotations may be binary): see `AnnotationFile`.
             let input = try items(spec.inputs)
             for item in input {
-                let a = s.applies(to: item) ? try s.annotate(item, context: context) : ""
-                output += Array(a.utf8); output.append(0x0A)
+                AnnotationFile.append(s.applies(to: item) ? try s.annotate(item, context: context) : [], to: &output)
             }
             count = input.count
         case (.pair, .global(let s)):
-            // Stream the annotation files: only this partition's band keys are kept (a few integers per item).
-            var buckets: [[UInt64: Int]] = []
+            // Stream the annotation files and keep only this partition's band keys: (key, slot, index) triples,
+            // sorted; each run of equal (slot, key) pairs its first (lowest) index with every other member.
+            var entries: [BandEntry] = []
             var indexed: [(index: Int, annotation: [UInt8])] = []
             var index = 0
             for f in spec.inputs {
                 let bytes = try read(f)
-                for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
+                try AnnotationFile.forEach(bytes, file: f) { line in
                     defer { index += 1 }
                     // Items the stage does not apply to have an empty annotation and never pair.
-                    if line.isEmpty { continue }
-                    if s.indexed(line) { indexed.append((index, Array(line))); continue }
+                    if line.isEmpty { return }
+                    if s.indexed(line) { indexed.append((index, Array(line))); return }
                     for (slot, key) in s.bandKeys(partition: spec.index, annotation: line).enumerated() {
-                        if buckets.count <= slot { buckets.append([:]) }
-                        if let first = buckets[slot][key] { output += Array("\(first) \(index)\n".utf8) } else { buckets[slot][key] = index }
+                        entries.append(BandEntry(key: key, slotIndex: UInt64(slot) << 40 | UInt64(index)))
                     }
                 }
             }
-            for (i, j) in s.indexedPairs(partition: spec.index, entries: indexed) { output += Array("\(i) \(j)\n".utf8) }
+            entries.sort { $0.key != $1.key ? $0.key < $1.key : $0.slotIndex < $1.slotIndex }
+            var pairs: [UInt64] = []
+            var start = 0
+            while start < entries.count {
+                var end = start + 1
+                let slot = entries[start].slotIndex >> 40
+                while end < entries.count && entries[end].key == entries[start].key && entries[end].slotIndex >> 40 == slot { end += 1 }
+                let first = entries[start].slotIndex & 0xFF_FFFF_FFFF
+                for j in (start + 1)..<max(start + 1, end) { pairs.append(first << 32 | (entries[j].slotIndex & 0xFF_FFFF_FFFF)) }
+                start = end
+            }
+            for (i, j) in s.indexedPairs(partition: spec.index, entries: indexed) { pairs.append(UInt64(i) << 32 | UInt64(j)) }
+            // Each pair once (it may share several bands), in a fixed order.
+            pairs.sort()
+            var last = UInt64.max
+            for p in pairs where p != last {
+                PairFile.append(Int(p >> 32), Int(p & 0xFFFF_FFFF), to: &output)
+                last = p
+            }
             count = index
         case (.decide, .global(let s)):
             // Candidate pairs first; then only the annotations and items that appear in a pair are kept.
             var pairs: [(Int, Int)] = []
-            for f in spec.pairs {
-                for line in try read(f).split(separator: 0x0A) {
-                    let parts = line.split(separator: 0x20)
-                    guard parts.count == 2, let i = Int(String(decoding: parts[0], as: UTF8.self)),
-                          let j = Int(String(decoding: parts[1], as: UTF8.self)) else { continue }
-                    pairs.append((i, j))
-                }
+            for f in spec.pairs { try PairFile.forEach(try read(f), file: f) { pairs.append(($0, $1)) } }
+            var needed = [Bool]()
+            for (i, j) in pairs {
+                let m = max(i, j)
+                if m >= needed.count { needed += [Bool](repeating: false, count: m + 1 - needed.count) }
+                needed[i] = true; needed[j] = true
             }
-            let needed = Set(pairs.flatMap { [$0.0, $0.1] })
             var annotations: [Int: [UInt8]] = [:]
             var n = 0
             for f in spec.annotations {
-                for line in try read(f).split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
-                    if needed.contains(n) { annotations[n] = Array(line) }
+                try AnnotationFile.forEach(try read(f), file: f) { a in
+                    if n < needed.count && needed[n] { annotations[n] = Array(a) }
                     n += 1
                 }
             }
@@ -142,17 +158,21 @@ public enum TaskRunner {
             var itemCount = 0
             for f in spec.inputs {
                 for line in try read(f).split(separator: 0x0A) {
-                    if needed.contains(itemCount) { members[itemCount] = try WorkItem.parse(line: line) }
+                    if itemCount < needed.count && needed[itemCount] { members[itemCount] = try WorkItem.parse(line: line) }
                     itemCount += 1
                 }
             }
             guard n == itemCount else { throw StageError("annotations (\(n)) do not match items (\(itemCount))") }
+            guard needed.count <= itemCount else { throw StageError("a candidate pair names item \(needed.count - 1) of \(itemCount)") }
             var uf = UnionFind(count: itemCount)
             for (i, j) in pairs where uf.find(i) != uf.find(j) {
                 if s.confirm(annotations[i]![...], annotations[j]![...]) { uf.union(i, j) }
             }
             // One line per removed item: `index<TAB>kept index<TAB>kind<TAB>reason`; the driver applies them.
-            for group in uf.groups() where group.count > 1 {
+            // Only items in a candidate pair can be in a cluster of two or more.
+            var groups: [Int: [Int]] = [:]
+            for i in 0..<needed.count where needed[i] { groups[uf.find(i), default: []].append(i) }
+            for group in groups.values.sorted(by: { $0[0] < $1[0] }) where group.count > 1 {
                 let kept = s.keep.choose(group, size: { members[$0]!.size }, score: { members[$0]!.score })
                 for m in group where m != kept {
                     let reason = s.reason(of: members[m]!, duplicating: members[kept]!, annotations: (annotations[m]![...], annotations[kept]![...]))
@@ -195,6 +215,58 @@ public enum TaskRunner {
             throw StageError("cannot read task parameters \(json.prefix(80))")
         }
         return obj.mapValues(SpecValue.init(json:))
+    }
+}
+
+/// One band key of one item in a `pair` task: the slot (the band's position in the partition) in the top 24 bits
+/// of `slotIndex`, the item's index in the low 40.
+struct BandEntry {
+    var key: UInt64
+    var slotIndex: UInt64
+}
+
+/// Annotation files: per item, its annotation's length as a 4-byte little-endian integer, then its bytes (empty:
+/// the item takes no part). Binary-safe, so signatures are stored as raw 32-bit values.
+public enum AnnotationFile {
+    public static func append(_ annotation: [UInt8], to out: inout [UInt8]) {
+        let n = UInt32(annotation.count)
+        out.append(UInt8(truncatingIfNeeded: n)); out.append(UInt8(truncatingIfNeeded: n >> 8))
+        out.append(UInt8(truncatingIfNeeded: n >> 16)); out.append(UInt8(truncatingIfNeeded: n >> 24))
+        out += annotation
+    }
+
+    /// Calls `body` with each annotation in order; a truncated file is an error naming it.
+    public static func forEach(_ bytes: [UInt8], file: String, _ body: (Annotation) throws -> Void) throws {
+        var p = 0
+        while p < bytes.count {
+            guard p + 4 <= bytes.count else { throw StageError("annotation file \(file) is truncated at byte \(p)") }
+            let n = Int(bytes[p]) | Int(bytes[p + 1]) << 8 | Int(bytes[p + 2]) << 16 | Int(bytes[p + 3]) << 24
+            p += 4
+            guard p + n <= bytes.count else { throw StageError("annotation file \(file) is truncated at byte \(p)") }
+            try body(bytes[p..<(p + n)])
+            p += n
+        }
+    }
+}
+
+/// Pair files: each candidate pair as two 4-byte little-endian item indexes.
+public enum PairFile {
+    public static func append(_ i: Int, _ j: Int, to out: inout [UInt8]) {
+        for v in [UInt32(i), UInt32(j)] {
+            out.append(UInt8(truncatingIfNeeded: v)); out.append(UInt8(truncatingIfNeeded: v >> 8))
+            out.append(UInt8(truncatingIfNeeded: v >> 16)); out.append(UInt8(truncatingIfNeeded: v >> 24))
+        }
+    }
+
+    public static func forEach(_ bytes: [UInt8], file: String, _ body: (Int, Int) throws -> Void) throws {
+        guard bytes.count % 8 == 0 else { throw StageError("pair file \(file) is truncated (\(bytes.count) bytes)") }
+        var p = 0
+        while p < bytes.count {
+            let i = Int(bytes[p]) | Int(bytes[p + 1]) << 8 | Int(bytes[p + 2]) << 16 | Int(bytes[p + 3]) << 24
+            let j = Int(bytes[p + 4]) | Int(bytes[p + 5]) << 8 | Int(bytes[p + 6]) << 16 | Int(bytes[p + 7]) << 24
+            try body(i, j)
+            p += 8
+        }
     }
 }
 

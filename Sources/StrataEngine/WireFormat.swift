@@ -40,7 +40,43 @@ extension WorkItem {
                   score: o["score"]?.asDouble, size: Int(o["size"]?.asInt ?? 0))
     }
 
-    public func jsonLine() -> [UInt8] { json.serialize() + [0x0A] }
+    /// The same bytes as `json.serialize()` (keys in sorted order), written without building a dictionary.
+    public func write(to out: inout [UInt8]) {
+        func key(_ k: StaticString, first: Bool = false) {
+            if !first { out.append(0x2C) }
+            out.append(0x22)
+            out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+            out.append(0x22); out.append(0x3A)
+        }
+        out.append(0x7B)
+        key("collected", first: true); JSONValue.writeString(collected, to: &out)
+        key("content"); JSONValue.writeString(content, to: &out)
+        key("format"); JSONValue.writeString(format, to: &out)
+        key("id"); JSONValue.writeString(id, to: &out)
+        if let line { key("line"); out.append(contentsOf: String(line).utf8) }
+        key("modality"); JSONValue.writeString(modality, to: &out)
+        key("origin"); JSONValue.writeString(origin, to: &out)
+        key("sample"); JSONValue.writeString(sample, to: &out)
+        if let score { key("score"); JSONValue.number(score).write(to: &out) }
+        key("size"); out.append(contentsOf: String(size).utf8)
+        key("source"); JSONValue.writeString(source, to: &out)
+        if !transforms.isEmpty {
+            key("transforms")
+            JSONValue.array(transforms.map { t in
+                .object(["stage": .string(t.stage), "uses": .string(t.uses), "params": .string(t.params),
+                         "changes": .array(t.changes.map { .string($0) })])
+            }).write(to: &out)
+        }
+        out.append(0x7D)
+    }
+
+    public func jsonLine() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(400)
+        write(to: &out)
+        out.append(0x0A)
+        return out
+    }
 
     public static func parse(line: some Collection<UInt8>) throws -> WorkItem {
         switch JSONRecord.parseObject(line, maxDepth: 16) {

@@ -272,6 +272,12 @@ public enum FileIO {
     }
 
     /// Flushes the whole file system holding `path` (one call instead of an fsync per file).
+    /// Hands heap memory freed so far back to the system (glibc `malloc_trim`; a no-op elsewhere). glibc keeps
+    /// freed memory, per thread arena, for reuse; long-lived processes call this after a phase that allocated a lot.
+    public static func returnFreedMemory() {
+        _ = strata_malloc_trim()
+    }
+
     public static func syncFileSystem(_ path: String) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return }

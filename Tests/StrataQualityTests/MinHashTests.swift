@@ -118,3 +118,48 @@ final class MinHashTests: XCTestCase {
         XCTAssertEqual(clusters, [[0, 2]])
     }
 }
+
+final class MinHashKernelTests: XCTestCase {
+    /// The formula of `MinHasher`, written out in Swift: min over shingles of (a * x32 + b) >> 32.
+    private func reference(_ shingles: [UInt64], seed: UInt64, k: Int) -> [UInt32] {
+        var rng = SplitMix64(seed: seed)
+        var a = [UInt64](), b = [UInt64]()
+        for _ in 0..<k { a.append(rng.next() | 1); b.append(rng.next()) }
+        var sig = [UInt32](repeating: .max, count: k)
+        for x64 in shingles {
+            let x = UInt64(UInt32(truncatingIfNeeded: x64 ^ (x64 >> 32)))
+            for i in 0..<k { sig[i] = min(sig[i], UInt32(truncatingIfNeeded: (a[i] &* x &+ b[i]) >> 32)) }
+        }
+        return sig
+    }
+
+    /// The C loop (whichever instruction-set variant this CPU runs) gives exactly the reference values, for
+    /// permutation counts that do and do not fill whole vector registers.
+    func testVectorisedSignatureEqualsTheFormula() {
+        var rng = SplitMix64(seed: 99)
+        for k in [1, 7, 13, 64, 128, 200, 256] {
+            for n in [0, 1, 3, 250] {
+                let shingles = (0..<n).map { _ in rng.next() }
+                let config = MinHashConfig(permutations: k, bands: 1, seed: 5)
+                XCTAssertEqual(MinHasher(config: config).signature(shingles), reference(shingles, seed: 5, k: k), "k \(k), n \(n)")
+            }
+        }
+    }
+
+    func testEstimatedJaccardCountsEqualPositions() {
+        let a: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+        var b = a
+        b[0] = 0; b[16] = 0; b[8] = 0
+        XCTAssertEqual(LSH.estimatedJaccard(a, b), 14.0 / 17.0)
+        XCTAssertEqual(LSH.estimatedJaccard(a, a), 1)
+        XCTAssertEqual(LSH.estimatedJaccard(a, [1, 2]), 0, "mismatched lengths")
+    }
+
+    func testExactKeyFromBytesEqualsKeyFromText() {
+        for text in ["Hello  World\n", "  crème   brûlée \n RECIPE ", "Cre\u{300}me", "", "\t\t", "東京 都", "MiXeD 123 !?"] {
+            XCTAssertEqual(ExactKey.normalizedHash(bytes: Array(text.utf8)), ExactKey.normalizedHash(text), text)
+        }
+        let invalid: [UInt8] = [0x41, 0xFF, 0x42]
+        XCTAssertEqual(ExactKey.normalizedHash(bytes: invalid), ExactKey.normalizedHash(String(decoding: invalid, as: UTF8.self)))
+    }
+}

@@ -44,9 +44,72 @@ def load(work):
     return rows, meta, gen, scores
 
 
+PEERS = ("datasketch", "datatrove")
+
+
+def load_reference_peers():
+    """The peers' rows, scores and metadata of the last run that measured them (bench/neardup/peers.*)."""
+    rows = []
+    with open(os.path.join(HERE, "peers.tsv")) as f:
+        head = next(f).rstrip("\n").split("\t")
+        for line in f:
+            r = dict(zip(head, line.rstrip("\n").split("\t")))
+            for k in ("wall_s", "user_s", "sys_s"):
+                r[k] = float(r[k])
+            for k in ("maxrss_kb", "tree_rss_kb", "tree_pss_kb", "rc", "run"):
+                r[k] = int(r[k])
+            rows.append(r)
+    scores = json.load(open(os.path.join(HERE, "peers.scores.json")))
+    meta = {}
+    with open(os.path.join(HERE, "peers.meta.env")) as f:
+        for line in f:
+            if "=" in line:
+                k, v = line.rstrip("\n").split("=", 1)
+                meta[k] = v
+    return rows, {t: [sc] for t, sc in scores.items()}, meta
+
+
+def save_reference_peers(work, rows, scores, meta, measured):
+    """After a run that measured peers: keep their figures (replacing only the peers measured) for later runs
+    that skip them."""
+    keep = []
+    path = os.path.join(HERE, "peers.tsv")
+    if os.path.exists(path):
+        with open(path) as f:
+            keep = [l for l in f.read().splitlines()[1:] if l.split("\t")[1] not in measured]
+    with open(os.path.join(work, "results.tsv")) as f:
+        lines = f.read().splitlines()
+    with open(path, "w") as f:
+        f.write("\n".join([lines[0]] + keep + [l for l in lines[1:] if l.split("\t")[1] in measured]) + "\n")
+    if measured == set(PEERS):
+        shutil.copy(os.path.join(work, "meta.env"), os.path.join(HERE, "peers.meta.env"))
+    old = {}
+    spath = os.path.join(HERE, "peers.scores.json")
+    if os.path.exists(spath):
+        old = json.load(open(spath))
+    old.update({t: scores[t][0] for t in measured if t in scores})
+    with open(spath, "w") as f:
+        json.dump(old, f, indent=1)
+
+
 def main():
     work = sys.argv[1] if len(sys.argv) > 1 else sorted(glob.glob(os.path.join(BENCH, "work", "neardup-*")))[-1]
     rows, meta, gen, scores = load(work)
+    peers_note = ""
+    measured = {r["tool"] for r in rows if r["tool"] in PEERS}
+    if measured:
+        save_reference_peers(work, rows, scores, meta, measured)
+    missing = [p for p in PEERS if p not in measured]
+    if missing and os.path.exists(os.path.join(HERE, "peers.tsv")):
+        prow, pscores, pmeta = load_reference_peers()
+        rows += [r for r in prow if r["tool"] in missing]
+        for t in missing:
+            if t in pscores:
+                scores[t] = pscores[t]
+        peers_note = (f"**Not re-run here: {', '.join(missing)}**. Those figures are from the last run that measured "
+                      f"them ({pmeta.get('date_utc', '?')}, load average {pmeta.get('load_at_start', '?')} / "
+                      f"{pmeta.get('load_at_end', '?')}, `bench/neardup/peers.tsv`), so ratios against them mix two "
+                      f"sessions; run with every peer (the default) for same-session ratios.\n")
     stats = {}
     for r in rows:
         s = stats.setdefault((r["tool"], r["op"]), defaultdict(list))
@@ -74,7 +137,9 @@ def main():
     w(f"Corpus (`gen.py`, seed {gen['seed']}): {gen['n_docs']:,} documents of 50-300 words: {gen['originals']:,} "
       f"originals, {gen['near']:,} near duplicates (true word-5-gram Jaccard vs the original "
       f"{gen['near_jaccard_min']:.3f}-{gen['near_jaccard_max']:.3f}, median {gen['near_jaccard_median']:.3f}), "
-      f"{gen['exact']:,} exact copies. {meta.get('runs')} runs; medians, with min-max of wall time.\n")
+      f"{gen['exact']:,} exact copies. {meta.get('runs')} runs (the peers in {meta.get('peer_runs', meta.get('runs'))}); medians, with min-max of wall time.\n")
+    if peers_note:
+        w(peers_note)
     w("| tool | step | wall s (min-max) | CPU s (user+sys) | max RSS of one process MiB | peak PSS of process tree MiB | failed runs |")
     w("|---|---|---|---|---|---|---|")
     for k in order:

@@ -10,7 +10,10 @@
 #   THRESHOLDS ["0.8 0.75"]   Strata dedup.near thresholds, one project each
 #   STRATA [.build/release/strata]   the binary under test (a release build; copied into the work folder
 #                       first, so a rebuild during the run changes nothing)
-#   SKIP_PEERS [0]      1: Strata only
+#   SKIP_PEERS [0]      1: Strata only; the ratios then use the peers' figures of the last run that measured
+#                       them (bench/neardup/peers.tsv, written by report.py after every run with peers), and say so
+#   PEER_RUNS [RUNS]    the peers run in the first PEER_RUNS runs only (datatrove takes minutes per run)
+#   PEERS ["datasketch datatrove"]   which peers run; a peer left out is reported from bench/neardup/peers.tsv
 #   SEED [20260101]
 #
 # Everything goes to bench/work/neardup-<UTC timestamp>/ (ignored by git; nothing is deleted while measuring).
@@ -26,6 +29,8 @@ N_DOCS=${N_DOCS:-100000}
 RUNS=${RUNS:-3}
 THRESHOLDS=${THRESHOLDS:-"0.8 0.75"}
 SKIP_PEERS=${SKIP_PEERS:-0}
+PEER_RUNS=${PEER_RUNS:-$RUNS}
+PEERS=${PEERS:-"datasketch datatrove"}
 SEED=${SEED:-20260101}
 VENV=$BENCH/.venv-neardup
 PY=$VENV/bin/python
@@ -70,6 +75,8 @@ pyver() { "$PY" -c "import importlib.metadata as m; print(m.version('$1'))" 2>/d
     for p in datasketch datatrove spacy xxhash numpy scipy; do echo "${p}_version=$(pyver $p)"; done
     echo "n_docs=$N_DOCS"
     echo "runs=$RUNS"
+    echo "peer_runs=$([ "$SKIP_PEERS" = 1 ] && echo 0 || echo "$PEER_RUNS")"
+    echo "peers=$([ "$SKIP_PEERS" = 1 ] && echo none || echo "$PEERS")"
     echo "thresholds=$THRESHOLDS"
     echo "seed=$SEED"
     echo "load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -142,8 +149,11 @@ EOF
     score "$run" "$tool" "$WORK/pairs/run$run-$tool.tsv"
 }
 
+has_peer() { case " $PEERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
 datasketch_one() {
     local run=$1
+    has_peer datasketch || return 0
     warm "$CORPUS"
     timed "$run" datasketch dedup -- "$PY" "$HERE/run_datasketch.py" "$CORPUS" "$WORK/pairs/run$run-datasketch.tsv" 0.8 128
     score "$run" datasketch "$WORK/pairs/run$run-datasketch.tsv"
@@ -151,6 +161,7 @@ datasketch_one() {
 
 datatrove_one() {
     local run=$1 out=$WORK/run$run/datatrove
+    has_peer datatrove || return 0
     mkdir -p "$out"
     warm "$DATA"/shards/*.jsonl
     timed "$run" datatrove dedup -- "$PY" "$HERE/run_datatrove.py" run "$DATA/shards" "$out" 2 2
@@ -164,7 +175,7 @@ strata_all() { local t; for t in $THRESHOLDS; do strata_one "$1" "$t"; done; }
 for run in $(seq 1 "$RUNS"); do
     log "=== run $run/$RUNS"
     mkdir -p "$WORK/run$run"
-    if [ "$SKIP_PEERS" = 1 ]; then
+    if [ "$SKIP_PEERS" = 1 ] || [ "$run" -gt "$PEER_RUNS" ]; then
         strata_all "$run"
     else
         case $((run % 3)) in

@@ -6,3 +6,6 @@
 long strata_copy_file_range(int fd_in, int fd_out, size_t len);
 int strata_syncfs(int fd);
 
+
+/// malloc_trim(0) where glibc has it (returns freed heap to the system); 0 elsewhere.
+int strata_malloc_trim(void);

@@ -91,7 +91,8 @@ public indirect enum JSONValue: Sendable, Equatable, Hashable {
         }
     }
 
-    static func writeString(_ s: String, to out: inout [UInt8]) {
+    /// Appends `s` as a JSON string (quoted, escaped as `serialize` does).
+    public static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { bytes in

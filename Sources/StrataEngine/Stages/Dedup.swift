@@ -4,7 +4,8 @@ import StrataQuality
 
 /// `dedup.exact`: items whose normalized content is identical (text: NFC, case and whitespace folded; media: bytes).
 struct ExactDedupStage: GlobalStage {
-    static let codeVersion = 1
+    /// 2: annotation files are length-prefixed binary records.
+    static let codeVersion = 2
     let keep: KeepPolicy
     let normalize: Bool
     let partitions = 1
@@ -17,9 +18,9 @@ struct ExactDedupStage: GlobalStage {
 
     func applies(to item: WorkItem) -> Bool { true }
 
-    func annotate(_ item: WorkItem, context: StageContext) throws -> String {
-        guard item.modality == "text", normalize else { return item.id }
-        return "n:" + ExactKey.normalizedHash(try context.text(item))
+    func annotate(_ item: WorkItem, context: StageContext) throws -> [UInt8] {
+        guard item.modality == "text", normalize else { return Array(item.id.utf8) }
+        return Array(("n:" + ExactKey.normalizedHash(bytes: try context.content(item))).utf8)
     }
 
     func bandKeys(partition: Int, annotation: Annotation) -> [UInt64] {
@@ -41,7 +42,8 @@ struct ExactDedupStage: GlobalStage {
 /// for audio, Chromaprint fingerprints aligned at their best offset. Pairs are clustered with union-find and one
 /// member per cluster is kept (`keep`), the same for every modality.
 struct NearDedupStage: GlobalStage {
-    static let codeVersion = 2
+    /// 3: binary signatures (`m:` + 4 bytes per permutation) in length-prefixed annotation files.
+    static let codeVersion = 3
     let media: MediaNearDup
     let modalities: Set<String>
     let config: MinHashConfig
@@ -85,14 +87,15 @@ struct NearDedupStage: GlobalStage {
         media.pairs(partition: partition, partitions: partitions, entries: entries)
     }
 
-    func annotate(_ item: WorkItem, context: StageContext) throws -> String {
-        if item.modality != "text" { return try media.annotate(item, context: context) }
-        let sig = hasher.signature(Shingler.shingles(try context.text(item), n: config.ngram, mode: config.shingle))
-        return Signature.encode(sig)
+    func annotate(_ item: WorkItem, context: StageContext) throws -> [UInt8] {
+        if item.modality != "text" { return Array(try media.annotate(item, context: context).utf8) }
+        let shingles = Shingler.shingles(try context.text(item), n: config.ngram, mode: config.shingle)
+        return Signature.encode(hasher, shingles)
     }
 
     func bandKeys(partition: Int, annotation: Annotation) -> [UInt64] {
         let rows = config.permutations / config.bands
+        guard annotation.count == 2 + 4 * config.permutations else { return [] }
         return stride(from: partition, to: config.bands, by: partitions).map { Signature.bandKey(annotation, band: $0, rows: rows) }
     }
 
@@ -108,53 +111,42 @@ struct NearDedupStage: GlobalStage {
     }
 }
 
-/// Compact text form of a MinHash signature (hex of the 32-bit values).
+/// Binary form of a MinHash signature in an annotation: `m:` then each 32-bit value little-endian. The tag keeps
+/// text signatures apart from image (`i:`) and audio (`a:`) annotations of the same stage.
 enum Signature {
-    static func encode(_ sig: [UInt32]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(sig.count * 8)
-        for v in sig {
-            var shift: UInt32 = 28
-            while true {
-                out.append(digits[Int((v >> shift) & 0xF)])
-                if shift == 0 { break }
-                shift -= 4
+    static func encode(_ hasher: MinHasher, _ shingles: [UInt64]) -> [UInt8] {
+        let k = hasher.config.permutations
+        return [UInt8](unsafeUninitializedCapacity: 2 + 4 * k) { out, initialized in
+            out[0] = 0x6D; out[1] = 0x3A
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: k) { sig in
+                shingles.withUnsafeBufferPointer { hasher.sign($0, into: sig.baseAddress!) }
+                for i in 0..<k {
+                    let v = sig[i].littleEndian
+                    withUnsafeBytes(of: v) { b in for j in 0..<4 { out[2 + 4 * i + j] = b[j] } }
+                }
             }
+            initialized = 2 + 4 * k
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
-    /// The LSH key of one band straight from the hex text (the same value as `LSH.bandKeys(decode(s))[band]`).
+    @inline(__always)
+    static func value(_ s: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt32 {
+        let p = 2 + 4 * i
+        return UInt32(s[p]) | UInt32(s[p + 1]) << 8 | UInt32(s[p + 2]) << 16 | UInt32(s[p + 3]) << 24
+    }
+
+    /// The LSH key of one band (the same value as `LSH.bandKeys(decode(s))[band]`).
     static func bandKey(_ s: Annotation, band: Int, rows: Int) -> UInt64 {
-        s.withUnsafeBufferPointer { hex in
+        s.withUnsafeBufferPointer { sig in
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: rows) { values in
-                var p = band * rows * 8
-                for r in 0..<rows {
-                    var v: UInt32 = 0
-                    for _ in 0..<8 where p < hex.count {
-                        let c = hex[p]
-                        v = v << 4 | (c <= 0x39 ? UInt32(c &- 0x30) : UInt32(c &- 0x61 &+ 10))
-                        p += 1
-                    }
-                    values[r] = v
-                }
+                for r in 0..<rows { values[r] = value(sig, band * rows + r) }
                 return LSH.bandKey(UnsafeBufferPointer(values), band: band)
             }
         }
     }
 
     static func decode(_ s: Annotation) -> [UInt32] {
-        var out: [UInt32] = []
-        out.reserveCapacity(s.count / 8)
-        var v: UInt32 = 0
-        var n = 0
-        for c in s {
-            let d: UInt32 = c <= 0x39 ? UInt32(c - 0x30) : UInt32(c - 0x61 + 10)
-            v = v << 4 | d
-            n += 1
-            if n == 8 { out.append(v); v = 0; n = 0 }
-        }
-        return out
+        let k = max(0, (s.count - 2) / 4)
+        return s.withUnsafeBufferPointer { sig in (0..<k).map { value(sig, $0) } }
     }
 }
