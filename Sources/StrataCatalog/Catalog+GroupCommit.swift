@@ -104,9 +104,20 @@ public final class GroupCommitQueue: @unchecked Sendable {
 }
 
 extension GroupCommitQueue {
-    /// Hands the annotator their next sample (see `Catalog.claimNext`), durably recorded.
+    /// Hands the annotator their next sample (see `Catalog.claimNext`), durably recorded. (The label server decides
+    /// claims in memory and uses `recordClaim`; this query-based claim serves callers without that state.)
     public func claimNext(annotator: String, k: Int, goldRate: Double, now: String) async throws -> QueueAssignmentRow? {
         try await perform { db in try Catalog.claimNext(db, annotator: annotator, k: k, goldRate: goldRate, now: now) }
+    }
+
+    /// Durably records a claim decided by the caller (see `Catalog.recordClaim`).
+    public func recordClaim(sampleId: String, annotator: String, gold: Bool, now: String, k: Int) async throws {
+        try await perform { db in try Catalog.recordClaim(db, sampleId: sampleId, annotator: annotator, gold: gold, now: now, k: k) }
+    }
+
+    /// Durably gives expired claims back to the queue (see `Catalog.releaseClaims`).
+    public func releaseClaims(_ claims: [QueueClaim], k: Int) async throws -> [Bool] {
+        try await perform { db in try Catalog.releaseClaims(db, claims, k: k) }
     }
 
     /// Appends a human answer; returns the event id once it is durable.
