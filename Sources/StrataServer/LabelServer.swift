@@ -192,8 +192,6 @@ struct PageError: Error, HTTPResponseError {
     var status: HTTPResponse.Status
     var message: String
     let pages: Pages
-    /// The rulebook's labels as JSON text, serialized once (every queue answer carries them).
-    let labelsJSON: [UInt8]
     func response(from request: Request, context: some RequestContext) throws -> Response {
         Pages.html(pages.render("error", ["title": "\(status.code)", "message": message]), status: status)
     }
