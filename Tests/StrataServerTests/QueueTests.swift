@@ -10,7 +10,7 @@ import XCTest
 
 /// Revocation, the claim timeout and label priority, through HTTP.
 final class LabelServerQueueTests: XCTestCase {
-    func sampleId(_ r: TestResponse) -> String? { (r.json["sample"] as? [String: Any])?["id"] as? String }
+    static func sampleId(_ r: TestResponse) -> String? { (r.json["sample"] as? [String: Any])?["id"] as? String }
 
     /// A revoked tasker's token and browser session stop working on the next request; their labels stay.
     func testRevokedTaskerIsRefusedAtOnceAndTheirLabelsStay() async throws {
@@ -20,7 +20,7 @@ final class LabelServerQueueTests: XCTestCase {
             let tara = f.tokens["tara"]!
             let (cookie, csrf) = try await client.signIn(tara)
             let next = try await client.send(.get, "/api/queue/next", token: tara)
-            let s = try XCTUnwrap(self.sampleId(next))
+            let s = try XCTUnwrap(Self.sampleId(next))
             let post = try await client.send(.post, "/api/labels", token: tara, json: ["sample": s, "value": "positive"])
             XCTAssertEqual(post.status, .created)
             let r1 = try await client.send(.get, "/api/me", cookie: cookie)
@@ -60,9 +60,9 @@ final class LabelServerQueueTests: XCTestCase {
         try await app.test(.router) { client in
             let tara = f.tokens["tara"]!, tom = f.tokens["tom"]!
             let firstResponse = try await client.send(.get, "/api/queue/next", token: tara)
-            let first = try XCTUnwrap(self.sampleId(firstResponse))
+            let first = try XCTUnwrap(Self.sampleId(firstResponse))
             let tomFirstResponse = try await client.send(.get, "/api/queue/next", token: tom)
-            let tomFirst = try XCTUnwrap(self.sampleId(tomFirstResponse))
+            let tomFirst = try XCTUnwrap(Self.sampleId(tomFirstResponse))
             XCTAssertNotEqual(first, tomFirst)
             // Tom answers his; with k = 1 both samples are now taken.
             let r4 = try await client.send(.post, "/api/labels", token: tom, json: ["sample": tomFirst, "value": "neutral"])
@@ -72,7 +72,7 @@ final class LabelServerQueueTests: XCTestCase {
 
             try await Task.sleep(nanoseconds: 2_000_000_000)
             let tomSecond = try await client.send(.get, "/api/queue/next", token: tom)
-            XCTAssertEqual(self.sampleId(tomSecond), first, "the expired claim went to another tasker")
+            XCTAssertEqual(Self.sampleId(tomSecond), first, "the expired claim went to another tasker")
             let r5 = try await client.send(.post, "/api/labels", token: tom, json: ["sample": first, "value": "positive"])
             XCTAssertEqual(r5.status, .created)
 
@@ -93,12 +93,12 @@ final class LabelServerQueueTests: XCTestCase {
         let f = try ServerFixture(samples: 3, k: 1)
         let app = Application(router: try f.server(claimTimeout: 60).makeRouter())
         try await app.test(.router) { client in
-            let a = self.sampleId(try await client.send(.get, "/api/queue/next", token: f.tokens["tara"]!))
-            let b = self.sampleId(try await client.send(.get, "/api/queue/next", token: f.tokens["tara"]!))
+            let a = Self.sampleId(try await client.send(.get, "/api/queue/next", token: f.tokens["tara"]!))
+            let b = Self.sampleId(try await client.send(.get, "/api/queue/next", token: f.tokens["tara"]!))
             XCTAssertNotNil(a)
             XCTAssertEqual(a, b)
             let r6 = try await client.send(.get, "/api/queue/next", token: f.tokens["tom"]!)
-            XCTAssertNotEqual(self.sampleId(r6), a)
+            XCTAssertNotEqual(Self.sampleId(r6), a)
         }
     }
 
@@ -116,7 +116,7 @@ final class LabelServerQueueTests: XCTestCase {
         let app = Application(router: try f.server().makeRouter())
         try await app.test(.router) { client in
             var handed: [String] = []
-            while let s = self.sampleId(try await client.send(.get, "/api/queue/next", token: f.tokens["tara"]!)) {
+            while let s = Self.sampleId(try await client.send(.get, "/api/queue/next", token: f.tokens["tara"]!)) {
                 handed.append(s)
                 let r7 = try await client.send(.post, "/api/labels", token: f.tokens["tara"]!, json: ["sample": s, "value": "neutral"])
                 XCTAssertEqual(r7.status, .created)
