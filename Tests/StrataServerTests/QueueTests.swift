@@ -106,6 +106,7 @@ final class LabelServerQueueTests: XCTestCase {
     /// samples without a rank in ingest order.
     func testQueueFollowsLabelPriorityThenIngestOrder() async throws {
         let f = try ServerFixture(samples: 6, k: 1)
+        try f.workspace.catalog.refreshQueue(annotatorsPerSample: 1)
         let ingestOrder = try f.workspace.catalog.queueSnapshot().samples.map(\.id)  // no priorities yet: ingest order
         XCTAssertEqual(ingestOrder.count, 6)
         // Ranks for three samples, not in ingest order.
