@@ -15,11 +15,21 @@ public final class LabelDesk: Sendable {
     /// The rulebook version id (see `RulebookVersion`); every answer records it.
     public var rulebookVersion: String { store.version.id }
     let writer: GroupCommitQueue
+    /// The queue's state in memory (claims are decided here, then written).
+    let queue: LabelQueue
+    private let refreshGate = RefreshGate()
 
-    public init(workspace: Workspace) throws {
+    /// Default claim timeout: an unanswered claim goes back to the queue after 30 minutes.
+    public static let defaultClaimTimeout: TimeInterval = 30 * 60
+
+    /// - Parameter claimTimeout: seconds after which a sample handed to an annotator and not answered goes back
+    ///   to the queue for others (nil: claims never expire).
+    public init(workspace: Workspace, claimTimeout: TimeInterval? = LabelDesk.defaultClaimTimeout) throws {
         self.workspace = workspace
         store = try workspace.labelStore()
         try workspace.catalog.refreshQueue(annotatorsPerSample: store.rulebook.annotatorsPerSample)
+        queue = LabelQueue(snapshot: try workspace.catalog.queueSnapshot(), k: store.rulebook.annotatorsPerSample,
+                           goldRate: store.rulebook.goldRate, claimTimeout: claimTimeout)
         writer = try GroupCommitQueue(catalog: workspace.catalog)
     }
 
@@ -49,21 +59,54 @@ public final class LabelDesk: Sendable {
 
     /// The annotator's next sample, durably assigned to them, or nil when their queue is empty.
     public func next(for tasker: Tasker) async throws -> QueueItem? {
-        var claim = try await writer.claimNext(annotator: tasker.name, k: rulebook.annotatorsPerSample,
-                                               goldRate: rulebook.goldRate, now: Workspace.now())
-        if claim == nil {
-            // Samples ingested since the server started join the queue.
+        try await releaseExpiredClaims()
+        var sampleId = try await claim(annotator: tasker.name)
+        if sampleId == nil, refreshGate.pass(every: 2) {
+            // Samples ingested (or made gold) since the server started join the queue.
             try workspace.catalog.refreshQueue(annotatorsPerSample: rulebook.annotatorsPerSample)
-            claim = try await writer.claimNext(annotator: tasker.name, k: rulebook.annotatorsPerSample,
-                                               goldRate: rulebook.goldRate, now: Workspace.now())
+            queue.merge(try workspace.catalog.queueSnapshot())
+            sampleId = try await claim(annotator: tasker.name)
         }
-        guard let claim else { return nil }
-        return try item(sampleId: claim.sampleId, annotator: tasker.name)
+        guard let sampleId else { return nil }
+        return try item(sampleId: sampleId, annotator: tasker.name)
     }
+
+    /// The annotator's open claim, or a new one decided in memory and written before it is returned.
+    func claim(annotator: String) async throws -> String? {
+        switch queue.claim(annotator: annotator, now: Date()) {
+        case nil: return nil
+        case .existing(let id)?: return id
+        case .new(let c)?:
+            do {
+                try await writer.recordClaim(sampleId: c.sampleId, annotator: annotator, gold: c.gold, now: Workspace.now(),
+                                             k: rulebook.annotatorsPerSample)
+            } catch {
+                queue.undo(c)
+                throw error
+            }
+            return c.sampleId
+        }
+    }
+
+    /// Gives claims older than the claim timeout back to the queue (at most one sweep a second).
+    func releaseExpiredClaims() async throws {
+        let now = Date()
+        let expired = queue.takeExpired(now: now)
+        if expired.isEmpty { return }
+        do {
+            queue.released(expired, try await writer.releaseClaims(expired, k: rulebook.annotatorsPerSample))
+        } catch {
+            queue.restore(expired, at: now)
+            throw error
+        }
+    }
+
+    /// The annotator's answered assignments and the samples still open to annotators.
+    public func queueCounts(annotator: String) -> (done: Int, remaining: Int) { queue.counts(annotator: annotator) }
 
     func item(sampleId: String, annotator: String) throws -> QueueItem {
         guard let s = try workspace.catalog.samples(ids: [sampleId])[sampleId] else { throw QueueError.unknownSample(sampleId) }
-        let progress = try workspace.catalog.queueCounts(annotator: annotator)
+        let progress = queue.counts(annotator: annotator)
         var text: String?
         if s.modality == "text" {
             let bytes = try content(of: s)
@@ -144,7 +187,9 @@ public final class LabelDesk: Sendable {
     /// queue act as taskers (role `tasker`); their decisions go through `adjudicate`.
     public func submit(_ a: Answer, by tasker: Tasker) async throws -> Int64 {
         let event = try row(a, annotator: tasker.name, role: .tasker)
-        return try await writer.appendAnswer(event, requireAssignment: true)
+        let id = try await writer.appendAnswer(event, requireAssignment: true)
+        queue.answered(sampleId: event.sampleId, annotator: tasker.name)
+        return id
     }
 
     /// The tasker's own answers, newest first.
@@ -268,5 +313,20 @@ public final class LabelDesk: Sendable {
     static func json(_ value: Any) -> String {
         guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Lets one caller through per interval (the queue refresh scans every sample; when the queue is dry, fifty
+/// clients asking at once must not run it fifty times).
+final class RefreshGate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = Date.distantPast
+    func pass(every seconds: TimeInterval) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(last) >= seconds else { return false }
+        last = now
+        return true
     }
 }

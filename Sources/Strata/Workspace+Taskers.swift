@@ -48,6 +48,21 @@ extension Workspace {
         return (Tasker(name: name, role: role, createdAt: now), token)
     }
 
+    /// Revokes a tasker: their token and every session stop working at once (the server checks the catalog on
+    /// every request); their labels and answered assignments stay. Their unanswered claims go back to the queue
+    /// when the claim timeout passes.
+    public func revokeTasker(name: String) throws {
+        guard let row = try catalog.tasker(named: name) else {
+            throw StrataError.usage("there is no tasker named `\(name)`", fix: "`strata label taskers list` shows the taskers")
+        }
+        guard try catalog.revokeTasker(name: row.name, now: Workspace.now()) else {
+            throw StrataError.usage("the tasker `\(name)` is already revoked", fix: "add a new tasker with `strata label taskers add` if they need access again")
+        }
+    }
+
+    /// Names of revoked taskers.
+    public func revokedTaskers() throws -> Set<String> { try catalog.revokedTaskers() }
+
     public func taskers() throws -> [Tasker] {
         try catalog.taskers().compactMap(Tasker.init)
     }
@@ -96,11 +111,7 @@ extension Workspace {
         }.joined()
     }
 
-    static func timestamp(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: date)
-    }
+    static func timestamp(_ date: Date) -> String { utcTimestamp(date) }
 }
 
 extension Tasker {

@@ -75,10 +75,25 @@ public final class Workspace: @unchecked Sendable {
         return try ProjectLock(path: strataDir + "/lock", command: command, timeout: timeout, progress: progress)
     }
 
-    static func now() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date())
+    /// The current UTC time as ISO 8601 with milliseconds (`2026-11-30T19:06:10.123Z`), the format every catalog
+    /// timestamp uses. Built with `gmtime_r` instead of a Foundation formatter: this runs several times per label on
+    /// the label server's hot path, and a new `ISO8601DateFormatter` per call costs far more than the label itself.
+    static func now() -> String { utcTimestamp(Date()) }
+
+    /// `date` as `yyyy-MM-ddTHH:mm:ss.SSSZ` (UTC), the same text `ISO8601DateFormatter` with fractional seconds writes.
+    static func utcTimestamp(_ date: Date) -> String {
+        let t = date.timeIntervalSince1970
+        var secs = time_t(t.rounded(.down))
+        var ms = Int(((t - Double(secs)) * 1000).rounded(.down))
+        if ms >= 1000 { ms = 999 } else if ms < 0 { ms = 0 }
+        var tm = tm()
+        gmtime_r(&secs, &tm)
+        func pad(_ v: Int, _ n: Int) -> String {
+            let s = String(v)
+            return s.count >= n ? s : String(repeating: "0", count: n - s.count) + s
+        }
+        return pad(Int(tm.tm_year) + 1900, 4) + "-" + pad(Int(tm.tm_mon) + 1, 2) + "-" + pad(Int(tm.tm_mday), 2) + "T"
+            + pad(Int(tm.tm_hour), 2) + ":" + pad(Int(tm.tm_min), 2) + ":" + pad(Int(tm.tm_sec), 2) + "." + pad(ms, 3) + "Z"
     }
 
     static func today() -> String {

@@ -106,7 +106,7 @@ extension Catalog {
     }
 
     public func tasker(tokenHash: String) throws -> TaskerRow? {
-        try read { db in try TaskerRow.fetchOne(db, sql: "SELECT * FROM tasker WHERE tokenHash = ?", arguments: [tokenHash]) }
+        try read { db in try TaskerRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM tasker WHERE tokenHash = ? AND revokedAt IS NULL"), arguments: [tokenHash]) }
     }
 
     public func addSession(_ row: TaskerSessionRow) throws {
@@ -122,7 +122,7 @@ extension Catalog {
         try read { db in
             guard let s = try TaskerSessionRow.fetchOne(db, sql: "SELECT * FROM taskerSession WHERE idHash = ? AND expiresAt > ?",
                                                         arguments: [idHash, now]),
-                  let t = try TaskerRow.fetchOne(db, sql: "SELECT * FROM tasker WHERE name = ?", arguments: [s.tasker])
+                  let t = try TaskerRow.fetchOne(db, sql: "SELECT * FROM tasker WHERE name = ? AND revokedAt IS NULL", arguments: [s.tasker])
             else { return nil }
             return (s, t)
         }
@@ -201,7 +201,7 @@ extension Catalog {
 
     /// Claims the annotator's next sample inside a write transaction: the open assignment if there is one, else a
     /// gold sample when the gold rate says so, else the first queued sample that fewer than `k` annotators took and
-    /// that this annotator never had. Returns nil when the queue has nothing left for them.
+    /// that this annotator never had, in label-priority order (rank 1 first), then ingest order. Returns nil when the queue has nothing left for them.
     static func claimNext(_ db: Database, annotator: String, k: Int, goldRate: Double, now: String) throws -> QueueAssignmentRow? {
         if let open = try QueueAssignmentRow.fetchOne(db, sql: """
             SELECT * FROM queueAssignment WHERE annotator = ? AND doneAt IS NULL ORDER BY assignedAt LIMIT 1
@@ -222,10 +222,10 @@ extension Catalog {
             return QueueAssignmentRow(sampleId: gold, annotator: annotator, gold: true, assignedAt: now, doneAt: nil)
         }
         guard let sample = try String.fetchOne(db, sql: """
-            SELECT s.sampleId FROM queueSample s
+            SELECT s.sampleId FROM queueSample s LEFT JOIN labelPriority p ON p.sampleId = s.sampleId
             WHERE s.open = 1
               AND NOT EXISTS (SELECT 1 FROM queueAssignment q WHERE q.sampleId = s.sampleId AND q.annotator = ?)
-            ORDER BY s.seq LIMIT 1
+            ORDER BY p.rank IS NULL, p.rank, s.seq LIMIT 1
             """, arguments: [annotator]) else { return nil }
         try db.execute(sql: "INSERT INTO queueAssignment(sampleId, annotator, gold, assignedAt) VALUES (?, ?, 0, ?)",
                        arguments: [sample, annotator, now])
@@ -237,21 +237,21 @@ extension Catalog {
     /// annotator is a correction: a new event, the assignment stays done).
     static func appendAnswer(_ db: Database, _ e: LabelEventRow, requireAssignment: Bool) throws -> Int64 {
         if requireAssignment {
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM queueAssignment WHERE sampleId = ? AND annotator = ?",
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM queueAssignment WHERE sampleId = ? AND annotator = ?"),
                                     arguments: [e.sampleId, e.annotator]) == true else {
                 throw QueueError.notAssigned(sample: e.sampleId, annotator: e.annotator)
             }
-            try db.execute(sql: "UPDATE queueAssignment SET doneAt = ? WHERE sampleId = ? AND annotator = ? AND doneAt IS NULL",
-                           arguments: [e.createdAt, e.sampleId, e.annotator])
+            try db.cachedStatement(sql: "UPDATE queueAssignment SET doneAt = ? WHERE sampleId = ? AND annotator = ? AND doneAt IS NULL")
+                .execute(arguments: [e.createdAt, e.sampleId, e.annotator])
         } else {
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM sample WHERE id = ?", arguments: [e.sampleId]) == true else {
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM sample WHERE id = ?"), arguments: [e.sampleId]) == true else {
                 throw QueueError.unknownSample(e.sampleId)
             }
         }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO labelEvent(sampleId, status, value, reason, annotator, role, source, confidence, rulebookVersion, answers,
               importKey, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [e.sampleId, e.status, e.value, e.reason, e.annotator, e.role, e.source, e.confidence,
+            """).execute(arguments: [e.sampleId, e.status, e.value, e.reason, e.annotator, e.role, e.source, e.confidence,
                              e.rulebookVersion, e.answers, e.importKey, e.createdAt])
         return db.lastInsertedRowID
     }

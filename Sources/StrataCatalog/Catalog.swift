@@ -219,6 +219,7 @@ public final class Catalog: Sendable {
         registerPredictions(&m)
         registerVersions(&m)
         registerTaskers(&m)
+        registerServer(&m)
         registerPseudo(&m)
         return m
     }

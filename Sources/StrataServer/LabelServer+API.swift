@@ -25,14 +25,14 @@ extension LabelServer {
                 return JSONOut.response(["sample": NSNull(), "message": "your queue is empty: every sample has its annotators",
                                          "labels": self.desk.rulebook.labels.map(\.name)])
             }
-            return JSONOut.response(self.queueJSON(item))
+            return JSONOut.response(bytes: self.queueJSONText(item))
         }
 
         router.post("/api/labels") { request, context -> Response in
             let t = try self.require(context, .tasker)
             let answer = try Self.answer(from: try await Self.jsonObject(request, context))
             let id = try await Self.mapQueueError { try await self.desk.submit(answer, by: t) }
-            return JSONOut.response(self.eventJSON(id: id, answer, annotator: t.name), status: .created)
+            return JSONOut.response(bytes: Self.eventJSONText(id: id, answer, annotator: t.name), status: .created)
         }
 
         router.get("/api/labels") { request, context -> Response in
@@ -98,6 +98,34 @@ extension LabelServer {
             "rulebookVersion": desk.rulebookVersion,
             "progress": ["done": item.done, "remaining": item.remaining],
         ]
+    }
+
+    /// `queueJSON` written directly (the hot path; same keys and values).
+    func queueJSONText(_ item: LabelDesk.QueueItem) -> [UInt8] {
+        var j = JSONText(capacity: 1024 + (item.text?.utf8.count ?? 0))
+        j.beginObject()
+        j.field("labels", raw: labelsJSON)
+        j.key("progress"); j.beginObject(); j.field("done", item.done); j.field("remaining", item.remaining); j.endObject()
+        j.field("rulebookVersion", desk.rulebookVersion)
+        j.key("sample"); j.beginObject()
+        j.field("contentUrl", item.contentURL); j.field("format", item.format); j.field("id", item.sampleId)
+        j.field("mediaType", item.mediaType); j.field("modality", item.modality); j.field("shortId", item.shortId)
+        if let text = item.text { j.field("text", text) }
+        j.endObject()
+        j.endObject()
+        return j.bytes
+    }
+
+    /// `eventJSON` written directly (the hot path; same keys and values).
+    static func eventJSONText(id: Int64, _ a: LabelDesk.Answer, annotator: String) -> [UInt8] {
+        var j = JSONText(capacity: 256)
+        j.beginObject()
+        j.field("annotator", annotator); j.field("durable", true); j.field("id", id)
+        if let r = a.reason { j.field("reason", r) }
+        j.field("sample", a.sampleId); j.field("status", a.kind.rawValue)
+        if let v = a.value { j.field("value", v) }
+        j.endObject()
+        return j.bytes
     }
 
     func eventJSON(id: Int64, _ a: LabelDesk.Answer, annotator: String) -> [String: Any] {

@@ -33,7 +33,8 @@ public final class LabelServer: Sendable {
     public let configuration: LabelServerConfiguration
     let limiter: LoginLimiter
     let pages: Pages
-    private let tokenCache = TokenCache()
+    /// The rulebook's labels as JSON text, serialized once (every queue answer carries them).
+    let labelsJSON: [UInt8]
 
     static let sessionCookie = "strata_session"
     static let loginCookie = "strata_login"
@@ -43,14 +44,13 @@ public final class LabelServer: Sendable {
         self.configuration = configuration
         limiter = LoginLimiter(maxFailures: configuration.maxLoginFailures, window: configuration.loginWindow)
         pages = try Pages()
+        labelsJSON = JSONOut.bytes(RulebookJSON.labels(desk.rulebook))
     }
 
-    /// The tasker of a bearer token (cached for 30 s: a token hash lookup per request is the hot path of the API).
+    /// The tasker of a bearer token. Looked up in the catalog on every request (one indexed read with a prepared
+    /// statement), so a revoked token stops working at once, even when another process revoked it.
     func authenticate(token: String) throws -> Tasker? {
-        if let t = tokenCache.get(token) { return t }
-        let t = try desk.workspace.authenticate(token: token)
-        if let t { tokenCache.put(token, t) }
-        return t
+        try desk.workspace.authenticate(token: token)
     }
 
     /// The application to run; `onListening` gets the bound port once the socket is listening.
@@ -203,20 +203,5 @@ enum JSONErrorText {
         let ns = error as NSError
         if let d = ns.userInfo["NSDebugDescription"] as? String { return d }
         return "\(error)"
-    }
-}
-
-final class TokenCache: @unchecked Sendable {
-    private var entries: [String: (Tasker, Date)] = [:]
-    private let lock = NSLock()
-    func get(_ token: String) -> Tasker? {
-        lock.lock(); defer { lock.unlock() }
-        guard let (t, at) = entries[token], Date().timeIntervalSince(at) < 30 else { return nil }
-        return t
-    }
-    func put(_ token: String, _ t: Tasker) {
-        lock.lock(); defer { lock.unlock() }
-        if entries.count > 1000 { entries.removeAll() }
-        entries[token] = (t, Date())
     }
 }

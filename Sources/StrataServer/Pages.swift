@@ -114,7 +114,7 @@ extension LabelServer {
                 data["empty"] = false
             } else {
                 data["empty"] = true
-                data["done"] = try self.desk.workspace.catalog.queueCounts(annotator: id.tasker.name).done
+                data["done"] = self.desk.queueCounts(annotator: id.tasker.name).done
                 data["remaining"] = 0
             }
             return Pages.html(self.pages.render("label", data))

@@ -68,6 +68,23 @@ final class LabelServerE2ETests: XCTestCase {
         XCTAssertTrue(dup.stderr.contains("already exists"), dup.stderr)
     }
 
+    func testTaskersRevokeMarksTheTaskerAndRefusesUnknownOrTwice() throws {
+        let t = TempDir()
+        let (project, _) = try project(t, samples: 1, k: 1, taskers: [("ana", "tasker"), ("bob", "tasker")])
+        let revoke = try CLI.run(["label", "taskers", "revoke", "ana", "-C", project])
+        XCTAssertEqual(revoke.status, 0, revoke.stderr)
+        XCTAssertTrue(revoke.stdout.contains("revoked ana"), revoke.stdout)
+        let list = try XCTUnwrap(try CLI.json(["label", "taskers", "list", "-C", project]) as? [[String: Any]])
+        XCTAssertEqual(list.first { $0["name"] as? String == "ana" }?["revoked"] as? Bool, true)
+        XCTAssertEqual(list.first { $0["name"] as? String == "bob" }?["revoked"] as? Bool, false)
+        let again = try CLI.run(["label", "taskers", "revoke", "ana", "-C", project])
+        XCTAssertEqual(again.status, 2)
+        XCTAssertTrue(again.stderr.contains("already revoked"), again.stderr)
+        let unknown = try CLI.run(["label", "taskers", "revoke", "zed", "-C", project])
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssertTrue(unknown.stderr.contains("no tasker named `zed`"), unknown.stderr)
+    }
+
     /// Labels acknowledged with 201 are all there after `kill -9` of the server in the middle of submissions.
     func testAcknowledgedLabelsSurviveKill9() throws {
         let t = TempDir()

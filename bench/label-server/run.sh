@@ -12,8 +12,11 @@ RUNS=${RUNS:-3}
 WORK=${WORK:-bench/label-server/.work}
 export PATH="$PATH:/opt/swift/usr/bin"
 
-swift build -c release --product strata >/dev/null
-BIN=$PWD/.build/release/strata
+# BIN=/path/to/strata skips the build (e.g. a release binary built with another --scratch-path).
+if [ -z "${BIN:-}" ]; then
+  swift build -c release --product strata >/dev/null
+  BIN=$PWD/.build/release/strata
+fi
 mkdir -p "$WORK"
 swiftc -O bench/label-server/loadgen.swift -o "$WORK/loadgen"
 RESULTS="$WORK/results-$(date +%Y%m%d-%H%M%S).jsonl"
@@ -61,6 +64,9 @@ PY
   "$WORK/loadgen" 127.0.0.1 "$PORT" "$P/tokens" $((DURATION + 5)) "$P/acked" > "$P/load.json" &
   LOAD=$!
   sleep "$DURATION"
+  # CPU seconds the server used (user + sys, from /proc) and the load average, just before the kill.
+  python3 -c 'import os,sys; f=open("/proc/%s/stat" % sys.argv[1]).read().rsplit(")",1)[1].split(); t=os.sysconf("SC_CLK_TCK"); print("%.2f %.2f" % (int(f[11])/t, int(f[12])/t))' "$SERVER" > "$P/server.cpu" || echo "0 0" > "$P/server.cpu"
+  cut -d" " -f1 /proc/loadavg > "$P/loadavg"
   kill -9 "$SERVER"
   wait "$LOAD" || true
   wait "$SERVER" 2>/dev/null || true
@@ -71,7 +77,9 @@ load = json.load(open(p + "/load.json"))
 acked = set(tuple(l.split()) for l in open(p + "/acked") if l.strip())
 db = sqlite3.connect(p + "/.strata/catalog.sqlite")
 stored = set(db.execute("SELECT annotator, sampleId FROM labelEvent WHERE source = 'human'").fetchall())
-load.update(run=run, acked_pairs=len(acked), stored=len(stored), lost=len(acked - stored))
+user, sys_ = (float(x) for x in open(p + "/server.cpu").read().split())
+load.update(run=run, acked_pairs=len(acked), stored=len(stored), lost=len(acked - stored),
+            server_user_s=user, server_sys_s=sys_, loadavg=float(open(p + "/loadavg").read()))
 print(json.dumps(load))
 PY
   tail -1 "$RESULTS"
@@ -84,6 +92,8 @@ med = lambda k: statistics.median(r[k] for r in rows)
 print("runs: %d, clients: %d" % (len(rows), rows[0]["clients"]))
 print("submissions/s median: %.0f  (runs: %s)" % (med("per_second"), ", ".join("%.0f" % r["per_second"] for r in rows)))
 print("POST p50 median: %.2f ms, p99 median: %.2f ms" % (med("p50_ms"), med("p99_ms")))
+print("server CPU (user+sys) median: %.1f s over the load; load average at the kill: %s" % (
+    statistics.median(r["server_user_s"] + r["server_sys_s"] for r in rows), ", ".join("%.1f" % r["loadavg"] for r in rows)))
 print("acknowledged vs stored: %s" % ", ".join("%d/%d lost %d" % (r["acked_pairs"], r["stored"], r["lost"]) for r in rows))
 ok = med("per_second") >= 2000 and med("p99_ms") < 50 and all(r["lost"] == 0 for r in rows)
 print("floor (>= 2000/s, p99 < 50 ms, zero lost): " + ("met" if ok else "NOT met"))

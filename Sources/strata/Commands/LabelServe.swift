@@ -31,13 +31,33 @@ extension StrataCommand {
         @Flag(help: "Mark the session cookie Secure (set this when the server is reached over HTTPS).")
         var secureCookies = false
 
+        @Option(help: "A sample handed to a tasker and not answered within this time goes back to the queue for others: 90s, 30m, 2h (a bare number is seconds; 0 or `never` turns it off).")
+        var claimTimeout: String = "30m"
+
         func validate() throws {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+            guard Self.duration(claimTimeout) != nil else {
+                throw ValidationError("--claim-timeout `\(claimTimeout)` is not a duration; use e.g. 90s, 30m, 2h, or 0 to turn it off")
+            }
+        }
+
+        /// Seconds of a duration such as `90s`, `30m`, `2h` or `45`; `.some(nil)` for 0 or `never` (no timeout).
+        static func duration(_ text: String) -> TimeInterval?? {
+            let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+            if t == "never" { return .some(nil) }
+            var unit: Double = 1
+            var number = Substring(t)
+            if let last = t.last, "smh".contains(last) {
+                unit = last == "s" ? 1 : last == "m" ? 60 : 3600
+                number = t.dropLast()
+            }
+            guard let v = Double(number), v >= 0, v.isFinite else { return nil }
+            return .some(v == 0 ? nil : v * unit)
         }
 
         func run() throws {
             let ws = try options.open()
-            let desk = try LabelDesk(workspace: ws)
+            let desk = try LabelDesk(workspace: ws, claimTimeout: Self.duration(claimTimeout) ?? LabelDesk.defaultClaimTimeout)
             let server = try LabelServer(desk: desk, configuration: .init(host: host, port: port, secureCookies: secureCookies))
             let host = self.host
             let json = options.json

@@ -3,12 +3,12 @@ import Foundation
 import Strata
 
 extension StrataCommand {
-    /// `strata label taskers add|list`: who may use the labeling server.
+    /// `strata label taskers add|list|revoke`: who may use the labeling server.
     struct LabelTaskers: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "taskers",
-            abstract: "Add and list the people (and API clients) who may use the labeling server.",
-            subcommands: [Add.self, List.self],
+            abstract: "Add, list and revoke the people (and API clients) who may use the labeling server.",
+            subcommands: [Add.self, List.self, Revoke.self],
             defaultSubcommand: List.self)
 
         struct Add: ParsableCommand {
@@ -45,10 +45,38 @@ extension StrataCommand {
             @OptionGroup var options: ProjectOptions
 
             func run() throws {
-                let list = try options.open().taskers()
-                if options.json { return try Terminal.printJSON(list) }
+                let ws = try options.open()
+                let list = try ws.taskers()
+                let revoked = try ws.revokedTaskers()
+                if options.json {
+                    struct Out: Encodable { var name: String; var role: String; var createdAt: String; var revoked: Bool }
+                    return try Terminal.printJSON(list.map { Out(name: $0.name, role: $0.role.rawValue, createdAt: $0.createdAt, revoked: revoked.contains($0.name)) })
+                }
                 if list.isEmpty { print("no taskers yet: `strata label taskers add NAME --role tasker`"); return }
-                for t in list { print("\(t.name)\t\(t.role.rawValue)\tsince \(t.createdAt)") }
+                for t in list { print("\(t.name)\t\(t.role.rawValue)\tsince \(t.createdAt)\(revoked.contains(t.name) ? "\trevoked" : "")") }
+            }
+        }
+
+        struct Revoke: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Revoke a tasker: their token and sessions stop working at once; their labels stay.",
+                discussion: """
+                    A running server checks the catalog on every request, so the next request with the token (or a
+                    signed-in browser) gets 401. The tasker's labels, their answered assignments and their row stay
+                    (labels keep naming them); unanswered claims go back to the queue after the claim timeout.
+                    Example:
+                      strata label taskers revoke ana
+                    """)
+            @OptionGroup var options: ProjectOptions
+            @Argument(help: "The tasker to revoke.") var name: String
+
+            func run() throws {
+                try options.open().revokeTasker(name: name)
+                if options.json {
+                    struct Out: Encodable { var name: String; var revoked: Bool }
+                    return try Terminal.printJSON(Out(name: name, revoked: true))
+                }
+                print("revoked \(name): their token and sessions no longer work; their labels stay")
             }
         }
     }

@@ -1,0 +1,226 @@
+import Foundation
+import StrataCatalog
+
+/// The label server's queue, decided in memory.
+///
+/// Loaded once from the catalog (`Catalog.queueSnapshot`) when the server starts; every claim is then decided
+/// here under a lock in O(samples skipped) without a query, and only the decision is written (durably, through
+/// the group-commit writer) before the tasker sees it. The rules are the catalog's (`Catalog.claimNext`): the
+/// annotator's unanswered claim first; a gold sample when the gold rate steps up; else the first sample in queue
+/// order (label priority, then ingest order) that fewer than `k` annotators hold and this annotator never had.
+/// Claims left unanswered longer than the claim timeout go back to the queue.
+///
+/// One server per project holds this state; the catalog stays the source of truth (a restart reloads it).
+final class LabelQueue: @unchecked Sendable {
+    struct OpenClaim {
+        var sampleId: String
+        var gold: Bool
+        var at: Date
+    }
+
+    struct Annotator {
+        /// Every sample ever handed to them (regular and gold), so nothing is handed twice.
+        var held: Set<String> = []
+        /// Unanswered claims, oldest first.
+        var open: [OpenClaim] = []
+        /// Assignments (answered or not): the gold rate counts these.
+        var handed = 0
+        /// Answered assignments.
+        var done = 0
+    }
+
+    /// What `claim` decided.
+    enum Decision: Equatable {
+        /// The annotator's unanswered claim (already durable).
+        case existing(String)
+        /// A new claim to record before handing it out.
+        case new(QueueClaim)
+    }
+
+    let k: Int
+    let goldRate: Double
+    /// Seconds after which an unanswered claim goes back to the queue (nil: never).
+    let claimTimeout: TimeInterval?
+
+    private let lock = NSLock()
+    private var ids: [String] = []
+    private var position: [String: Int] = [:]
+    private var taken: [Int] = []
+    /// Every position before this one is full (taken == k).
+    private var firstOpen = 0
+    private var openSamples = 0
+    private var gold: [String] = []
+    private var goldSet: Set<String> = []
+    private var annotators: [String: Annotator] = [:]
+    private var lastSweep = Date.distantPast
+
+    init(snapshot: QueueSnapshot, k: Int, goldRate: Double, claimTimeout: TimeInterval?) {
+        self.k = max(k, 1)
+        self.goldRate = goldRate
+        self.claimTimeout = claimTimeout
+        let parser = TimestampParser()
+        for s in snapshot.samples { append(sample: s.id, taken: s.taken) }
+        gold = snapshot.gold
+        goldSet = Set(gold)
+        for a in snapshot.assignments {
+            var st = annotators[a.annotator] ?? Annotator()
+            st.held.insert(a.sampleId)
+            st.handed += 1
+            if a.doneAt == nil {
+                st.open.append(OpenClaim(sampleId: a.sampleId, gold: a.gold, at: parser.date(a.assignedAt) ?? Date()))
+            } else {
+                st.done += 1
+            }
+            annotators[a.annotator] = st
+        }
+        advance()
+    }
+
+    private func append(sample id: String, taken t: Int) {
+        guard position[id] == nil else { return }
+        position[id] = ids.count
+        ids.append(id)
+        taken.append(t)
+        if t < k { openSamples += 1 }
+    }
+
+    private func advance() {
+        while firstOpen < ids.count && taken[firstOpen] >= k { firstOpen += 1 }
+    }
+
+    /// Decides the annotator's next sample and marks it taken; nil when nothing is left for them.
+    func claim(annotator: String, now: Date) -> Decision? {
+        lock.lock()
+        defer { lock.unlock() }
+        var st = annotators[annotator] ?? Annotator()
+        defer { annotators[annotator] = st }
+        if let open = st.open.first { return .existing(open.sampleId) }
+        if goldRate > 0, Int(Double(st.handed + 1) * goldRate) > Int(Double(st.handed) * goldRate),
+           let g = gold.first(where: { !st.held.contains($0) }) {
+            st.held.insert(g)
+            st.handed += 1
+            st.open.append(OpenClaim(sampleId: g, gold: true, at: now))
+            return .new(QueueClaim(sampleId: g, annotator: annotator, gold: true))
+        }
+        advance()
+        var i = firstOpen
+        while i < ids.count {
+            if taken[i] < k && !st.held.contains(ids[i]) {
+                taken[i] += 1
+                if taken[i] == k { openSamples -= 1 }
+                advance()
+                st.held.insert(ids[i])
+                st.handed += 1
+                st.open.append(OpenClaim(sampleId: ids[i], gold: false, at: now))
+                return .new(QueueClaim(sampleId: ids[i], annotator: annotator, gold: false))
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Undoes a claim whose write failed (nothing of it is stored).
+    func undo(_ c: QueueClaim) {
+        lock.lock()
+        defer { lock.unlock() }
+        forget(c)
+    }
+
+    private func forget(_ c: QueueClaim) {
+        guard var st = annotators[c.annotator] else { return }
+        st.held.remove(c.sampleId)
+        st.handed -= 1
+        st.open.removeAll { $0.sampleId == c.sampleId }
+        annotators[c.annotator] = st
+        if !c.gold, let i = position[c.sampleId] {
+            if taken[i] == k { openSamples += 1 }
+            taken[i] = max(taken[i] - 1, 0)
+            firstOpen = min(firstOpen, i)
+        }
+    }
+
+    /// Records that the annotator's answer for the sample is durable (its claim is done).
+    func answered(sampleId: String, annotator: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard var st = annotators[annotator], let i = st.open.firstIndex(where: { $0.sampleId == sampleId }) else { return }
+        st.open.remove(at: i)
+        st.done += 1
+        annotators[annotator] = st
+    }
+
+    /// Unanswered claims older than the timeout, taken out of their annotators' open claims (so they are not handed
+    /// out again while they are being released). At most one sweep per interval. Pass them to `released` once
+    /// the release is written.
+    func takeExpired(now: Date) -> [QueueClaim] {
+        guard let timeout = claimTimeout else { return [] }
+        lock.lock()
+        defer { lock.unlock() }
+        guard now.timeIntervalSince(lastSweep) >= min(1, timeout / 4) else { return [] }
+        lastSweep = now
+        var out: [QueueClaim] = []
+        for (name, st) in annotators where st.open.contains(where: { now.timeIntervalSince($0.at) >= timeout }) {
+            var s = st
+            s.open.removeAll { c in
+                guard now.timeIntervalSince(c.at) >= timeout else { return false }
+                out.append(QueueClaim(sampleId: c.sampleId, annotator: name, gold: c.gold))
+                return true
+            }
+            annotators[name] = s
+        }
+        return out
+    }
+
+    /// Applies a written release: a released claim leaves the annotator and frees its slot; a claim that was
+    /// answered before the release (`released[i] == false`) counts as done.
+    func released(_ claims: [QueueClaim], _ released: [Bool]) {
+        lock.lock()
+        defer { lock.unlock() }
+        for (c, r) in zip(claims, released) {
+            if r {
+                forget(c)
+            } else {
+                annotators[c.annotator]?.done += 1
+            }
+        }
+    }
+
+    /// Puts claims back whose release could not be written.
+    func restore(_ claims: [QueueClaim], at date: Date) {
+        lock.lock()
+        defer { lock.unlock() }
+        for c in claims { annotators[c.annotator]?.open.append(OpenClaim(sampleId: c.sampleId, gold: c.gold, at: date)) }
+    }
+
+    /// Adds samples and gold samples that joined the catalog's queue after the snapshot (new ones only: their
+    /// `taken` is 0 and nobody holds them).
+    func merge(_ snapshot: QueueSnapshot) {
+        lock.lock()
+        defer { lock.unlock() }
+        for s in snapshot.samples where position[s.id] == nil { append(sample: s.id, taken: s.taken) }
+        for g in snapshot.gold where !goldSet.contains(g) {
+            gold.append(g)
+            goldSet.insert(g)
+        }
+    }
+
+    /// The annotator's answered assignments and the samples still open to annotators.
+    func counts(annotator: String) -> (done: Int, remaining: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (annotators[annotator]?.done ?? 0, openSamples)
+    }
+}
+
+/// Parses the catalog's ISO 8601 timestamps (with or without fractional seconds), reusing two formatters.
+struct TimestampParser {
+    private let fractional: ISO8601DateFormatter
+    private let plain: ISO8601DateFormatter
+    init() {
+        fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+    }
+    func date(_ s: String) -> Date? { fractional.date(from: s) ?? plain.date(from: s) }
+}
