@@ -134,6 +134,8 @@ extension Workspace {
     public func createVersion(name: String?, message: String, parent parentRef: String? = nil) throws -> VersionCreateResult {
         let lock = try lock("version create")
         defer { withExtendedLifetime(lock) {} }
+        // A killed `version create` may have left a half-written manifest object; its writer is gone.
+        removeStaleTemporaryFiles(under: [strataDir + "/objects"])
         let spec = project.splits
         let now = Workspace.now()
         let existing = try catalog.versions()
