@@ -273,6 +273,9 @@ final class IngestContext {
         var nameProblem: String?
         /// The bytes of a small file, kept so it is written to data/raw without reading it again.
         var content: [UInt8]?
+        /// The original file name and its lower-cased extension (set for accepted files, in the parallel step).
+        var originalName: String? = nil
+        var pathExtension: String? = nil
     }
 
     /// Files up to this size are read in one call and written from memory.
@@ -300,7 +303,13 @@ final class IngestContext {
         defer { Profile.shared.add("main-batch", Date().timeIntervalSince(t0)) }
         let examined = parallelMap(todo, workers: options.workers) { e in
             var x = IngestContext.examine(e, maxFileBytes: limits.maxFileBytes, maxImagePixels: limits.maxImagePixels)
-            if x.reject == nil { x.nameProblem = IngestContext.fileNameProblem((e.path as NSString).lastPathComponent) }
+            if x.reject == nil {
+                // Path work per file happens here, on all cores, rather than in the serial decide step below.
+                let name = (e.path as NSString).lastPathComponent
+                x.nameProblem = IngestContext.fileNameProblem(name)
+                x.originalName = name
+                x.pathExtension = (name as NSString).pathExtension.lowercased()
+            }
             return x
         }
         Profile.shared.add("examine", Date().timeIntervalSince(t0))
@@ -309,6 +318,9 @@ final class IngestContext {
         let known = try ws.catalog.samples(ids: candidates)
         try prefetchShortIds(candidates.filter { known[$0] == nil })
         var copies: [(from: String, to: String, sha: String, content: [UInt8]?)] = []
+        let collected = FileNaming.isoDate(compact: compactDate)
+        let relativeSourceDir = ws.relative(sourceDir)
+        let tagsJSON: JSONValue? = options.tags.isEmpty ? nil : .object(options.tags.mapValues { .string($0) })
         for (e, x) in zip(todo, examined) {
             let origin = e.path
             if let (kind, reason) = x.reject {
@@ -326,7 +338,7 @@ final class IngestContext {
                 cacheStat(e, sha: sha, outcome: "quarantined", into: &batch)
                 continue
             }
-            let ext = (origin as NSString).pathExtension.lowercased()
+            let ext = x.pathExtension ?? (origin as NSString).pathExtension.lowercased()
             if !ext.isEmpty && !format.knownExtensions.contains(ext) {
                 batch.findings.append(finding(kind: "wrong-extension", sampleId: sha, origin: origin, line: nil,
                     reason: "named .\(ext) but the content is \(format.rawValue); stored with .\(format.fileExtension)"))
@@ -353,15 +365,23 @@ final class IngestContext {
             let name = FileNaming.fileName(source: source, compactDate: compactDate, id: shortId, ext: format.fileExtension, pattern: ws.project.naming.pattern)
             let dest = sourceDir + "/" + name
             copies.append((origin, dest, sha, x.content))
-            var meta: [String: JSONValue] = ["original_name": .string((origin as NSString).lastPathComponent)]
-            if !options.tags.isEmpty { meta["tags"] = .object(options.tags.mapValues { .string($0) }) }
-            if let probe = x.probe { meta["probe"] = probe }
-            if let fields = rows.first?.fields, !fields.isEmpty { meta["fields"] = .object(fields) }
+            let originalName = x.originalName ?? (origin as NSString).lastPathComponent
+            let metadata: String
+            if tagsJSON == nil, x.probe == nil, rows.first?.fields.isEmpty ?? true {
+                // The common case, without building and sorting a dictionary: the same text canonicalJSON gives.
+                metadata = #"{"original_name":"# + JSONValue.string(originalName).canonicalJSON + "}"
+            } else {
+                var meta: [String: JSONValue] = ["original_name": .string(originalName)]
+                if let tagsJSON { meta["tags"] = tagsJSON }
+                if let probe = x.probe { meta["probe"] = probe }
+                if let fields = rows.first?.fields, !fields.isEmpty { meta["fields"] = .object(fields) }
+                metadata = JSONValue.object(meta).canonicalJSON
+            }
             batch.samples.append(SampleRow(
                 id: sha, shortId: shortId, kind: "file", modality: format.modality.rawValue, format: format.rawValue,
-                size: x.size, source: source, collected: FileNaming.isoDate(compact: compactDate), rawPath: ws.relative(dest),
+                size: x.size, source: source, collected: collected, rawPath: relativeSourceDir + "/" + name,
                 rawLine: nil, originPath: origin, originLine: nil, externalId: nil,
-                metadata: JSONValue.object(meta).canonicalJSON, ingestId: ingestId, createdAt: now))
+                metadata: metadata, ingestId: ingestId, createdAt: now))
             batch.labels += labelEvents(for: sha, rows: rows)
             cacheStat(e, sha: sha, outcome: "sample", into: &batch)
             seen[sha] = (origin, nil, shortId)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import StrataCore
 
 extension Catalog {
     public func ensureSource(_ name: String, now: String) throws {
@@ -106,15 +107,44 @@ extension Catalog {
 
     // MARK: lookups used while ingesting
 
+    /// Stat-cache rows of these paths (only those that exist). Long lists are looked up in one query per 4096 keys
+    /// (the keys travel as one JSON array), not one query per path.
     public func statCache(paths: [String]) throws -> [String: StatCacheRow] {
-        try read { db in
+        if paths.isEmpty { return [:] }
+        return try read { db in
             var out: [String: StatCacheRow] = [:]
-            let st = try db.cachedStatement(sql: "SELECT * FROM statCache WHERE path = ?")
-            for p in paths {
-                if let row = try StatCacheRow.fetchOne(st, arguments: [p]) { out[p] = row }
+            if paths.count < Catalog.batchLookupThreshold {
+                let st = try db.cachedStatement(sql: "SELECT * FROM statCache WHERE path = ?")
+                for p in paths {
+                    if let row = try StatCacheRow.fetchOne(st, arguments: [p]) { out[p] = row }
+                }
+                return out
+            }
+            let st = try db.cachedStatement(sql: """
+                SELECT path, size, mtimeNanos, inode, sha256, outcome FROM statCache
+                WHERE path IN (SELECT value FROM json_each(?))
+                """)
+            for chunk in Catalog.chunks(paths) {
+                let rows = try Row.fetchCursor(st, arguments: [Catalog.jsonArray(chunk)])
+                while let r = try rows.next() {
+                    let path: String = r[0]
+                    out[path] = StatCacheRow(path: path, size: r[1], mtimeNanos: r[2], inode: r[3], sha256: r[4], outcome: r[5])
+                }
             }
             return out
         }
+    }
+
+    /// Lists at least this long are looked up with one `json_each` query per chunk instead of a query per key.
+    static let batchLookupThreshold = 16
+
+    static func chunks(_ keys: [String], size: Int = 4096) -> [ArraySlice<String>] {
+        stride(from: 0, to: keys.count, by: size).map { keys[$0..<min($0 + size, keys.count)] }
+    }
+
+    /// A JSON array of strings, for `json_each(?)`.
+    static func jsonArray(_ keys: ArraySlice<String>) -> String {
+        JSONValue.array(keys.map { .string($0) }).canonicalJSON
     }
 
     public func allStatCache() throws -> [String: StatCacheRow] {
@@ -131,13 +161,21 @@ extension Catalog {
         }
     }
 
-    /// Samples by content id (only those that exist).
+    /// Samples by content id (only those that exist); long lists in one query per chunk of ids.
     public func samples(ids: [String]) throws -> [String: SampleRow] {
-        try read { db in
+        if ids.isEmpty { return [:] }
+        return try read { db in
             var out: [String: SampleRow] = [:]
-            let st = try db.cachedStatement(sql: "SELECT * FROM sample WHERE id = ?")
-            for id in ids where out[id] == nil {
-                if let row = try SampleRow.fetchOne(st, arguments: [id]) { out[id] = row }
+            if ids.count < Catalog.batchLookupThreshold {
+                let st = try db.cachedStatement(sql: "SELECT * FROM sample WHERE id = ?")
+                for id in ids where out[id] == nil {
+                    if let row = try SampleRow.fetchOne(st, arguments: [id]) { out[id] = row }
+                }
+                return out
+            }
+            let st = try db.cachedStatement(sql: "SELECT * FROM sample WHERE id IN (SELECT value FROM json_each(?))")
+            for chunk in Catalog.chunks(ids) {
+                for row in try SampleRow.fetchAll(st, arguments: [Catalog.jsonArray(chunk)]) { out[row.id] = row }
             }
             return out
         }
