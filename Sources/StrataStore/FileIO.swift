@@ -153,10 +153,38 @@ public enum FileIO {
         return out
     }
 
+    /// Reads a whole small file into `buffer` (one `read` when the file has fewer bytes than the buffer).
+    /// Returns the number of bytes read, or nil when the file fills the buffer: it is larger than the caller
+    /// expected (it grew since its stat), and the caller reads it another way.
+    public static func readSmall(_ path: String, into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError("open", path) }
+        defer { close(fd) }
+        guard let base = buffer.baseAddress else { return nil }
+        var filled = 0
+        while filled < buffer.count {
+            let n = read(fd, base + filled, buffer.count - filled)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError("read", path)
+            }
+            if n == 0 { return filled }
+            filled += n
+            // A short read of a regular file means end of file: no second call needed.
+            if filled < buffer.count { return filled }
+        }
+        return nil
+    }
+
     /// Writes `bytes` as a new file `name` in `dir` atomically (temp file, rename) with `mode`, and returns its
     /// status. If `name` exists it is replaced (callers use content-derived names, so the bytes are the same).
     /// Does not fsync (see `copyAtomically`). (O_TMPFILE + linkat was measured slower here: see docs/ARCHITECTURE.md.)
     public static func writeNew(dir: String, name: String, _ bytes: [UInt8], mode: mode_t) throws -> Status {
+        try bytes.withUnsafeBytes { try writeNew(dir: dir, name: name, $0, mode: mode) }
+    }
+
+    /// `writeNew` from memory the caller owns.
+    public static func writeNew(dir: String, name: String, _ bytes: UnsafeRawBufferPointer, mode: mode_t) throws -> Status {
         let tmp = tempName(in: dir)
         let dest = dir + "/" + name
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)

@@ -1,7 +1,21 @@
+import Foundation
 import StrataCore
 import XCTest
 
 final class NamingTests: XCTestCase {
+    func testPathNamePartsMatchFoundation() {
+        let names = ["a.txt", "a.", ".a", "..a", "a..b", "a.b.c", "a", "", ".a.b", "a. b", "..", ".", "caf\u{E9}.T\u{C9}X",
+                     "photo one.PNG", "x.tar.gz", "no_ext_", "._x"]
+        for n in names {
+            let s = n as NSString
+            XCTAssertEqual(PathName.ext(n), s.pathExtension, n)
+            XCTAssertEqual(PathName.deletingExt(n), s.deletingPathExtension, n)
+        }
+        for p in ["/x/y.z", "x/y.z", "y.z", "/a/b/", "/", "a//b", "/x/.hidden", "dir/sub/file.txt", "/x/y.z//"] {
+            XCTAssertEqual(PathName.last(p), (p as NSString).lastPathComponent, p)
+        }
+    }
+
     func testDefaultPatternRoundTrips() throws {
         let name = FileNaming.fileName(source: "cam-2", compactDate: "20260314", id: "a1b2c3d4e5", ext: "png")
         XCTAssertEqual(name, "cam-2_20260314_a1b2c3d4e5.png")

@@ -144,6 +144,24 @@ final class IngestTests: XCTestCase {
         XCTAssertEqual(try ws.quarantineList().first?.kind, "unreadable")
     }
 
+    func testPoorFileNamesAreNamedWithTheirReason() {
+        let cases: [(String, String?)] = [
+            ("note_001.txt", nil), ("a-b.c_d.json", nil),
+            ("-rf.txt", "starts with '-' (read as an option by command-line tools)"),
+            (".hidden.txt", "starts with '.' (hidden)"),
+            (String(repeating: "a", count: 101) + ".txt", "is longer than 100 bytes"),
+            ("photo one.png", "contains whitespace"), ("tab\there.txt", "contains whitespace"),
+            ("caf\u{E9}.txt", "contains non-ASCII characters"), ("no\u{A0}break.txt", "contains whitespace"),
+            ("what?.txt", "contains shell or URL special characters"), ("50%.txt", "contains shell or URL special characters"),
+            ("a\\b.txt", "contains shell or URL special characters"), ("q\"uote.txt", "contains shell or URL special characters"),
+            ("README", "has no extension"), ("shout.TXT", "has an upper-case extension"),
+            ("scan.png.txt", "has a double extension"), ("v1.2.txt", nil),
+        ]
+        for (name, why) in cases {
+            XCTAssertEqual(IngestContext.fileNameProblem(name), why, name)
+        }
+    }
+
     func testAwkwardNamesArePreservedAsOrigins() throws {
         let p = try TempProject()
         let names = ["with space.txt", "new\nline.txt", "ünïcødé-文字.txt", "-leading-dash.txt", "emoji 🎉.txt"]
