@@ -287,7 +287,7 @@ extension ProjectSpec {
                 if !arg.hasPrefix("-") {
                     item.report("`\(arg)` is not an sbatch option", fix: "write each option as one item starting with `-`, such as \"--qos=low\"")
                 } else if Slurm.reservedOptions.contains(option) {
-                    item.report("`\(option)` is set by Strata", fix: "remove it: Strata submits one array job per step and names its logs itself")
+                    item.report("`\(option)` is set by Strata", fix: "remove it: Strata submits the array jobs and names their logs itself")
                 } else {
                     slurm.sbatchArgs.append(arg)
                 }
