@@ -105,7 +105,7 @@ public enum SlurmWorker {
                 if idle > idleTimeout { say("no task for \(Int(idleTimeout)) s: exiting after \(ran) task(s)"); return ran }
                 // Poll fast while work is likely (a step just published), slower when the run is quiet.
                 usleep(UInt32(pause * 1_000_000))
-                pause = idle < 10 ? min(pause * 1.25, 0.05) : 0.5
+                pause = idle < 10 ? min(pause * 1.25, 0.02) : 0.5
                 continue
             }
             pause = 0.01
@@ -320,7 +320,15 @@ final class WorkerPool: @unchecked Sendable {
         if let s = lock.withLock({ pendingSubmit }) { _ = s.wait(timeout: .now() + options.commandTimeout + 5) }
         try? FileIO.writeAtomically(layout.finished, Array("\(run)\n".utf8), sync: false)
         let ids = activeJobIds
-        if succeeded { cancel(ids, extra: ["--state=PENDING"], reason: "the run is finished: workers still waiting for a node") } else {
+        // Running workers exit by themselves; only elements that may still be pending need cancelling (every element
+        // the last look at the queue saw running is not: an element that started never goes back to pending).
+        let mayPend = submissions.contains { sub in
+            guard let id = sub.id else { return false }
+            return (0..<sub.workers).contains { i in elements["\(id)_\(i)"].map { $0.runningSince == nil && !$0.ended } ?? true }
+        }
+        if succeeded {
+            if mayPend { cancel(ids, extra: ["--state=PENDING"], reason: "the run is finished: workers still waiting for a node") }
+        } else {
             cancel(ids, reason: "the run stopped")
         }
         for s in submissions {
@@ -383,7 +391,7 @@ final class WorkerPool: @unchecked Sendable {
                                    "published_at": .number(published.timeIntervalSince1970)])
             }
         }
-        var pause = 0.005
+        var pause = 0.002
         while !open.isEmpty {
             _ = interrupt.wake.wait(timeout: .now() + pause)
             if interrupt.value != 0 {
@@ -412,7 +420,7 @@ final class WorkerPool: @unchecked Sendable {
                 try retryOrFail(name, why: why, logPath: logPath(worker: failure.worker))
                 progressed = true
             }
-            pause = progressed ? 0.005 : min(pause * 1.5, 0.05)
+            pause = progressed ? 0.002 : min(pause * 1.5, 0.02)
             if open.isEmpty { break }
             if Date().timeIntervalSince(lastQueueLook) >= options.pollInterval {
                 lastQueueLook = Date()
