@@ -193,7 +193,8 @@ extension Workspace {
         return summary
     }
 
-    /// After a crash, removes what an unfinished ingest wrote but never committed: temp files, and raw files whose
+    /// After a crash, removes what an unfinished ingest wrote but never committed: temp files, raw files still in
+    /// the mode of a file being written (`FileIO.inProgressMode`) that no catalog row references, and raw files whose
     /// name and content prove they are Strata's own output but that no catalog row references. Anything else that
     /// is unknown is left alone for `strata check` to report.
     func recoverInterruptedIngest() throws {
@@ -212,6 +213,13 @@ extension Workspace {
                     let path = sub + "/" + name
                     if name.hasPrefix(".tmp-") { unlink(path); removed += 1; continue }
                     let rel = relative(path)
+                    if !known.contains(rel), let st = FileIO.status(path, followLinks: false), st.isRegular,
+                       st.mode & 0o7777 == FileIO.inProgressMode {
+                        // Created under its final name and not finished (FileIO.createNew): never committed.
+                        unlink(path)
+                        removed += 1
+                        continue
+                    }
                     guard !known.contains(rel), let parsed = FileNaming.parse(name, pattern: project.naming.pattern), parsed.source == s,
                           let (hex, _) = try? FileIO.sha256(path), hex.hasPrefix(parsed.id) else { continue }
                     chmod(path, 0o644)
@@ -462,7 +470,7 @@ final class IngestContext {
                     if let content = c.content {
                         let slash = c.to.lastIndex(of: "/")!
                         statusByPath[c.to] = try content.withBytes {
-                            try FileIO.writeNew(dir: String(c.to[..<slash]), name: String(c.to[c.to.index(after: slash)...]), $0, mode: 0o444)
+                            try FileIO.createNew(dir: String(c.to[..<slash]), name: String(c.to[c.to.index(after: slash)...]), $0, mode: 0o444)
                         }
                     } else {
                         statusByPath[c.to] = try FileIO.copyAtomically(from: c.from, to: c.to, mode: 0o444)

@@ -183,6 +183,34 @@ public enum FileIO {
         try bytes.withUnsafeBytes { try writeNew(dir: dir, name: name, $0, mode: mode) }
     }
 
+    /// Mode of a file `createNew` is still writing. Nothing else in a Strata project has it, so recovery after a
+    /// crash can tell a half-written file from a finished one by its mode alone.
+    public static let inProgressMode: mode_t = 0o200
+
+    /// Creates `name` in `dir` straight under its final name (no temp file, no rename: a third of the cost of
+    /// writing a small file): created with `inProgressMode`, written, then given `mode`. If the name exists
+    /// (a leftover of an interrupted run) it falls back to `writeNew`, which replaces it atomically. A crash
+    /// mid-write leaves a file of mode `inProgressMode` that the caller's recovery must remove. No fsync.
+    public static func createNew(dir: String, name: String, _ bytes: UnsafeRawBufferPointer, mode: mode_t) throws -> Status {
+        let dest = dir + "/" + name
+        let fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, inProgressMode)
+        if fd < 0 {
+            if errno == EEXIST { return try writeNew(dir: dir, name: name, bytes, mode: mode) }
+            throw FileError("create", dest)
+        }
+        var ok = false
+        defer { if !ok { unlink(dest) } }
+        var st = stat()
+        do {
+            defer { close(fd) }
+            try writeAll(fd, bytes, path: dest)
+            guard fchmod(fd, mode) == 0 else { throw FileError("chmod", dest) }
+            guard fstat(fd, &st) == 0 else { throw FileError("stat", dest) }
+        }
+        ok = true
+        return Status(st)
+    }
+
     /// `writeNew` from memory the caller owns.
     public static func writeNew(dir: String, name: String, _ bytes: UnsafeRawBufferPointer, mode: mode_t) throws -> Status {
         let tmp = tempName(in: dir)
