@@ -105,11 +105,11 @@ public final class LabelDesk: Sendable {
     public func queueCounts(annotator: String) -> (done: Int, remaining: Int) { queue.counts(annotator: annotator) }
 
     func item(sampleId: String, annotator: String) throws -> QueueItem {
-        guard let s = try workspace.catalog.samples(ids: [sampleId])[sampleId] else { throw QueueError.unknownSample(sampleId) }
+        guard let s = try workspace.catalog.labelingSample(id: sampleId) else { throw QueueError.unknownSample(sampleId) }
         let progress = queue.counts(annotator: annotator)
         var text: String?
         if s.modality == "text" {
-            let bytes = try content(of: s)
+            let bytes = try content(id: s.id, kind: s.kind, rawPath: s.rawPath)
             text = String(decoding: bytes.prefix(1 << 20), as: UTF8.self)
         }
         return QueueItem(sampleId: s.id, shortId: s.shortId, modality: s.modality, format: s.format, text: text,
@@ -124,9 +124,11 @@ public final class LabelDesk: Sendable {
         return (try content(of: s), LabelDesk.mediaType(format: s.format))
     }
 
-    func content(of s: SampleRow) throws -> [UInt8] {
-        if s.kind == "record" { return try workspace.objects.get(s.id) }
-        return try FileIO.readAll(workspace.root + "/" + s.rawPath)
+    func content(of s: SampleRow) throws -> [UInt8] { try content(id: s.id, kind: s.kind, rawPath: s.rawPath) }
+
+    func content(id: String, kind: String, rawPath: String) throws -> [UInt8] {
+        if kind == "record" { return try workspace.objects.get(id) }
+        return try FileIO.readAll(workspace.root + "/" + rawPath)
     }
 
     static func mediaType(format: String) -> String {
@@ -178,7 +180,9 @@ public final class LabelDesk: Sendable {
             sample: a.sampleId, status: LabelStatus(rawValue: a.kind.rawValue) ?? .label, value: a.value, reason: a.reason,
             annotator: annotator, role: role, source: .human, confidence: a.confidence,
             answers: a.answers.isEmpty ? nil : a.answers)
-        guard let row = try store.validate([submission]).first else { throw AnswerError(field: "sample", message: "nothing to store") }
+        // A sample the queue handed to this annotator is a full sample id of the catalog: no need to resolve it.
+        let known: Set<String> = queue.holds(annotator: annotator, sampleId: a.sampleId) ? [a.sampleId] : []
+        guard let row = try store.validate([submission], knownSampleIds: known).first else { throw AnswerError(field: "sample", message: "nothing to store") }
         return row
     }
 

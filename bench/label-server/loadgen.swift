@@ -1,7 +1,9 @@
-// Load generator for bench/label-server: N clients, one keep-alive HTTP/1.1 connection and one OS thread each.
+// Load generator for bench/label-server: N clients, one keep-alive HTTP/1.1 connection each, all driven by one
+// thread with poll(2) (so the generator itself takes little of the machine's CPU; see results.md).
 // Each client loops: GET /api/queue/next (its next sample), POST /api/labels (the answer), timing the POST.
-// It stops at the deadline or when the server goes away (the benchmark kills it with -9 during the load), and
-// writes every acknowledged (201) sample id to ACKED_FILE, one `annotator sample` pair per line.
+// A client stops at the deadline or when the server goes away (the benchmark kills it with -9 during the load).
+// At the end it writes every acknowledged (201) sample as an `annotator sample` line to ACKED_FILE and prints one
+// JSON line: rate, POST latency percentiles, and its own CPU time (user + sys).
 //
 // usage: loadgen HOST PORT TOKENS_FILE SECONDS ACKED_FILE
 // Build: swiftc -O loadgen.swift -o loadgen
@@ -15,22 +17,44 @@ guard args.count == 6, let portArg = UInt16(args[2]), let seconds = Double(args[
     FileHandle.standardError.write(Data("usage: loadgen HOST PORT TOKENS_FILE SECONDS ACKED_FILE\n".utf8))
     exit(2)
 }
-nonisolated(unsafe) let host = args[1]
+let host = args[1]
 let port = portArg
-let clients: [(String, String)] = try! String(contentsOfFile: args[3], encoding: .utf8).split(separator: "\n").map {
+let tokens: [(String, String)] = try! String(contentsOfFile: args[3], encoding: .utf8).split(separator: "\n").map {
     let p = $0.split(separator: " "); return (String(p[0]), String(p[1]))
 }
 
-final class Client: @unchecked Sendable {
-    let name: String, token: String
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// One client: a connection and where it is in its GET, POST loop. Requests are built from pre-encoded bytes;
+/// responses are parsed in place in the receive buffer.
+final class Client {
+    enum Phase { case next, label }
+    let name: String
+    let getRequest: [UInt8]
+    let postHead: [UInt8]
     var fd: Int32 = -1
+    var phase = Phase.next
+    var done = false
     var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    var pending: [UInt8] = []
+    var filled = 0
+    var sampleId: [UInt8] = []
+    var t0 = 0.0
     var latencies: [Double] = []
     var acked: [String] = []
     var lastAck = 0.0
     var errors: [String: Int] = [:]
-    init(name: String, token: String) { self.name = name; self.token = token }
+
+    init(name: String, token: String) {
+        self.name = name
+        let auth = "Authorization: Bearer \(token)\r\nHost: \(host)\r\n"
+        getRequest = Array("GET /api/queue/next HTTP/1.1\r\n\(auth)\r\n".utf8)
+        postHead = Array("POST /api/labels HTTP/1.1\r\n\(auth)Content-Type: application/json\r\nContent-Length: ".utf8)
+        latencies.reserveCapacity(4096)
+    }
 
     func connect() -> Bool {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -40,97 +64,174 @@ final class Client: @unchecked Sendable {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian
         inet_pton(AF_INET, host, &addr.sin_addr)
-        let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let r = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         return r == 0
     }
 
-    func send(_ s: String) -> Bool {
-        var bytes = Array(s.utf8)[...]
-        while !bytes.isEmpty {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    /// Sends all of `bytes` (the socket is blocking; a request fits the socket buffer, so this does not stall).
+    func send(_ bytes: [UInt8]) -> Bool {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) }
             if n <= 0 { return false }
-            bytes = bytes.dropFirst(n)
+            off += n
         }
         return true
     }
 
-    /// Reads one response; returns (status, body) or nil when the connection dropped.
-    func receive() -> (Int, [UInt8])? {
-        while true {
-            if let end = find(pending, Array("\r\n\r\n".utf8)) {
-                let head = String(decoding: pending[..<end], as: UTF8.self)
-                let status = Int(head.split(separator: " ", maxSplits: 2)[1]) ?? 0
-                var length = 0
-                for line in head.split(separator: "\r\n") where line.lowercased().hasPrefix("content-length:") {
-                    length = Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) ?? 0
-                }
-                if pending.count >= end + 4 + length {
-                    let body = Array(pending[(end + 4)..<(end + 4 + length)])
-                    pending.removeFirst(end + 4 + length)
-                    return (status, body)
-                }
+    func sendNext() -> Bool { send(getRequest) }
+
+    func sendLabel() -> Bool {
+        var body: [UInt8] = Array("{\"sample\":\"".utf8)
+        body += sampleId
+        body += Array("\",\"value\":\"neutral\"}".utf8)
+        var req = postHead
+        req += Array("\(body.count)\r\n\r\n".utf8)
+        req += body
+        t0 = now()
+        return send(req)
+    }
+
+    /// Reads what is there; returns false when the connection is gone.
+    func readAvailable() -> Bool {
+        if filled == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + filled, $0.count - filled, 0) }
+        if n <= 0 { return false }
+        filled += n
+        return true
+    }
+
+    /// A complete response at the start of the buffer: (status, body range, total length), or nil.
+    func response() -> (status: Int, body: Range<Int>, end: Int)? {
+        buffer.withUnsafeBufferPointer { b -> (Int, Range<Int>, Int)? in
+            guard filled >= 4 else { return nil }
+            var headEnd = -1
+            var i = 0
+            while i + 3 < filled {
+                if b[i] == 13, b[i + 1] == 10, b[i + 2] == 13, b[i + 3] == 10 { headEnd = i; break }
+                i += 1
             }
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { return nil }
-            pending.append(contentsOf: buffer[0..<n])
+            if headEnd < 0 { return nil }
+            // "HTTP/1.1 201 ..."
+            var status = 0
+            var p = 9
+            while p < headEnd, b[p] >= 48, b[p] <= 57 { status = status * 10 + Int(b[p] - 48); p += 1 }
+            var length = 0
+            var line = 0
+            while line < headEnd {
+                var e = line
+                while e < headEnd, b[e] != 13 { e += 1 }
+                // "content-length:" case-insensitively
+                let key: [UInt8] = Array("content-length:".utf8)
+                if e - line > key.count {
+                    var match = true
+                    for k in 0..<key.count where (b[line + k] | 0x20) != key[k] && !(key[k] == 58 && b[line + k] == 58) {
+                        match = false; break
+                    }
+                    if match {
+                        var q = line + key.count
+                        while q < e, b[q] == 32 { q += 1 }
+                        while q < e, b[q] >= 48, b[q] <= 57 { length = length * 10 + Int(b[q] - 48); q += 1 }
+                    }
+                }
+                line = e + 2
+            }
+            let end = headEnd + 4 + length
+            guard filled >= end else { return nil }
+            return (status, (headEnd + 4)..<end, end)
         }
     }
 
-    func find(_ hay: [UInt8], _ needle: [UInt8]) -> Int? {
-        guard hay.count >= needle.count else { return nil }
-        for i in 0...(hay.count - needle.count) where hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle { return i }
+    func consume(_ n: Int) {
+        if n < filled { buffer.withUnsafeMutableBytes { b in _ = memmove(b.baseAddress!, b.baseAddress! + n, filled - n) } }
+        filled -= n
+    }
+
+    /// `"id":"...` of the queue answer's sample.
+    func extractSampleId(_ body: Range<Int>) -> [UInt8]? {
+        let key: [UInt8] = Array("\"id\":\"".utf8)
+        var i = body.lowerBound
+        while i + key.count <= body.upperBound {
+            var match = true
+            for k in 0..<key.count where buffer[i + k] != key[k] { match = false; break }
+            if match {
+                var e = i + key.count
+                while e < body.upperBound, buffer[e] != UInt8(ascii: "\"") { e += 1 }
+                return Array(buffer[(i + key.count)..<e])
+            }
+            i += 1
+        }
         return nil
     }
 
-    func run(until deadline: Double) {
-        guard connect() else { errors["connect", default: 0] += 1; return }
-        let auth = "Authorization: Bearer \(token)\r\nHost: \(host)\r\n"
-        while now() < deadline {
-            guard send("GET /api/queue/next HTTP/1.1\r\n\(auth)\r\n"), let (s1, b1) = receive() else { errors["connection", default: 0] += 1; return }
-            guard s1 == 200, let id = sampleId(b1) else { errors["next \(s1)", default: 0] += 1; return }
-            let body = "{\"sample\":\"\(id)\",\"value\":\"neutral\"}"
-            let t0 = now()
-            guard send("POST /api/labels HTTP/1.1\r\n\(auth)Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"),
-                  let (s2, _) = receive() else { errors["connection", default: 0] += 1; return }
-            if s2 == 201 {
-                latencies.append(now() - t0)
-                acked.append(id)
-                lastAck = now()
-            } else {
-                errors["post \(s2)", default: 0] += 1
+    func fail(_ what: String) {
+        errors[what, default: 0] += 1
+        finish()
+    }
+
+    func finish() {
+        if !done { done = true; close(fd) }
+    }
+
+    /// Handles every complete response in the buffer and sends the next request.
+    func step(deadline: Double) {
+        while !done, let r = response() {
+            switch phase {
+            case .next:
+                guard r.status == 200, let id = extractSampleId(r.body) else { return fail("next \(r.status)") }
+                consume(r.end)
+                sampleId = id
+                phase = .label
+                if !sendLabel() { return fail("connection") }
+            case .label:
+                let t = now()
+                if r.status == 201 {
+                    latencies.append(t - t0)
+                    acked.append(String(decoding: sampleId, as: UTF8.self))
+                    lastAck = t
+                } else {
+                    errors["post \(r.status)", default: 0] += 1
+                }
+                consume(r.end)
+                phase = .next
+                if t >= deadline { return finish() }
+                if !sendNext() { return fail("connection") }
             }
         }
-        close(fd)
-    }
-
-    func sampleId(_ body: [UInt8]) -> String? {
-        let s = String(decoding: body, as: UTF8.self)
-        guard let r = s.range(of: "\"id\":\"") else { return nil }
-        return String(s[r.upperBound...].prefix(64))
     }
 }
 
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-let all = clients.map { Client(name: $0.0, token: $0.1) }
+let all = tokens.map { Client(name: $0.0, token: $0.1) }
 let start = now()
 let deadline = start + seconds
-var threads: [Thread] = []
-let group = DispatchGroup()
+var live = 0
 for c in all {
-    group.enter()
-    let t = Thread { c.run(until: deadline); group.leave() }
-    t.stackSize = 1 << 20
-    t.start()
-    threads.append(t)
+    guard c.connect() else { c.errors["connect", default: 0] += 1; c.done = true; continue }
+    live += 1
+    if !c.sendNext() { c.fail("connection"); live -= 1 }
 }
-group.wait()
+var fds = all.map { pollfd(fd: $0.done ? -1 : $0.fd, events: Int16(POLLIN), revents: 0) }
+while live > 0 {
+    let n = fds.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), 100) }
+    if n < 0 { if errno == EINTR { continue }; break }
+    if n == 0, now() > deadline + 30 { break }  // the server stopped answering without closing
+    for i in fds.indices where fds[i].revents != 0 {
+        let c = all[i]
+        fds[i].revents = 0
+        if c.done { continue }
+        if !c.readAvailable() { c.fail("connection") } else { c.step(deadline: deadline) }
+        if c.done { live -= 1; fds[i].fd = -1 }
+    }
+}
 let elapsed = now() - start
-var lat = all.flatMap(\.latencies).sorted()
+var usage = rusage()
+getrusage(RUSAGE_SELF.rawValue, &usage)
+let cpuUser = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+let cpuSys = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+
+let lat = all.flatMap(\.latencies).sorted()
 let acked = all.map(\.acked.count).reduce(0, +)
 var errors: [String: Int] = [:]
 for c in all { errors.merge(c.errors, uniquingKeysWith: +) }
@@ -143,4 +244,5 @@ let span = (all.map(\.lastAck).max() ?? start) - start
 let errorText = errors.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
 print(String(format: "{\"clients\":%d,\"seconds\":%.2f,\"acked\":%d,\"per_second\":%.0f,\"p50_ms\":%.2f,\"p90_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,",
              all.count, span, acked, Double(acked) / max(span, 0.001), pct(0.5), pct(0.9), pct(0.99), (lat.last ?? 0) * 1000)
+      + String(format: "\"loadgen_user_s\":%.2f,\"loadgen_sys_s\":%.2f,", cpuUser, cpuSys)
       + "\"elapsed\":\(String(format: "%.2f", elapsed)),\"errors\":\"\(errorText)\"}")
