@@ -18,6 +18,10 @@ public final class LabelDesk: Sendable {
     /// The queue's state in memory (claims are decided here, then written).
     let queue: LabelQueue
     private let refreshGate = RefreshGate()
+    /// The samples handed out last, as shown to annotators: the queue hands each sample to k annotators one after
+    /// the other, so most answers to `next` need neither the catalog nor the sample's file. A sample id is the
+    /// hash of its content, so what is kept never goes stale.
+    private let recentItems = RecentItems(capacity: 256, maxBytes: 8 << 20)
 
     /// Default claim timeout: an unanswered claim goes back to the queue after 30 minutes.
     public static let defaultClaimTimeout: TimeInterval = 30 * 60
@@ -105,16 +109,23 @@ public final class LabelDesk: Sendable {
     public func queueCounts(annotator: String) -> (done: Int, remaining: Int) { queue.counts(annotator: annotator) }
 
     func item(sampleId: String, annotator: String) throws -> QueueItem {
-        guard let s = try workspace.catalog.samples(ids: [sampleId])[sampleId] else { throw QueueError.unknownSample(sampleId) }
-        let progress = queue.counts(annotator: annotator)
-        var text: String?
-        if s.modality == "text" {
-            let bytes = try content(of: s)
-            text = String(decoding: bytes.prefix(1 << 20), as: UTF8.self)
+        var item: QueueItem
+        if let kept = recentItems.get(sampleId) {
+            item = kept
+        } else {
+            guard let s = try workspace.catalog.labelingSample(id: sampleId) else { throw QueueError.unknownSample(sampleId) }
+            var text: String?
+            if s.modality == "text" {
+                let bytes = try content(id: s.id, kind: s.kind, rawPath: s.rawPath)
+                text = String(decoding: bytes.prefix(1 << 20), as: UTF8.self)
+            }
+            item = QueueItem(sampleId: s.id, shortId: s.shortId, modality: s.modality, format: s.format, text: text,
+                             contentURL: "/api/samples/\(s.id)/content", mediaType: LabelDesk.mediaType(format: s.format),
+                             done: 0, remaining: 0)
+            recentItems.put(item, bytes: text?.utf8.count ?? 0)
         }
-        return QueueItem(sampleId: s.id, shortId: s.shortId, modality: s.modality, format: s.format, text: text,
-                         contentURL: "/api/samples/\(s.id)/content", mediaType: LabelDesk.mediaType(format: s.format),
-                         done: progress.done, remaining: progress.remaining)
+        (item.done, item.remaining) = queue.counts(annotator: annotator)
+        return item
     }
 
     /// The bytes of a sample a tasker may see: taskers only the samples handed to them; reviewers and admins any.
@@ -124,9 +135,11 @@ public final class LabelDesk: Sendable {
         return (try content(of: s), LabelDesk.mediaType(format: s.format))
     }
 
-    func content(of s: SampleRow) throws -> [UInt8] {
-        if s.kind == "record" { return try workspace.objects.get(s.id) }
-        return try FileIO.readAll(workspace.root + "/" + s.rawPath)
+    func content(of s: SampleRow) throws -> [UInt8] { try content(id: s.id, kind: s.kind, rawPath: s.rawPath) }
+
+    func content(id: String, kind: String, rawPath: String) throws -> [UInt8] {
+        if kind == "record" { return try workspace.objects.get(id) }
+        return try FileIO.readAll(workspace.root + "/" + rawPath)
     }
 
     static func mediaType(format: String) -> String {
@@ -178,7 +191,9 @@ public final class LabelDesk: Sendable {
             sample: a.sampleId, status: LabelStatus(rawValue: a.kind.rawValue) ?? .label, value: a.value, reason: a.reason,
             annotator: annotator, role: role, source: .human, confidence: a.confidence,
             answers: a.answers.isEmpty ? nil : a.answers)
-        guard let row = try store.validate([submission]).first else { throw AnswerError(field: "sample", message: "nothing to store") }
+        // A sample the queue handed to this annotator is a full sample id of the catalog: no need to resolve it.
+        let known: Set<String> = queue.holds(annotator: annotator, sampleId: a.sampleId) ? [a.sampleId] : []
+        guard let row = try store.validate([submission], knownSampleIds: known).first else { throw AnswerError(field: "sample", message: "nothing to store") }
         return row
     }
 
@@ -328,5 +343,42 @@ final class RefreshGate: @unchecked Sendable {
         guard now.timeIntervalSince(last) >= seconds else { return false }
         last = now
         return true
+    }
+}
+
+/// A small first-in-first-out memory of queue items by sample id, bounded in count and in text bytes.
+final class RecentItems: @unchecked Sendable {
+    private let capacity: Int
+    private let maxBytes: Int
+    private let lock = NSLock()
+    private var items: [String: (item: LabelDesk.QueueItem, bytes: Int)] = [:]
+    private var order: [String] = []
+    private var head = 0
+    private var bytes = 0
+
+    init(capacity: Int, maxBytes: Int) { self.capacity = capacity; self.maxBytes = maxBytes }
+
+    func get(_ id: String) -> LabelDesk.QueueItem? {
+        lock.lock()
+        defer { lock.unlock() }
+        return items[id]?.item
+    }
+
+    func put(_ item: LabelDesk.QueueItem, bytes n: Int) {
+        guard n <= maxBytes / 4 else { return }  // large texts are read again rather than crowding out the rest
+        lock.lock()
+        defer { lock.unlock() }
+        guard items[item.sampleId] == nil else { return }
+        items[item.sampleId] = (item, n)
+        order.append(item.sampleId)
+        bytes += n
+        while order.count - head > capacity || bytes > maxBytes {
+            if let old = items.removeValue(forKey: order[head]) { bytes -= old.bytes }
+            head += 1
+        }
+        if head > capacity {
+            order.removeFirst(head)
+            head = 0
+        }
     }
 }

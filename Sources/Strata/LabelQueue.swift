@@ -63,15 +63,16 @@ final class LabelQueue: @unchecked Sendable {
         gold = snapshot.gold
         goldSet = Set(gold)
         for a in snapshot.assignments {
-            var st = annotators[a.annotator] ?? Annotator()
-            st.held.insert(a.sampleId)
-            st.handed += 1
-            if a.doneAt == nil {
-                st.open.append(OpenClaim(sampleId: a.sampleId, gold: a.gold, at: parser.date(a.assignedAt) ?? Date()))
-            } else {
-                st.done += 1
+            // Mutated in place (a copy would copy `held`, making the load quadratic).
+            Self.update(&annotators[a.annotator, default: Annotator()]) { st in
+                st.held.insert(a.sampleId)
+                st.handed += 1
+                if a.doneAt == nil {
+                    st.open.append(OpenClaim(sampleId: a.sampleId, gold: a.gold, at: parser.date(a.assignedAt) ?? Date()))
+                } else {
+                    st.done += 1
+                }
             }
-            annotators[a.annotator] = st
         }
         advance()
     }
@@ -92,8 +93,14 @@ final class LabelQueue: @unchecked Sendable {
     func claim(annotator: String, now: Date) -> Decision? {
         lock.lock()
         defer { lock.unlock() }
-        var st = annotators[annotator] ?? Annotator()
-        defer { annotators[annotator] = st }
+        // The annotator's state is changed in place: copying it out and back would copy `held` (every sample they
+        // ever had) on each claim.
+        return decide(&annotators[annotator, default: Annotator()], annotator: annotator, now: now)
+    }
+
+    private static func update(_ st: inout Annotator, _ body: (inout Annotator) -> Void) { body(&st) }
+
+    private func decide(_ st: inout Annotator, annotator: String, now: Date) -> Decision? {
         if let open = st.open.first { return .existing(open.sampleId) }
         if goldRate > 0, Int(Double(st.handed + 1) * goldRate) > Int(Double(st.handed) * goldRate),
            let g = gold.first(where: { !st.held.contains($0) }) {
@@ -127,11 +134,12 @@ final class LabelQueue: @unchecked Sendable {
     }
 
     private func forget(_ c: QueueClaim) {
-        guard var st = annotators[c.annotator] else { return }
-        st.held.remove(c.sampleId)
-        st.handed -= 1
-        st.open.removeAll { $0.sampleId == c.sampleId }
-        annotators[c.annotator] = st
+        guard annotators[c.annotator] != nil else { return }
+        Self.update(&annotators[c.annotator, default: Annotator()]) { st in
+            st.held.remove(c.sampleId)
+            st.handed -= 1
+            st.open.removeAll { $0.sampleId == c.sampleId }
+        }
         if !c.gold, let i = position[c.sampleId] {
             if taken[i] == k { openSamples += 1 }
             taken[i] = max(taken[i] - 1, 0)
@@ -143,10 +151,9 @@ final class LabelQueue: @unchecked Sendable {
     func answered(sampleId: String, annotator: String) {
         lock.lock()
         defer { lock.unlock() }
-        guard var st = annotators[annotator], let i = st.open.firstIndex(where: { $0.sampleId == sampleId }) else { return }
-        st.open.remove(at: i)
-        st.done += 1
-        annotators[annotator] = st
+        guard let i = annotators[annotator]?.open.firstIndex(where: { $0.sampleId == sampleId }) else { return }
+        annotators[annotator]?.open.remove(at: i)
+        annotators[annotator]?.done += 1
     }
 
     /// Unanswered claims older than the timeout, taken out of their annotators' open claims (so they are not handed
@@ -202,6 +209,13 @@ final class LabelQueue: @unchecked Sendable {
             gold.append(g)
             goldSet.insert(g)
         }
+    }
+
+    /// Whether the sample was ever handed to the annotator (then it is a full sample id of the catalog).
+    func holds(annotator: String, sampleId: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return annotators[annotator]?.held.contains(sampleId) ?? false
     }
 
     /// The annotator's answered assignments and the samples still open to annotators.

@@ -223,15 +223,25 @@ public final class LabelStore: Sendable {
     }
 
     /// Checks every submission and turns the valid batch into rows; throws every problem at once.
-    func validate(_ submissions: [LabelSubmission]) throws -> [LabelEventRow] {
-        let (valid, problems) = try check(submissions)
+    /// `trimmingCharacters(in: .whitespaces or .whitespacesAndNewlines)`, skipping Foundation when both ends are
+    /// visible ASCII (nothing to trim; the common case, and the label server checks every answer).
+    static func trimmed(_ s: String, newlines: Bool) -> String {
+        if let f = s.utf8.first, let l = s.utf8.last, f > 0x20, f < 0x7F, l > 0x20, l < 0x7F { return s }
+        return s.trimmingCharacters(in: newlines ? .whitespacesAndNewlines : .whitespaces)
+    }
+
+    /// - Parameter knownSampleIds: sample references the caller knows to be full ids of the catalog (the label
+    ///   server's queue handed them out); they are not looked up again.
+    func validate(_ submissions: [LabelSubmission], knownSampleIds: Set<String> = []) throws -> [LabelEventRow] {
+        let (valid, problems) = try check(submissions, knownSampleIds: knownSampleIds)
         if !problems.isEmpty { throw LabelInputError(problems: problems) }
         return valid.keys.sorted().map { valid[$0]! }
     }
 
     /// Rows for the valid submissions (by index) and the problems of the others.
-    func check(_ submissions: [LabelSubmission]) throws -> (valid: [Int: LabelEventRow], problems: [LabelInputError.Problem]) {
-        let resolved = try workspace.catalog.resolveSampleRefs(submissions.map(\.sample))
+    func check(_ submissions: [LabelSubmission], knownSampleIds: Set<String> = []) throws -> (valid: [Int: LabelEventRow], problems: [LabelInputError.Problem]) {
+        var resolved = try workspace.catalog.resolveSampleRefs(submissions.map(\.sample).filter { !knownSampleIds.contains($0) })
+        for s in submissions where knownSampleIds.contains(s.sample) { resolved[s.sample] = s.sample }
         var knownVersions: Set<String> = [version.id]
         if submissions.contains(where: { $0.rulebookVersion != nil && $0.rulebookVersion != version.id }) {
             knownVersions.formUnion(try workspace.catalog.rulebookVersions().map(\.id))
@@ -249,11 +259,11 @@ public final class LabelStore: Sendable {
             if sampleId == nil {
                 problem("sample", .unknownSample, s.sample.isEmpty ? "the sample is empty" : "no sample has the id or short id `\(s.sample)`")
             }
-            let annotator = s.annotator.trimmingCharacters(in: .whitespaces)
+            let annotator = Self.trimmed(s.annotator, newlines: false)
             if annotator.isEmpty || annotator.count > 200 || annotator.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
                 problem("annotator", .invalid, "the annotator must be a name of 1 to 200 characters without control characters")
             }
-            let reason = s.reason.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
+            let reason = s.reason.map { Self.trimmed($0, newlines: true) }.flatMap { $0.isEmpty ? nil : $0 }
             switch s.status {
             case .label:
                 if let v = s.value, !v.isEmpty {

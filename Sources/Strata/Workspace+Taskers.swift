@@ -48,15 +48,25 @@ extension Workspace {
         return (Tasker(name: name, role: role, createdAt: now), token)
     }
 
-    /// Revokes a tasker: their token and every session stop working at once (the server checks the catalog on
-    /// every request); their labels and answered assignments stay. Their unanswered claims go back to the queue
-    /// when the claim timeout passes.
+    /// Revokes a tasker: their token and every session stop working at once; their labels and answered
+    /// assignments stay. Their unanswered claims go back to the queue when the claim timeout passes.
+    ///
+    /// Sessions are checked against the catalog on every request. Bearer tokens are kept in memory by a running
+    /// server (`TaskerTokenCache`): after the commit, the revocation raises the counter in
+    /// `.strata/taskers.generation`, which the server reads before every cached answer, so its next request with
+    /// the token asks the catalog again and gets 401.
     public func revokeTasker(name: String) throws {
         guard let row = try catalog.tasker(named: name) else {
             throw StrataError.usage("there is no tasker named `\(name)`", fix: "`strata label taskers list` shows the taskers")
         }
         guard try catalog.revokeTasker(name: row.name, now: Workspace.now()) else {
             throw StrataError.usage("the tasker `\(name)` is already revoked", fix: "add a new tasker with `strata label taskers add` if they need access again")
+        }
+        do {
+            try TaskerGenerationFile(strataDir: strataDir).bump()
+        } catch {
+            throw StrataError(.failure, "revoked `\(name)` in the catalog, but could not tell running label servers (\(strataDir)/taskers.generation: \(error))",
+                              fix: "restart `strata label serve` so the token stops working there too, and check that .strata is writable")
         }
     }
 
@@ -69,7 +79,7 @@ extension Workspace {
 
     /// The tasker holding `token`, or nil for an unknown token.
     public func authenticate(token: String) throws -> Tasker? {
-        guard token.hasPrefix("stk_"), token.utf8.count < 200 else { return nil }
+        guard Workspace.isTokenShaped(token) else { return nil }
         return try catalog.tasker(tokenHash: Workspace.tokenHash(token)).flatMap(Tasker.init)
     }
 
@@ -99,6 +109,9 @@ extension Workspace {
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E || c == 0x5F || c == 0x2D
         }
     }
+
+    /// Tokens start with `stk_` (what `addTasker` hands out); anything else is refused without a lookup.
+    static func isTokenShaped(_ token: String) -> Bool { token.hasPrefix("stk_") && token.utf8.count < 200 }
 
     static func tokenHash(_ token: String) -> String { FileIO.sha256(Array(token.utf8)) }
 

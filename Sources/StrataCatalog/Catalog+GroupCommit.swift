@@ -119,15 +119,20 @@ public final class GroupCommitQueue: @unchecked Sendable {
         do {
             try catalog.pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
+                    // Each write in its own savepoint, with statements SQLite parses once per connection (GRDB's
+                    // `inSavepoint` parses its SAVEPOINT and RELEASE text on every call).
+                    let begin = try db.cachedStatement(sql: "SAVEPOINT groupWrite")
+                    let release = try db.cachedStatement(sql: "RELEASE SAVEPOINT groupWrite")
                     for op in batch {
+                        try begin.execute()
                         do {
-                            var value: (any Sendable)?
-                            try db.inSavepoint {
-                                value = try op.body(db)
-                                return .commit
-                            }
-                            results.append(.success(value!))
+                            let value = try op.body(db)
+                            try release.execute()
+                            results.append(.success(value))
                         } catch {
+                            // This write alone is undone; the others of the batch stay. (If even that fails, the
+                            // whole transaction fails below and every caller gets the error.)
+                            try db.execute(sql: "ROLLBACK TRANSACTION TO SAVEPOINT groupWrite; RELEASE SAVEPOINT groupWrite")
                             results.append(.failure(error))
                         }
                     }

@@ -34,7 +34,29 @@ public struct QueueClaim: Sendable, Equatable {
     public init(sampleId: String, annotator: String, gold: Bool) { self.sampleId = sampleId; self.annotator = annotator; self.gold = gold }
 }
 
+/// What the label server needs of a sample to show it (a few columns of `sample`).
+public struct LabelingSample: Sendable, Equatable {
+    public var id: String
+    public var shortId: String
+    /// `file` or `record`.
+    public var kind: String
+    public var modality: String
+    public var format: String
+    public var rawPath: String
+}
+
 extension Catalog {
+    /// A sample for the label server's queue answer: one primary-key read with a prepared statement, decoded by
+    /// column, and without the savepoint `read` opens around its body (a single statement already reads one
+    /// consistent snapshot). The label server does this on every `GET /api/queue/next`.
+    public func labelingSample(id: String) throws -> LabelingSample? {
+        try pool.unsafeRead { db in
+            let st = try db.cachedStatement(sql: "SELECT id, shortId, kind, modality, format, rawPath FROM sample WHERE id = ?")
+            guard let row = try Row.fetchOne(st, arguments: [id]) else { return nil }
+            return LabelingSample(id: row[0], shortId: row[1], kind: row[2], modality: row[3], format: row[4], rawPath: row[5])
+        }
+    }
+
     /// `v7-server`: revoked taskers keep their row (their labels name them) but lose their token and sessions.
     static func registerServer(_ m: inout DatabaseMigrator) {
         m.registerMigration("v7-server") { db in

@@ -85,6 +85,33 @@ final class LabelServerE2ETests: XCTestCase {
         XCTAssertTrue(unknown.stderr.contains("no tasker named `zed`"), unknown.stderr)
     }
 
+    /// The server keeps bearer tokens in memory, yet `strata label taskers revoke` in another process ends a token
+    /// at once: the very next request gets 401, while other taskers go on.
+    func testRevokingThroughTheCLIStopsTheTokenOfARunningServer() throws {
+        let t = TempDir()
+        let (project, tokens) = try project(t, samples: 10, k: 2, taskers: [("ana", "tasker"), ("bob", "tasker")])
+        let server = try ServerProcess(project: project)
+        defer { server.kill9() }
+        for _ in 0..<3 {
+            // Several answers, so the token is served from the server's memory by now.
+            let next = try HTTP.call("GET", server.url + "/api/queue/next", token: tokens["ana"]!)
+            XCTAssertEqual(next.status, 200)
+            let id = try XCTUnwrap((next.json["sample"] as? [String: Any])?["id"] as? String)
+            XCTAssertEqual(try HTTP.call("POST", server.url + "/api/labels", token: tokens["ana"]!, body: ["sample": id, "value": "neutral"]).status, 201)
+        }
+        XCTAssertEqual(try HTTP.call("GET", server.url + "/api/me", token: tokens["bob"]!).status, 200)
+
+        let revoke = try CLI.run(["label", "taskers", "revoke", "ana", "-C", project])
+        XCTAssertEqual(revoke.status, 0, revoke.stderr)
+
+        XCTAssertEqual(try HTTP.call("GET", server.url + "/api/queue/next", token: tokens["ana"]!).status, 401)
+        XCTAssertEqual(try HTTP.call("GET", server.url + "/api/me", token: tokens["ana"]!).status, 401)
+        XCTAssertEqual(try HTTP.call("GET", server.url + "/api/me", token: tokens["bob"]!).status, 200)
+        // A tasker added while the server runs can sign in at once (unknown tokens are never kept).
+        let added = try XCTUnwrap(try CLI.json(["label", "taskers", "add", "cy", "--role", "tasker", "-C", project]) as? [String: Any])
+        XCTAssertEqual(try HTTP.call("GET", server.url + "/api/me", token: try XCTUnwrap(added["token"] as? String)).status, 200)
+    }
+
     /// Labels acknowledged with 201 are all there after `kill -9` of the server in the middle of submissions.
     func testAcknowledgedLabelsSurviveKill9() throws {
         let t = TempDir()

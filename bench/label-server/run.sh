@@ -92,8 +92,11 @@ med = lambda k: statistics.median(r[k] for r in rows)
 print("runs: %d, clients: %d" % (len(rows), rows[0]["clients"]))
 print("submissions/s median: %.0f  (runs: %s)" % (med("per_second"), ", ".join("%.0f" % r["per_second"] for r in rows)))
 print("POST p50 median: %.2f ms, p99 median: %.2f ms" % (med("p50_ms"), med("p99_ms")))
-print("server CPU (user+sys) median: %.1f s over the load; load average at the kill: %s" % (
-    statistics.median(r["server_user_s"] + r["server_sys_s"] for r in rows), ", ".join("%.1f" % r["loadavg"] for r in rows)))
+print("server CPU (user+sys) median: %.1f s over the load, %.3f ms per acknowledged label; load average at the kill: %s" % (
+    statistics.median(r["server_user_s"] + r["server_sys_s"] for r in rows),
+    statistics.median(1000 * (r["server_user_s"] + r["server_sys_s"]) / max(r["acked_pairs"], 1) for r in rows),
+    ", ".join("%.1f" % r["loadavg"] for r in rows)))
+print("load generator CPU (user+sys) median: %.1f s" % statistics.median(r.get("loadgen_user_s", 0) + r.get("loadgen_sys_s", 0) for r in rows))
 print("acknowledged vs stored: %s" % ", ".join("%d/%d lost %d" % (r["acked_pairs"], r["stored"], r["lost"]) for r in rows))
 ok = med("per_second") >= 2000 and med("p99_ms") < 50 and all(r["lost"] == 0 for r in rows)
 print("floor (>= 2000/s, p99 < 50 ms, zero lost): " + ("met" if ok else "NOT met"))

@@ -56,6 +56,7 @@ extension StrataCommand {
         }
 
         func run() throws {
+            LabelServer.runTasksOnEventLoops()
             let ws = try options.open()
             let desk = try LabelDesk(workspace: ws, claimTimeout: Self.duration(claimTimeout) ?? LabelDesk.defaultClaimTimeout)
             let server = try LabelServer(desk: desk, configuration: .init(host: host, port: port, secureCookies: secureCookies))

@@ -61,8 +61,9 @@ extension StrataCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Revoke a tasker: their token and sessions stop working at once; their labels stay.",
                 discussion: """
-                    A running server checks the catalog on every request, so the next request with the token (or a
-                    signed-in browser) gets 401. The tasker's labels, their answered assignments and their row stay
+                    A running server sees the revocation on its next request (it keeps tokens in memory but checks
+                    .strata/taskers.generation, which every revocation raises), so the next request with the token
+                    (or a signed-in browser) gets 401. The tasker's labels, their answered assignments and their row stay
                     (labels keep naming them); unanswered claims go back to the queue after the claim timeout.
                     Example:
                       strata label taskers revoke ana
