@@ -131,59 +131,18 @@ public final class LabelServer: Sendable {
         do { body = try await request.collectBody(upTo: LabelServerConfiguration.maxBodyBytes) } catch {
             throw APIError(.contentTooLarge, "the body is larger than \(LabelServerConfiguration.maxBodyBytes) bytes")
         }
-        guard body.readableBytes > 0 else { throw APIError(.badRequest, "the body is empty; send a JSON object") }
-        // The common answer bodies are read by a small strict reader; anything it does not take (and every error)
-        // goes through JSONSerialization, whose messages name the position.
-        if let fast = body.withUnsafeReadableBytes({ AnswerJSON.object($0) }) { return fast }
-        let parsed: Any
-        do { parsed = try JSONSerialization.jsonObject(with: Data(buffer: body)) } catch {
-            throw APIError(.badRequest, "the body is not valid JSON: \(JSONErrorText.describe(error))")
+        do {
+            return try body.withUnsafeReadableBytes { raw throws(LabelRequestBody.Problem) in try LabelRequestBody.object(raw) }
+        } catch {
+            throw APIError(.badRequest, error.message, field: error.field)
         }
-        guard let object = parsed as? [String: Any] else { throw APIError(.badRequest, "the body must be a JSON object") }
-        return object
     }
 
     /// Turns a JSON answer body into a `LabelDesk.Answer`, naming the field at fault.
     static func answer(from o: [String: Any]) throws -> LabelDesk.Answer {
-        let allowed: Set<String> = ["sample", "value", "status", "reason", "answers", "confidence"]
-        if let unknown = o.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw APIError(.badRequest, "unknown field `\(unknown)`; allowed: sample, value, status, reason, answers, confidence", field: unknown)
+        do { return try LabelRequestBody.answer(from: o) } catch {
+            throw APIError(.badRequest, error.message, field: error.field)
         }
-        guard let sample = o["sample"] as? String else {
-            throw APIError(.badRequest, o["sample"] == nil ? "missing field `sample` (the sample id)" : "`sample` must be a string", field: "sample")
-        }
-        var value: String?
-        if let v = o["value"], !(v is NSNull) {
-            guard let s = v as? String else { throw APIError(.badRequest, "`value` must be a string (a label name)", field: "value") }
-            value = s
-        }
-        var reason: String?
-        if let r = o["reason"], !(r is NSNull) {
-            guard let s = r as? String else { throw APIError(.badRequest, "`reason` must be a string", field: "reason") }
-            reason = s
-        }
-        let kind: LabelDesk.Answer.Kind
-        if let s = o["status"] {
-            guard let str = s as? String, let k = LabelDesk.Answer.Kind(rawValue: str) else {
-                throw APIError(.badRequest, "`status` must be one of label, skip, unclear", field: "status")
-            }
-            kind = k
-        } else {
-            kind = .label
-        }
-        var answers: [String] = []
-        if let p = o["answers"], !(p is NSNull) {
-            guard let list = p as? [String] else {
-                throw APIError(.badRequest, "`answers` must be a list of strings: the decision path's answers in order", field: "answers")
-            }
-            answers = list
-        }
-        var confidence: Double?
-        if let c = o["confidence"], !(c is NSNull) {
-            guard let n = c as? NSNumber, !(c is Bool) else { throw APIError(.badRequest, "`confidence` must be a number from 0 to 1", field: "confidence") }
-            confidence = n.doubleValue
-        }
-        return LabelDesk.Answer(sampleId: sample, kind: kind, value: value, reason: reason, answers: answers, confidence: confidence)
     }
 
     static func mapQueueError(_ body: () async throws -> Int64) async throws -> Int64 {
@@ -216,11 +175,3 @@ struct PageError: Error, HTTPResponseError {
     }
 }
 
-enum JSONErrorText {
-    /// Foundation's JSON errors carry the position in their debug description; keep that part.
-    static func describe(_ error: any Error) -> String {
-        let ns = error as NSError
-        if let d = ns.userInfo["NSDebugDescription"] as? String { return d }
-        return "\(error)"
-    }
-}

@@ -111,7 +111,7 @@ struct AuthMiddleware: RouterMiddleware {
             var sent = request.headers[.csrfToken]
             if sent == nil, request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
                 let body = try await request.collectBody(upTo: context.maxUploadSize)
-                sent = Form.parse(String(buffer: body))["csrf"]
+                sent = LabelRequestBody.form(String(buffer: body))["csrf"]
             }
             guard let sent, Self.constantTimeEqual(sent, expected) else {
                 throw APIError(.forbidden, "missing or wrong CSRF token: reload the page and try again")
@@ -137,21 +137,6 @@ struct AuthMiddleware: RouterMiddleware {
         var diff: UInt8 = 0
         for i in x.indices { diff |= x[i] ^ y[i] }
         return diff == 0
-    }
-}
-
-/// `application/x-www-form-urlencoded` bodies as a dictionary (last value wins).
-enum Form {
-    static func parse(_ s: String) -> [String: String] {
-        var out: [String: String] = [:]
-        for pair in s.split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ x: Substring) -> String {
-                String(x).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(x)
-            }
-            out[decode(kv[0])] = kv.count > 1 ? decode(kv[1]) : ""
-        }
-        return out
     }
 }
 

@@ -77,7 +77,7 @@ extension LabelServer {
             try self.limiter.check(context.clientKey)
             var request = request
             let body = try await request.collectBody(upTo: LabelServerConfiguration.maxBodyBytes)
-            let form = Form.parse(String(buffer: body))
+            let form = LabelRequestBody.form(String(buffer: body))
             // Login CSRF: the form's hidden field must match the cookie set with the form (double submit).
             guard let sent = form["csrf"], let cookie = request.cookies[Self.loginCookie]?.value,
                   AuthMiddleware.constantTimeEqual(sent, cookie) else {
