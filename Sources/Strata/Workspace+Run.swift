@@ -188,9 +188,11 @@ extension Workspace {
             }
             // The digest covers the rows just written to the catalog's cleaned set (the same rows, not read back).
             t0 = Date()
-            let cleanedRows = try publishCleanedSet(items, runId: runId)
+            let published = try publishCleanedSet(items, runId: runId)
             prof.add("run: publish cleaned set", Date().timeIntervalSince(t0))
             t0 = Date()
+            let cleanedRows = published
+                .map { "\($0.sampleId)\t\($0.contentSha)\t\($0.path)\t\($0.line.map(String.init) ?? "")" }.sorted()
             let cleaned = cleanedRows.count
             let runDigest = FileIO.sha256(Array((reports.map(\.digest) + cleanedRows).joined(separator: "\n").utf8))
             prof.add("run: run digest", Date().timeIntervalSince(t0))
@@ -333,8 +335,7 @@ extension Workspace {
     /// Writes the surviving samples to `data/cleaned/<source>/` (files as files; text records as one JSONL per source)
     /// and replaces the catalog's cleaned set. Files of earlier runs that are no longer in the set are removed:
     /// `data/cleaned` is derived data, rebuilt from raw data by `strata run`.
-    /// Returns the rows' digest lines (`sampleId, contentSha, path, line`, sorted), made while the catalog writes them.
-    func publishCleanedSet(_ items: [WorkItem], runId: String) throws -> [String] {
+    func publishCleanedSet(_ items: [WorkItem], runId: String) throws -> [CleanedSampleRow] {
         let objectsStore = objects
         let objectsDir = OpenDirectory(objectsStore.root)
         var rows: [CleanedSampleRow] = []
@@ -433,14 +434,6 @@ extension Workspace {
         FileIO.syncFileSystem(cleanedDir)
         Profile.shared.add("publish: syncfs", Date().timeIntervalSince(t0))
         t0 = Date()
-        // The digest lines are sorted on another thread while SQLite writes the rows (both only read `rows`).
-        let digestLines = ConcurrentSlots<[String]>(count: 1)
-        let sorting = DispatchGroup()
-        let rowsCopy = rows
-        DispatchQueue.global().async(group: sorting) {
-            digestLines.set(0, rowsCopy.map { "\($0.sampleId)\t\($0.contentSha)\t\($0.path)\t\($0.line.map(String.init) ?? "")" }.sorted())
-        }
-        defer { sorting.wait() }
         try catalog.replaceCleanedSet(rows)
         catalog.releaseMemory()
         Profile.shared.add("publish: replace cleaned rows", Date().timeIntervalSince(t0))
@@ -452,8 +445,7 @@ extension Workspace {
                 if !keepPaths.contains(rel) { unlink(root + "/" + rel) }
             }
         }
-        sorting.wait()
-        return digestLines.take(0)
+        return rows
     }
 
     /// One line of a cleaned JSONL file: {"id", "line", "origin", "sample", "source", "text", "transforms"}, keys in

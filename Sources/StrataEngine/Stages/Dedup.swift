@@ -119,7 +119,6 @@ struct NearDedupStage: GlobalStage {
     func confirmPairs(_ pairs: [(Int, Int)], annotations: [Int: [UInt8]], items: [Int: WorkItem], context: StageContext) throws -> [Bool] {
         var decided = [Bool](repeating: false, count: pairs.count)
         var check: [Int] = []
-        var wanted = Set<Int>()
         let signatureBytes = 2 + 4 * config.permutations
         for (n, (i, j)) in pairs.enumerated() {
             let a = annotations[i]![...], b = annotations[j]![...]
@@ -127,18 +126,22 @@ struct NearDedupStage: GlobalStage {
             guard a.count == signatureBytes, b.count == signatureBytes else { continue }
             if LSH.estimatedJaccard(Signature.decode(a), Signature.decode(b)) < config.threshold - exactCheckMargin { continue }
             check.append(n)
-            wanted.insert(i); wanted.insert(j)
         }
         if check.isEmpty { return decided }
-        let order = wanted.sorted()
-        let sets = ParallelSlots<[UInt64]>(count: order.count)
+        let checked = check
+        // Pair by pair, in parallel: each pair's two texts are read and shingled when it is checked, so nothing but
+        // the answers is held (a sample in several pairs is shingled once per pair; memory stays flat).
+        let answers = ParallelSlots<Bool>(count: check.count)
         let failure = FirstError()
-        let chunks = min(order.count, ProcessInfo.processInfo.activeProcessorCount * 4)
+        let chunks = min(check.count, ProcessInfo.processInfo.activeProcessorCount * 4)
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             var k = c
-            while k < order.count {
+            while k < checked.count {
+                let (i, j) = pairs[checked[k]]
                 do {
-                    sets.set(k, Shingler.shingleSet(try context.text(items[order[k]]!), n: config.ngram, mode: config.shingle))
+                    let a = Shingler.shingleSet(try context.text(items[i]!), n: config.ngram, mode: config.shingle)
+                    let b = Shingler.shingleSet(try context.text(items[j]!), n: config.ngram, mode: config.shingle)
+                    answers.set(k, Shingler.jaccard(a, b) >= config.threshold)
                 } catch {
                     failure.set(error); return
                 }
@@ -146,12 +149,7 @@ struct NearDedupStage: GlobalStage {
             }
         }
         if let e = failure.error { throw e }
-        var position: [Int: Int] = [:]
-        for (k, i) in order.enumerated() { position[i] = k }
-        for n in check {
-            let (i, j) = pairs[n]
-            decided[n] = Shingler.jaccard(sets.get(position[i]!), sets.get(position[j]!)) >= config.threshold
-        }
+        for (k, n) in check.enumerated() { decided[n] = answers.get(k) }
         return decided
     }
 
