@@ -123,6 +123,8 @@ extension Workspace {
         var executorFinished = false
         defer { if !executorFinished { executor.finish(succeeded: false) } }
 
+        let prof = Profile.shared
+        var t0 = Date()
         var items = try catalog.runSamples { s in
             WorkItem(id: s.id, sample: s.id, source: s.source, modality: s.modality, format: s.format,
                      content: s.kind == "file" ? "raw:" + s.rawPath : "object:" + s.id, origin: s.originPath, line: s.originLine,
@@ -130,6 +132,7 @@ extension Workspace {
         }
         catalog.releaseMemory()
         Workspace.returnFreedMemory()
+        prof.add("run: load samples", Date().timeIntervalSince(t0))
         var reports: [StageReport] = []
         do {
             for (position, (stageSpec, built)) in stages.enumerated() {
@@ -143,6 +146,8 @@ extension Workspace {
                     if force { for t in tasks { planner.forget(t) } }
                     taskCount += tasks.count
                     let counter = ProgressCounter()
+                    let stepStarted = Date()
+                    defer { prof.add("run: \(stageSpec.name) \(tasks.first?.step.rawValue ?? "-") tasks", Date().timeIntervalSince(stepStarted)) }
                     try executor.execute(tasks, projectRoot: root, retries: options.retries, report: { result in
                         counter.add(result)
                         log.event("task", ["label": .string(result.label), "items": .int(Int64(result.items)), "cached": .bool(result.cached),
@@ -156,16 +161,29 @@ extension Workspace {
                     if tasks.first?.step == .map || tasks.first?.step == .annotate { self.progress.advance(by: counter.items) }
                 }
                 progress.end()
+                prof.add("run: \(stageSpec.name) (planner total)", Date().timeIntervalSince(stageStarted))
+                t0 = Date()
                 var counts = StageCounts()
                 for o in outcomes { counts.add(o) }
                 guard counts.balanced, counts.inputs == items.count else {
                     throw StrataError(.failure, "stage `\(stageSpec.name)` broke the invariant: \(items.count) inputs, \(counts.kept) kept + \(counts.rejected) quarantined + \(counts.duplicates) duplicates",
                                       fix: "this is a bug in the stage; its task outputs are under \(relative(runDir))")
                 }
-                let report = StageReport(name: stageSpec.name, uses: stageSpec.uses, counts: counts, tasks: taskCount, cachedTasks: cachedCount,
-                                         seconds: Date().timeIntervalSince(stageStarted), digest: Workspace.digest(outcomes))
-                try mergeStage(runId: runId, position: position, report: report, outcomes: outcomes)
+                // The stage digest is computed on another thread while the catalog merge runs (neither needs the other).
+                let digest = ConcurrentSlots<String>(count: 1)
+                let digesting = DispatchGroup()
+                DispatchQueue.global().async(group: digesting) { digest.set(0, Workspace.digest(outcomes)) }
+                var report = StageReport(name: stageSpec.name, uses: stageSpec.uses, counts: counts, tasks: taskCount, cachedTasks: cachedCount,
+                                         seconds: Date().timeIntervalSince(stageStarted), digest: "")
+                prof.add("run: \(stageSpec.name) counts", Date().timeIntervalSince(t0))
+                t0 = Date()
+                do {
+                    defer { digesting.wait() }
+                    try mergeStage(runId: runId, position: position, report: report, outcomes: outcomes)
+                }
+                report.digest = digest.take(0)
                 catalog.releaseMemory()
+                prof.add("run: \(stageSpec.name) merge", Date().timeIntervalSince(t0))
                 log.event("stage", ["name": .string(stageSpec.name), "inputs": .int(Int64(counts.inputs)), "kept": .int(Int64(counts.kept)),
                                     "rejected": .int(Int64(counts.rejected)), "duplicates": .int(Int64(counts.duplicates)),
                                     "tasks": .int(Int64(taskCount)), "cached": .int(Int64(cachedCount)), "digest": .string(report.digest)])
@@ -175,10 +193,15 @@ extension Workspace {
             executorFinished = true
             executor.finish(succeeded: true)
             // The digest covers the rows just written to the catalog's cleaned set (the same rows, not read back).
-            let cleanedRows = try publishCleanedSet(items, runId: runId)
+            t0 = Date()
+            let published = try publishCleanedSet(items, runId: runId)
+            prof.add("run: publish cleaned set", Date().timeIntervalSince(t0))
+            t0 = Date()
+            let cleanedRows = published
                 .map { "\($0.sampleId)\t\($0.contentSha)\t\($0.path)\t\($0.line.map(String.init) ?? "")" }.sorted()
             let cleaned = cleanedRows.count
             let runDigest = FileIO.sha256(Array((reports.map(\.digest) + cleanedRows).joined(separator: "\n").utf8))
+            prof.add("run: run digest", Date().timeIntervalSince(t0))
             var pseudo: [PseudoLabelReport] = []
             for (position, (stageSpec, opts)) in labelStages.enumerated() {
                 progress.begin("[\(stages.count + position + 1)/\(stages.count + labelStages.count)] \(stageSpec.name) (\(stageSpec.uses))", total: 0)
@@ -198,6 +221,8 @@ extension Workspace {
                                    digest: runDigest, labelStages: pseudo.isEmpty ? nil : pseudo)
             try catalog.finishRun(id: runId, status: "done", report: Workspace.json(report), error: nil, now: Workspace.now())
             log.event("run-end", ["status": .string("done"), "cleaned": .int(Int64(cleaned))])
+            prof.add("run: total", Date().timeIntervalSince(started))
+            prof.report()
             return report
         } catch {
             let message = "\(error)"
@@ -318,6 +343,7 @@ extension Workspace {
     /// `data/cleaned` is derived data, rebuilt from raw data by `strata run`.
     func publishCleanedSet(_ items: [WorkItem], runId: String) throws -> [CleanedSampleRow] {
         let objectsStore = objects
+        let objectsDir = OpenDirectory(objectsStore.root)
         var rows: [CleanedSampleRow] = []
         var keepPaths = Set<String>()
         var records: [String: [WorkItem]] = [:]
@@ -352,31 +378,46 @@ extension Workspace {
             let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
             guard fd >= 0 else { throw StrataError(.failure, "\(FileError("create", tmp))") }
             var hasher = StreamingSHA256()
-            var bytes = [UInt8]()
             var lineRows: [(WorkItem, Int)] = []
+            lineRows.reserveCapacity(list.count)
             do {
                 defer { close(fd) }
-                for (n, item) in list.enumerated() {
-                    let text = String(decoding: try FileIO.readSmall(objectsStore.path(for: String(item.content.dropFirst(7))), size: item.size, limit: Int.max), as: UTF8.self)
-                    // {"id", "line", "origin", "sample", "source", "text", "transforms"}: keys in sorted order, as
-                    // JSONValue.object would write them.
-                    bytes.append(contentsOf: #"{"id":"#.utf8); JSONValue.writeString(item.id, to: &bytes)
-                    if let l = item.line { bytes.append(contentsOf: #","line":"#.utf8); bytes.append(contentsOf: String(l).utf8) }
-                    bytes.append(contentsOf: #","origin":"#.utf8); JSONValue.writeString(item.origin, to: &bytes)
-                    bytes.append(contentsOf: #","sample":"#.utf8); JSONValue.writeString(item.sample, to: &bytes)
-                    bytes.append(contentsOf: #","source":"#.utf8); JSONValue.writeString(source, to: &bytes)
-                    bytes.append(contentsOf: #","text":"#.utf8); JSONValue.writeString(text, to: &bytes)
-                    if !item.transforms.isEmpty {
-                        bytes.append(contentsOf: #","transforms":"#.utf8)
-                        JSONValue.array(item.transforms.map { .string($0.stage + ":" + $0.changes.joined(separator: ",")) }).write(to: &bytes)
+                // Records are read and encoded in parallel, a window at a time (bounded memory), then hashed and
+                // written in order: the file's bytes are the same as a one-by-one loop would write.
+                let piece = 256
+                let window = piece * max(2, ProcessInfo.processInfo.activeProcessorCount * 4)
+                var start = 0
+                while start < list.count {
+                    let first = start, end = min(start + window, list.count)
+                    let pieces = (end - first + piece - 1) / piece
+                    let buffers = ConcurrentSlots<[UInt8]>(count: pieces)
+                    let failure = ErrorBox()
+                    DispatchQueue.concurrentPerform(iterations: pieces) { p in
+                        let lo = first + p * piece, hi = min(lo + piece, end)
+                        var bytes = [UInt8]()
+                        bytes.reserveCapacity((hi - lo) * 1400)
+                        do {
+                            for item in list[lo..<hi] {
+                                let digest = String(item.content.dropFirst(7))
+                                let text = objectsDir.fd >= 0
+                                    ? try FileIO.readSmall(at: objectsDir.fd, objectsStore.relativePath(for: digest), size: item.size, limit: Int.max,
+                                                           display: { objectsStore.path(for: digest) })
+                                    : try FileIO.readSmall(objectsStore.path(for: digest), size: item.size, limit: Int.max)
+                                Workspace.writeCleanedRecord(item, source: source, text: text, to: &bytes)
+                            }
+                        } catch {
+                            failure.set(error)
+                        }
+                        buffers.set(p, bytes)
                     }
-                    bytes.append(contentsOf: "}\n".utf8)
-                    lineRows.append((item, n + 1))
-                    if bytes.count >= 1 << 20 || n == list.count - 1 {
+                    if let e = failure.take() { throw e }
+                    for p in 0..<pieces {
+                        let bytes = buffers.take(p)
                         hasher.update(bytes)
                         try FileIO.writeAll(fd, bytes, path: tmp)
-                        bytes.removeAll(keepingCapacity: true)
                     }
+                    for n in start..<end { lineRows.append((list[n], n + 1)) }
+                    start = end
                 }
             } catch {
                 unlink(tmp)
@@ -395,9 +436,13 @@ extension Workspace {
                                              transforms: Workspace.transformsJSON(item.transforms), score: item.score, runId: runId))
             }
         }
+        var t0 = Date()
         FileIO.syncFileSystem(cleanedDir)
+        Profile.shared.add("publish: syncfs", Date().timeIntervalSince(t0))
+        t0 = Date()
         try catalog.replaceCleanedSet(rows)
         catalog.releaseMemory()
+        Profile.shared.add("publish: replace cleaned rows", Date().timeIntervalSince(t0))
         // Remove derived files no longer in the cleaned set.
         let fm = FileManager.default
         for source in (try? fm.contentsOfDirectory(atPath: cleanedDir)) ?? [] where !source.hasPrefix(".") {
@@ -407,6 +452,23 @@ extension Workspace {
             }
         }
         return rows
+    }
+
+    /// One line of a cleaned JSONL file: {"id", "line", "origin", "sample", "source", "text", "transforms"}, keys in
+    /// sorted order, as `JSONValue.object` would write them. `text` is the record's UTF-8 bytes (invalid sequences are
+    /// replaced, as `String(decoding:as:)` does).
+    static func writeCleanedRecord(_ item: WorkItem, source: String, text: [UInt8], to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: #"{"id":"#.utf8); JSONValue.writeString(item.id, to: &bytes)
+        if let l = item.line { bytes.append(contentsOf: #","line":"#.utf8); bytes.append(contentsOf: String(l).utf8) }
+        bytes.append(contentsOf: #","origin":"#.utf8); JSONValue.writeString(item.origin, to: &bytes)
+        bytes.append(contentsOf: #","sample":"#.utf8); JSONValue.writeString(item.sample, to: &bytes)
+        bytes.append(contentsOf: #","source":"#.utf8); JSONValue.writeString(source, to: &bytes)
+        bytes.append(contentsOf: #","text":"#.utf8); JSONValue.writeString(String(decoding: text, as: UTF8.self), to: &bytes)
+        if !item.transforms.isEmpty {
+            bytes.append(contentsOf: #","transforms":"#.utf8)
+            JSONValue.array(item.transforms.map { .string($0.stage + ":" + $0.changes.joined(separator: ",")) }).write(to: &bytes)
+        }
+        bytes.append(contentsOf: "}\n".utf8)
     }
 
     /// `json(transforms)` without a JSONEncoder for the common case of no transforms.
@@ -427,6 +489,15 @@ extension Workspace {
         f.dateFormat = "yyyyMMdd'T'HHmmss"
         return f.string(from: Date())
     }
+}
+
+/// One value per slot, filled by concurrent workers and taken in order afterwards.
+final class ConcurrentSlots<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [T?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: T) { lock.withLock { slots[i] = v } }
+    func take(_ i: Int) -> T { lock.withLock { defer { slots[i] = nil }; return slots[i]! } }
 }
 
 final class ProgressCounter: @unchecked Sendable {

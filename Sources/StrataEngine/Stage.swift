@@ -16,14 +16,23 @@ public struct StageContext: Sendable {
     /// Lines for the task's log.
     public let log: @Sendable (String) -> Void
 
+    /// The object store's folder, open for `openat` (one per context, shared by its copies).
+    let objectsDir: OpenDirectory
+
     public init(projectRoot: String, objects: ObjectStore, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.projectRoot = projectRoot; self.objects = objects; self.log = log
+        objectsDir = OpenDirectory(objects.root)
     }
 
     /// The current bytes of an item.
     /// (One `read` when the file has the size the item records; a larger file is still read whole.)
     public func content(_ item: WorkItem) throws -> [UInt8] {
-        try FileIO.readSmall(try path(item), size: max(0, item.size), limit: Int.max)
+        if item.content.hasPrefix("object:") && objectsDir.fd >= 0 {
+            let digest = String(item.content.dropFirst(7))
+            return try FileIO.readSmall(at: objectsDir.fd, objects.relativePath(for: digest), size: max(0, item.size), limit: Int.max,
+                                        display: { objects.path(for: digest) })
+        }
+        return try FileIO.readSmall(try path(item), size: max(0, item.size), limit: Int.max)
     }
 
     public func text(_ item: WorkItem) throws -> String { String(decoding: try content(item), as: UTF8.self) }
@@ -71,6 +80,10 @@ public protocol GlobalStage: Sendable {
     func bandKeys(partition: Int, annotation: Annotation) -> [UInt64]
     /// Whether a candidate pair really is a duplicate (e.g. estimated Jaccard above the threshold).
     func confirm(_ a: Annotation, _ b: Annotation) -> Bool
+    /// Decides every candidate pair of the `decide` step at once (true: a duplicate), given the annotations and
+    /// items of every index in a pair. A stage may read the items' content here, for pairs its annotations cannot
+    /// settle. Default: `confirm`, pair by pair.
+    func confirmPairs(_ pairs: [(Int, Int)], annotations: [Int: [UInt8]], items: [Int: WorkItem], context: StageContext) throws -> [Bool]
     /// Whether this annotation is searched by `indexedPairs` (the stage's own index, e.g. multi-index hashing over
     /// image hashes) instead of by `bandKeys`. Default: false.
     func indexed(_ annotation: Annotation) -> Bool
@@ -82,6 +95,9 @@ public protocol GlobalStage: Sendable {
 }
 
 extension GlobalStage {
+    public func confirmPairs(_ pairs: [(Int, Int)], annotations: [Int: [UInt8]], items: [Int: WorkItem], context: StageContext) throws -> [Bool] {
+        pairs.map { confirm(annotations[$0.0]![...], annotations[$0.1]![...]) }
+    }
     public func indexed(_ annotation: Annotation) -> Bool { false }
     public func indexedPairs(partition: Int, entries: [(index: Int, annotation: [UInt8])]) -> [(Int, Int)] { [] }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import StrataCore
 import StrataStore
@@ -45,16 +46,23 @@ public struct StagePlanner: Sendable {
     /// Writes the input shards, runs the steps through `execute`, and returns one outcome per input item, in order.
     public func run(items: [WorkItem], execute: ([TaskSpec]) throws -> Void) throws -> [ItemOutcome] {
         try FileIO.makeDirectories(stageDir)
-        var shards: [(path: String, hash: String)] = []
-        var start = 0
-        while start < items.count {
+        // Shards are encoded, hashed and written in parallel (each is its own file).
+        let shardCount = (items.count + shardSize - 1) / shardSize
+        let written = ShardSlots(count: shardCount)
+        DispatchQueue.concurrentPerform(iterations: shardCount) { n in
+            let start = n * shardSize
             var bytes = [UInt8]()
+            bytes.reserveCapacity(min(shardSize, items.count - start) * 512)
             for item in items[start..<min(start + shardSize, items.count)] { item.write(to: &bytes); bytes.append(0x0A) }
-            let path = "\(stageDir)/input-\(shards.count).jsonl"
-            try FileIO.writeAtomically(path, bytes, sync: false)
-            shards.append((relative(path), FileIO.sha256(bytes)))
-            start += shardSize
+            let path = "\(stageDir)/input-\(n).jsonl"
+            do {
+                try FileIO.writeAtomically(path, bytes, sync: false)
+                written.set(n, .success((relative(path), FileIO.sha256(bytes))))
+            } catch {
+                written.set(n, .failure(error))
+            }
         }
+        let shards: [(path: String, hash: String)] = try (0..<shardCount).map { try written.get($0).get() }
         if items.isEmpty { return [] }
         switch built {
         case .map:
@@ -106,4 +114,13 @@ public struct StagePlanner: Sendable {
     public static func savedTasks(runDir: String, stage: String, step: TaskSpec.Step) throws -> [TaskSpec] {
         try JSONDecoder().decode([TaskSpec].self, from: Data(try FileIO.readAll("\(runDir)/\(stage)/\(step.rawValue).tasks.json")))
     }
+}
+
+/// Results of the parallel shard writers, one slot per shard.
+final class ShardSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<(String, String), any Error>?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ r: Result<(String, String), any Error>) { lock.withLock { slots[i] = r } }
+    func get(_ i: Int) -> Result<(String, String), any Error> { lock.withLock { slots[i]! } }
 }

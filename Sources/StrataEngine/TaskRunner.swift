@@ -165,9 +165,8 @@ public enum TaskRunner {
             guard n == itemCount else { throw StageError("annotations (\(n)) do not match items (\(itemCount))") }
             guard needed.count <= itemCount else { throw StageError("a candidate pair names item \(needed.count - 1) of \(itemCount)") }
             var uf = UnionFind(count: itemCount)
-            for (i, j) in pairs where uf.find(i) != uf.find(j) {
-                if s.confirm(annotations[i]![...], annotations[j]![...]) { uf.union(i, j) }
-            }
+            let confirmed = try s.confirmPairs(pairs, annotations: annotations, items: members, context: context)
+            for (n, (i, j)) in pairs.enumerated() where confirmed[n] { uf.union(i, j) }
             // One line per removed item: `index<TAB>kept index<TAB>kind<TAB>reason`; the driver applies them.
             // Only items in a candidate pair can be in a cluster of two or more.
             var groups: [Int: [Int]] = [:]

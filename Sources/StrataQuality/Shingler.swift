@@ -111,3 +111,29 @@ public enum Shingler {
         return fmix64(h)
     }
 }
+
+extension Shingler {
+    /// The set of n-gram hashes of `text` (what `shingles` gives, sorted, each once): the exact set MinHash
+    /// estimates, for checking a candidate pair's Jaccard similarity exactly.
+    public static func shingleSet(_ text: String, n: Int, mode: ShingleMode) -> [UInt64] {
+        var s = shingles(text, n: n, mode: mode)
+        s.sort()
+        var w = 0
+        for r in 0..<s.count where r == 0 || s[r] != s[r - 1] {
+            s[w] = s[r]; w += 1
+        }
+        s.removeSubrange(w...)
+        return s
+    }
+
+    /// Exact Jaccard similarity |A ∩ B| / |A ∪ B| of two sets made by `shingleSet` (sorted, each value once).
+    /// Two empty sets: 0 (no shingles, nothing to compare; exact dedup handles such texts).
+    public static func jaccard(_ a: [UInt64], _ b: [UInt64]) -> Double {
+        if a.isEmpty && b.isEmpty { return 0 }
+        var i = 0, j = 0, common = 0
+        while i < a.count && j < b.count {
+            if a[i] == b[j] { common += 1; i += 1; j += 1 } else if a[i] < b[j] { i += 1 } else { j += 1 }
+        }
+        return Double(common) / Double(a.count + b.count - common)
+    }
+}

@@ -129,20 +129,26 @@ public enum FileIO {
 
     /// Reads a whole small file with one `read` when it has the size its stat said (bounded by `limit`).
     public static func readSmall(_ path: String, size: Int, limit: Int) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FileError("open", path) }
+        try readSmall(at: AT_FDCWD, path, size: size, limit: limit, display: { path })
+    }
+
+    /// `readSmall` of `path` relative to the open directory `dir` (`openat`: the kernel walks only the relative
+    /// part, not the whole absolute path again for every file). `display` names the file in errors.
+    public static func readSmall(at dir: Int32, _ path: String, size: Int, limit: Int, display: () -> String) throws -> [UInt8] {
+        let fd = openat(dir, path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError("open", display()) }
         defer { close(fd) }
         var out = [UInt8](repeating: 0, count: size + 1)
         var filled = 0
         while true {
             if filled == out.count {
-                if out.count > limit { throw FileError("read (larger than \(limit) bytes)", path, errno: EFBIG) }
+                if out.count > limit { throw FileError("read (larger than \(limit) bytes)", display(), errno: EFBIG) }
                 out += [UInt8](repeating: 0, count: out.count)
             }
             let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileError("read", path)
+                throw FileError("read", display())
             }
             if n == 0 { break }
             filled += n

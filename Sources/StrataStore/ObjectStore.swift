@@ -16,6 +16,11 @@ public struct ObjectStore: Sendable {
         "\(root)/\(digest.prefix(2))/\(digest.dropFirst(2))"
     }
 
+    /// The object's path relative to `root` (for `openat` on an open `root`).
+    public func relativePath(for digest: String) -> String {
+        "\(digest.prefix(2))/\(digest.dropFirst(2))"
+    }
+
     public func contains(_ digest: String) -> Bool {
         access(path(for: digest), F_OK) == 0
     }
@@ -53,4 +58,12 @@ public struct ObjectStore: Sendable {
         }
         return out.sorted()
     }
+}
+
+/// An open directory (for `openat`), closed when the last reference goes. `fd` is -1 when it could not be opened;
+/// callers then use full paths.
+public final class OpenDirectory: Sendable {
+    public let fd: Int32
+    public init(_ path: String) { fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+    deinit { if fd >= 0 { close(fd) } }
 }

@@ -162,4 +162,25 @@ final class MinHashKernelTests: XCTestCase {
         let invalid: [UInt8] = [0x41, 0xFF, 0x42]
         XCTAssertEqual(ExactKey.normalizedHash(bytes: invalid), ExactKey.normalizedHash(String(decoding: invalid, as: UTF8.self)))
     }
+
+    func testShingleSetJaccardEqualsTheJaccardOfTheWordNgramSets() {
+        var rng = SplitMix64(seed: 5)
+        for _ in 0..<50 {
+            let a = (0..<(5 + rng.int(60))).map { _ in "w\(rng.int(40))" }
+            var b = a
+            for _ in 0..<rng.int(8) { b[rng.int(b.count)] = "w\(rng.int(40))" }
+            if rng.int(2) == 0 { b.append(contentsOf: a.prefix(rng.int(10))) }  // repeated n-grams count once
+            func grams(_ w: [String]) -> Set<String> {
+                w.count <= 3 ? [w.joined(separator: " ")] : Set((0...(w.count - 3)).map { w[$0..<($0 + 3)].joined(separator: " ") })
+            }
+            let x = grams(a), y = grams(b)
+            let truth = Double(x.intersection(y).count) / Double(x.union(y).count)
+            let sa = Shingler.shingleSet(a.joined(separator: " "), n: 3, mode: .words)
+            let sb = Shingler.shingleSet(b.joined(separator: " ").uppercased(), n: 3, mode: .words)
+            XCTAssertEqual(sa.count, x.count, "one hash per distinct n-gram")
+            XCTAssertEqual(sa, sa.sorted())
+            XCTAssertEqual(Shingler.jaccard(sa, sb), truth, accuracy: 1e-12)
+        }
+        XCTAssertEqual(Shingler.jaccard([], []), 0)
+    }
 }

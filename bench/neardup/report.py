@@ -210,8 +210,9 @@ def main():
       "(about 5% of the documents); the peers start from the JSONL and find those copies themselves. The "
       "`ingest + run` columns are the like-for-like comparison from the raw file (ingest also validates, stores "
       "and catalogs every row, work the peers do not do). datatrove does not re-check bucket collisions, so with "
-      "16x8 bands it also merges pairs somewhat below 0.8 (the S-curve midpoint is 0.71); Strata and datasketch "
-      "report pairs whose estimated (Strata) or banded (datasketch) similarity reaches the threshold.\n")
+      "16x8 bands it also merges pairs somewhat below 0.8 (the S-curve midpoint is 0.71); Strata checks every "
+      "candidate pair on the exact Jaccard of the two shingle sets (so it misses only pairs that share no band), "
+      "datasketch reports pairs whose banded similarity reaches the threshold.\n")
     w("## How it is measured\n")
     w("- Every command runs under `/usr/bin/time -f \"%e %U %S %M\"` inside `treemem.py`, which samples the summed "
       "RSS and PSS of the whole process tree every 100 ms. `%M` is the peak of the largest single process; datatrove "
