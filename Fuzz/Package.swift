@@ -17,5 +17,7 @@ let package = Package(
         .executableTarget(name: "fuzz-spec", dependencies: [.product(name: "StrataCore", package: "Strata")]),
         // The label importers live in the Strata library (with the catalog and media code it links).
         .executableTarget(name: "fuzz-labels", dependencies: [.product(name: "Strata", package: "Strata")]),
+        // The label server's request bodies (LabelRequestBody, in the Strata library: the server only calls it).
+        .executableTarget(name: "fuzz-bodies", dependencies: [.product(name: "Strata", package: "Strata")]),
     ]
 )

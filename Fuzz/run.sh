@@ -10,7 +10,7 @@ export PATH="$PATH:/opt/swift/usr/bin"
 SECONDS_EACH=${1:-60}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(fuzz-json fuzz-csv fuzz-lines fuzz-spec fuzz-labels)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(fuzz-json fuzz-csv fuzz-lines fuzz-spec fuzz-labels fuzz-bodies)
 swift build -c debug --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address 2>&1 | grep -E "error|warning: |Compiling|Build complete" | grep -v "^\[" | tail -5
 BIN=$(swift build -c debug --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address --show-bin-path)
 export ASAN_OPTIONS=detect_leaks=0

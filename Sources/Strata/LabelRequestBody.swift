@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 
 /// The label server's request bodies, read without HTTP: the JSON answer of `POST /api/labels` and
 /// `POST /api/review/decisions`, and `application/x-www-form-urlencoded` form posts (sign-in, CSRF field). They live
@@ -13,16 +14,39 @@ public enum LabelRequestBody {
     }
 
     /// A JSON object body. The common answer bodies are read by a small strict reader (`strictObject`); anything it
-    /// does not take, and every invalid body, goes through `JSONSerialization`, whose messages name the position.
+    /// does not take, and every invalid body, goes through the general reader (`generalObject`), whose messages name
+    /// the column. Both read numbers with Swift's correctly rounded conversion, so a body means the same whichever
+    /// reader took it (with `JSONSerialization` as the general reader, the fuzz target `fuzz-bodies` found
+    /// confidences one ulp apart depending on the path).
     public static func object(_ body: UnsafeRawBufferPointer) throws(Problem) -> [String: Any] {
         guard !body.isEmpty else { throw Problem(message: "the body is empty; send a JSON object") }
         if let fast = AnswerJSON.object(body) { return fast }
-        let parsed: Any
-        do { parsed = try JSONSerialization.jsonObject(with: Data(body)) } catch {
-            throw Problem(message: "the body is not valid JSON: \(describe(error))")
+        return try generalObject(body)
+    }
+
+    /// The general reader alone (StrataCore's JSON reader, with its depth limit): any JSON object, as Foundation
+    /// values (`String`, `NSNumber`, `Bool`, `NSNull`, arrays and dictionaries of them).
+    public static func generalObject(_ body: UnsafeRawBufferPointer) throws(Problem) -> [String: Any] {
+        switch JSONRecord.parseValue(body) {
+        case .success(.object(let fields)): return fields.mapValues(foundationValue)
+        case .success: throw Problem(message: "the body must be a JSON object")
+        case .failure(let p):
+            let prefix = "line is not valid JSON: "
+            let what = p.message.hasPrefix(prefix) ? String(p.message.dropFirst(prefix.count)) : p.message
+            throw Problem(message: "the body is not valid JSON: " + what.replacingOccurrences(of: "end of line", with: "end of the body"))
         }
-        guard let object = parsed as? [String: Any] else { throw Problem(message: "the body must be a JSON object") }
-        return object
+    }
+
+    static func foundationValue(_ v: JSONValue) -> Any {
+        switch v {
+        case .string(let s): s
+        case .int(let i): NSNumber(value: i)
+        case .number(let d): NSNumber(value: d)
+        case .bool(let b): b
+        case .null: NSNull()
+        case .array(let a): a.map(foundationValue)
+        case .object(let o): o.mapValues(foundationValue)
+        }
     }
 
     /// The strict reader alone: a flat object of strings, numbers, null and lists of strings, or nil.
@@ -92,12 +116,5 @@ public enum LabelRequestBody {
             out[decode(kv[0])] = kv.count > 1 ? decode(kv[1]) : ""
         }
         return out
-    }
-
-    /// Foundation's JSON errors carry the position in their debug description; keep that part.
-    public static func describe(_ error: any Error) -> String {
-        let ns = error as NSError
-        if let d = ns.userInfo["NSDebugDescription"] as? String { return d }
-        return "\(error)"
     }
 }

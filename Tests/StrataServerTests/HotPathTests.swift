@@ -127,6 +127,23 @@ final class LabelServerHotPathTests: XCTestCase {
         XCTAssertEqual(bytes.withUnsafeMutableBytes { AnswerJSON.object(UnsafeRawBufferPointer($0)) }?["sample"] as? String, "abé")
     }
 
+    /// Found by the fuzz target `fuzz-bodies`: with JSONSerialization as the general reader, a number could be read
+    /// one ulp apart depending on which reader took the body. Both readers now use Swift's conversion.
+    func testBothBodyReadersReadNumbersTheSameWay() throws {
+        for number in ["13333333.33323333332", "0.1", "0.30000000000000004", "1e-7", "0.9999999999999999", "-0"] {
+            let text = #"{"sample":"s","confidence":"# + number + "}"
+            let bytes = Array(text.utf8)
+            let strict = try XCTUnwrap(bytes.withUnsafeBytes { LabelRequestBody.strictObject($0) }, text)
+            let general = try bytes.withUnsafeBytes { raw in try LabelRequestBody.generalObject(raw) }
+            XCTAssertEqual((strict["confidence"] as? NSNumber)?.doubleValue, (general["confidence"] as? NSNumber)?.doubleValue, text)
+            XCTAssertEqual((strict["confidence"] as? NSNumber)?.doubleValue, Double(number), text)
+        }
+        // A body only the general reader takes (a nested value) means the same number.
+        let nested = Array(#"{"sample":"s","confidence":13333333.33323333332,"x":{"y":[1]}}"#.utf8)
+        let general = try nested.withUnsafeBytes { raw in try LabelRequestBody.object(raw) }
+        XCTAssertEqual((general["confidence"] as? NSNumber)?.doubleValue, Double("13333333.33323333332"))
+    }
+
     static func expect(_ client: some TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, token: String,
                        _ status: HTTPResponse.Status, file: StaticString = #filePath, line: UInt = #line) async throws {
         let r = try await client.send(method, uri, token: token)
