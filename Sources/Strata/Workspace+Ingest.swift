@@ -169,15 +169,26 @@ extension Workspace {
         progress.begin(options.records == nil ? "ingest" : "ingest records", total: entries.count)
         let batchSize = 2048
         var start = 0
+        // Files: batch N+1 is read and hashed in the background while batch N is decided on this thread.
+        var previous: (pending: IngestContext.PendingBatch, count: Int)?
         while start < entries.count {
             let batch = Array(entries[start..<min(start + batchSize, entries.count)])
             if options.records != nil {
                 for entry in batch { try context.ingestRecordFile(entry) }
+                progress.advance(by: batch.count)
             } else {
-                try context.ingestFiles(batch)
+                let pending = try context.startBatch(batch)
+                if let (p, n) = previous {
+                    try context.finishBatch(p)
+                    progress.advance(by: n)
+                }
+                previous = (pending, batch.count)
             }
-            progress.advance(by: batch.count)
             start += batchSize
+        }
+        if let (p, n) = previous {
+            try context.finishBatch(p)
+            progress.advance(by: n)
         }
         progress.end()
         try context.waitForCommits()
@@ -251,8 +262,8 @@ final class IngestContext {
     let dbQueue = DispatchQueue(label: "strata.ingest.commit")
     /// Batches in flight between the main thread, the file writer and the committer (bounds memory).
     let writerSlots = DispatchSemaphore(value: 3)
-    /// One slab per batch in flight plus the one being read.
-    let slabs = SlabPool(count: 4)
+    /// One slab per batch in flight (three with the writer and committer, one examined, one being read) and a spare.
+    let slabs = SlabPool(count: 6)
     let commitErrors = ErrorBox()
     var prefetchedShortIds = Set<String>()
     var externalIds: [String: (origin: String, line: Int)] = [:]
@@ -315,7 +326,23 @@ final class IngestContext {
         var array: [UInt8] { withBytes { [UInt8]($0) } }
     }
 
+    /// A batch whose files are being read and hashed in the background while the previous batch is decided.
+    final class PendingBatch: @unchecked Sendable {
+        var batch: IngestBatch
+        let todo: [WalkEntry]
+        let slab: ContentSlab
+        var examined: [Examined] = []
+        let done = DispatchGroup()
+        init(batch: IngestBatch, todo: [WalkEntry], slab: ContentSlab) { self.batch = batch; self.todo = todo; self.slab = slab }
+    }
+
     func ingestFiles(_ entries: [WalkEntry]) throws {
+        try finishBatch(try startBatch(entries))
+    }
+
+    /// Steps 1 and 2 of a batch: the stat-cache skip (on the calling thread), then reading, hashing and validating
+    /// its files on the worker threads in the background, so that the caller can decide the previous batch meanwhile.
+    func startBatch(_ entries: [WalkEntry]) throws -> PendingBatch {
         var batch = IngestBatch()
         // 1. Files already ingested unchanged (stat cache) are skipped without reading them.
         let cache = try ws.catalog.statCache(paths: entries.map(\.path))
@@ -331,15 +358,11 @@ final class IngestContext {
             }
             todo.append(e)
         }
-        // 2. Read, hash and validate in parallel.
+        // 2. Read, hash and validate in parallel. Small files are read into the batch's slab, each at its own offset
+        // (its stat size + 1, so one `read` also proves the end of the file); the slab goes back to the pool once the
+        // writer has written them.
         let limits = ws.project.limits
-        let t0 = Date()
-        defer { Profile.shared.add("main-batch", Date().timeIntervalSince(t0)) }
-        // Small files are read into the batch's slab, each at its own offset (its stat size + 1, so one `read`
-        // also proves the end of the file); the slab goes back to the pool once the writer has written them.
         let slab = slabs.take()
-        var slabHandedOff = false
-        defer { if !slabHandedOff { slabs.give(slab) } }
         var slots = [Range<Int>?](repeating: nil, count: todo.count)
         var slabBytes = 0
         for (i, e) in todo.enumerated() where e.problem == nil {
@@ -348,22 +371,44 @@ final class IngestContext {
             slabBytes += size + 1
         }
         slab.reserve(slabBytes)
+        let pending = PendingBatch(batch: batch, todo: todo, slab: slab)
         let slotBox = UncheckedBox((slots, slab.base))
         let entriesToRead = todo
-        let examined = parallelMap(Array(entriesToRead.indices), workers: options.workers) { i in
-            let e = entriesToRead[i]
-            let slot = slotBox.value.0[i].map { UnsafeMutableRawBufferPointer(start: slotBox.value.1 + $0.lowerBound, count: $0.count) }
-            var x = IngestContext.examine(e, maxFileBytes: limits.maxFileBytes, maxImagePixels: limits.maxImagePixels, slot: slot)
-            if x.reject == nil {
-                // Path work per file happens here, on all cores, rather than in the serial decide step below.
-                let name = PathName.last(e.path)
-                x.nameProblem = IngestContext.fileNameProblem(name)
-                x.originalName = name
-                x.pathExtension = PathName.ext(name).lowercased()
+        let workers = options.workers
+        pending.done.enter()
+        DispatchQueue.global().async {
+            let t0 = Date()
+            pending.examined = parallelMap(Array(entriesToRead.indices), workers: workers) { i in
+                let e = entriesToRead[i]
+                let slot = slotBox.value.0[i].map { UnsafeMutableRawBufferPointer(start: slotBox.value.1 + $0.lowerBound, count: $0.count) }
+                var x = IngestContext.examine(e, maxFileBytes: limits.maxFileBytes, maxImagePixels: limits.maxImagePixels, slot: slot)
+                if x.reject == nil {
+                    // Path work per file happens here, on all cores, rather than in the serial decide step.
+                    let name = PathName.last(e.path)
+                    x.nameProblem = IngestContext.fileNameProblem(name)
+                    x.originalName = name
+                    x.pathExtension = PathName.ext(name).lowercased()
+                }
+                return x
             }
-            return x
+            Profile.shared.add("examine", Date().timeIntervalSince(t0))
+            pending.done.leave()
         }
-        Profile.shared.add("examine", Date().timeIntervalSince(t0))
+        return pending
+    }
+
+    /// Steps 3 and 4 of a batch: decide each file in walk order, then hand the batch to the writer.
+    func finishBatch(_ pending: PendingBatch) throws {
+        let waitStart = Date()
+        pending.done.wait()
+        Profile.shared.add("wait-for-examine", Date().timeIntervalSince(waitStart))
+        let t0 = Date()
+        defer { Profile.shared.add("main-decide", Date().timeIntervalSince(t0)) }
+        var batch = pending.batch
+        let todo = pending.todo, examined = pending.examined, slab = pending.slab
+        let limits = ws.project.limits
+        var slabHandedOff = false
+        defer { if !slabHandedOff { slabs.give(slab) } }
         // 3. Decide in walk order (deterministic names and duplicate choice).
         let candidates = examined.compactMap { $0.reject == nil ? $0.sha : nil }
         let known = try ws.catalog.samples(ids: candidates)

@@ -36,11 +36,11 @@ extension Workspace {
     public func status() throws -> StatusReport {
         // Load the stat cache on another thread while the sources are walked.
         let catalog = self.catalog
-        let loaded = UncheckedBox(ResultBox<[String: StatCacheRow]>())
+        let loaded = UncheckedBox(ResultBox<[String: CachedStat]>())
         let loading = DispatchGroup()
         loading.enter()
         DispatchQueue.global().async {
-            loaded.value.result = Result { try catalog.allStatCache() }
+            loaded.value.result = Result { try catalog.allCachedStats() }
             loading.leave()
         }
         struct IngestRow { var source: String; var roots: [String]; var meta: String? }
@@ -78,7 +78,8 @@ extension Workspace {
                         matched += 1
                         if c.size == st.size && c.mtimeNanos == st.mtimeNanos && c.inode == Int64(bitPattern: st.inode) { continue }
                         hashed += 1
-                        if let (hex, _) = try? FileIO.sha256(entry.path), hex == c.sha256 { continue }
+                        let recorded = try catalog.statCache(paths: [entry.path])[entry.path]?.sha256
+                        if let (hex, _) = try? FileIO.sha256(entry.path), hex == recorded { continue }
                         modified += 1
                         if examples.count < 5 { examples.append("modified: \(entry.path)") }
                     } else {

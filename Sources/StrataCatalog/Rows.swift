@@ -63,6 +63,14 @@ public struct RawFileRow: Codable, Sendable, Equatable, FetchableRecord {
 }
 
 /// What a source file looked like when it was last read: lets ingest and status skip unchanged files.
+/// The stat part of a `statCache` row.
+public struct CachedStat: Sendable, Equatable {
+    public var size: Int
+    public var mtimeNanos: Int64
+    public var inode: Int64
+    public init(size: Int, mtimeNanos: Int64, inode: Int64) { self.size = size; self.mtimeNanos = mtimeNanos; self.inode = inode }
+}
+
 public struct StatCacheRow: Codable, Sendable, Equatable, FetchableRecord {
     public var path: String
     public var size: Int
