@@ -59,6 +59,11 @@ command -v sha256sum >/dev/null || die "sha256sum (coreutils) is needed"
 # ---------- work folder and metadata ----------
 TS=$(date -u +%Y%m%dT%H%M%SZ)
 WORK=$BENCH/work/$TS
+# Every run keeps its copies (deleting ~1M small files slows the disk for minutes), about 14 GiB for the defaults:
+# refuse to start rather than fail half-way with ENOSPC (and leave the rest of the machine without space).
+NEED_GIB=$(awk -v r="$RUNS" -v n="$N_SMALL" -v l="$LARGE_GIB" 'BEGIN { printf "%d", r * (n * 16 / 1048576 + 1.5 * l) + l + n * 4 / 1048576 + 1 }')
+FREE_GIB=$(df -P -BG "$BENCH" | awk 'NR==2 { sub("G", "", $4); print $4 }')
+[ "$FREE_GIB" -ge "$NEED_GIB" ] || die "about $NEED_GIB GiB of free space needed under $BENCH, $FREE_GIB GiB free; delete old runs (chmod -R u+w bench/work && rm -rf bench/work/<old run>) or lower RUNS / N_SMALL / LARGE_GIB"
 mkdir -p "$WORK/logs"
 RESULTS=$WORK/results.tsv
 printf 'run\ttool\top\twall_s\tuser_s\tsys_s\tmaxrss_kb\trc\tfiles\tbytes\n' >"$RESULTS"
