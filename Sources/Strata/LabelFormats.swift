@@ -273,7 +273,9 @@ enum LabelFormats {
                 problems.append(LabelFileProblem(location: taskName, message: "has no `data` object"))
                 continue
             }
-            let sample = sampleKey.flatMap { data[$0]?.asText } ?? data["strata_id"]?.asText ?? data["strata_short_id"]?.asText
+            // An empty or blank id is no id (found by fuzz-labels: it became an entry without a sample).
+            let sample = [sampleKey.flatMap { data[$0]?.asText }, data["strata_id"]?.asText, data["strata_short_id"]?.asText]
+                .lazy.compactMap { $0 }.first { !$0.allSatisfy(\.isWhitespace) }
             let entries: [(kind: String, value: JSONValue)] =
                 (task["annotations"]?.arrayValue ?? []).map { ("annotation", $0) } + (task["predictions"]?.arrayValue ?? []).map { ("prediction", $0) }
             let exported = data["strata_events"]?.arrayValue ?? []
@@ -289,7 +291,7 @@ enum LabelFormats {
                     continue
                 }
                 guard let sample else {
-                    problems.append(LabelFileProblem(location: taskName, message: "has no `data.strata_id`; export the tasks from Strata, or name the data field that holds the sample id with --sample-field"))
+                    problems.append(LabelFileProblem(location: taskName, message: "has no `data.strata_id` (or it is empty); export the tasks from Strata, or name the data field that holds the sample id with --sample-field"))
                     break
                 }
                 var choices: [String] = []

@@ -116,6 +116,17 @@ final class LabelIOTests: XCTestCase {
     /// tasks with six events were imported into Label Studio, one more task was labeled there, and the project was
     /// exported as JSON. Label Studio dropped the annotations' `strata` objects and re-attributed them to the
     /// importing user; the events that travel in `data.strata_events` let them come back as the same events.
+    /// Found by fuzz-labels: an empty `strata_id` became an entry without a sample.
+    func testAnEmptyOrBlankSampleIdIsAProblemNotAnEntry() {
+        for id in ["", "  "] {
+            let text = #"[{"id": 1, "annotations": [{"id": 2, "completed_by": 7, "result": [{"type": "choices", "value": {"choices": ["billing"]}}]}], "data": {"strata_id": "\#(id)"}}]"#
+            let read = LabelFileReader.read(Array(text.utf8), format: .labelStudio, defaults: LabelImportDefaults(annotator: "a"))
+            XCTAssertEqual(read.entries.count, 0, id)
+            XCTAssertEqual(read.problems.count, 1, id)
+            XCTAssertTrue(read.problems.first?.message.contains("strata_id") == true, "\(read.problems)")
+        }
+    }
+
     func testRealLabelStudioRoundTrip() throws {
         let p = try TempProject(modalities: "text")
         p.write("in/t.jsonl", (1...5).map { "{\"text\": \"ticket \($0): my invoice shows a charge I do not know\"}" }.joined(separator: "\n") + "\n")
