@@ -200,6 +200,24 @@ public struct StageParams {
         return try l.map { guard let s = $0.string else { throw StageError("stage `\(stage)`: params.\(key) must be a list of strings") }; return s }
     }
 
+    /// The `formats` list of a media cleaning stage and its `target` (the format a sample outside the list is
+    /// converted to; the first listed one by default). Each name must be one of `T`'s cases.
+    public mutating func formats<T: RawRepresentable & CaseIterable>(default d: [T]) throws -> (formats: [T], target: T)
+    where T.RawValue == String {
+        let allowed = T.allCases.map(\.rawValue)
+        var names = try strings("formats")
+        if names.isEmpty { names = d.map(\.rawValue) }
+        var formats: [T] = []
+        for n in names {
+            guard let f = T(rawValue: n) else {
+                throw StageError("stage `\(stage)`: params.formats has `\(n)`; allowed: \(allowed.joined(separator: ", "))")
+            }
+            formats.append(f)
+        }
+        let target = T(rawValue: try string("target", default: names[0], allowed: allowed))!
+        return (formats, target)
+    }
+
     /// A map parameter (`key: {name: value, ...}`); empty when absent.
     public mutating func map(_ key: String) throws -> [String: SpecValue] {
         used.insert(key)

@@ -19,14 +19,7 @@ struct CleanImageStage: MapStage {
 
     init(_ p: inout StageParams) throws {
         name = p.stage
-        let allowed = ImageTarget.allCases.map(\.rawValue)
-        var fs = try p.strings("formats")
-        if fs.isEmpty { fs = ["jpeg", "png"] }
-        for f in fs where ImageTarget(rawValue: f) == nil {
-            throw StageError("stage `\(p.stage)`: params.formats has `\(f)`; allowed: \(allowed.joined(separator: ", "))")
-        }
-        formats = fs.compactMap(ImageTarget.init(rawValue:))
-        target = ImageTarget(rawValue: try p.string("target", default: fs[0], allowed: allowed))!
+        (formats, target) = try p.formats(default: [ImageTarget.jpeg, .png])
         quality = try p.int("quality", default: 90, min: 1, max: 100)
         maxSide = try p.optionalInt("max_side", min: 16)
         autoOrient = try p.bool("auto_orient", default: true)
@@ -82,14 +75,7 @@ struct CleanAudioStage: MapStage {
 
     init(_ p: inout StageParams) throws {
         name = p.stage
-        let allowed = Target.allCases.map(\.rawValue)
-        var fs = try p.strings("formats")
-        if fs.isEmpty { fs = ["wav", "flac"] }
-        for f in fs where Target(rawValue: f) == nil {
-            throw StageError("stage `\(p.stage)`: params.formats has `\(f)`; allowed: \(allowed.joined(separator: ", "))")
-        }
-        formats = fs.compactMap(Target.init(rawValue:))
-        target = Target(rawValue: try p.string("target", default: fs[0], allowed: allowed))!
+        (formats, target) = try p.formats(default: [Target.wav, .flac])
         sampleRate = try p.optionalInt("sample_rate", min: 1000)
         mono = try p.bool("mono", default: true)
         trim = try p.bool("trim_silence", default: true)
