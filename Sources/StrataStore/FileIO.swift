@@ -199,39 +199,41 @@ public enum FileIO {
     /// mid-write leaves a file of mode `inProgressMode` that the caller's recovery must remove. No fsync.
     public static func createNew(dir: String, name: String, _ bytes: UnsafeRawBufferPointer, mode: mode_t) throws -> Status {
         let dest = dir + "/" + name
-        let fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, inProgressMode)
-        if fd < 0 {
+        guard let st = try createAndWrite(dest, bytes, createMode: inProgressMode, finalMode: mode) else {
             if errno == EEXIST { return try writeNew(dir: dir, name: name, bytes, mode: mode) }
             throw FileError("create", dest)
         }
-        var ok = false
-        defer { if !ok { unlink(dest) } }
-        var st = stat()
-        do {
-            defer { close(fd) }
-            try writeAll(fd, bytes, path: dest)
-            guard fchmod(fd, mode) == 0 else { throw FileError("chmod", dest) }
-            guard fstat(fd, &st) == 0 else { throw FileError("stat", dest) }
-        }
-        ok = true
-        return Status(st)
+        return st
     }
 
     /// `writeNew` from memory the caller owns.
     public static func writeNew(dir: String, name: String, _ bytes: UnsafeRawBufferPointer, mode: mode_t) throws -> Status {
         let tmp = tempName(in: dir)
         let dest = dir + "/" + name
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw FileError("create", tmp) }
+        guard let st = try createAndWrite(tmp, bytes, createMode: mode, finalMode: nil) else { throw FileError("create", tmp) }
+        guard rename(tmp, dest) == 0 else {
+            let error = FileError("rename into place", dest)
+            unlink(tmp)
+            throw error
+        }
+        return st
+    }
+
+    /// Creates `path` (`O_EXCL`: it must not exist) with `createMode`, writes `bytes`, then gives it `finalMode`
+    /// if one is set. Returns the file's status, or nil when it could not be created (`errno` says why). A failure
+    /// after the file was created removes it. No fsync.
+    private static func createAndWrite(_ path: String, _ bytes: UnsafeRawBufferPointer, createMode: mode_t, finalMode: mode_t?) throws -> Status? {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, createMode)
+        guard fd >= 0 else { return nil }
         var ok = false
-        defer { if !ok { unlink(tmp) } }
+        defer { if !ok { unlink(path) } }
         var st = stat()
         do {
             defer { close(fd) }
-            try writeAll(fd, bytes, path: tmp)
-            guard fstat(fd, &st) == 0 else { throw FileError("stat", tmp) }
+            try writeAll(fd, bytes, path: path)
+            if let finalMode, fchmod(fd, finalMode) != 0 { throw FileError("chmod", path) }
+            guard fstat(fd, &st) == 0 else { throw FileError("stat", path) }
         }
-        guard rename(tmp, dest) == 0 else { throw FileError("rename into place", dest) }
         ok = true
         return Status(st)
     }
