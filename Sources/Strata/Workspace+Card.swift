@@ -129,30 +129,45 @@ extension Workspace {
             "@type": "cr:FileSet", "@id": "shards", "name": "shards", "encodingFormat": .string(encoding),
             "includes": .string("data/*.\(ext)"),
         ]))
-        func field(_ name: String, _ type: String, _ description: String) -> JSONValue {
+        func field(_ name: String, _ type: String, _ description: String, jsonPath: String? = nil) -> JSONValue {
             var source: [String: JSONValue] = ["fileSet": .object(["@id": "shards"])]
             source["extract"] = r.format == "webdataset" ? .object(["fileProperty": "content"]) : .object(["column": .string(name)])
+            if let jsonPath { source["transform"] = .object(["jsonPath": .string(jsonPath)]) }
             return .object([
                 "@type": "cr:Field", "@id": .string("samples/\(name)"), "name": .string(name), "description": .string(description),
                 "dataType": .string(type), "source": .object(source),
             ])
         }
-        let contentType = modality == "text" ? "sc:Text" : (modality == "image" ? "sc:ImageObject" : "sc:AudioObject")
-        let fields: [JSONValue] = r.format == "webdataset" ? [] : [
+        // Media content: in Parquet a struct of `bytes` and `path` (Hugging Face's Image/Audio layout), read through
+        // its `bytes`; in JSONL and CSV the path of the file, relative to the export folder.
+        let content: JSONValue
+        if modality == "text" {
+            content = field("content", "sc:Text", "the text")
+        } else if r.format == "parquet" {
+            content = field("content", modality == "image" ? "sc:ImageObject" : "sc:AudioObject",
+                            "the \(modality)'s bytes (the column is a struct of bytes and file name)", jsonPath: "bytes")
+        } else {
+            content = field("content", "sc:Text", "path of the \(modality) file, relative to this folder")
+        }
+        var fields: [JSONValue] = r.format == "webdataset" ? [] : [
             field("id", "sc:Text", "SHA-256 of the sample's raw content"),
-            field("content", contentType, modality == "text" ? "the text" : "the \(modality) (bytes and file name)"),
+            content,
             field("label", "sc:Text", "consensus label (empty when unresolved or unlabeled)"),
             field("split", "sc:Text", "train/validation/test assignment"),
             field("origin", "sc:Text", "where the raw sample was collected (path and line)"),
-            field("metadata", "sc:Text", "JSON: source, collection date, format, transforms and the sample's own fields"),
         ]
+        // In JSONL `metadata` is a nested object of any shape, which a Croissant field cannot type (a loader casts it
+        // to text and fails), so the record set leaves it out there; Parquet and CSV hold it as JSON text.
+        if r.format == "parquet" || r.format == "csv" {
+            fields.append(field("metadata", "sc:Text", "JSON: source, collection date, format, transforms and the sample's own fields"))
+        }
         var doc: [String: JSONValue] = [
             "@context": Workspace.croissantContext,
             "@type": "sc:Dataset",
             "conformsTo": .array(["http://mlcommons.org/croissant/1.0", "http://mlcommons.org/croissant/RAI/1.0"]),
             "name": .string("\(project.name)-\(info.name)"),
             "description": .string(intent?.useCase.trimmingCharacters(in: .whitespacesAndNewlines) ?? "Dataset version \(info.name) of \(project.name)"),
-            "version": .string(info.name),
+            "version": .string(Workspace.croissantVersion(info.name)),
             "identifier": .string(info.id),
             "datePublished": .string(String(info.created.prefix(10))),
             "url": .string("README.md"),
@@ -194,6 +209,16 @@ extension Workspace {
         try FileIO.writeAtomically(dir + "/croissant.json", JSONValue.object(doc).serialize() + [0x0A])
     }
 
+    /// Croissant wants `MAJOR.MINOR.PATCH`: a version named like `v2`, `v2.1` or `2.1.3` is written that way
+    /// (`2.0.0`, `2.1.0`, `2.1.3`); any other name is kept as it is (the validator then warns).
+    static func croissantVersion(_ name: String) -> String {
+        let bare = name.hasPrefix("v") || name.hasPrefix("V") ? String(name.dropFirst()) : name
+        let parts = bare.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy({ $0 >= "0" && $0 <= "9" }) && ($0 == "0" || $0.first != "0") })
+        else { return name }
+        return (parts.map(String.init) + Array(repeating: "0", count: 3 - parts.count)).joined(separator: ".")
+    }
+
     static let croissantContext: JSONValue = .object([
         "@language": "en", "@vocab": "https://schema.org/", "sc": "https://schema.org/", "cr": "http://mlcommons.org/croissant/",
         "rai": "http://mlcommons.org/croissant/RAI/", "dct": "http://purl.org/dc/terms/",
@@ -204,6 +229,7 @@ extension Workspace {
         "includes": "cr:includes", "isLiveDataset": "cr:isLiveDataset", "jsonPath": "cr:jsonPath", "key": "cr:key", "md5": "cr:md5",
         "parentField": "cr:parentField", "path": "cr:path", "recordSet": "cr:recordSet", "references": "cr:references",
         "regex": "cr:regex", "repeated": "cr:repeated", "replace": "cr:replace", "separator": "cr:separator", "source": "cr:source",
-        "subField": "cr:subField", "transform": "cr:transform",
+        "subField": "cr:subField", "transform": "cr:transform", "samplingRate": "cr:samplingRate",
+        "equivalentProperty": "cr:equivalentProperty",
     ])
 }

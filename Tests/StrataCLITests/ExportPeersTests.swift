@@ -27,6 +27,9 @@ final class ExportPeersTests: XCTestCase {
         let r = try PythonPeers.run(ExportPeersTests.script, [mode, inputsPath] + exports)
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         XCTAssertTrue(r.stdout.hasSuffix("OK\n"), r.stdout + r.stderr)
+        // Every JSONL, CSV and Parquet export was also loaded through its croissant.json by mlcroissant.
+        let croissantExports = exports.filter { !$0.hasPrefix("webdataset=") }.count
+        XCTAssertEqual(r.stdout.components(separatedBy: "mlcroissant read").count - 1, croissantExports, r.stdout)
     }
 
     func testTextExportsReadByPyarrowDuckDBDatasetsCSVAndWebDataset() throws {

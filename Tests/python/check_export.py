@@ -7,6 +7,7 @@ usage: check_export.py MODE INPUTS EXPORTS...
 
 The JSONL export is checked against the inputs (content bytes hash to the id, labels match); every other
 export is then compared with the JSONL export value by value: id, content, label, split, origin, metadata.
+JSONL, CSV and Parquet exports are also loaded through their croissant.json with mlcroissant.
 Prints one line per check; exits non-zero on the first difference.
 """
 import base64, csv, glob, hashlib, json, os, sys
@@ -106,6 +107,42 @@ def jsonl_rows(folder):
     return rows
 
 
+def check_croissant(folder, fmt):
+    """Loads the export through its croissant.json with mlcroissant (the MLCommons reference loader) and compares
+    every record with the JSONL export: id, label, split and content (text, decoded image, or media file path)."""
+    import logging, math
+    logging.disable(logging.WARNING)  # mlcroissant warns about recommended fields (license, citeAs) we cannot know
+    import mlcroissant as mlc
+
+    def text(v):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return None
+        v = v.decode("utf-8") if isinstance(v, bytes) else str(v)
+        return v or None
+
+    ds = mlc.Dataset(jsonld=os.path.join(folder, "croissant.json"))
+    n = 0
+    for r in ds.records(record_set="samples"):
+        i = text(r["samples/id"])
+        b = base.get(i)
+        if b is None:
+            fail(f"croissant ({fmt}): unknown id {i}")
+        same(text(r["samples/label"]), b["label"], f"croissant ({fmt}) label of {i[:12]}")
+        same(text(r["samples/split"]), b["split"], f"croissant ({fmt}) split of {i[:12]}")
+        c = r["samples/content"]
+        if mode == "text":
+            same(c, b["content"], f"croissant ({fmt}) content of {i[:12]}")
+        elif fmt == "parquet":
+            import io
+            from PIL import Image as PILImage
+            same(c.size, PILImage.open(io.BytesIO(b["content"])).size, f"croissant ({fmt}) image size of {i[:12]}")
+        else:
+            same(open(os.path.join(folder, text(c)), "rb").read(), b["content"], f"croissant ({fmt}) file of {i[:12]}")
+        n += 1
+    same(n, len(base), f"croissant ({fmt}) record count")
+    print(f"croissant ({fmt}): mlcroissant read {n} records, every id, label, split and content equal")
+
+
 base = None
 for item in exports:
     fmt, folder = item.split("=", 1)
@@ -118,6 +155,7 @@ for item in exports:
             same(r["label"], expected[i][1], f"jsonl label {i[:12]}")
             same(os.path.basename(glob.glob(os.path.join(folder, "data", r["split"] + "-*"))[0]).startswith(r["split"]), True, "split file")
         print(f"jsonl: {len(base)} rows match the inputs")
+        check_croissant(folder, "jsonl")
         continue
     assert base is not None, "give jsonl=DIR first"
 
@@ -147,6 +185,7 @@ for item in exports:
                 r["metadata"] = json.loads(r["metadata"])
                 rows.append(r)
         compare(rows, f"pyarrow ({m['compression']})")
+        check_croissant(folder, "parquet")
         check_statistics(folder)
         import duckdb
         con = duckdb.connect()
@@ -185,6 +224,7 @@ for item in exports:
                     r["metadata"] = json.loads(r["metadata"])
                     rows.append(r)
         compare(rows, "csv")
+        check_croissant(folder, "csv")
     elif fmt == "webdataset":
         check_manifest(folder, "tar")
         import webdataset as wds
