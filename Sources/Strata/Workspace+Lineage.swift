@@ -18,6 +18,20 @@ public struct ModelLineage: Codable, Sendable {
     public var version: VersionInfo
     /// The version's ancestors, nearest first.
     public var ancestors: [String]
+    /// The predictions imported under the model's name (`strata predictions import --model NAME`), if any.
+    public var predictions: ModelPredictionUse?
+}
+
+/// Where a registered model's imported predictions fall in the version it was trained on.
+public struct ModelPredictionUse: Codable, Sendable, Equatable {
+    public var count: Int
+    public var importedAt: String
+    /// Predictions per split of the training version.
+    public var bySplit: [String: Int]
+    /// Predictions on samples that are not in the training version (new data).
+    public var outsideVersion: Int
+    /// Predictions on the samples the model was trained on: error analysis on them overstates the model.
+    public var onTrainingSamples: Int { bySplit["train"] ?? 0 }
 }
 
 public struct SampleLineage: Codable, Sendable {
@@ -126,7 +140,13 @@ extension Workspace {
                                     : "registered models: \(names.joined(separator: ", "))")
         }
         let v = try version(m.versionId)
-        return ModelLineage(model: try modelInfo(m), version: try info(v), ancestors: try ancestors(of: v))
+        var use: ModelPredictionUse? = nil
+        if let set = try catalog.predictionSets().first(where: { $0.model == name }) {
+            let bySplit = try catalog.predictionSplits(model: name, versionId: v.id)
+            use = ModelPredictionUse(count: set.count, importedAt: set.importedAt, bySplit: bySplit,
+                                     outsideVersion: set.count - bySplit.values.reduce(0, +))
+        }
+        return ModelLineage(model: try modelInfo(m), version: try info(v), ancestors: try ancestors(of: v), predictions: use)
     }
 
     public func lineage(sample ref: String) throws -> SampleLineage {

@@ -189,8 +189,11 @@ extension Workspace {
 extension Workspace {
     /// Models with imported predictions, oldest import first.
     public func predictionModels() throws -> [PredictionModelView] {
-        try catalog.predictionSets().map {
-            PredictionModelView(model: $0.model, count: $0.count, hasProbs: $0.hasProbs, embeddingDim: $0.embeddingDim, sourceFile: $0.sourceFile, importedAt: $0.importedAt)
+        let registered = Dictionary(try catalog.models().map { ($0.name, $0.versionId) }, uniquingKeysWith: { a, _ in a })
+        return try catalog.predictionSets().map {
+            let version = try registered[$0.model].flatMap { try catalog.versionsMatching($0).first?.name }
+            return PredictionModelView(model: $0.model, count: $0.count, hasProbs: $0.hasProbs, embeddingDim: $0.embeddingDim,
+                                       sourceFile: $0.sourceFile, importedAt: $0.importedAt, trainedOn: version)
         }
     }
 }
@@ -203,4 +206,6 @@ public struct PredictionModelView: Codable, Sendable, Equatable {
     public var embeddingDim: Int?
     public var sourceFile: String
     public var importedAt: String
+    /// The version the model was trained on when a model of this name is registered (`strata models register`).
+    public var trainedOn: String?
 }

@@ -122,6 +122,22 @@ extension Catalog {
         try read { db in try PredictionSetRow.fetchAll(db, sql: "SELECT * FROM predictionSet ORDER BY importedAt, model") }
     }
 
+    /// How many of `model`'s predictions fall on each split of version `versionId` (samples outside the version
+    /// are not counted).
+    public func predictionSplits(model: String, versionId: String) throws -> [String: Int] {
+        try read { db in
+            var out: [String: Int] = [:]
+            for r in try Row.fetchAll(db, sql: """
+                SELECT m.split AS split, COUNT(*) AS n FROM prediction p
+                JOIN versionMember m ON m.versionId = ? AND m.sampleId = p.sampleId
+                WHERE p.model = ? GROUP BY m.split
+                """, arguments: [versionId, model]) {
+                out[r["split"]] = r["n"]
+            }
+            return out
+        }
+    }
+
     public func predictions(model: String) throws -> [PredictionRow] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT sampleId, label, probs, embedding, line FROM prediction WHERE model = ? ORDER BY line",

@@ -144,6 +144,26 @@ final class VersionsTests: XCTestCase {
         XCTAssertEqual(try ws.lineage(version: "v1").models.map(\.name), ["m1"])
         // A model keeps its data: gc leaves the predictions and metrics alone.
         XCTAssertEqual(try ws.versionGC(dryRun: true).removedObjects, [])
+
+        // Predictions imported under the model's name are linked to it: where they fall in its training version.
+        XCTAssertNil(lm.predictions)
+        let members = try ws.catalog.versionMembers(v.id)
+        try ingest(p, "later", 100..<103)  // new samples, not in v1
+        let outside = try ws.catalog.allSamples().map(\.id).filter { id in !members.contains { $0.sampleId == id } }
+        XCTAssertEqual(outside.count, 3)
+        let predicted = members.prefix(5).map(\.sampleId) + outside
+        p.write("m1-preds.jsonl", predicted.map { "{\"id\": \"\($0)\", \"label\": \"billing\"}" }.joined(separator: "\n") + "\n")
+        _ = try ws.importPredictions(file: p.incoming + "/m1-preds.jsonl", model: "m1")
+        var expected: [String: Int] = [:]
+        for m in members.prefix(5) { expected[m.split, default: 0] += 1 }
+        let use = try XCTUnwrap(try ws.lineage(model: "m1").predictions)
+        XCTAssertEqual(use.count, 8)
+        XCTAssertEqual(use.bySplit, expected)
+        XCTAssertEqual(use.outsideVersion, 3)
+        XCTAssertEqual(use.onTrainingSamples, expected["train"] ?? 0)
+        XCTAssertEqual(try ws.predictionModels().map(\.trainedOn), ["v1"])
+        _ = try ws.importPredictions(file: p.incoming + "/m1-preds.jsonl", model: "unregistered")
+        XCTAssertEqual(try ws.predictionModels().map(\.trainedOn), ["v1", nil])
     }
 
     func testVersionLabelsComeFromTheLabelStoresConsensus() throws {

@@ -46,7 +46,10 @@ extension StrataCommand {
                 let list = try ws.predictionModels()
                 if options.json { return try Terminal.printJSON(list) }
                 if list.isEmpty { print("no predictions; import some with `strata predictions import FILE --model NAME`"); return }
-                for m in list { print("\(m.model)\t\(m.count) predictions\t\(m.hasProbs ? "probabilities" : "labels")\timported \(m.importedAt)\t\(m.sourceFile)") }
+                for m in list {
+                    let model = m.trainedOn.map { "trained on \($0)" } ?? "not registered"
+                    print("\(m.model)\t\(m.count) predictions\t\(m.hasProbs ? "probabilities" : "labels")\t\(model)\timported \(m.importedAt)\t\(m.sourceFile)")
+                }
             }
         }
     }

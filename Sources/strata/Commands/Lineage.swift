@@ -104,7 +104,16 @@ func printModelLineage(_ options: ProjectOptions, _ name: String) throws {
     print("model:    \(m.name)\nversion:  \(v.name) \(v.id) (\(v.state))\nregistered: \(m.registered)")
     if let c = m.codeRev { print("code rev: \(c)") }
     if let metrics = m.metrics { print("metrics:  \(metrics.canonicalJSON)") }
-    if let p = m.predictions { print("predictions: object \(p.prefix(12))") }
+    if let p = m.predictions { print("predictions file: object \(p.prefix(12))") }
+    if let u = l.predictions {
+        let splits = u.bySplit.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" } + ["not in \(v.name) \(u.outsideVersion)"]
+        print("predictions: \(u.count) imported \(u.importedAt) (" + splits.joined(separator: ", ") + "); `strata analyze errors --model \(m.name)`")
+        if u.onTrainingSamples > 0 {
+            print("warning:  \(u.onTrainingSamples) of them are on samples the model was trained on; error analysis on those overstates the model")
+        }
+    } else {
+        print("predictions: none imported (`strata predictions import FILE --model \(m.name)`)")
+    }
     for (file, d) in v.specs.sorted(by: { $0.key < $1.key }) { print("spec:     \(file) \(d.prefix(12))") }
     print("label set: \(v.labelSet.prefix(12))")
     print("runs:     \(v.runs.isEmpty ? "none" : v.runs.joined(separator: ", "))")
