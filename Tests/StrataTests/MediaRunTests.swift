@@ -115,4 +115,32 @@ final class MediaRunTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("params.formats has `bmp`"), "\(e)")
         }
     }
+
+    /// An 8x8 image upscaled into the 32x32 hash thumbnail carries too little detail: by default such images are
+    /// left out of the perceptual search (exact duplicates are still removed); `image_min_side: 0` hashes them.
+    func testImagesBelowTheMinimumSideAreLeftOutOfThePerceptualSearch() throws {
+        let p = try TempProject(modalities: "image")
+        let base = Synth.scene(width: 8, height: 8, seed: 3)
+        p.write("tiny/a.png", try Encode.png(base))
+        p.write("tiny/a_bright.png", try Encode.png(base.adjusted(factor: 1.1, offset: 4)))
+        p.write("tiny/a_copy.png", try Encode.png(base))
+        p.write("big/b.png", try Encode.png(Synth.scene(width: 96, height: 96, seed: 4)))
+        p.write("big/b_bright.png", try Encode.png(Synth.scene(width: 96, height: 96, seed: 4).adjusted(factor: 1.1, offset: 4)))
+        let ws = try p.open()
+        _ = try ws.ingest(IngestOptions(paths: [p.incoming + "/tiny", p.incoming + "/big"], source: "cam", date: "2026-03-01"))
+        func run(_ params: String) throws -> [String] {
+            try """
+            version: 1
+            stages:
+              - {name: exact, uses: dedup.exact}
+              - {name: near, uses: dedup.near, params: {\(params)}}
+            """.write(toFile: p.root + "/pipeline.yaml", atomically: true, encoding: .utf8)
+            _ = try p.open().run(RunOptions(workers: 2))
+            return try p.open().findings(kind: "near-duplicate").map { (($0.origin ?? "") as NSString).lastPathComponent }.sorted()
+        }
+        XCTAssertEqual(try run("keep: first"), ["b_bright.png"], "the 8x8 variant is not paired; the 96x96 one is")
+        XCTAssertEqual(try ws.findings(kind: "duplicate").map { (($0.origin ?? "") as NSString).lastPathComponent }, ["a_copy.png"],
+                       "exact duplicates of small images are still removed (at ingest)")
+        XCTAssertEqual(try run("keep: first, image_min_side: 0"), ["a_bright.png", "b_bright.png"])
+    }
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs Strata on the shared sample data (../shared/sample-data/dirty) as a user would, converts
+# Runs Strata on the shared sample data (../shared/sample-data/dirty) as a user would (ingest, then the
+# cleaning, quality and dedup pipeline), converts
 # `strata findings --json` into the truth vocabulary and scores it with the data's own score.py.
 # Usage: scripts/sample-data/run.sh [SHARED_DIR]   (default: ../shared next to the checkout)
 set -euo pipefail
@@ -32,6 +33,21 @@ done
 for set in images/digits images/icons images/photos audio/keywords audio/instruments; do
   "$strata" ingest "$data/$set" --source "$(basename $set)" --date 2026-11-30 --meta "$data/$set/labels.csv" -C "$project" >/dev/null
 done
+# The pipeline, as a user would set it for this data: the digits are 8x8 pixels, so the smallest useful image is
+# 4x4, not the template's 32x32; everything else is the template's default.
+cat > "$project/pipeline.yaml" <<'YAML'
+version: 1
+stages:
+  - {name: clean-text, uses: clean.text, params: {normalize: nfc, min_length: 1}}
+  - {name: clean-images, uses: clean.image, params: {formats: [png, jpeg]}}
+  - {name: clean-audio, uses: clean.audio, params: {formats: [wav, flac]}}
+  - name: quality
+    uses: filter.quality
+    params: {image_min_width: 4, image_min_height: 4}
+  - {name: exact-dups, uses: dedup.exact, params: {keep: first}}
+  - {name: near-dups, uses: dedup.near, params: {threshold: 0.8, keep: first}}
+YAML
+"$strata" run -C "$project" >/dev/null
 "$strata" findings --json -C "$project" > "$work/findings.json"
 python3 "$here/to_truth.py" "$data" "$work/findings.json" > "$work/predictions.jsonl"
 python3 "$shared/sample-data/score.py" "$work/predictions.jsonl" --truth "$data/truth.jsonl" "${@:2}"

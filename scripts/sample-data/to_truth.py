@@ -28,6 +28,8 @@ KIND = {  # strata kind -> truth kind (None: not a truth kind)
     "missing-field": "missing_field", "missing-label": "missing_field", "duplicate-id": "duplicate_id",
     "unsafe-path": "path_traversal", "missing-file": "missing_file", "unlisted-file": "orphan_file",
     "wrong-extension": "wrong_extension", "wrong-encoding": "wrong_encoding", "bad-filename": "bad_filename",
+    # pipeline (filter.quality) rejections
+    "too-small": "tiny_image", "near-uniform": "blank_image", "mostly-silence": "silent_audio", "clipping": "clipped_audio",
 }
 import csv
 _csv = {}
@@ -59,9 +61,11 @@ for f in findings:
     line = f.get("line")
     k = f["kind"]
     rec = {"set": s}
-    if k == "duplicate":
+    if k in ("duplicate", "near-duplicate"):
         rs, rrel = locate(f.get("related_origin"))
         kind = "conflicting_duplicate" if (f["origin"], line) in conflicts else "exact_duplicate"
+        if k == "near-duplicate" or f.get("stage") != "ingest":
+            kind = "near_duplicate"  # the pipeline's exact-dups stage compares normalized text: a near duplicate of the raw bytes
         if text:
             rec.update(kind=kind, file=rel, line=line, of=record_id(f["related_origin"], f["related_line"]))
         else:

@@ -45,7 +45,8 @@ struct ExactDedupStage: GlobalStage {
 struct NearDedupStage: GlobalStage {
     /// 3: binary signatures (`m:` + 4 bytes per permutation) in length-prefixed annotation files.
     /// 4: text candidates are confirmed on the exact Jaccard of their shingle sets (`confirmPairs`).
-    static let codeVersion = 4
+    /// 5: images whose shorter side is below `image_min_side` (default 16) get no perceptual hash.
+    static let codeVersion = 5
     let media: MediaNearDup
     let modalities: Set<String>
     let config: MinHashConfig

@@ -10,6 +10,9 @@ import StrataQuality
 struct MediaNearDup: Sendable {
     var imageHash: ImageDuplicates.HashKind = .both
     var imageMaxDistance = 24
+    /// Images whose shorter side is below this many pixels are left out of the perceptual search: their 32x32 hash
+    /// thumbnail is an upscaled handful of pixels, and natural look-alikes (two handwritten 1s at 8x8) collide.
+    var imageMinSide = 16
     var audioMinSimilarity = 0.8
     /// In fingerprint frames (0.1238 s each).
     var audioMaxOffset = 40
@@ -22,6 +25,7 @@ struct MediaNearDup: Sendable {
     init(_ p: inout StageParams) throws {
         imageHash = ImageDuplicates.HashKind(rawValue: try p.string("image_hash", default: "both", allowed: ImageDuplicates.HashKind.allCases.map(\.rawValue)))!
         imageMaxDistance = try p.int("image_max_distance", default: imageHash.defaultMaxDistance, min: 0, max: imageHash == .both ? 64 : 32)
+        imageMinSide = try p.int("image_min_side", default: 16, min: 0, max: 4096)
         audioMinSimilarity = try p.double("audio_min_similarity", default: 0.8, min: 0.5, max: 1)
         let offsetSeconds = try p.double("audio_max_offset_seconds", default: 5, min: 0, max: 600)
         audioMaxOffset = Int((offsetSeconds / MediaNearDup.frameSeconds).rounded(.up))
@@ -35,6 +39,10 @@ struct MediaNearDup: Sendable {
         let path = try context.path(item)
         switch item.modality {
         case "image":
+            if imageMinSide > 0, case .success(let size) = Media.displaySize(path: path), min(size.width, size.height) < imageMinSide {
+                context.log("\(item.place): \(size.width)x\(size.height) is below image_min_side \(imageMinSide), too little detail for a perceptual hash; left out of near-duplicate search (exact duplicates are still removed)")
+                return ""
+            }
             switch Media.imageHashes(path: path) {
             case .success(let h): return "i:" + PerceptualHash.hex(h.d) + PerceptualHash.hex(h.p)
             case .failure(let problem):
