@@ -34,7 +34,8 @@ for set in images/digits images/icons images/photos audio/keywords audio/instrum
   "$strata" ingest "$data/$set" --source "$(basename $set)" --date 2026-11-30 --meta "$data/$set/labels.csv" -C "$project" >/dev/null
 done
 # The pipeline, as a user would set it for this data: the digits are 8x8 pixels, so the smallest useful image is
-# 4x4, not the template's 32x32; everything else is the template's default.
+# 4x4, not the template's 32x32; the texts are short (glosses, fortunes), so near duplicates are found on
+# character 5-grams (docs/pipeline.md, "Short texts"); everything else is the template's default.
 cat > "$project/pipeline.yaml" <<'YAML'
 version: 1
 stages:
@@ -45,7 +46,7 @@ stages:
     uses: filter.quality
     params: {image_min_width: 4, image_min_height: 4}
   - {name: exact-dups, uses: dedup.exact, params: {keep: first}}
-  - {name: near-dups, uses: dedup.near, params: {threshold: 0.8, keep: first}}
+  - {name: near-dups, uses: dedup.near, params: {shingle: characters, ngram: 5, threshold: 0.6, keep: first}}
 YAML
 "$strata" run -C "$project" >/dev/null
 "$strata" findings --json -C "$project" > "$work/findings.json"

@@ -68,6 +68,8 @@ for f in findings:
             kind = "near_duplicate"  # the pipeline's exact-dups stage compares normalized text: a near duplicate of the raw bytes
         if text:
             rec.update(kind=kind, file=rel, line=line, of=record_id(f["related_origin"], f["related_line"]))
+            i = record_id(f["origin"], line)  # lets the scorer match a pair kept the other way round
+            if i: rec["id"] = i
         else:
             rec.update(kind=kind, file=rel, of=rrel)
     elif k == "conflicting-label":

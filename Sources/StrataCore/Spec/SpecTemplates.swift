@@ -286,7 +286,8 @@ public enum SpecTemplates {
         stages.append("""
               # Group near duplicates and keep one per group: texts by MinHash over word 5-grams with LSH banding,
               # images by perceptual hashes (dHash + pHash, Hamming distance, multi-index hashing), audio by
-              # Chromaprint fingerprints aligned at their best offset.
+              # Chromaprint fingerprints aligned at their best offset. Short texts (under ~50 words) find their
+              # near duplicates with `shingle: characters, ngram: 5, threshold: 0.6` instead (docs/pipeline.md).
               - name: near-dups
                 uses: dedup.near
                 params: {\(near.joined(separator: ", ")), keep: first}
