@@ -255,7 +255,8 @@ extension Workspace {
     }
 
     /// `strata analyze label-issues`: confident learning on the model's out-of-sample probabilities; every flagged
-    /// sample becomes a `label-issue` finding with its origin (replacing the previous run's).
+    /// sample becomes a `label-issue` finding with its origin (replacing the previous run's for the same model; other
+    /// models' findings stay).
     public func analyzeLabelIssues(model: String?, version: String? = nil) throws -> LabelIssuesReport {
         let preds = try modelPredictions(model)
         let scope = try analysisScope(version: version)
@@ -268,14 +269,14 @@ extension Workspace {
             guard let id = c.flaggedIds.first(where: { byId[$0]?.shortId == issue.sample }) ?? byId.values.first(where: { $0.shortId == issue.sample })?.id,
                   let s = byId[id] else { return nil }
             return finding(kind: "label-issue", stage: stage, sample: s,
-                           reason: String(format: "labeled `%@` but model `%@` gives that %.2f and `%@` %.2f: likely mislabeled as `%@`",
+                           reason: String(format: "labeled `%@` but model `%@` gives that %.2f and `%@` %.2f: likely mislabeled, probably `%@`",
                                           issue.given, preds.model, issue.selfConfidence, issue.suggested, issue.suggestedProbability, issue.suggested),
-                           detail: "{\"model\":\"\(preds.model)\",\"suggested\":\"\(issue.suggested)\"}",
+                           detail: JSONValue.object(["model": .string(preds.model), "suggested": .string(issue.suggested)]).canonicalJSON,
                            key: Self.findingKey(stage, preds.model, id))
         }
         let lock = try self.lock("analyze label-issues")
         defer { withExtendedLifetime(lock) {} }
-        try catalog.replaceFindings(stage: stage, with: findings)
+        try catalog.replaceFindings(stage: stage, model: preds.model, with: findings)
         return c.report
     }
 
@@ -323,24 +324,25 @@ extension Workspace {
 
         // Findings: every sample that makes an unacceptable mistake, with its origin.
         let stage = scope.stage("analyze.errors")
+        let modelDetail = JSONValue.object(["model": .string(preds.model)]).canonicalJSON
         var findings: [FindingRow] = []
         for m in intent?.unacceptableMistakes ?? [] {
             guard let t = classes.firstIndex(of: m.truth), let p = classes.firstIndex(of: m.predicted) else { continue }
             for (n, i) in evalSamples.enumerated() where truth[n] == t && predicted[n] == p {
                 findings.append(finding(kind: "unacceptable-mistake", stage: stage, sample: samples[i],
                                         reason: "`\(m.truth)` predicted as `\(m.predicted)` by model `\(preds.model)`" + (m.why.map { " (\($0))" } ?? ""),
-                                        key: Self.findingKey(stage, preds.model, samples[i].id)))
+                                        detail: modelDetail, key: Self.findingKey(stage, preds.model, samples[i].id)))
             }
         }
         for c in checks where c.verdict.failing {
             findings.append(finding(kind: "intent-failure", stage: stage, sample: nil,
                                     reason: String(format: "%@: observed %.1f%% (95%% CI %.1f%%-%.1f%%, %d samples), %@", c.description, c.observed * 100,
                                                    c.low * 100, c.high * 100, c.samples, c.verdict.rawValue),
-                                    key: Self.findingKey(stage, preds.model, c.description)))
+                                    detail: modelDetail, key: Self.findingKey(stage, preds.model, c.description)))
         }
         let lock = try self.lock("analyze errors")
         defer { withExtendedLifetime(lock) {} }
-        try catalog.replaceFindings(stage: stage, with: findings)
+        try catalog.replaceFindings(stage: stage, model: preds.model, with: findings)
         return ErrorsReport(model: preds.model, version: scope.version?.name, classes: classes, evaluated: truth.count, unlabeled: unlabeled, overall: overall,
                             slices: reports, checks: checks, labelIssues: issues?.report.flagged, recommendations: recommendations)
     }

@@ -174,9 +174,18 @@ extension Catalog {
 
     /// Replaces the findings one analysis recorded before (by stage) with its new findings, in one transaction,
     /// so the ledger shows the latest result of each analysis.
-    public func replaceFindings(stage: String, with findings: [FindingRow]) throws {
+    /// Replaces the findings of `stage`; with `model`, only that model's (findings whose `detail.model` is the
+    /// model, or that name no model), so analyses of two models keep each other's findings.
+    public func replaceFindings(stage: String, model: String? = nil, with findings: [FindingRow]) throws {
         try write { db in
-            try db.execute(sql: "DELETE FROM finding WHERE stage = ?", arguments: [stage])
+            if let model {
+                try db.execute(sql: """
+                    DELETE FROM finding WHERE stage = ?
+                    AND coalesce(CASE WHEN json_valid(detail) THEN json_extract(detail, '$.model') END, ?) = ?
+                    """, arguments: [stage, model, model])
+            } else {
+                try db.execute(sql: "DELETE FROM finding WHERE stage = ?", arguments: [stage])
+            }
             try Catalog.insertFindings(findings, db)
         }
     }
