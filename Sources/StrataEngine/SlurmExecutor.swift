@@ -31,6 +31,12 @@ public struct SlurmExecutor: Executor {
         public var commandTimeout: Double
         /// How long a job that ended may take to show its result on this machine (shared filesystems lag).
         public var visibilityGrace: Double
+        /// Workers (one array job per run, tasks claimed from the shared filesystem) or one array job per step.
+        public var mode: ProjectSpec.Slurm.Mode = .workers
+        /// Workers mode: seconds without a heartbeat after which a worker Slurm calls running counts as lost.
+        public var leaseTimeout: Double = 30
+        /// Workers mode: seconds a worker waits for a task before it exits by itself.
+        public var idleTimeout: Double = 120
 
         public init(partition: String? = nil, timeLimit: String? = nil, cpusPerTask: Int? = nil, memPerTask: String? = nil,
                     sbatchArgs: [String] = [], strataBinary: String = SlurmExecutor.currentBinary(), tasksPerJob: Int? = nil,
@@ -46,13 +52,25 @@ public struct SlurmExecutor: Executor {
             self.init(partition: s.partition, timeLimit: s.timeLimit, cpusPerTask: s.cpusPerTask, memPerTask: s.memPerTask,
                       sbatchArgs: s.sbatchArgs, strataBinary: s.strataBinary ?? strataBinary ?? SlurmExecutor.currentBinary(),
                       tasksPerJob: s.tasksPerJob, maxRunning: spec.workers, pollInterval: s.pollInterval, commandTimeout: s.commandTimeout)
+            mode = s.mode; leaseTimeout = s.leaseTimeout; idleTimeout = s.idleTimeout
         }
     }
 
     public let options: Options
     public var name: String { "slurm" }
+    /// The run's workers (workers mode), from `begin` to `finish`.
+    private let pool = PoolBox()
 
     public init(options: Options) { self.options = options }
+
+    public func begin(run: String, projectRoot: String, log: @escaping @Sendable (String, [String: JSONValue]) -> Void) {
+        guard options.mode == .workers else { return }
+        let p = WorkerPool(options: options, run: run, projectRoot: projectRoot, log: log)
+        pool.set(p)
+        p.start()
+    }
+
+    public func finish(succeeded: Bool) { pool.get()?.finish(succeeded: succeeded) }
 
     /// The absolute path of the running executable.
     public static func currentBinary() -> String {
@@ -69,6 +87,23 @@ public struct SlurmExecutor: Executor {
     public func execute(_ tasks: [TaskSpec], projectRoot: String, retries: Int, report: @escaping @Sendable (TaskResult) -> Void,
                         log: @escaping @Sendable (String, [String: JSONValue]) -> Void) throws {
         if tasks.isEmpty { return }
+        if options.mode == .workers {
+            if pool.get() == nil { begin(run: tasks[0].run, projectRoot: projectRoot, log: log) }
+            let p = pool.get()!
+            try withInterrupt { interrupt in
+                do {
+                    try p.runStep(tasks, retries: retries, report: report, log: log, interrupt: interrupt)
+                } catch let error as ExecutorInterrupted {
+                    throw error
+                } catch where interrupt.value != 0 {
+                    // Ctrl-C also reaches an sbatch or squeue running at that moment, which then fails: still an interruption.
+                    let ids = p.activeJobIds
+                    p.cancel(ids, reason: "interrupted")
+                    throw ExecutorInterrupted(signal: interrupt.value, cancelled: ids)
+                }
+            }
+            return
+        }
         var driver = SlurmDriver(options: options, tasks: tasks, projectRoot: projectRoot, retries: retries, report: report, log: log)
         try driver.run()
     }
@@ -187,6 +222,31 @@ enum SlurmCommand {
         p.waitUntilExit()
         return Output(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
     }
+}
+
+/// Holds the run's worker pool (the executor itself is a value).
+final class PoolBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pool: WorkerPool?
+    func set(_ p: WorkerPool) { lock.withLock { pool = p } }
+    func get() -> WorkerPool? { lock.withLock { pool } }
+}
+
+/// Runs `body` with SIGINT and SIGTERM caught into an `InterruptFlag` (the default handlers come back after).
+func withInterrupt<T>(_ body: (InterruptFlag) throws -> T) rethrows -> T {
+    let interrupt = InterruptFlag()
+    let sources = [SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
+        signal(sig, SIG_IGN)
+        let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        s.setEventHandler { interrupt.set(sig) }
+        s.resume()
+        return s
+    }
+    defer {
+        for s in sources { s.cancel() }
+        signal(SIGINT, SIG_DFL); signal(SIGTERM, SIG_DFL)
+    }
+    return try body(interrupt)
 }
 
 /// Set by SIGINT/SIGTERM while a Slurm step runs; wakes the poll loop.

@@ -38,15 +38,20 @@ final class SlurmTests: XCTestCase {
         let log = try XCTUnwrap(CLI.run(["runs", "logs", "-C", slurm]).stdout)
         XCTAssertTrue(log.contains("\"event\":\"slurm-submit\""), log)
         XCTAssertTrue(log.contains("\"event\":\"slurm-job\""))
-        XCTAssertTrue(log.contains("strata task run: job "), "the jobs' own logs are copied into the run log")
+        XCTAssertTrue(log.contains("strata task worker: job "), "the workers' own logs are copied into the run log")
+        XCTAssertEqual(log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-submit\"") }.count, 1,
+                       "one worker array job for the whole run (both stages, four steps)")
         let runs = try XCTUnwrap(try CLI.json(["runs", "list", "-C", slurm]) as? [[String: Any]])
         XCTAssertEqual(runs.first?["executor"] as? String, "slurm")
         // The sbatch script names the options of strata.yaml.
         let runId = try XCTUnwrap(b["run_id"] as? String ?? b["runId"] as? String)
-        let scripts = try FileManager.default.contentsOfDirectory(atPath: "\(slurm)/.strata/runs/\(runId)/near-dups/slurm").filter { $0.hasSuffix(".sbatch") }
-        XCTAssertFalse(scripts.isEmpty)
-        let script = try String(contentsOfFile: "\(slurm)/.strata/runs/\(runId)/near-dups/slurm/\(scripts.sorted()[0])", encoding: .utf8)
+        let script = try String(contentsOfFile: "\(slurm)/.strata/runs/\(runId)/workers/submit-0.sbatch", encoding: .utf8)
         XCTAssertTrue(script.contains("--time=10:00") && script.contains("--mem=1G"), script)
+        XCTAssertTrue(script.contains("task worker \(runId)"), script)
+        // Every task went through the queue and left no lease behind.
+        for sub in ["queue", "claimed", "failed"] {
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(slurm)/.strata/runs/\(runId)/workers/\(sub)"), [], sub)
+        }
 
         // A second run on Slurm submits nothing: every task comes from the cache.
         let again = try SlurmCluster.runJSON(["run", "--shard-size", "40", "--executor", "slurm", "-C", slurm])
@@ -79,6 +84,14 @@ final class SlurmTests: XCTestCase {
     // MARK: Failures
 
     func testATaskThatFailsOnceIsRetriedAndOneThatAlwaysFailsStopsTheRunWithItsLog() throws {
+        try failingTask(perStep: false)
+    }
+
+    func testPerStepModeRetriesAFailingTaskAsAnArrayJob() throws {
+        try failingTask(perStep: true)
+    }
+
+    func failingTask(perStep: Bool) throws {
         let t = TempDir()
         let dir = try SlurmCluster.project(t, "flaky", pipeline: """
             version: 1
@@ -92,12 +105,15 @@ final class SlurmTests: XCTestCase {
             if mkdir failed-once.lock 2>/dev/null; then echo "transient: scratch disk full" >&2; exit 3; fi
             cat
             """.write(toFile: dir + "/flaky.sh", atomically: true, encoding: .utf8)
+        if perStep { try SlurmCluster.setExecutor(dir, "  kind: local\n  mode: per-step") }
         let r = try SlurmCluster.runJSON(["run", "--shard-size", "100", "--executor", "slurm", "--retries", "1", "-C", dir])
         XCTAssertEqual((r["stages"] as? [[String: Any]])?.first?["tasks"] as? Int, 3)
         let log = try CLI.run(["runs", "logs", "-C", dir]).stdout
         let retries = log.split(separator: "\n").filter { $0.contains("\"event\":\"task-retry\"") }
         XCTAssertEqual(retries.count, 1, log)
-        XCTAssertTrue(retries.first?.contains("ended FAILED") == true && retries.first?.contains("scratch disk full") == true, String(retries.first ?? ""))
+        // Per step, the array job fails with the task; a worker reports the task's failure and lives on.
+        let how = perStep ? "ended FAILED" : "on Slurm worker job "
+        XCTAssertTrue(retries.first?.contains(how) == true && retries.first?.contains("scratch disk full") == true, String(retries.first ?? ""))
         XCTAssertTrue(log.contains("\"attempts\":2"), "the retried task records its second attempt")
         XCTAssertEqual(try SlurmCluster.cleanedCount(dir), 300)
 
@@ -107,8 +123,13 @@ final class SlurmTests: XCTestCase {
             .write(toFile: dir + "/pipeline.yaml", atomically: true, encoding: .utf8)
         let failed = try CLI.run(["run", "--shard-size", "1000", "--executor", "slurm", "--retries", "1", "-C", dir])
         XCTAssertEqual(failed.status, 2, failed.stdout)
-        XCTAssertTrue(failed.stderr.contains("task broken/map-0 failed after 2 attempt(s): Slurm job "), failed.stderr)
-        XCTAssertTrue(failed.stderr.contains("ended FAILED (exit status 2)"), failed.stderr)
+        if perStep {
+            XCTAssertTrue(failed.stderr.contains("task broken/map-0 failed after 2 attempt(s): Slurm job "), failed.stderr)
+            XCTAssertTrue(failed.stderr.contains("ended FAILED (exit status 2)"), failed.stderr)
+        } else {
+            XCTAssertTrue(failed.stderr.contains("task broken/map-0 failed after 2 attempt(s): on Slurm worker job "), failed.stderr)
+            XCTAssertTrue(failed.stderr.contains("exited with status 3"), failed.stderr)
+        }
         XCTAssertTrue(failed.stderr.contains("model file not found"), failed.stderr)
         XCTAssertTrue(failed.stderr.contains("strata runs logs"), failed.stderr)
         let runs = try XCTUnwrap(try CLI.json(["runs", "list", "-C", dir]) as? [[String: Any]])
@@ -130,7 +151,8 @@ final class SlurmTests: XCTestCase {
 
     /// Runs a pipeline whose first task on Slurm blocks until `kill` ends it; the run must retry it and finish with
     /// the same result as a local run.
-    func killedTaskIsRetried(_ killIt: (SlurmCluster.Victim) throws -> Void) throws {
+    func killedTaskIsRetried(_ killIt: (SlurmCluster.Victim) throws -> Void,
+                             check: (String, SlurmCluster.Victim) throws -> Void = { _, _ in }) throws {
         let t = TempDir()
         let pipeline = """
             version: 1
@@ -158,6 +180,43 @@ final class SlurmTests: XCTestCase {
         let retry = log.split(separator: "\n").first { $0.contains("\"event\":\"task-retry\"") }
         XCTAssertNotNil(retry, log)
         XCTAssertTrue(retry?.contains(victim.job) == true, "the retry names the job that died: \(retry ?? "")")
+        try check(log, victim)
+        // The worker that died is reported lost, and the task's second attempt ran on another worker.
+        let lost = log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-worker-lost\"") }
+        XCTAssertTrue(lost.contains { $0.contains(victim.job) }, log)
+        let reruns = log.split(separator: "\n").filter { $0.contains("(attempt 2): ") && $0.contains("\"event\":\"slurm-job\"") }
+        XCTAssertFalse(reruns.isEmpty, "some worker's log shows the second attempt: \(log)")
+        XCTAssertFalse(reruns.contains { $0.contains("\"job\":\"\(victim.job)\"") }, "not on the worker that died")
+        try SlurmCluster.assertNoJobsLeft(log)
+    }
+
+    func testAWorkerJobCancelledWholeIsResubmittedAndTheRunCompletes() throws {
+        try killedTaskIsRetried { victim in
+            // Every worker of the run at once: no worker is left, so the driver submits new ones.
+            let job = String(victim.job.split(separator: "_")[0])
+            let r = try SlurmCluster.command("scancel", [job])
+            XCTAssertEqual(r.status, 0, r.stderr)
+        } check: { log, victim in
+            let submits = log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-submit\"") }
+            XCTAssertEqual(submits.count, 2, log)
+            XCTAssertTrue(submits.last?.contains("no worker left") == true, String(submits.last ?? ""))
+        }
+    }
+
+    func testWorkersExitByThemselvesWhenTheRunEnds() throws {
+        let t = TempDir()
+        let dir = try SlurmCluster.project(t, "exit", pipeline: "version: 1\nstages:\n  - name: exact\n    uses: dedup.exact\n")
+        let r = try SlurmCluster.runJSON(["run", "--shard-size", "50", "--executor", "slurm", "--workers", "2", "-C", dir])
+        let runId = try XCTUnwrap(r["run_id"] as? String ?? r["runId"] as? String)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/.strata/runs/\(runId)/workers/finished"))
+        let log = try CLI.run(["runs", "logs", "-C", dir]).stdout
+        try SlurmCluster.assertNoJobsLeft(log)
+        // The workers saw the marker and exited on their own (COMPLETED, not cancelled), each after its tasks.
+        let job = try XCTUnwrap(SlurmCluster.jobIds(log).first)
+        let states = try SlurmCluster.command("squeue", ["-h", "-r", "-t", "all", "-j", job, "-o", "%T"]).stdout
+        XCTAssertTrue(states.contains("COMPLETED"), states)
+        XCTAssertFalse(states.contains("CANCELLED") || states.contains("FAILED"), states)
+        XCTAssertTrue(log.contains("the run is finished: exiting after"), log)
     }
 
     func testCtrlCCancelsTheJobsAndTheRunResumesAfterwards() throws {
@@ -238,6 +297,32 @@ enum SlurmCluster {
             XCTFail(why, file: file, line: line)
         }
         throw XCTSkip(why)
+    }
+
+    /// Replaces `  kind: local` in the project's strata.yaml with `lines`.
+    static func setExecutor(_ dir: String, _ lines: String) throws {
+        let yaml = try String(contentsOfFile: dir + "/strata.yaml", encoding: .utf8).replacingOccurrences(of: "  kind: local", with: lines)
+        try yaml.write(toFile: dir + "/strata.yaml", atomically: true, encoding: .utf8)
+    }
+
+    /// The job ids a run log's `slurm-submit` events name.
+    static func jobIds(_ log: String) -> [String] {
+        log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-submit\"") }.compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["job"] as? String
+        }
+    }
+
+    /// Within a few seconds of the run's end, none of its jobs is pending or running.
+    static func assertNoJobsLeft(_ log: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let ids = jobIds(log)
+        XCTAssertFalse(ids.isEmpty, "the run submitted workers", file: file, line: line)
+        var states = ""
+        for _ in 0..<50 {
+            states = try command("squeue", ["-h", "-r", "-t", "all", "-j", ids.joined(separator: ","), "-o", "%i %T"]).stdout
+            if !states.contains("RUNNING") && !states.contains("PENDING") && !states.contains("COMPLETING") { break }
+            usleep(100_000)
+        }
+        XCTAssertFalse(states.contains("RUNNING") || states.contains("PENDING") || states.contains("COMPLETING"), states, file: file, line: line)
     }
 
     static func command(_ name: String, _ args: [String]) throws -> CLI.Result {
