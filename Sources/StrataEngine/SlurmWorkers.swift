@@ -183,23 +183,53 @@ final class Heartbeat: @unchecked Sendable {
 }
 
 /// The driver side of workers mode: one worker array job per run, the tasks of each step published as tickets.
+///
+/// Liveness (the driver must never wait for nothing): a published ticket is always in exactly one of `queue/`,
+/// `claimed/`, `done/` or `failed/`. Every look at the queue (each `poll_interval`) re-queues every lease held by a
+/// worker known to have ended, whenever that lease appeared; republishes a ticket found in none of them twice in a
+/// row; submits new workers when no worker of the run may still run; and fails the run with a diagnosis when
+/// nothing moves for `stall_timeout` seconds (no task claimed or finished, no task running, no worker waiting for its
+/// turn in Slurm's queue). A worker counts as ended only on Slurm's word (an ended state, COMPLETING, or requeued
+/// after it ran), on a heartbeat stopped for `lease_timeout` while Slurm calls it RUNNING, or when squeue has not
+/// listed it for a while and its heartbeat did not move meanwhile: PENDING, CONFIGURING and a job squeue does not
+/// list yet are alive.
 final class WorkerPool: @unchecked Sendable {
     struct Submission {
         var number: Int
+        var reason: String
         var id: String?
-        var workers: Int
-        var script: String
+        var workers = 0
+        var script = ""
+        /// sbatch failed: this submission has no workers and never will.
+        var failed = false
     }
 
     /// What the driver knows of one array element (one worker).
     struct Element {
         var state = "PENDING"
+        var reason = ""
         var ended = false
+        /// Why it ended: what the retry of a task it held says.
+        var why = ""
         var missingSince: Date?
+        var pendingSince: Date?
+        var warned = false
         var beat = ""
         var beatChanged = Date()
         var sawBeat = false
         var runningSince: Date?
+    }
+
+    /// What one look at the queue found besides the elements' new states.
+    struct Look {
+        /// Workers Slurm put back in its queue after they ran (requeued): the tasks they held are lost, they are not.
+        var restarted: [String: String] = [:]
+        /// Workers whose heartbeat moved since the last look.
+        var beating: Set<String> = []
+        /// Some worker waits for its turn in Slurm's queue, or a submission is under way.
+        var waiting = false
+        /// Some worker was found ended.
+        var ended = false
     }
 
     let options: SlurmExecutor.Options
@@ -225,17 +255,20 @@ final class WorkerPool: @unchecked Sendable {
     var submissions: [Submission] { lock.withLock { submissionsBox } }
 
     /// Submits the first worker array job from a thread of its own: its scheduling overlaps the driver's planning.
+    /// The folders and the submission's place are made before this returns: until sbatch answers, the driver sees a
+    /// submission under way (it once took the run for one without workers, submitted a second array job under the
+    /// same number and lost track of one of the two, with a task in it).
     func start() {
         runLog("slurm-workers-start", ["at": .number(Date().timeIntervalSince1970)])
+        do { try layout.create() } catch {
+            lock.withLock { submissionError = error }
+            return
+        }
+        let number = reserve(reason: "run start")
         let done = DispatchSemaphore(value: 0)
         lock.withLock { pendingSubmit = done }
         Thread { [self] in
-            do {
-                try layout.create()
-                try submit(reason: "run start")
-            } catch {
-                lock.withLock { submissionError = error }
-            }
+            do { try submit(number) } catch { lock.withLock { submissionError = error } }
             done.signal()
         }.start()
     }
@@ -253,8 +286,24 @@ final class WorkerPool: @unchecked Sendable {
         return 4
     }
 
-    func submit(reason: String) throws {
-        let number = submissions.count
+    /// Takes the next submission number (under the lock: two submissions never share one).
+    func reserve(reason: String) -> Int {
+        lock.withLock {
+            submissionsBox.append(Submission(number: submissionsBox.count, reason: reason))
+            return submissionsBox.count - 1
+        }
+    }
+
+    /// Submits the worker array job of reserved submission `number`.
+    func submit(_ number: Int) throws {
+        do { try launch(number) } catch {
+            lock.withLock { submissionsBox[number].failed = true }
+            throw error
+        }
+    }
+
+    private func launch(_ number: Int) throws {
+        let reason = submissions[number].reason
         let workers = workerCount()
         let logPattern = "\(layout.logs)/\(number)-%a.log"
         var args = ["--parsable", "--job-name=strata-workers-\(run)", "--array=0-\(workers - 1)", "--output=\(logPattern)",
@@ -277,13 +326,13 @@ final class WorkerPool: @unchecked Sendable {
             """
         try FileIO.writeAtomically(scriptPath, Array(script.utf8), sync: false)
         chmod(scriptPath, 0o755)
-        lock.withLock { submissionsBox.append(Submission(number: number, id: nil, workers: workers, script: scriptPath)) }
+        lock.withLock { submissionsBox[number].workers = workers; submissionsBox[number].script = scriptPath }
         let out = try SlurmCommand.run("sbatch", args + [scriptPath], timeout: options.commandTimeout)
         let id = out.stdout.split(separator: "\n").last.map { String($0.split(separator: ";")[0]).trimmingCharacters(in: .whitespaces) } ?? ""
         guard out.status == 0, !id.isEmpty, id.allSatisfy(\.isNumber) else {
             throw SlurmError(command: "sbatch " + (args + [scriptPath]).map(q).joined(separator: " "),
                              problem: out.status == 0 ? "printed no job id" : "failed with exit status \(out.status)", output: out.combined,
-                             check: "that slurmctld is up (`scontrol ping`, `sinfo`), the partition exists (`sinfo -s`), and the resources fit a node (executor: partition, time_limit, cpus_per_task, mem_per_task, sbatch_args in strata.yaml)")
+                             check: SlurmError.submitCheck)
         }
         lock.withLock { submissionsBox[number].id = id }
         runLog("slurm-submit", ["job": .string(id), "workers": .int(Int64(workers)), "reason": .string(reason), "script": .string(scriptPath),
@@ -295,12 +344,16 @@ final class WorkerPool: @unchecked Sendable {
         if let e = lock.withLock({ submissionError }) { throw e }
     }
 
+    /// The workers (`<job>_<index>`) of submission `s` (none before sbatch answered).
+    func workers(of s: Submission) -> [String] {
+        guard let id = s.id else { return [] }
+        return (0..<s.workers).map { "\(id)_\($0)" }
+    }
+
     /// Job ids of submissions with elements that may still run.
     var activeJobIds: [String] {
         submissions.compactMap { s -> String? in
-            guard let id = s.id else { return nil }
-            let live = (0..<s.workers).contains { !(elements["\(id)_\($0)"]?.ended ?? false) }
-            return live ? id : nil
+            workers(of: s).contains { !(elements[$0]?.ended ?? false) } ? s.id : nil
         }
     }
 
@@ -323,8 +376,7 @@ final class WorkerPool: @unchecked Sendable {
         // Running workers exit by themselves; only elements that may still be pending need cancelling (every element
         // the last look at the queue saw running is not: an element that started never goes back to pending).
         let mayPend = submissions.contains { sub in
-            guard let id = sub.id else { return false }
-            return (0..<sub.workers).contains { i in elements["\(id)_\(i)"].map { $0.runningSince == nil && !$0.ended } ?? true }
+            workers(of: sub).contains { w in elements[w].map { $0.runningSince == nil && !$0.ended } ?? true }
         }
         if succeeded {
             if mayPend { cancel(ids, extra: ["--state=PENDING"], reason: "the run is finished: workers still waiting for a node") }
@@ -332,11 +384,10 @@ final class WorkerPool: @unchecked Sendable {
             cancel(ids, reason: "the run stopped")
         }
         for s in submissions {
-            guard let id = s.id else { continue }
-            for i in 0..<s.workers {
+            for (i, w) in workers(of: s).enumerated() {
                 let path = "\(layout.logs)/\(s.number)-\(i).log"
                 guard let bytes = try? FileIO.readAll(path) else { continue }
-                runLog("slurm-job", ["job": .string("\(id)_\(i)"), "state": .string(elements["\(id)_\(i)"]?.state ?? "RUNNING"),
+                runLog("slurm-job", ["job": .string(w), "state": .string(elements[w]?.state ?? "RUNNING"),
                                      "log_file": .string(path), "log": .string(String(decoding: bytes.suffix(16_384), as: UTF8.self))])
             }
         }
@@ -348,6 +399,7 @@ final class WorkerPool: @unchecked Sendable {
     /// tasks and the tasks of workers that died, and submits new workers when none is left.
     func runStep(_ tasks: [TaskSpec], retries: Int, report: @escaping @Sendable (TaskResult) -> Void,
                  log: @escaping @Sendable (String, [String: JSONValue]) -> Void, interrupt: InterruptFlag) throws {
+        try checkSubmission()
         let cache = TaskCache(projectRoot: projectRoot)
         var open: [String: (task: TaskSpec, attempt: Int)] = [:]
         var failures: [TaskFailure] = []
@@ -392,6 +444,9 @@ final class WorkerPool: @unchecked Sendable {
             }
         }
         var pause = 0.002
+        var lastProgress = Date()
+        var lastLeases: Set<String> = []
+        var unseen: Set<String> = []
         while !open.isEmpty {
             _ = interrupt.wake.wait(timeout: .now() + pause)
             if interrupt.value != 0 {
@@ -421,21 +476,73 @@ final class WorkerPool: @unchecked Sendable {
                 progressed = true
             }
             pause = progressed ? 0.002 : min(pause * 1.5, 0.02)
+            if progressed { lastProgress = Date() }
             if open.isEmpty { break }
-            if Date().timeIntervalSince(lastQueueLook) >= options.pollInterval {
-                lastQueueLook = Date()
-                for (worker, why) in try lostWorkers() {
-                    // Every task this worker had claimed goes back to the queue (as its next attempt).
-                    for lease in WorkerLayout.names(layout.claimed) where lease.hasSuffix("@\(worker)") {
-                        let name = String(lease.dropLast(worker.count + 1))
-                        unlink("\(layout.claimed)/\(lease)")
-                        try retryOrFail(name, why: why, logPath: logPath(worker: worker))
-                    }
+            guard Date().timeIntervalSince(lastQueueLook) >= options.pollInterval else { continue }
+            lastQueueLook = Date()
+            let look = try lookAtWorkers()
+            // Where every open ticket is, listed in the order tickets move (a ticket moving on while we list is
+            // still seen in a later folder).
+            let queued = Set(WorkerLayout.names(layout.queue))
+            let leases = WorkerLayout.names(layout.claimed)
+            let finishing = Set(WorkerLayout.names(layout.done)).union(WorkerLayout.names(layout.failed))
+            var claimed: Set<String> = []
+            var holders: Set<String> = []
+            for lease in leases {
+                guard let at = lease.lastIndex(of: "@") else { continue }
+                let name = String(lease[..<at]), worker = String(lease[lease.index(after: at)...])
+                claimed.insert(name)
+                // The lease of a worker that ended (found now or earlier: a lease can show up after its worker was
+                // counted lost) or that Slurm restarted: its task goes back to the queue as its next attempt. The
+                // unlink decides: when it fails, the worker moved the ticket on itself.
+                let why: String
+                if let e = elements[worker], e.ended { why = e.why } else if let w = look.restarted[worker] { why = w } else {
+                    holders.insert(worker)
+                    continue
                 }
-                try ensureWorkers()
+                guard unlink("\(layout.claimed)/\(lease)") == 0 else { continue }
+                try retryOrFail(name, why: why, logPath: logPath(worker: worker))
+                lastProgress = Date()
+            }
+            // A ticket in no folder at two looks in a row (it cannot happen by the protocol; a worker that could not
+            // read its ticket drops it): publish it again, at the same attempt.
+            let nowhere = Set(open.keys).subtracting(queued).subtracting(claimed).subtracting(finishing)
+            for name in nowhere.intersection(unseen).sorted() {
+                guard let (t, attempt) = open.removeValue(forKey: name) else { continue }
+                log("slurm-ticket-missing", ["label": .string(t.label), "ticket": .string(name), "attempt": .int(Int64(attempt))])
+                if let r = cache.result(t.key) { report(r) } else { try publish(t, attempt: attempt) }
+            }
+            unseen = nowhere.subtracting(unseen)
+            if open.isEmpty { break }
+            if try ensureWorkers() { lastProgress = Date() }
+            // Something moves: a task was claimed or released, a task is running (its worker beats), a worker waits for
+            // its turn in Slurm's queue or a submission is under way, or a worker ended (its tasks were re-queued and
+            // workers resubmitted above).
+            let leaseSet = Set(leases)
+            if leaseSet != lastLeases || !holders.isDisjoint(with: look.beating) || look.waiting || look.ended { lastProgress = Date() }
+            lastLeases = leaseSet
+            let stalled = Date().timeIntervalSince(lastProgress)
+            if options.stallTimeout > 0, stalled > options.stallTimeout {
+                throw stallError(seconds: stalled, open: open.count, queued: queued.count, leases: leases, step: "\(tasks[0].stage)/\(tasks[0].step.rawValue)")
             }
         }
         if let first = failures.min(by: { $0.label < $1.label }) { throw first }
+    }
+
+    /// Why the run stops after `seconds` without anything moving: the tickets, the leases and every live worker.
+    func stallError(seconds: Double, open: Int, queued: Int, leases: [String], step: String) -> StageError {
+        let now = Date()
+        let live = elements.filter { !$0.value.ended }.sorted { $0.key < $1.key }.map { w, e in
+            "\(w) \(e.state)\(e.reason.isEmpty || e.reason == "None" ? "" : " (\(e.reason))")" + (e.sawBeat ? ", heartbeat \(Int(now.timeIntervalSince(e.beatChanged))) s ago" : ", no heartbeat")
+        }
+        return StageError("""
+            Slurm workers mode: step \(step) has \(open) task(s) open and nothing moved for \(Int(seconds)) s (executor.stall_timeout): \
+            \(queued) waiting in \(layout.queue), leases \(leases.isEmpty ? "none" : leases.sorted().joined(separator: ", ")); \
+            workers: \(live.isEmpty ? "none alive" : live.joined(separator: "; ")). \
+            Check that the nodes see \(layout.dir) (the project on a filesystem they share with this machine, new files visible \
+            without a long client cache), the workers' logs in \(layout.logs), and `squeue -j \(activeJobIds.joined(separator: ","))`; \
+            raise executor.stall_timeout (0: never) if this is expected.
+            """)
     }
 
     func logPath(worker: String) -> String? {
@@ -444,108 +551,126 @@ final class WorkerPool: @unchecked Sendable {
         return "\(layout.logs)/\(s.number)-\(parts[1]).log"
     }
 
-    /// Asks the queue about every worker and reads their heartbeats. Returns the workers found dead since the last
-    /// look, each with why: its job ended (state, exit code, end of its log), vanished from the queue, or stopped
-    /// beating for `lease_timeout` seconds while Slurm still called it running (a lost node), which is then cancelled.
-    func lostWorkers() throws -> [(String, String)] {
+    /// Asks the queue about every worker that may still run and reads their heartbeats; marks the ones found ended
+    /// (with why: the state, exit code and end of the log; a heartbeat stopped for `lease_timeout` while Slurm says
+    /// RUNNING, after which the job is cancelled; or gone from squeue while its heartbeat stood still).
+    func lookAtWorkers() throws -> Look {
+        var look = Look()
+        let subs = submissions
+        if subs.contains(where: { $0.id == nil && !$0.failed }) { look.waiting = true }
         let ids = activeJobIds
-        guard !ids.isEmpty else { return [] }
-        var states: [String: String] = [:]
+        guard !ids.isEmpty else { return look }
+        let states: [String: SlurmQueue.Entry]
         do {
-            let out = try SlurmCommand.run("squeue", ["-h", "-r", "-t", "all", "-j", ids.joined(separator: ","), "-o", "%F %K %T"],
-                                           timeout: options.commandTimeout)
-            if out.status != 0 && !out.combined.contains("Invalid job id") {
-                throw SlurmError(command: "squeue -h -r -t all -j \(ids.joined(separator: ",")) -o '%F %K %T'",
-                                 problem: "failed with exit status \(out.status)", output: out.combined,
-                                 check: "that slurmctld is up (`scontrol ping`) and reachable from this machine")
-            }
-            for line in out.stdout.split(separator: "\n") {
-                let f = line.split(separator: " ")
-                if f.count >= 3 { states["\(f[0])_\(f[1])"] = String(f[2]) }
-            }
+            states = try SlurmQueue.look(ids, timeout: options.commandTimeout)
             queueFailingSince = nil
         } catch {
             // A controller that restarts or is briefly overloaded is not a failed run: keep trying for a while.
             let since = queueFailingSince ?? Date()
             queueFailingSince = since
             if Date().timeIntervalSince(since) > max(30, 2 * options.commandTimeout) { throw error }
-            return []
+            look.waiting = true
+            return look
         }
         let now = Date()
-        var lost: [(String, String)] = []
+        let missingGrace = max(3 * options.pollInterval, 10)
         var hung: [String] = []
-        for s in submissions {
-            guard let id = s.id else { continue }
-            for i in 0..<s.workers {
-                let w = "\(id)_\(i)"
+        // Only the submissions just asked about: one whose job id came after the question is not missing.
+        for s in subs where s.id.map(ids.contains) == true {
+            for w in workers(of: s) {
                 var e = elements[w] ?? Element()
                 if e.ended { continue }
                 let beat = (try? FileIO.readAll("\(layout.heartbeats)/\(w)")).map { String(decoding: $0, as: UTF8.self) } ?? ""
                 if !beat.isEmpty { e.sawBeat = true }
-                if beat != e.beat { e.beat = beat; e.beatChanged = now }
-                if let state = states[w] {
+                if beat != e.beat {
+                    e.beat = beat
+                    e.beatChanged = now
+                    if !beat.isEmpty { look.beating.insert(w) }
+                }
+                var endedWhy: String?
+                if let entry = states[w] {
+                    let state = entry.state
                     e.missingSince = nil
+                    if e.runningSince != nil, ["PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED"].contains(state) {
+                        // Slurm put it back in the queue (its node failed): the worker that ran is gone, a new one
+                        // will start under the same name.
+                        look.restarted[w] = "Slurm worker job \(w) was requeued by Slurm (\(state)\(entry.reason.isEmpty ? "" : ", \(entry.reason)")) while it ran"
+                        e.runningSince = nil
+                    }
                     e.state = state
+                    e.reason = entry.reason
                     if state == "RUNNING" && e.runningSince == nil { e.runningSince = now }
+                    if state == "PENDING" || state == "CONFIGURING" {
+                        let since = e.pendingSince ?? now
+                        e.pendingSince = since
+                        if state == "CONFIGURING" || SlurmExecutor.waitingReasons.contains(entry.reason) {
+                            look.waiting = true
+                        } else if !e.warned, now.timeIntervalSince(since) > 30 {
+                            e.warned = true
+                            runLog("slurm-pending", ["job": .string(w), "reason": .string(entry.reason), "seconds": .int(Int64(now.timeIntervalSince(since)))])
+                        }
+                    } else {
+                        e.pendingSince = nil
+                    }
                     if SlurmExecutor.endedStates.contains(state) || state == "COMPLETING" {
-                        e.ended = true
-                        lost.append((w, failureText(w, state: state)))
+                        // COMPLETING: the batch script (which is the worker: it execs strata) has exited.
+                        endedWhy = failureText(w, state: state)
                     } else if state == "RUNNING", let since = e.runningSince,
                               now.timeIntervalSince(max(since, e.beatChanged)) > options.leaseTimeout {
-                        e.ended = true
                         e.state = "LOST"
                         hung.append(w)
-                        lost.append((w, "Slurm worker job \(w) stopped its heartbeat for \(Int(options.leaseTimeout)) s while Slurm called it RUNNING (node lost or process hung); cancelled it"))
+                        endedWhy = "Slurm worker job \(w) stopped its heartbeat for \(Int(options.leaseTimeout)) s while Slurm called it RUNNING (node lost or process hung); cancelled it"
                     }
                 } else {
-                    // Not in the queue at all: purged by the controller or lost with it. Give it one more look.
+                    // Not listed: purged by the controller, or lost with it. Only a worker missing for a while whose
+                    // heartbeat stood still meanwhile counts as gone.
                     let since = e.missingSince ?? now
                     e.missingSince = since
-                    if now.timeIntervalSince(since) > max(2 * options.pollInterval, 1) {
-                        e.ended = true
+                    if now.timeIntervalSince(max(since, e.beatChanged)) > missingGrace {
                         e.state = "LOST"
-                        lost.append((w, "Slurm worker job \(w) disappeared from the queue (squeue no longer knows it)"))
+                        endedWhy = "Slurm worker job \(w) disappeared from the queue (squeue has not listed it for \(Int(now.timeIntervalSince(since))) s and its heartbeat stood still)"
                     }
+                }
+                if let why = endedWhy {
+                    e.ended = true
+                    e.why = why
+                    look.ended = true
+                    runLog("slurm-worker-lost", ["job": .string(w), "state": .string(e.state), "error": .string(why)])
                 }
                 elements[w] = e
             }
         }
         if !hung.isEmpty { cancel(hung, reason: "heartbeat stopped") }
-        for (w, why) in lost { runLog("slurm-worker-lost", ["job": .string(w), "error": .string(why)]) }
-        return lost
+        return look
     }
 
-    /// Submits new workers when every worker of the run has ended and tasks wait; stops the run when workers keep
-    /// dying before they take any task (a binary missing on the nodes, a bad sbatch option).
-    func ensureWorkers() throws {
-        guard lock.withLock({ submissionError == nil }) else { return }
+    /// Submits new workers when no worker of the run may still run (every element ended) and tasks wait; stops the
+    /// run when workers keep dying before they take any task (a binary missing on the nodes, a bad sbatch option).
+    /// Returns whether it submitted.
+    func ensureWorkers() throws -> Bool {
+        guard lock.withLock({ submissionError == nil }) else { return false }
         let subs = submissions
         // A submission still under way counts as alive.
-        if subs.contains(where: { $0.id == nil }) { return }
-        let alive = subs.contains { s in (0..<s.workers).contains { !(elements["\(s.id!)_\($0)"]?.ended ?? false) } }
-        if alive { return }
+        if subs.contains(where: { $0.id == nil && !$0.failed }) { return false }
+        let alive = subs.contains { s in workers(of: s).contains { !(elements[$0]?.ended ?? false) } }
+        if alive { return false }
         // Submissions in a row (the latest ones) whose every worker ended without a single heartbeat.
-        let failedInARow = subs.reversed().prefix { s in (0..<s.workers).allSatisfy { !(elements["\(s.id!)_\($0)"]?.sawBeat ?? false) } }.count
-        if failedInARow >= 2, let last = subs.last, let id = last.id {
-            let why = failureText("\(id)_0", state: elements["\(id)_0"]?.state ?? "ended")
+        let tracked = subs.filter { $0.id != nil }
+        let failedInARow = tracked.reversed().prefix { s in workers(of: s).allSatisfy { !(elements[$0]?.sawBeat ?? false) } }.count
+        if failedInARow >= 2, let last = tracked.last, let first = workers(of: last).first {
+            let why = elements[first]?.why ?? failureText(first, state: "ended")
             throw SlurmError(command: "sbatch \(last.script)", problem: "started workers that all ended before taking a task: \(why)", output: "",
                              check: "that executor.strata_binary (\(options.strataBinary)) runs on the compute nodes and \(projectRoot) is on a filesystem they share; see the log \(layout.logs)/\(last.number)-0.log")
         }
-        try submit(reason: "no worker left")
+        try submit(reserve(reason: "no worker left"))
+        return true
     }
 
     /// Why a worker's job ended: its state, exit code and the end of its log.
     func failureText(_ worker: String, state: String) -> String {
         var s = "Slurm worker job \(worker) ended \(state)"
-        if let out = try? SlurmCommand.run("scontrol", ["show", "job", "-o", worker], timeout: options.commandTimeout), out.status == 0 {
-            var details: [String] = []
-            for field in out.stdout.split(separator: " ") where field.hasPrefix("ExitCode=") {
-                let parts = field.dropFirst(9).split(separator: ":")
-                if parts.count == 2, parts[1] != "0" { details.append("killed by signal \(parts[1])") }
-                else if let code = parts.first, code != "0" { details.append("exit status \(code)") }
-            }
-            if !details.isEmpty { s += " (" + details.joined(separator: ", ") + ")" }
-        }
+        let details = SlurmQueue.exitDetails(worker, timeout: options.commandTimeout, reasons: false)
+        if !details.isEmpty { s += " (" + details.joined(separator: ", ") + ")" }
         if let path = logPath(worker: worker), let bytes = try? FileIO.readAll(path) {
             let lines = String(decoding: bytes.suffix(4096), as: UTF8.self).split(separator: "\n").suffix(5)
             if !lines.isEmpty { s += "; its log ends: " + lines.joined(separator: " | ") }

@@ -163,11 +163,13 @@ final class SpecProjectSlurmTests: XCTestCase {
               mode: per-step
               lease_timeout: 45
               idle_timeout: 300
+              stall_timeout: 600
             """, file: "strata.yaml")
         let s = spec.executor.slurm
         XCTAssertEqual(s.mode, .perStep)
         XCTAssertEqual(s.leaseTimeout, 45)
         XCTAssertEqual(s.idleTimeout, 300)
+        XCTAssertEqual(s.stallTimeout, 600)
         XCTAssertEqual(spec.executor.kind, .slurm)
         XCTAssertEqual(s.partition, "gpu-a100")
         XCTAssertEqual(s.timeLimit, "2-00:00:00")

@@ -104,6 +104,10 @@ public struct ProjectSpec: Sendable, Equatable {
         public var leaseTimeout: Double
         /// Workers mode: seconds a worker waits for work before it exits by itself.
         public var idleTimeout: Double
+        /// Workers mode: seconds with tasks waiting and nothing moving (no task claimed or finished, no worker of the
+        /// run running a task, waiting for its turn in Slurm's queue or being submitted) after which the run fails
+        /// with a diagnosis instead of waiting forever; 0: never.
+        public var stallTimeout: Double = 300
         public init(partition: String? = nil, timeLimit: String? = nil, cpusPerTask: Int? = nil, memPerTask: String? = nil,
                     sbatchArgs: [String] = [], strataBinary: String? = nil, tasksPerJob: Int? = nil,
                     pollInterval: Double = 1, commandTimeout: Double = 60, mode: Mode = .workers, leaseTimeout: Double = 30,
@@ -304,6 +308,7 @@ extension ProjectSpec {
         slurm.mode = node.enumValue("mode", Slurm.Mode.self) ?? slurm.mode
         slurm.leaseTimeout = node.double("lease_timeout", min: 3, max: 86_400, example: "30") ?? slurm.leaseTimeout
         slurm.idleTimeout = node.double("idle_timeout", min: 1, max: 86_400, example: "120") ?? slurm.idleTimeout
+        slurm.stallTimeout = node.double("stall_timeout", min: 0, max: 604_800, example: "300") ?? slurm.stallTimeout
         return slurm
     }
 
