@@ -142,6 +142,73 @@ final class SlurmTests: XCTestCase {
         }
     }
 
+    /// The first worker array job is submitted from a thread while the driver plans; when that submission is slow
+    /// (here `sinfo`, which sizes it, takes 2 s) the driver must wait for it, not take the run for one without
+    /// workers. It once submitted a second array job under the same number and lost track of one of the two: the
+    /// killed worker's task was never retried and the run hung (CI, 2026-12-01).
+    func testASlowFirstSubmissionIsWaitedForNotDoubled() throws {
+        let t = TempDir()
+        let shim = t.path + "/slow-bin"
+        try FileManager.default.createDirectory(atPath: shim, withIntermediateDirectories: true)
+        let sinfo = try XCTUnwrap(SlurmCluster.locate("sinfo"))
+        try "#!/bin/sh\nsleep 2\nexec \(sinfo) \"$@\"\n".write(toFile: shim + "/sinfo", atomically: true, encoding: .utf8)
+        chmod(shim + "/sinfo", 0o755)
+        let path = shim + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        try killedTaskIsRetried(environment: ["PATH": path]) { victim in
+            XCTAssertEqual(kill(victim.strataPid, SIGKILL), 0, "kill the `strata task worker` process")
+        } check: { log, _ in
+            let submits = log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-submit\"") }
+            XCTAssertEqual(submits.count, 1, "one array job, the slow one: \(submits)")
+        }
+    }
+
+    /// Workers SIGKILLed at random moments (while they claim, run or finish tasks, or sit idle), several times in one
+    /// run, down to none left: the run still finishes, with the result of a local run, and leaves no lease behind.
+    func testWorkersKilledAtRandomMomentsStillGiveTheLocalResult() throws {
+        let t = TempDir()
+        let pipeline = """
+            version: 1
+            stages:
+              - name: exact
+                uses: dedup.exact
+              - name: slow
+                uses: command
+                command: "sh slow.sh"
+              - name: near
+                uses: dedup.near
+                params: {threshold: 0.8, partitions: 3}
+            """
+        let reference = try SlurmCluster.project(t, "reference", pipeline: pipeline)
+        let dir = try SlurmCluster.project(t, "chaos", pipeline: pipeline)
+        for d in [reference, dir] { try "sleep 0.4; cat\n".write(toFile: d + "/slow.sh", atomically: true, encoding: .utf8) }
+        let expected = try SlurmCluster.runJSON(["run", "--shard-size", "25", "-C", reference])
+        var rng = SplitMix(seed: UInt64(Date().timeIntervalSince1970 * 1000))
+        let seed = rng.state
+        let driver = try Background(["run", "--shard-size", "25", "--executor", "slurm", "--retries", "10", "--json", "-C", dir])
+        var kills: [String] = []
+        while kills.count < 5 && driver.isRunning {
+            usleep(UInt32(200_000 + rng.next(1_000_000)))
+            let workers = SlurmCluster.workerPids(dir)
+            guard !workers.isEmpty else { continue }
+            let pid = workers[Int(rng.next(UInt64(workers.count)))]
+            if kill(pid, SIGKILL) == 0 { kills.append("\(pid)") }
+        }
+        let r = driver.wait()
+        XCTAssertEqual(r.status, 0, "seed \(seed), killed \(kills): \(r.stderr)")
+        let report = try XCTUnwrap(try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
+        XCTAssertEqual(report["digest"] as? String, expected["digest"] as? String, "seed \(seed): the result of the local run")
+        XCTAssertEqual(try SlurmCluster.outcome(dir), try SlurmCluster.outcome(reference))
+        XCTAssertGreaterThan(kills.count, 0, "some worker was killed (seed \(seed))")
+        let log = try CLI.run(["runs", "logs", "-C", dir]).stdout
+        let lost = log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-worker-lost\"") }
+        XCTAssertGreaterThan(lost.count, 0, "the killed workers are reported lost: \(log)")
+        let runId = try XCTUnwrap(report["run_id"] as? String ?? report["runId"] as? String)
+        for sub in ["queue", "claimed", "failed"] {
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/.strata/runs/\(runId)/workers/\(sub)"), [], sub)
+        }
+        try SlurmCluster.assertNoJobsLeft(log)
+    }
+
     func testAJobCancelledWithScancelIsDetectedAndRetried() throws {
         try killedTaskIsRetried { victim in
             let r = try SlurmCluster.command("scancel", [victim.job])
@@ -151,7 +218,7 @@ final class SlurmTests: XCTestCase {
 
     /// Runs a pipeline whose first task on Slurm blocks until `kill` ends it; the run must retry it and finish with
     /// the same result as a local run.
-    func killedTaskIsRetried(_ killIt: (SlurmCluster.Victim) throws -> Void,
+    func killedTaskIsRetried(environment: [String: String] = [:], _ killIt: (SlurmCluster.Victim) throws -> Void,
                              check: (String, SlurmCluster.Victim) throws -> Void = { _, _ in }) throws {
         let t = TempDir()
         let pipeline = """
@@ -168,8 +235,13 @@ final class SlurmTests: XCTestCase {
         for d in [reference, dir] { try SlurmCluster.victimScript.write(toFile: d + "/victim.py", atomically: true, encoding: .utf8) }
         let expected = try SlurmCluster.runJSON(["run", "--shard-size", "100", "-C", reference])
 
-        let driver = try Background(["run", "--shard-size", "100", "--executor", "slurm", "--retries", "1", "--json", "-C", dir])
-        let victim = try SlurmCluster.waitForVictim(dir)
+        let driver = try Background(["run", "--shard-size", "100", "--executor", "slurm", "--retries", "1", "--json", "-C", dir],
+                                    environment: environment)
+        let victim: SlurmCluster.Victim
+        do { victim = try SlurmCluster.waitForVictim(dir) } catch {
+            driver.terminate()
+            throw error
+        }
         try killIt(victim)
         kill(victim.pythonPid, SIGKILL)
         let r = driver.wait()
@@ -325,6 +397,21 @@ enum SlurmCluster {
         XCTAssertFalse(states.contains("RUNNING") || states.contains("PENDING") || states.contains("COMPLETING"), states, file: file, line: line)
     }
 
+    static func locate(_ name: String) -> String? {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/\(name)" }
+            .first { access($0, X_OK) == 0 }
+    }
+
+    /// The pids of the `strata task worker` processes working for the project at `dir`.
+    static func workerPids(_ dir: String) -> [pid_t] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let args = raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return args.count > 2 && args[1] == "task" && args[2] == "worker" && args.last == dir
+        }
+    }
+
     static func command(_ name: String, _ args: [String]) throws -> CLI.Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -469,6 +556,7 @@ final class Background: @unchecked Sendable {
     }
 
     var pid: pid_t { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
 
     func terminate() { process.terminate(); _ = wait() }
 
@@ -476,5 +564,18 @@ final class Background: @unchecked Sendable {
         if group.wait(timeout: .now() + timeout) == .timedOut { kill(pid, SIGKILL) }
         process.waitUntilExit()
         return CLI.Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// A small seeded generator (the chaos test prints its seed).
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next(_ bound: UInt64) -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return (z ^ (z >> 31)) % max(1, bound)
     }
 }
