@@ -375,32 +375,22 @@ struct SlurmDriver {
         }
         if todo.isEmpty { return }
         try FileIO.makeDirectories(dir)
-        let interrupt = InterruptFlag()
-        let sources = [SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { interrupt.set(sig) }
-            s.resume()
-            return s
-        }
-        defer {
-            for s in sources { s.cancel() }
-            signal(SIGINT, SIG_DFL); signal(SIGTERM, SIG_DFL)
-        }
-        do {
-            try submit(todo, attempt: 1)
-            try wait(interrupt)
-        } catch let error as ExecutorInterrupted {
-            throw error
-        } catch where interrupt.value != 0 {
-            // Ctrl-C also reaches an sbatch or squeue running at that moment, which then fails: still an interruption.
-            let ids = activeJobIds
-            cancelActive(reason: "interrupted")
-            throw ExecutorInterrupted(signal: interrupt.value, cancelled: ids)
-        } catch {
-            // The driver cannot follow its jobs any more: don't leave them running unwatched.
-            cancelActive(reason: "the driver stopped: \(error)")
-            throw error
+        try withInterrupt { interrupt in
+            do {
+                try submit(todo, attempt: 1)
+                try wait(interrupt)
+            } catch let error as ExecutorInterrupted {
+                throw error
+            } catch where interrupt.value != 0 {
+                // Ctrl-C also reaches an sbatch or squeue running at that moment, which then fails: still an interruption.
+                let ids = activeJobIds
+                cancelActive(reason: "interrupted")
+                throw ExecutorInterrupted(signal: interrupt.value, cancelled: ids)
+            } catch {
+                // The driver cannot follow its jobs any more: don't leave them running unwatched.
+                cancelActive(reason: "the driver stopped: \(error)")
+                throw error
+            }
         }
         if let first = failures.min(by: { $0.label < $1.label }) { throw first }
     }
