@@ -305,6 +305,33 @@ final class SlurmTests: XCTestCase {
         }
     }
 
+    /// Workers that run and beat but never take a task (as when the nodes do not see new files in the queue): the
+    /// driver must not wait forever. After `stall_timeout` seconds with nothing moving it fails the run with a
+    /// diagnosis, and cancels the workers.
+    func testTasksNobodyTakesStopTheRunAfterStallTimeout() throws {
+        let t = TempDir()
+        let dir = try SlurmCluster.project(t, "stall", pipeline: "version: 1\nstages:\n  - name: exact\n    uses: dedup.exact\n")
+        // Called as `strata task worker RUN --idle-timeout N -C ROOT`: beats like a worker, never claims.
+        try """
+            #!/bin/sh
+            beat="$7/.strata/runs/$3/workers/heartbeat/${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"
+            i=0
+            while [ $i -lt 600 ]; do i=$((i+1)); echo "$i blind" > "$beat.tmp"; mv "$beat.tmp" "$beat"; sleep 1; done
+            """.write(toFile: dir + "/blind-worker.sh", atomically: true, encoding: .utf8)
+        chmod(dir + "/blind-worker.sh", 0o755)
+        try SlurmCluster.setExecutor(dir, "  kind: slurm\n  workers: 2\n  stall_timeout: 6\n  strata_binary: \(dir)/blind-worker.sh")
+        let started = Date()
+        let r = try CLI.run(["run", "--shard-size", "100", "-C", dir], timeout: 300)
+        XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 120, "stopped soon after stall_timeout")
+        XCTAssertTrue(r.stderr.contains("nothing moved for"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("executor.stall_timeout"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("waiting in ") && r.stderr.contains("RUNNING, heartbeat"), r.stderr)
+        let runs = try XCTUnwrap(try CLI.json(["runs", "list", "-C", dir]) as? [[String: Any]])
+        XCTAssertEqual(runs.first?["status"] as? String, "failed")
+        try SlurmCluster.assertNoJobsLeft(try CLI.run(["runs", "logs", "-C", dir]).stdout)
+    }
+
     func testCtrlCCancelsTheJobsAndTheRunResumesAfterwards() throws {
         let t = TempDir()
         let dir = try SlurmCluster.project(t, "interrupt", pipeline: """
