@@ -118,6 +118,10 @@ extension Workspace {
         let log = RunLog(path: runDir + "/log.jsonl")
         try catalog.startRun(id: runId, executor: executor.name, pipelineHash: pipelineHash, now: Workspace.now())
         log.event("run-start", ["run": .string(runId), "executor": .string(executor.name), "stages": .int(Int64(stages.count))])
+        // A cluster executor starts its workers now: their scheduling overlaps loading the samples and planning.
+        executor.begin(run: runId, projectRoot: root, log: { kind, fields in log.event(kind, fields) })
+        var executorFinished = false
+        defer { if !executorFinished { executor.finish(succeeded: false) } }
 
         let prof = Profile.shared
         var t0 = Date()
@@ -186,6 +190,8 @@ extension Workspace {
                 reports.append(report)
                 items = outcomes.compactMap { if case .keep(let i) = $0 { i } else { nil } }
             }
+            executorFinished = true
+            executor.finish(succeeded: true)
             // The digest covers the rows just written to the catalog's cleaned set (the same rows, not read back).
             t0 = Date()
             let published = try publishCleanedSet(items, runId: runId)

@@ -141,4 +141,16 @@ extension Workspace {
             done(index, Result { try TaskRunner.run(tasks[index], projectRoot: root, attempt: attempt) })
         }
     }
+
+    /// `strata task worker`: runs the tasks the driver of `run` publishes for its Slurm workers (in this process, one
+    /// after another) until the run is finished or none came for `idleTimeout` seconds. Never opens the catalog.
+    @discardableResult
+    public static func runWorker(projectAt path: String, run: String, idleTimeout: Double, say: @escaping @Sendable (String) -> Void) throws -> Int {
+        let root = try projectRoot(containing: path)
+        do {
+            return try SlurmWorker.run(projectRoot: root, run: run, idleTimeout: idleTimeout, say: say)
+        } catch let e as StageError {
+            throw StrataError.usage("\(e)", fix: "check the run id with `strata runs list`; on a cluster, check that every node sees the project at \(root)")
+        }
+    }
 }

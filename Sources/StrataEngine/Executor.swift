@@ -24,9 +24,17 @@ public protocol Executor: Sendable {
     /// The same, with a sink for events worth keeping in the run log (submissions, failures, retries, task logs).
     func execute(_ tasks: [TaskSpec], projectRoot: String, retries: Int, report: @escaping @Sendable (TaskResult) -> Void,
                  log: @escaping @Sendable (String, [String: JSONValue]) -> Void) throws
+    /// Called once when a run starts, before it plans anything (a cluster executor starts its workers here, so their
+    /// start-up overlaps the planning). Must not block for long.
+    func begin(run: String, projectRoot: String, log: @escaping @Sendable (String, [String: JSONValue]) -> Void)
+    /// Called once when the run's last step is over (or the run failed): release what `begin` started.
+    func finish(succeeded: Bool)
 }
 
 extension Executor {
+    public func begin(run: String, projectRoot: String, log: @escaping @Sendable (String, [String: JSONValue]) -> Void) {}
+    public func finish(succeeded: Bool) {}
+
     public func execute(_ tasks: [TaskSpec], projectRoot: String, retries: Int, report: @escaping @Sendable (TaskResult) -> Void,
                         log: @escaping @Sendable (String, [String: JSONValue]) -> Void) throws {
         try execute(tasks, projectRoot: projectRoot, retries: retries, report: report)

@@ -31,6 +31,14 @@ public struct SlurmExecutor: Executor {
         public var commandTimeout: Double
         /// How long a job that ended may take to show its result on this machine (shared filesystems lag).
         public var visibilityGrace: Double
+        /// Workers (one array job per run, tasks claimed from the shared filesystem) or one array job per step.
+        public var mode: ProjectSpec.Slurm.Mode = .workers
+        /// Workers mode: seconds without a heartbeat after which a worker Slurm calls running counts as lost.
+        public var leaseTimeout: Double = 30
+        /// Workers mode: seconds a worker waits for a task before it exits by itself.
+        public var idleTimeout: Double = 120
+        /// Workers mode: seconds with tasks waiting and nothing moving before the run fails with a diagnosis; 0: never.
+        public var stallTimeout: Double = 300
 
         public init(partition: String? = nil, timeLimit: String? = nil, cpusPerTask: Int? = nil, memPerTask: String? = nil,
                     sbatchArgs: [String] = [], strataBinary: String = SlurmExecutor.currentBinary(), tasksPerJob: Int? = nil,
@@ -46,13 +54,25 @@ public struct SlurmExecutor: Executor {
             self.init(partition: s.partition, timeLimit: s.timeLimit, cpusPerTask: s.cpusPerTask, memPerTask: s.memPerTask,
                       sbatchArgs: s.sbatchArgs, strataBinary: s.strataBinary ?? strataBinary ?? SlurmExecutor.currentBinary(),
                       tasksPerJob: s.tasksPerJob, maxRunning: spec.workers, pollInterval: s.pollInterval, commandTimeout: s.commandTimeout)
+            mode = s.mode; leaseTimeout = s.leaseTimeout; idleTimeout = s.idleTimeout; stallTimeout = s.stallTimeout
         }
     }
 
     public let options: Options
     public var name: String { "slurm" }
+    /// The run's workers (workers mode), from `begin` to `finish`.
+    private let pool = PoolBox()
 
     public init(options: Options) { self.options = options }
+
+    public func begin(run: String, projectRoot: String, log: @escaping @Sendable (String, [String: JSONValue]) -> Void) {
+        guard options.mode == .workers else { return }
+        let p = WorkerPool(options: options, run: run, projectRoot: projectRoot, log: log)
+        pool.set(p)
+        p.start()
+    }
+
+    public func finish(succeeded: Bool) { pool.get()?.finish(succeeded: succeeded) }
 
     /// The absolute path of the running executable.
     public static func currentBinary() -> String {
@@ -69,6 +89,23 @@ public struct SlurmExecutor: Executor {
     public func execute(_ tasks: [TaskSpec], projectRoot: String, retries: Int, report: @escaping @Sendable (TaskResult) -> Void,
                         log: @escaping @Sendable (String, [String: JSONValue]) -> Void) throws {
         if tasks.isEmpty { return }
+        if options.mode == .workers {
+            if pool.get() == nil { begin(run: tasks[0].run, projectRoot: projectRoot, log: log) }
+            let p = pool.get()!
+            try withInterrupt { interrupt in
+                do {
+                    try p.runStep(tasks, retries: retries, report: report, log: log, interrupt: interrupt)
+                } catch let error as ExecutorInterrupted {
+                    throw error
+                } catch where interrupt.value != 0 {
+                    // Ctrl-C also reaches an sbatch or squeue running at that moment, which then fails: still an interruption.
+                    let ids = p.activeJobIds
+                    p.cancel(ids, reason: "interrupted")
+                    throw ExecutorInterrupted(signal: interrupt.value, cancelled: ids)
+                }
+            }
+            return
+        }
         var driver = SlurmDriver(options: options, tasks: tasks, projectRoot: projectRoot, retries: retries, report: report, log: log)
         try driver.run()
     }
@@ -137,6 +174,64 @@ public struct SlurmError: Error, CustomStringConvertible, Sendable {
         if !out.isEmpty { s += "\n  its output: " + out.split(separator: "\n").suffix(8).joined(separator: "\n    ") }
         return s + "\n  check: " + check
     }
+
+    /// What to check when sbatch fails.
+    static let submitCheck = "that slurmctld is up (`scontrol ping`, `sinfo`), the partition exists (`sinfo -s`), and the resources fit a node (executor: partition, time_limit, cpus_per_task, mem_per_task, sbatch_args in strata.yaml)"
+}
+
+/// What `squeue` and `scontrol` say about array jobs (both modes ask the same questions).
+enum SlurmQueue {
+    struct Entry: Equatable {
+        var state: String
+        /// Why a pending job waits (`%r`), `None` otherwise.
+        var reason: String
+    }
+
+    /// Every element of the array jobs `ids`, ended ones included (`-t all`), by `<job>_<index>`. A job the controller
+    /// has purged is simply not listed. Throws a `SlurmError` when squeue fails.
+    static func look(_ ids: [String], timeout: Double) throws -> [String: Entry] {
+        let args = ["-h", "-r", "-t", "all", "-j", ids.joined(separator: ","), "-o", "%F %K %T %r"]
+        let out = try SlurmCommand.run("squeue", args, timeout: timeout)
+        // Every id purged: squeue says "Invalid job id" (and lists nothing).
+        if out.status != 0 && !out.combined.contains("Invalid job id") {
+            throw SlurmError(command: (["squeue"] + args).map(SlurmExecutor.shellQuote).joined(separator: " "),
+                             problem: "failed with exit status \(out.status)", output: out.combined,
+                             check: "that slurmctld is up (`scontrol ping`) and reachable from this machine")
+        }
+        return parse(out.stdout)
+    }
+
+    /// Parses `%F %K %T %r` lines.
+    static func parse(_ text: String) -> [String: Entry] {
+        var states: [String: Entry] = [:]
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: " ", maxSplits: 3)
+            guard f.count >= 3 else { continue }
+            states["\(f[0])_\(f[1])"] = Entry(state: String(f[2]), reason: f.count > 3 ? String(f[3]) : "")
+        }
+        return states
+    }
+
+    /// How job `job` ended, from `scontrol show job`: "exit status N", "killed by signal S" and (with `reasons`) an
+    /// unusual reason. Empty when scontrol cannot tell.
+    static func exitDetails(_ job: String, timeout: Double, reasons: Bool) -> [String] {
+        guard let out = try? SlurmCommand.run("scontrol", ["show", "job", "-o", job], timeout: timeout), out.status == 0 else { return [] }
+        return exitDetails(scontrol: out.stdout, reasons: reasons)
+    }
+
+    static func exitDetails(scontrol text: String, reasons: Bool) -> [String] {
+        var details: [String] = []
+        for field in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            if field.hasPrefix("ExitCode=") {
+                let parts = field.dropFirst(9).split(separator: ":")
+                if parts.count == 2, parts[1] != "0" { details.append("killed by signal \(parts[1])") }
+                else if let code = parts.first, code != "0" { details.append("exit status \(code)") }
+            } else if reasons, field.hasPrefix("Reason="), !["Reason=None", "Reason=NonZeroExitCode"].contains(String(field)) {
+                details.append("reason \(field.dropFirst(7))")
+            }
+        }
+        return details
+    }
 }
 
 /// Runs Slurm's client commands with a timeout.
@@ -187,6 +282,31 @@ enum SlurmCommand {
         p.waitUntilExit()
         return Output(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
     }
+}
+
+/// Holds the run's worker pool (the executor itself is a value).
+final class PoolBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pool: WorkerPool?
+    func set(_ p: WorkerPool) { lock.withLock { pool = p } }
+    func get() -> WorkerPool? { lock.withLock { pool } }
+}
+
+/// Runs `body` with SIGINT and SIGTERM caught into an `InterruptFlag` (the default handlers come back after).
+func withInterrupt<T>(_ body: (InterruptFlag) throws -> T) rethrows -> T {
+    let interrupt = InterruptFlag()
+    let sources = [SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
+        signal(sig, SIG_IGN)
+        let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        s.setEventHandler { interrupt.set(sig) }
+        s.resume()
+        return s
+    }
+    defer {
+        for s in sources { s.cancel() }
+        signal(SIGINT, SIG_DFL); signal(SIGTERM, SIG_DFL)
+    }
+    return try body(interrupt)
 }
 
 /// Set by SIGINT/SIGTERM while a Slurm step runs; wakes the poll loop.
@@ -255,32 +375,22 @@ struct SlurmDriver {
         }
         if todo.isEmpty { return }
         try FileIO.makeDirectories(dir)
-        let interrupt = InterruptFlag()
-        let sources = [SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { interrupt.set(sig) }
-            s.resume()
-            return s
-        }
-        defer {
-            for s in sources { s.cancel() }
-            signal(SIGINT, SIG_DFL); signal(SIGTERM, SIG_DFL)
-        }
-        do {
-            try submit(todo, attempt: 1)
-            try wait(interrupt)
-        } catch let error as ExecutorInterrupted {
-            throw error
-        } catch where interrupt.value != 0 {
-            // Ctrl-C also reaches an sbatch or squeue running at that moment, which then fails: still an interruption.
-            let ids = activeJobIds
-            cancelActive(reason: "interrupted")
-            throw ExecutorInterrupted(signal: interrupt.value, cancelled: ids)
-        } catch {
-            // The driver cannot follow its jobs any more: don't leave them running unwatched.
-            cancelActive(reason: "the driver stopped: \(error)")
-            throw error
+        try withInterrupt { interrupt in
+            do {
+                try submit(todo, attempt: 1)
+                try wait(interrupt)
+            } catch let error as ExecutorInterrupted {
+                throw error
+            } catch where interrupt.value != 0 {
+                // Ctrl-C also reaches an sbatch or squeue running at that moment, which then fails: still an interruption.
+                let ids = activeJobIds
+                cancelActive(reason: "interrupted")
+                throw ExecutorInterrupted(signal: interrupt.value, cancelled: ids)
+            } catch {
+                // The driver cannot follow its jobs any more: don't leave them running unwatched.
+                cancelActive(reason: "the driver stopped: \(error)")
+                throw error
+            }
         }
         if let first = failures.min(by: { $0.label < $1.label }) { throw first }
     }
@@ -314,7 +424,7 @@ struct SlurmDriver {
         guard out.status == 0, !id.isEmpty, id.allSatisfy(\.isNumber) else {
             throw SlurmError(command: "sbatch " + (args + [scriptPath]).map(SlurmExecutor.shellQuote).joined(separator: " "),
                              problem: out.status == 0 ? "printed no job id" : "failed with exit status \(out.status)", output: out.combined,
-                             check: "that slurmctld is up (`scontrol ping`, `sinfo`), the partition exists (`sinfo -s`), and the resources fit a node (executor: partition, time_limit, cpus_per_task, mem_per_task, sbatch_args in strata.yaml)")
+                             check: SlurmError.submitCheck)
         }
         submissions.append(id)
         for (i, g) in groups.enumerated() {
@@ -349,20 +459,9 @@ struct SlurmDriver {
             lastQueueLook = Date()
             // Ask the queue about every unsettled job.
             let ids = activeJobIds
-            var states: [String: (String, String)] = [:]
+            let states: [String: SlurmQueue.Entry]
             do {
-                let out = try SlurmCommand.run("squeue", ["-h", "-r", "-t", "all", "-j", ids.joined(separator: ","), "-o", "%F %K %T %r"],
-                                               timeout: options.commandTimeout)
-                if out.status != 0 && !out.combined.contains("Invalid job id") {
-                    throw SlurmError(command: "squeue -h -r -t all -j \(ids.joined(separator: ",")) -o '%F %K %T %r'",
-                                     problem: "failed with exit status \(out.status)", output: out.combined,
-                                     check: "that slurmctld is up (`scontrol ping`) and reachable from this machine")
-                }
-                for line in out.stdout.split(separator: "\n") {
-                    let f = line.split(separator: " ", maxSplits: 3)
-                    guard f.count >= 3 else { continue }
-                    states["\(f[0])_\(f[1])"] = (String(f[2]), f.count > 3 ? String(f[3]) : "")
-                }
+                states = try SlurmQueue.look(ids, timeout: options.commandTimeout)
                 queueFailingSince = nil
             } catch {
                 // A controller that restarts or is briefly overloaded is not a failed run: keep trying for a while.
@@ -379,7 +478,8 @@ struct SlurmDriver {
                 // in the cache is done with, whatever Slurm says yet: its process is only exiting.
                 for t in jobs[j].tasks where !reported.contains(t) { collect(t) }
                 if jobs[j].tasks.allSatisfy(reported.contains) { settle(j); continue }
-                if let (state, reason) = states[jobs[j].id] {
+                if let entry = states[jobs[j].id] {
+                    let state = entry.state, reason = entry.reason
                     jobs[j].missingSince = nil
                     jobs[j].state = state
                     jobs[j].reason = reason
@@ -450,18 +550,8 @@ struct SlurmDriver {
     func failureText(_ job: ArrayJob) -> String {
         var s = "Slurm job \(job.id) ended \(job.state)"
         if job.state == "LOST" { s = "Slurm job \(job.id) disappeared from the queue (squeue no longer knows it)" }
-        if job.state != "LOST", let out = try? SlurmCommand.run("scontrol", ["show", "job", "-o", job.id], timeout: options.commandTimeout),
-           out.status == 0 {
-            var details: [String] = []
-            for field in out.stdout.split(separator: " ") {
-                if field.hasPrefix("ExitCode=") {
-                    let parts = field.dropFirst(9).split(separator: ":")
-                    if parts.count == 2, parts[1] != "0" { details.append("killed by signal \(parts[1])") }
-                    else if let code = parts.first, code != "0" { details.append("exit status \(code)") }
-                } else if field.hasPrefix("Reason="), !["Reason=None", "Reason=NonZeroExitCode"].contains(String(field)) {
-                    details.append("reason \(field.dropFirst(7))")
-                }
-            }
+        if job.state != "LOST" {
+            let details = SlurmQueue.exitDetails(job.id, timeout: options.commandTimeout, reasons: true)
             if !details.isEmpty { s += " (" + details.joined(separator: ", ") + ")" }
         }
         if job.state == "COMPLETED" {

@@ -38,15 +38,20 @@ final class SlurmTests: XCTestCase {
         let log = try XCTUnwrap(CLI.run(["runs", "logs", "-C", slurm]).stdout)
         XCTAssertTrue(log.contains("\"event\":\"slurm-submit\""), log)
         XCTAssertTrue(log.contains("\"event\":\"slurm-job\""))
-        XCTAssertTrue(log.contains("strata task run: job "), "the jobs' own logs are copied into the run log")
+        XCTAssertTrue(log.contains("strata task worker: job "), "the workers' own logs are copied into the run log")
+        XCTAssertEqual(log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-submit\"") }.count, 1,
+                       "one worker array job for the whole run (both stages, four steps)")
         let runs = try XCTUnwrap(try CLI.json(["runs", "list", "-C", slurm]) as? [[String: Any]])
         XCTAssertEqual(runs.first?["executor"] as? String, "slurm")
         // The sbatch script names the options of strata.yaml.
         let runId = try XCTUnwrap(b["run_id"] as? String ?? b["runId"] as? String)
-        let scripts = try FileManager.default.contentsOfDirectory(atPath: "\(slurm)/.strata/runs/\(runId)/near-dups/slurm").filter { $0.hasSuffix(".sbatch") }
-        XCTAssertFalse(scripts.isEmpty)
-        let script = try String(contentsOfFile: "\(slurm)/.strata/runs/\(runId)/near-dups/slurm/\(scripts.sorted()[0])", encoding: .utf8)
+        let script = try String(contentsOfFile: "\(slurm)/.strata/runs/\(runId)/workers/submit-0.sbatch", encoding: .utf8)
         XCTAssertTrue(script.contains("--time=10:00") && script.contains("--mem=1G"), script)
+        XCTAssertTrue(script.contains("task worker \(runId)"), script)
+        // Every task went through the queue and left no lease behind.
+        for sub in ["queue", "claimed", "failed"] {
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(slurm)/.strata/runs/\(runId)/workers/\(sub)"), [], sub)
+        }
 
         // A second run on Slurm submits nothing: every task comes from the cache.
         let again = try SlurmCluster.runJSON(["run", "--shard-size", "40", "--executor", "slurm", "-C", slurm])
@@ -79,6 +84,14 @@ final class SlurmTests: XCTestCase {
     // MARK: Failures
 
     func testATaskThatFailsOnceIsRetriedAndOneThatAlwaysFailsStopsTheRunWithItsLog() throws {
+        try failingTask(perStep: false)
+    }
+
+    func testPerStepModeRetriesAFailingTaskAsAnArrayJob() throws {
+        try failingTask(perStep: true)
+    }
+
+    func failingTask(perStep: Bool) throws {
         let t = TempDir()
         let dir = try SlurmCluster.project(t, "flaky", pipeline: """
             version: 1
@@ -92,12 +105,15 @@ final class SlurmTests: XCTestCase {
             if mkdir failed-once.lock 2>/dev/null; then echo "transient: scratch disk full" >&2; exit 3; fi
             cat
             """.write(toFile: dir + "/flaky.sh", atomically: true, encoding: .utf8)
+        if perStep { try SlurmCluster.setExecutor(dir, "  kind: local\n  mode: per-step") }
         let r = try SlurmCluster.runJSON(["run", "--shard-size", "100", "--executor", "slurm", "--retries", "1", "-C", dir])
         XCTAssertEqual((r["stages"] as? [[String: Any]])?.first?["tasks"] as? Int, 3)
         let log = try CLI.run(["runs", "logs", "-C", dir]).stdout
         let retries = log.split(separator: "\n").filter { $0.contains("\"event\":\"task-retry\"") }
         XCTAssertEqual(retries.count, 1, log)
-        XCTAssertTrue(retries.first?.contains("ended FAILED") == true && retries.first?.contains("scratch disk full") == true, String(retries.first ?? ""))
+        // Per step, the array job fails with the task; a worker reports the task's failure and lives on.
+        let how = perStep ? "ended FAILED" : "on Slurm worker job "
+        XCTAssertTrue(retries.first?.contains(how) == true && retries.first?.contains("scratch disk full") == true, String(retries.first ?? ""))
         XCTAssertTrue(log.contains("\"attempts\":2"), "the retried task records its second attempt")
         XCTAssertEqual(try SlurmCluster.cleanedCount(dir), 300)
 
@@ -107,8 +123,13 @@ final class SlurmTests: XCTestCase {
             .write(toFile: dir + "/pipeline.yaml", atomically: true, encoding: .utf8)
         let failed = try CLI.run(["run", "--shard-size", "1000", "--executor", "slurm", "--retries", "1", "-C", dir])
         XCTAssertEqual(failed.status, 2, failed.stdout)
-        XCTAssertTrue(failed.stderr.contains("task broken/map-0 failed after 2 attempt(s): Slurm job "), failed.stderr)
-        XCTAssertTrue(failed.stderr.contains("ended FAILED (exit status 2)"), failed.stderr)
+        if perStep {
+            XCTAssertTrue(failed.stderr.contains("task broken/map-0 failed after 2 attempt(s): Slurm job "), failed.stderr)
+            XCTAssertTrue(failed.stderr.contains("ended FAILED (exit status 2)"), failed.stderr)
+        } else {
+            XCTAssertTrue(failed.stderr.contains("task broken/map-0 failed after 2 attempt(s): on Slurm worker job "), failed.stderr)
+            XCTAssertTrue(failed.stderr.contains("exited with status 3"), failed.stderr)
+        }
         XCTAssertTrue(failed.stderr.contains("model file not found"), failed.stderr)
         XCTAssertTrue(failed.stderr.contains("strata runs logs"), failed.stderr)
         let runs = try XCTUnwrap(try CLI.json(["runs", "list", "-C", dir]) as? [[String: Any]])
@@ -121,6 +142,73 @@ final class SlurmTests: XCTestCase {
         }
     }
 
+    /// The first worker array job is submitted from a thread while the driver plans; when that submission is slow
+    /// (here `sinfo`, which sizes it, takes 2 s) the driver must wait for it, not take the run for one without
+    /// workers. It once submitted a second array job under the same number and lost track of one of the two: the
+    /// killed worker's task was never retried and the run hung (CI, 2026-12-01).
+    func testASlowFirstSubmissionIsWaitedForNotDoubled() throws {
+        let t = TempDir()
+        let shim = t.path + "/slow-bin"
+        try FileManager.default.createDirectory(atPath: shim, withIntermediateDirectories: true)
+        let sinfo = try XCTUnwrap(SlurmCluster.locate("sinfo"))
+        try "#!/bin/sh\nsleep 2\nexec \(sinfo) \"$@\"\n".write(toFile: shim + "/sinfo", atomically: true, encoding: .utf8)
+        chmod(shim + "/sinfo", 0o755)
+        let path = shim + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        try killedTaskIsRetried(environment: ["PATH": path]) { victim in
+            XCTAssertEqual(kill(victim.strataPid, SIGKILL), 0, "kill the `strata task worker` process")
+        } check: { log, _ in
+            let submits = log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-submit\"") }
+            XCTAssertEqual(submits.count, 1, "one array job, the slow one: \(submits)")
+        }
+    }
+
+    /// Workers SIGKILLed at random moments (while they claim, run or finish tasks, or sit idle), several times in one
+    /// run, down to none left: the run still finishes, with the result of a local run, and leaves no lease behind.
+    func testWorkersKilledAtRandomMomentsStillGiveTheLocalResult() throws {
+        let t = TempDir()
+        let pipeline = """
+            version: 1
+            stages:
+              - name: exact
+                uses: dedup.exact
+              - name: slow
+                uses: command
+                command: "sh slow.sh"
+              - name: near
+                uses: dedup.near
+                params: {threshold: 0.8, partitions: 3}
+            """
+        let reference = try SlurmCluster.project(t, "reference", pipeline: pipeline)
+        let dir = try SlurmCluster.project(t, "chaos", pipeline: pipeline)
+        for d in [reference, dir] { try "sleep 0.4; cat\n".write(toFile: d + "/slow.sh", atomically: true, encoding: .utf8) }
+        let expected = try SlurmCluster.runJSON(["run", "--shard-size", "25", "-C", reference])
+        var rng = SplitMix(seed: UInt64(Date().timeIntervalSince1970 * 1000))
+        let seed = rng.state
+        let driver = try Background(["run", "--shard-size", "25", "--executor", "slurm", "--retries", "10", "--json", "-C", dir])
+        var kills: [String] = []
+        while kills.count < 5 && driver.isRunning {
+            usleep(UInt32(200_000 + rng.next(1_000_000)))
+            let workers = SlurmCluster.workerPids(dir)
+            guard !workers.isEmpty else { continue }
+            let pid = workers[Int(rng.next(UInt64(workers.count)))]
+            if kill(pid, SIGKILL) == 0 { kills.append("\(pid)") }
+        }
+        let r = driver.wait()
+        XCTAssertEqual(r.status, 0, "seed \(seed), killed \(kills): \(r.stderr)")
+        let report = try XCTUnwrap(try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
+        XCTAssertEqual(report["digest"] as? String, expected["digest"] as? String, "seed \(seed): the result of the local run")
+        XCTAssertEqual(try SlurmCluster.outcome(dir), try SlurmCluster.outcome(reference))
+        XCTAssertGreaterThan(kills.count, 0, "some worker was killed (seed \(seed))")
+        let log = try CLI.run(["runs", "logs", "-C", dir]).stdout
+        let lost = log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-worker-lost\"") }
+        XCTAssertGreaterThan(lost.count, 0, "the killed workers are reported lost: \(log)")
+        let runId = try XCTUnwrap(report["run_id"] as? String ?? report["runId"] as? String)
+        for sub in ["queue", "claimed", "failed"] {
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/.strata/runs/\(runId)/workers/\(sub)"), [], sub)
+        }
+        try SlurmCluster.assertNoJobsLeft(log)
+    }
+
     func testAJobCancelledWithScancelIsDetectedAndRetried() throws {
         try killedTaskIsRetried { victim in
             let r = try SlurmCluster.command("scancel", [victim.job])
@@ -130,7 +218,8 @@ final class SlurmTests: XCTestCase {
 
     /// Runs a pipeline whose first task on Slurm blocks until `kill` ends it; the run must retry it and finish with
     /// the same result as a local run.
-    func killedTaskIsRetried(_ killIt: (SlurmCluster.Victim) throws -> Void) throws {
+    func killedTaskIsRetried(environment: [String: String] = [:], _ killIt: (SlurmCluster.Victim) throws -> Void,
+                             check: (String, SlurmCluster.Victim) throws -> Void = { _, _ in }) throws {
         let t = TempDir()
         let pipeline = """
             version: 1
@@ -146,8 +235,13 @@ final class SlurmTests: XCTestCase {
         for d in [reference, dir] { try SlurmCluster.victimScript.write(toFile: d + "/victim.py", atomically: true, encoding: .utf8) }
         let expected = try SlurmCluster.runJSON(["run", "--shard-size", "100", "-C", reference])
 
-        let driver = try Background(["run", "--shard-size", "100", "--executor", "slurm", "--retries", "1", "--json", "-C", dir])
-        let victim = try SlurmCluster.waitForVictim(dir)
+        let driver = try Background(["run", "--shard-size", "100", "--executor", "slurm", "--retries", "1", "--json", "-C", dir],
+                                    environment: environment)
+        let victim: SlurmCluster.Victim
+        do { victim = try SlurmCluster.waitForVictim(dir) } catch {
+            driver.terminate()
+            throw error
+        }
         try killIt(victim)
         kill(victim.pythonPid, SIGKILL)
         let r = driver.wait()
@@ -155,9 +249,87 @@ final class SlurmTests: XCTestCase {
         let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(report["digest"] as? String, expected["digest"] as? String, "the same result as a run without the kill")
         let log = try CLI.run(["runs", "logs", "-C", dir]).stdout
-        let retry = log.split(separator: "\n").first { $0.contains("\"event\":\"task-retry\"") }
-        XCTAssertNotNil(retry, log)
-        XCTAssertTrue(retry?.contains(victim.job) == true, "the retry names the job that died: \(retry ?? "")")
+        // (When the whole array job is cancelled, the other worker's task, if it held one, is retried too.)
+        let retries = log.split(separator: "\n").filter { $0.contains("\"event\":\"task-retry\"") }
+        XCTAssertFalse(retries.isEmpty, log)
+        XCTAssertTrue(retries.contains { $0.contains(victim.job) }, "a retry names the job that died: \(retries)")
+        try check(log, victim)
+        // The worker that died is reported lost, and the task's second attempt ran on another worker.
+        let lost = log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-worker-lost\"") }
+        XCTAssertTrue(lost.contains { $0.contains(victim.job) }, log)
+        let reruns = log.split(separator: "\n").filter { $0.contains("(attempt 2): ") && $0.contains("\"event\":\"slurm-job\"") }
+        XCTAssertFalse(reruns.isEmpty, "some worker's log shows the second attempt: \(log)")
+        XCTAssertFalse(reruns.contains { $0.contains("\"job\":\"\(victim.job)\"") }, "not on the worker that died")
+        try SlurmCluster.assertNoJobsLeft(log)
+    }
+
+    func testAWorkerJobCancelledWholeIsResubmittedAndTheRunCompletes() throws {
+        try killedTaskIsRetried { victim in
+            // Every worker of the run at once: no worker is left, so the driver submits new ones.
+            let job = String(victim.job.split(separator: "_")[0])
+            let r = try SlurmCluster.command("scancel", [job])
+            XCTAssertEqual(r.status, 0, r.stderr)
+        } check: { log, victim in
+            let submits = log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-submit\"") }
+            XCTAssertEqual(submits.count, 2, log)
+            XCTAssertTrue(submits.last?.contains("no worker left") == true, String(submits.last ?? ""))
+        }
+    }
+
+    func testWorkersExitByThemselvesWhenTheRunEnds() throws {
+        let t = TempDir()
+        let dir = try SlurmCluster.project(t, "exit", pipeline: "version: 1\nstages:\n  - name: exact\n    uses: dedup.exact\n")
+        let r = try SlurmCluster.runJSON(["run", "--shard-size", "50", "--executor", "slurm", "--workers", "2", "-C", dir])
+        let runId = try XCTUnwrap(r["run_id"] as? String ?? r["runId"] as? String)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/.strata/runs/\(runId)/workers/finished"))
+        let log = try CLI.run(["runs", "logs", "-C", dir]).stdout
+        try SlurmCluster.assertNoJobsLeft(log)
+        // The workers saw the marker and exited on their own (COMPLETED, not cancelled), each after its tasks.
+        let job = try XCTUnwrap(SlurmCluster.jobIds(log).first)
+        let states = try SlurmCluster.command("squeue", ["-h", "-r", "-t", "all", "-j", job, "-o", "%K %T"]).stdout
+        XCTAssertTrue(states.contains("COMPLETED"), states)
+        XCTAssertFalse(states.contains("FAILED"), states)
+        // (Read from the workers' own logs: the run log copies them when the driver ends, maybe before they exit.)
+        let logs = "\(dir)/.strata/runs/\(runId)/workers/logs"
+        for line in states.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count == 2 else { continue }
+            let text = (try? String(contentsOfFile: "\(logs)/0-\(f[0]).log", encoding: .utf8)) ?? ""
+            if f[1] == "COMPLETED" {
+                XCTAssertTrue(text.contains("the run is finished: exiting after"), "worker \(f[0]): \(text)")
+            } else {
+                // On a loaded machine a worker may still wait for a CPU when the run ends: only such a one is cancelled.
+                XCTAssertEqual(f[1], "CANCELLED", states)
+                XCTAssertFalse(text.contains("ready at"), "worker \(f[0]) had started, yet was cancelled: \(text)")
+            }
+        }
+    }
+
+    /// Workers that run and beat but never take a task (as when the nodes do not see new files in the queue): the
+    /// driver must not wait forever. After `stall_timeout` seconds with nothing moving it fails the run with a
+    /// diagnosis, and cancels the workers.
+    func testTasksNobodyTakesStopTheRunAfterStallTimeout() throws {
+        let t = TempDir()
+        let dir = try SlurmCluster.project(t, "stall", pipeline: "version: 1\nstages:\n  - name: exact\n    uses: dedup.exact\n")
+        // Called as `strata task worker RUN --idle-timeout N -C ROOT`: beats like a worker, never claims.
+        try """
+            #!/bin/sh
+            beat="$7/.strata/runs/$3/workers/heartbeat/${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"
+            i=0
+            while [ $i -lt 600 ]; do i=$((i+1)); echo "$i blind" > "$beat.tmp"; mv "$beat.tmp" "$beat"; sleep 1; done
+            """.write(toFile: dir + "/blind-worker.sh", atomically: true, encoding: .utf8)
+        chmod(dir + "/blind-worker.sh", 0o755)
+        try SlurmCluster.setExecutor(dir, "  kind: slurm\n  workers: 2\n  stall_timeout: 6\n  strata_binary: \(dir)/blind-worker.sh")
+        let started = Date()
+        let r = try CLI.run(["run", "--shard-size", "100", "-C", dir], timeout: 300)
+        XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 120, "stopped soon after stall_timeout")
+        XCTAssertTrue(r.stderr.contains("nothing moved for"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("executor.stall_timeout"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("waiting in ") && r.stderr.contains("RUNNING, heartbeat"), r.stderr)
+        let runs = try XCTUnwrap(try CLI.json(["runs", "list", "-C", dir]) as? [[String: Any]])
+        XCTAssertEqual(runs.first?["status"] as? String, "failed")
+        try SlurmCluster.assertNoJobsLeft(try CLI.run(["runs", "logs", "-C", dir]).stdout)
     }
 
     func testCtrlCCancelsTheJobsAndTheRunResumesAfterwards() throws {
@@ -238,6 +410,47 @@ enum SlurmCluster {
             XCTFail(why, file: file, line: line)
         }
         throw XCTSkip(why)
+    }
+
+    /// Replaces `  kind: local` in the project's strata.yaml with `lines`.
+    static func setExecutor(_ dir: String, _ lines: String) throws {
+        let yaml = try String(contentsOfFile: dir + "/strata.yaml", encoding: .utf8).replacingOccurrences(of: "  kind: local", with: lines)
+        try yaml.write(toFile: dir + "/strata.yaml", atomically: true, encoding: .utf8)
+    }
+
+    /// The job ids a run log's `slurm-submit` events name.
+    static func jobIds(_ log: String) -> [String] {
+        log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-submit\"") }.compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["job"] as? String
+        }
+    }
+
+    /// Within a few seconds of the run's end, none of its jobs is pending or running.
+    static func assertNoJobsLeft(_ log: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let ids = jobIds(log)
+        XCTAssertFalse(ids.isEmpty, "the run submitted workers", file: file, line: line)
+        var states = ""
+        for _ in 0..<50 {
+            states = try command("squeue", ["-h", "-r", "-t", "all", "-j", ids.joined(separator: ","), "-o", "%i %T"]).stdout
+            if !states.contains("RUNNING") && !states.contains("PENDING") && !states.contains("COMPLETING") { break }
+            usleep(100_000)
+        }
+        XCTAssertFalse(states.contains("RUNNING") || states.contains("PENDING") || states.contains("COMPLETING"), states, file: file, line: line)
+    }
+
+    static func locate(_ name: String) -> String? {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/\(name)" }
+            .first { access($0, X_OK) == 0 }
+    }
+
+    /// The pids of the `strata task worker` processes working for the project at `dir`.
+    static func workerPids(_ dir: String) -> [pid_t] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let args = raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return args.count > 2 && args[1] == "task" && args[2] == "worker" && args.last == dir
+        }
     }
 
     static func command(_ name: String, _ args: [String]) throws -> CLI.Result {
@@ -384,6 +597,7 @@ final class Background: @unchecked Sendable {
     }
 
     var pid: pid_t { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
 
     func terminate() { process.terminate(); _ = wait() }
 
@@ -391,5 +605,18 @@ final class Background: @unchecked Sendable {
         if group.wait(timeout: .now() + timeout) == .timedOut { kill(pid, SIGKILL) }
         process.waitUntilExit()
         return CLI.Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// A small seeded generator (the chaos test prints its seed).
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next(_ bound: UInt64) -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return (z ^ (z >> 31)) % max(1, bound)
     }
 }

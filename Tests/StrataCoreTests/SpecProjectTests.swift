@@ -160,8 +160,16 @@ final class SpecProjectSlurmTests: XCTestCase {
               sbatch_args: ["--account=ml"]
               poll_interval: 1
               command_timeout: 30
+              mode: per-step
+              lease_timeout: 45
+              idle_timeout: 300
+              stall_timeout: 600
             """, file: "strata.yaml")
         let s = spec.executor.slurm
+        XCTAssertEqual(s.mode, .perStep)
+        XCTAssertEqual(s.leaseTimeout, 45)
+        XCTAssertEqual(s.idleTimeout, 300)
+        XCTAssertEqual(s.stallTimeout, 600)
         XCTAssertEqual(spec.executor.kind, .slurm)
         XCTAssertEqual(s.partition, "gpu-a100")
         XCTAssertEqual(s.timeLimit, "2-00:00:00")
@@ -175,6 +183,10 @@ final class SpecProjectSlurmTests: XCTestCase {
         // An unquoted h:mm:ss is read as written, not as YAML's base-60 number.
         let unquoted = try ProjectSpec.decode(yaml: "version: 1\nname: x\nmodalities: [text]\nformats: {text: [jsonl]}\nexecutor: {time_limit: 1:30:00}\n")
         XCTAssertEqual(unquoted.executor.slurm.timeLimit, "1:30:00")
+        XCTAssertEqual(unquoted.executor.slurm.mode, .workers, "workers mode unless asked otherwise")
+        XCTAssertThrowsError(try ProjectSpec.decode(yaml: "version: 1\nname: x\nmodalities: [text]\nformats: {text: [jsonl]}\nexecutor: {mode: per-task}\n", file: "strata.yaml")) { e in
+            XCTAssertTrue("\(e)".contains("strata.yaml:5") && "\(e)".contains("per-task"), "\(e)")
+        }
         XCTAssertTrue(["30", "30:00", "1:30:00", "2-12", "2-12:30", "2-12:30:00", "UNLIMITED"].allSatisfy(ProjectSpec.Slurm.isTimeLimit))
         XCTAssertFalse(["", "1h", "1:2:3:4", "-5", "a-1", "1-2-3"].contains(where: ProjectSpec.Slurm.isTimeLimit))
     }

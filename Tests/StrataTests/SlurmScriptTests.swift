@@ -1,6 +1,6 @@
 import Foundation
 import StrataCore
-import StrataEngine
+@testable import StrataEngine
 import XCTest
 
 /// The pure parts of the Slurm executor: how tasks are grouped into array jobs, the sbatch arguments and the script.
@@ -51,5 +51,21 @@ final class SlurmScriptTests: XCTestCase {
         XCTAssertTrue(script.hasPrefix("#!/bin/bash\n"))
         XCTAssertTrue(script.contains("TASKS=(0,1 2)\n"), script)
         XCTAssertTrue(script.contains(#"exec '/opt/my tools/strata' task run run-1 'near dups' annotate "${TASKS[$SLURM_ARRAY_TASK_ID]}" --attempt 2 -C '/data/it'\''s here'"#), script)
+    }
+
+    func testSqueueLinesAndScontrolExitsAreRead() {
+        // `squeue -h -r -t all -o '%F %K %T %r'`: one line per array element, pending ones included.
+        let states = SlurmQueue.parse("64 0 PENDING Resources\n64 1 RUNNING None\n62 0 COMPLETING None\n61 2 FAILED NonZeroExitCode\n\n")
+        XCTAssertEqual(states["64_0"], SlurmQueue.Entry(state: "PENDING", reason: "Resources"))
+        XCTAssertEqual(states["64_1"]?.state, "RUNNING")
+        XCTAssertEqual(states["62_0"]?.state, "COMPLETING")
+        XCTAssertEqual(states["61_2"]?.reason, "NonZeroExitCode")
+        XCTAssertEqual(states.count, 4)
+        let killed = "JobId=217 ArrayJobId=217 ArrayTaskId=1 JobState=FAILED Reason=NonZeroExitCode ExitCode=0:9 RunTime=00:00:01"
+        XCTAssertEqual(SlurmQueue.exitDetails(scontrol: killed, reasons: true), ["killed by signal 9"])
+        let timedOut = "JobId=5 JobState=TIMEOUT Reason=TimeLimit ExitCode=0:15"
+        XCTAssertEqual(SlurmQueue.exitDetails(scontrol: timedOut, reasons: true), ["reason TimeLimit", "killed by signal 15"])
+        XCTAssertEqual(SlurmQueue.exitDetails(scontrol: timedOut, reasons: false), ["killed by signal 15"])
+        XCTAssertEqual(SlurmQueue.exitDetails(scontrol: "JobId=6 JobState=FAILED Reason=NonZeroExitCode ExitCode=3:0", reasons: true), ["exit status 3"])
     }
 }

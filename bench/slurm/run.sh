@@ -8,9 +8,10 @@
 #
 # Environment (defaults in brackets):
 #   N_DOCS [100000]   documents (bench/neardup/gen.py)
-#   RUNS [3]          runs of each executor
-#   SLURM_WORKERS [2] array jobs at once; each step's tasks are packed into this many array jobs
-#   TASKS_PER_JOB []  tasks per array job instead (1: one array job per task)
+#   RUNS [5]          runs of each executor
+#   SLURM_WORKERS [2] workers (elements of the run's worker array job); per-step mode: array jobs at once
+#   SLURM_MODE [workers]  workers: one worker array job per run (the default); per-step: one array job per step
+#   TASKS_PER_JOB []  per-step mode: tasks per array job (1: one array job per task)
 #   STRATA [.build/release/strata]   copied into the work folder first (a release build)
 #   SEED [20260101]
 #   CORPUS_DIR []     reuse corpus.jsonl from an earlier work folder's data/ (same N_DOCS and SEED) instead of generating
@@ -21,7 +22,7 @@ BENCH=$(dirname "$HERE")
 REPO=$(dirname "$BENCH")
 STRATA=${STRATA:-$REPO/.build/release/strata}
 N_DOCS=${N_DOCS:-100000}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 SLURM_WORKERS=${SLURM_WORKERS:-2}
 SEED=${SEED:-20260101}
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -47,6 +48,7 @@ STRATA=$WORK/strata
     echo "runs=$RUNS"
     echo "slurm_workers=$SLURM_WORKERS"
     echo "tasks_per_job=${TASKS_PER_JOB:-packed}"
+    echo "slurm_mode=${SLURM_MODE:-workers}"
     echo "load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$WORK/meta.env"
 log "work folder: $WORK"
@@ -75,7 +77,7 @@ YAML
     log "ingest ($ex)"
     "$STRATA" ingest "$WORK/data/corpus.jsonl" --source bench --records --text-field text --id-field id --date 2026-01-01 -C "$P" --json >"$WORK/logs/ingest-$ex.json"
 done
-sed -i "s/^  kind: local/  kind: slurm\n  workers: $SLURM_WORKERS${TASKS_PER_JOB:+\\n  tasks_per_job: $TASKS_PER_JOB}/" "$WORK/slurm/strata.yaml"
+sed -i "s/^  kind: local/  kind: slurm\n  workers: $SLURM_WORKERS\n  mode: ${SLURM_MODE:-workers}${TASKS_PER_JOB:+\\n  tasks_per_job: $TASKS_PER_JOB}/" "$WORK/slurm/strata.yaml"
 grep -q "kind: slurm" "$WORK/slurm/strata.yaml" || die "could not set the executor in $WORK/slurm/strata.yaml"
 
 # An untimed warm-up of each (page cache, first-run effects of the cluster).

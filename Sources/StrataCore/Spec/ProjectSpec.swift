@@ -97,12 +97,25 @@ public struct ProjectSpec: Sendable, Equatable {
         public var pollInterval: Double
         /// Seconds any one Slurm command (sbatch, squeue, scontrol, scancel) may take before it counts as failed.
         public var commandTimeout: Double
+        /// How tasks reach Slurm: one worker array job per run (`workers`, the default) or one array job per step.
+        public enum Mode: String, Sendable, CaseIterable { case workers, perStep = "per-step" }
+        public var mode: Mode
+        /// Workers mode: seconds without a heartbeat after which a running worker counts as lost.
+        public var leaseTimeout: Double
+        /// Workers mode: seconds a worker waits for work before it exits by itself.
+        public var idleTimeout: Double
+        /// Workers mode: seconds with tasks waiting and nothing moving (no task claimed or finished, no worker of the
+        /// run running a task, waiting for its turn in Slurm's queue or being submitted) after which the run fails
+        /// with a diagnosis instead of waiting forever; 0: never.
+        public var stallTimeout: Double = 300
         public init(partition: String? = nil, timeLimit: String? = nil, cpusPerTask: Int? = nil, memPerTask: String? = nil,
                     sbatchArgs: [String] = [], strataBinary: String? = nil, tasksPerJob: Int? = nil,
-                    pollInterval: Double = 1, commandTimeout: Double = 60) {
+                    pollInterval: Double = 1, commandTimeout: Double = 60, mode: Mode = .workers, leaseTimeout: Double = 30,
+                    idleTimeout: Double = 120) {
             self.partition = partition; self.timeLimit = timeLimit; self.cpusPerTask = cpusPerTask; self.memPerTask = memPerTask
             self.sbatchArgs = sbatchArgs; self.strataBinary = strataBinary; self.tasksPerJob = tasksPerJob
             self.pollInterval = pollInterval; self.commandTimeout = commandTimeout
+            self.mode = mode; self.leaseTimeout = leaseTimeout; self.idleTimeout = idleTimeout
         }
 
         /// sbatch options Strata sets itself: a user's value would break how it tracks the jobs.
@@ -278,7 +291,7 @@ extension ProjectSpec {
                 if !arg.hasPrefix("-") {
                     item.report("`\(arg)` is not an sbatch option", fix: "write each option as one item starting with `-`, such as \"--qos=low\"")
                 } else if Slurm.reservedOptions.contains(option) {
-                    item.report("`\(option)` is set by Strata", fix: "remove it: Strata submits one array job per step and names its logs itself")
+                    item.report("`\(option)` is set by Strata", fix: "remove it: Strata submits the array jobs and names their logs itself")
                 } else {
                     slurm.sbatchArgs.append(arg)
                 }
@@ -292,6 +305,10 @@ extension ProjectSpec {
         slurm.tasksPerJob = node.int("tasks_per_job", min: 1, max: 1_000_000, example: "10")
         slurm.pollInterval = node.double("poll_interval", min: 0.1, max: 600, example: "1") ?? slurm.pollInterval
         slurm.commandTimeout = node.double("command_timeout", min: 1, max: 3600, example: "60") ?? slurm.commandTimeout
+        slurm.mode = node.enumValue("mode", Slurm.Mode.self) ?? slurm.mode
+        slurm.leaseTimeout = node.double("lease_timeout", min: 3, max: 86_400, example: "30") ?? slurm.leaseTimeout
+        slurm.idleTimeout = node.double("idle_timeout", min: 1, max: 86_400, example: "120") ?? slurm.idleTimeout
+        slurm.stallTimeout = node.double("stall_timeout", min: 0, max: 604_800, example: "300") ?? slurm.stallTimeout
         return slurm
     }
 

@@ -63,7 +63,9 @@ public enum SpecTemplates {
               # time_limit: "1:00:00"       # per array job: minutes, h:mm:ss or d-hh:mm:ss
               # cpus_per_task: 1
               # mem_per_task: 4G
-              # tasks_per_job: 10           # tasks one array job runs in turn (fewer, longer jobs)
+              # mode: workers               # workers: one worker array job per run takes the tasks from the
+              #                             # shared filesystem; per-step: one array job per step
+              # tasks_per_job: 10           # per-step mode: tasks one array job runs in turn
               # sbatch_args: ["--account=ml"]
               # strata_binary: /shared/bin/strata   # default: the binary that runs `strata run`
 

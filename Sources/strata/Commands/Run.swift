@@ -118,7 +118,21 @@ extension StrataCommand {
     struct Task: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run one planned task of a run (used by cluster executors; the local executor runs the same code).",
-            subcommands: [RunTask.self])
+            subcommands: [RunTask.self, Worker.self])
+
+        struct Worker: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "worker", abstract: "Run the tasks the driver of RUN publishes for its Slurm workers, until the run is finished.",
+                discussion: "Started by `strata run --executor slurm` as one array job per run (see docs/slurm.md). Claims tasks from .strata/runs/RUN/workers/queue, runs them in this process and writes only to the task cache; never opens the catalog.")
+            @OptionGroup var options: ProjectOptions
+            @Argument(help: "The run id.") var runId: String
+            @Option(help: "Seconds to wait for a task before exiting.") var idleTimeout: Double = 120
+            func run() throws {
+                try Workspace.runWorker(projectAt: options.project, run: runId, idleTimeout: idleTimeout) { line in
+                    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+                }
+            }
+        }
 
         struct RunTask: ParsableCommand {
             static let configuration = CommandConfiguration(
