@@ -187,15 +187,20 @@ extension Workspace {
                 items = outcomes.compactMap { if case .keep(let i) = $0 { i } else { nil } }
             }
             // The digest covers the rows just written to the catalog's cleaned set (the same rows, not read back).
+            // The run digest covers the rows written to the catalog's cleaned set (the same rows, not read back); it is
+            // computed on another thread while the catalog writes them.
             t0 = Date()
-            let published = try publishCleanedSet(items, runId: runId)
+            let stageDigests = reports.map(\.digest)
+            let digestSlot = ConcurrentSlots<String>(count: 1)
+            let published = try publishCleanedSet(items, runId: runId) { rows in
+                let started = Date()
+                let cleanedRows = rows.map { "\($0.sampleId)\t\($0.contentSha)\t\($0.path)\t\($0.line.map(String.init) ?? "")" }.sorted()
+                digestSlot.set(0, FileIO.sha256(Array((stageDigests + cleanedRows).joined(separator: "\n").utf8)))
+                Profile.shared.add("run: run digest (alongside the catalog write)", Date().timeIntervalSince(started))
+            }
             prof.add("run: publish cleaned set", Date().timeIntervalSince(t0))
-            t0 = Date()
-            let cleanedRows = published
-                .map { "\($0.sampleId)\t\($0.contentSha)\t\($0.path)\t\($0.line.map(String.init) ?? "")" }.sorted()
-            let cleaned = cleanedRows.count
-            let runDigest = FileIO.sha256(Array((reports.map(\.digest) + cleanedRows).joined(separator: "\n").utf8))
-            prof.add("run: run digest", Date().timeIntervalSince(t0))
+            let cleaned = published.count
+            let runDigest = digestSlot.take(0)
             var pseudo: [PseudoLabelReport] = []
             for (position, (stageSpec, opts)) in labelStages.enumerated() {
                 progress.begin("[\(stages.count + position + 1)/\(stages.count + labelStages.count)] \(stageSpec.name) (\(stageSpec.uses))", total: 0)
@@ -335,7 +340,9 @@ extension Workspace {
     /// Writes the surviving samples to `data/cleaned/<source>/` (files as files; text records as one JSONL per source)
     /// and replaces the catalog's cleaned set. Files of earlier runs that are no longer in the set are removed:
     /// `data/cleaned` is derived data, rebuilt from raw data by `strata run`.
-    func publishCleanedSet(_ items: [WorkItem], runId: String) throws -> [CleanedSampleRow] {
+    /// `alongside` gets the rows on another thread while they are written to the catalog (it is finished when this returns).
+    func publishCleanedSet(_ items: [WorkItem], runId: String,
+                           alongside: (@Sendable ([CleanedSampleRow]) -> Void)? = nil) throws -> [CleanedSampleRow] {
         let objectsStore = objects
         let objectsDir = OpenDirectory(objectsStore.root)
         var rows: [CleanedSampleRow] = []
@@ -429,6 +436,12 @@ extension Workspace {
                 rows.append(CleanedSampleRow(sampleId: item.sample, contentSha: item.id, path: rel, line: line,
                                              transforms: Workspace.transformsJSON(item.transforms), score: item.score, runId: runId))
             }
+        }
+        let side = DispatchGroup()
+        defer { side.wait() }
+        if let alongside {
+            let finished = rows
+            DispatchQueue.global().async(group: side) { alongside(finished) }
         }
         var t0 = Date()
         FileIO.syncFileSystem(cleanedDir)

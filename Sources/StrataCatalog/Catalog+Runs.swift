@@ -143,7 +143,9 @@ extension Catalog {
             let st = try db.cachedStatement(sql: """
                 INSERT INTO cleanedSample(sampleId, contentSha, path, line, transforms, score, runId) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
-            for r in rows {
+            // In primary-key order: each row lands after the last (full pages, fewer pages written to the WAL than
+            // inserting in the random order of content hashes). The table's contents do not depend on it.
+            for r in rows.sorted(by: { $0.sampleId.utf8.lexicographicallyPrecedes($1.sampleId.utf8) }) {
                 try st.execute(arguments: [r.sampleId, r.contentSha, r.path, r.line, r.transforms, r.score, r.runId])
             }
         }
