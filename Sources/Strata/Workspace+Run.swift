@@ -194,8 +194,7 @@ extension Workspace {
             let digestSlot = ConcurrentSlots<String>(count: 1)
             let published = try publishCleanedSet(items, runId: runId) { rows in
                 let started = Date()
-                let cleanedRows = rows.map { "\($0.sampleId)\t\($0.contentSha)\t\($0.path)\t\($0.line.map(String.init) ?? "")" }.sorted()
-                digestSlot.set(0, FileIO.sha256(Array((stageDigests + cleanedRows).joined(separator: "\n").utf8)))
+                digestSlot.set(0, Workspace.runDigest(stageDigests: stageDigests, cleanedRows: rows))
                 Profile.shared.add("run: run digest (alongside the catalog write)", Date().timeIntervalSince(started))
             }
             prof.add("run: publish cleaned set", Date().timeIntervalSince(t0))
@@ -289,6 +288,38 @@ extension Workspace {
         }
         hasher.update(bytes)
         return hasher.finalize()
+    }
+
+    /// The run digest: SHA-256 of the stage digests and then one line per cleaned row
+    /// (`sample<TAB>content sha<TAB>path<TAB>line`) in sorted order, joined by newlines. `cleanedRows` must be in
+    /// `cleanedRowOrder`, which is the sorted order of those lines; the bytes are hashed in 1 MiB pieces, so no
+    /// line is held as a string.
+    static func runDigest(stageDigests: [String], cleanedRows: [CleanedSampleRow]) -> String {
+        var hasher = StreamingSHA256()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1 << 20 + 4096)
+        var first = true
+        func separate() { if first { first = false } else { bytes.append(0x0A) } }
+        for d in stageDigests { separate(); bytes.append(contentsOf: d.utf8) }
+        for r in cleanedRows {
+            separate()
+            bytes.append(contentsOf: r.sampleId.utf8); bytes.append(0x09)
+            bytes.append(contentsOf: r.contentSha.utf8); bytes.append(0x09)
+            bytes.append(contentsOf: r.path.utf8); bytes.append(0x09)
+            if let line = r.line { bytes.append(contentsOf: String(line).utf8) }
+            if bytes.count >= 1 << 20 { hasher.update(bytes); bytes.removeAll(keepingCapacity: true) }
+        }
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    /// The order of the cleaned rows for the catalog (primary-key order) and the run digest: by sample id, bytewise.
+    /// Sample ids are unique and contain no byte below the tab that follows them in a digest line, so this is also
+    /// the sorted order of the digest lines; a tie (never seen) falls back to comparing the whole lines.
+    static func cleanedRowOrder(_ a: CleanedSampleRow, _ b: CleanedSampleRow) -> Bool {
+        if a.sampleId != b.sampleId { return a.sampleId.utf8.lexicographicallyPrecedes(b.sampleId.utf8) }
+        func line(_ r: CleanedSampleRow) -> String { "\(r.sampleId)\t\(r.contentSha)\t\(r.path)\t\(r.line.map(String.init) ?? "")" }
+        return line(a) < line(b)
     }
 
     /// Hands memory freed by the last step back to the system (glibc keeps freed heap, per worker thread arena,
@@ -437,6 +468,7 @@ extension Workspace {
                                              transforms: Workspace.transformsJSON(item.transforms), score: item.score, runId: runId))
             }
         }
+        rows.sort(by: Workspace.cleanedRowOrder)
         let side = DispatchGroup()
         defer { side.wait() }
         if let alongside {
