@@ -193,15 +193,19 @@ extension Workspace {
             executorFinished = true
             executor.finish(succeeded: true)
             // The digest covers the rows just written to the catalog's cleaned set (the same rows, not read back).
+            // The run digest covers the rows written to the catalog's cleaned set (the same rows, not read back); it is
+            // computed on another thread while the catalog writes them.
             t0 = Date()
-            let published = try publishCleanedSet(items, runId: runId)
+            let stageDigests = reports.map(\.digest)
+            let digestSlot = ConcurrentSlots<String>(count: 1)
+            let published = try publishCleanedSet(items, runId: runId) { rows in
+                let started = Date()
+                digestSlot.set(0, Workspace.runDigest(stageDigests: stageDigests, cleanedRows: rows))
+                Profile.shared.add("run: run digest (alongside the catalog write)", Date().timeIntervalSince(started))
+            }
             prof.add("run: publish cleaned set", Date().timeIntervalSince(t0))
-            t0 = Date()
-            let cleanedRows = published
-                .map { "\($0.sampleId)\t\($0.contentSha)\t\($0.path)\t\($0.line.map(String.init) ?? "")" }.sorted()
-            let cleaned = cleanedRows.count
-            let runDigest = FileIO.sha256(Array((reports.map(\.digest) + cleanedRows).joined(separator: "\n").utf8))
-            prof.add("run: run digest", Date().timeIntervalSince(t0))
+            let cleaned = published.count
+            let runDigest = digestSlot.take(0)
             var pseudo: [PseudoLabelReport] = []
             for (position, (stageSpec, opts)) in labelStages.enumerated() {
                 progress.begin("[\(stages.count + position + 1)/\(stages.count + labelStages.count)] \(stageSpec.name) (\(stageSpec.uses))", total: 0)
@@ -292,6 +296,38 @@ extension Workspace {
         return hasher.finalize()
     }
 
+    /// The run digest: SHA-256 of the stage digests and then one line per cleaned row
+    /// (`sample<TAB>content sha<TAB>path<TAB>line`) in sorted order, joined by newlines. `cleanedRows` must be in
+    /// `cleanedRowOrder`, which is the sorted order of those lines; the bytes are hashed in 1 MiB pieces, so no
+    /// line is held as a string.
+    static func runDigest(stageDigests: [String], cleanedRows: [CleanedSampleRow]) -> String {
+        var hasher = StreamingSHA256()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1 << 20 + 4096)
+        var first = true
+        func separate() { if first { first = false } else { bytes.append(0x0A) } }
+        for d in stageDigests { separate(); bytes.append(contentsOf: d.utf8) }
+        for r in cleanedRows {
+            separate()
+            bytes.append(contentsOf: r.sampleId.utf8); bytes.append(0x09)
+            bytes.append(contentsOf: r.contentSha.utf8); bytes.append(0x09)
+            bytes.append(contentsOf: r.path.utf8); bytes.append(0x09)
+            if let line = r.line { bytes.append(contentsOf: String(line).utf8) }
+            if bytes.count >= 1 << 20 { hasher.update(bytes); bytes.removeAll(keepingCapacity: true) }
+        }
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    /// The order of the cleaned rows for the catalog (primary-key order) and the run digest: by sample id, bytewise.
+    /// Sample ids are unique and contain no byte below the tab that follows them in a digest line, so this is also
+    /// the sorted order of the digest lines; a tie (never seen) falls back to comparing the whole lines.
+    static func cleanedRowOrder(_ a: CleanedSampleRow, _ b: CleanedSampleRow) -> Bool {
+        if a.sampleId != b.sampleId { return a.sampleId.utf8.lexicographicallyPrecedes(b.sampleId.utf8) }
+        func line(_ r: CleanedSampleRow) -> String { "\(r.sampleId)\t\(r.contentSha)\t\(r.path)\t\(r.line.map(String.init) ?? "")" }
+        return line(a) < line(b)
+    }
+
     /// Hands memory freed by the last step back to the system (glibc keeps freed heap, per worker thread arena,
     /// for reuse): the run's peak then reflects what it holds, not what its tasks once held.
     static func returnFreedMemory() {
@@ -341,7 +377,9 @@ extension Workspace {
     /// Writes the surviving samples to `data/cleaned/<source>/` (files as files; text records as one JSONL per source)
     /// and replaces the catalog's cleaned set. Files of earlier runs that are no longer in the set are removed:
     /// `data/cleaned` is derived data, rebuilt from raw data by `strata run`.
-    func publishCleanedSet(_ items: [WorkItem], runId: String) throws -> [CleanedSampleRow] {
+    /// `alongside` gets the rows on another thread while they are written to the catalog (it is finished when this returns).
+    func publishCleanedSet(_ items: [WorkItem], runId: String,
+                           alongside: (@Sendable ([CleanedSampleRow]) -> Void)? = nil) throws -> [CleanedSampleRow] {
         let objectsStore = objects
         let objectsDir = OpenDirectory(objectsStore.root)
         var rows: [CleanedSampleRow] = []
@@ -435,6 +473,13 @@ extension Workspace {
                 rows.append(CleanedSampleRow(sampleId: item.sample, contentSha: item.id, path: rel, line: line,
                                              transforms: Workspace.transformsJSON(item.transforms), score: item.score, runId: runId))
             }
+        }
+        rows.sort(by: Workspace.cleanedRowOrder)
+        let side = DispatchGroup()
+        defer { side.wait() }
+        if let alongside {
+            let finished = rows
+            DispatchQueue.global().async(group: side) { alongside(finished) }
         }
         var t0 = Date()
         FileIO.syncFileSystem(cleanedDir)

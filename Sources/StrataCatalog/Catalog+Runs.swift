@@ -143,9 +143,14 @@ extension Catalog {
             let st = try db.cachedStatement(sql: """
                 INSERT INTO cleanedSample(sampleId, contentSha, path, line, transforms, score, runId) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
-            for r in rows {
-                try st.execute(arguments: [r.sampleId, r.contentSha, r.path, r.line, r.transforms, r.score, r.runId])
+            // In primary-key order: each row lands after the last (full pages, fewer pages written to the WAL than
+            // inserting in the random order of content hashes). The table's contents do not depend on it.
+            // (The run's publish step passes them sorted; other callers' rows are sorted here.)
+            func insert(_ list: some Sequence<CleanedSampleRow>) throws {
+                for r in list { try st.execute(arguments: [r.sampleId, r.contentSha, r.path, r.line, r.transforms, r.score, r.runId]) }
             }
+            let byKey = { (a: CleanedSampleRow, b: CleanedSampleRow) in a.sampleId.utf8.lexicographicallyPrecedes(b.sampleId.utf8) }
+            if zip(rows, rows.dropFirst()).allSatisfy({ !byKey($1, $0) }) { try insert(rows) } else { try insert(rows.sorted(by: byKey)) }
         }
     }
 

@@ -138,8 +138,17 @@ public enum TaskRunner {
             count = index
         case (.decide, .global(let s)):
             // Candidate pairs first; then only the annotations and items that appear in a pair are kept.
+            // A pair that shares bands in several partitions is in several pair files: each is decided once.
+            var packed: [UInt64] = []
+            for f in spec.pairs { try PairFile.forEach(try read(f), file: f) { packed.append(UInt64($0) << 32 | UInt64($1)) } }
+            packed.sort()
             var pairs: [(Int, Int)] = []
-            for f in spec.pairs { try PairFile.forEach(try read(f), file: f) { pairs.append(($0, $1)) } }
+            pairs.reserveCapacity(packed.count)
+            var last = UInt64.max
+            for p in packed where p != last {
+                pairs.append((Int(p >> 32), Int(p & 0xFFFF_FFFF)))
+                last = p
+            }
             var needed = [Bool]()
             for (i, j) in pairs {
                 let m = max(i, j)

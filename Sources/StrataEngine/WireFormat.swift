@@ -79,6 +79,9 @@ extension WorkItem {
     }
 
     public static func parse(line: some Collection<UInt8>) throws -> WorkItem {
+        // Lines written by `write(to:)` without transforms or a score, with plain ASCII strings (almost every line
+        // between tasks) are read field by field in their fixed order; anything else goes through the JSON parser.
+        if let item = line.withContiguousStorageIfAvailable({ FastLine.read($0) }) ?? nil { return item }
         switch JSONRecord.parseObject(line, maxDepth: 16) {
         case .success(let o): return try WorkItem(json: o)
         case .failure(let p): throw StageError("unreadable work item: \(p.message)")
@@ -111,5 +114,64 @@ extension ItemOutcome {
             return .duplicate(try WorkItem(json: item), of: try WorkItem(json: of), kind: kind, reason: reason)
         default: throw StageError("unknown outcome \(o["o"]?.asText ?? "?")")
         }
+    }
+}
+
+/// The reader for the common work-item line: exactly the bytes `WorkItem.write(to:)` writes for an item without
+/// transforms or score whose strings are printable ASCII without `"` or backslash. It returns nil (the caller then uses
+/// the JSON parser) at the first byte it does not expect, so it never reads a line differently from the parser.
+enum FastLine {
+    static func read(_ p: UnsafeBufferPointer<UInt8>) -> WorkItem? {
+        var i = 0
+        let end = p.count
+        @inline(__always) func literal(_ k: StaticString) -> Bool {
+            let n = k.utf8CodeUnitCount
+            guard i + n <= end else { return false }
+            let s = k.utf8Start
+            for j in 0..<n where p[i + j] != s[j] { return false }
+            i += n
+            return true
+        }
+        @inline(__always) func string() -> String? {
+            guard i < end, p[i] == 0x22 else { return nil }
+            let start = i + 1
+            var j = start
+            while j < end {
+                let c = p[j]
+                if c == 0x22 { break }
+                if c == 0x5C || c < 0x20 || c >= 0x80 { return nil }
+                j += 1
+            }
+            guard j < end else { return nil }
+            i = j + 1
+            return String(decoding: UnsafeBufferPointer(rebasing: p[start..<j]), as: UTF8.self)
+        }
+        @inline(__always) func integer() -> Int? {
+            let start = i
+            var v = 0
+            while i < end, p[i] >= 0x30, p[i] <= 0x39, i - start < 18 { v = v * 10 + Int(p[i] - 0x30); i += 1 }
+            // JSON allows no leading zero; a longer number (or a sign, fraction, exponent) is the parser's.
+            guard i > start, i - start < 18, !(p[start] == 0x30 && i - start > 1) else { return nil }
+            return v
+        }
+        guard literal(#"{"collected":"#), let collected = string(),
+              literal(#","content":"#), let content = string(),
+              literal(#","format":"#), let format = string(),
+              literal(#","id":"#), let id = string() else { return nil }
+        var line: Int?
+        if literal(#","line":"#) {
+            guard let l = integer() else { return nil }
+            line = l
+        }
+        guard literal(#","modality":"#), let modality = string(),
+              literal(#","origin":"#), let origin = string(),
+              literal(#","sample":"#), let sample = string(),
+              literal(#","size":"#), let size = integer(),
+              literal(#","source":"#), let source = string(),
+              literal("}") else { return nil }
+        // Trailing whitespace (a `\r`) is allowed by the parser; anything else is not: leave both to it.
+        guard i == end else { return nil }
+        return WorkItem(id: id, sample: sample, source: source, modality: modality, format: format, content: content,
+                        origin: origin, line: line, collected: collected, size: size)
     }
 }

@@ -55,37 +55,52 @@ public enum Shingler {
     /// diacritic (U+0300-U+036F) appears and `allowCombining` is false, so the caller can normalize first.
     static func units(_ text: String, characters: Bool, allowCombining: Bool = false) -> [UInt64]? {
         withUTF8Bytes(text) { p -> [UInt64]? in
-            var out: [UInt64] = []
-            out.reserveCapacity(characters ? p.count / 2 : p.count / 5 + 1)
-            var h = fnvOffset64
-            var inWord = false
-            var i = 0
-            let count = p.count
-            while i < count {
-                let u: UInt32
-                let b = p[i]
-                if b < 0x80 {
-                    u = UInt32(b); i += 1
-                } else {
-                    u = decodeScalar(p, &i)
-                    if !allowCombining && u >= 0x300 && u <= 0x36F { return nil }
-                }
-                if isWordScalar(u) {
-                    let l = lowerScalar(u)
-                    if characters {
-                        out.append(fmix64(UInt64(l) &+ 0x9E37_79B9_7F4A_7C15))
-                    } else {
-                        h = (h ^ UInt64(l)) &* fnvPrime64
-                        inWord = true
+            shinglerASCIIWordBytes.withUnsafeBufferPointer { asciiWordBytes -> [UInt64]? in
+                var out: [UInt64] = []
+                out.reserveCapacity(characters ? p.count / 2 : p.count / 5 + 1)
+                var h = fnvOffset64
+                var inWord = false
+                var i = 0
+                let count = p.count
+                while i < count {
+                    let b = p[i]
+                    if b < 0x80 {
+                        // ASCII (nearly every byte of most texts): one table look-up gives the lower-cased word byte or 0.
+                        let l = asciiWordBytes[Int(b)]
+                        i += 1
+                        if l != 0 {
+                            if characters {
+                                out.append(fmix64(UInt64(l) &+ 0x9E37_79B9_7F4A_7C15))
+                            } else {
+                                h = (h ^ UInt64(l)) &* fnvPrime64
+                                inWord = true
+                            }
+                        } else if inWord {
+                            out.append(fmix64(h))
+                            h = fnvOffset64
+                            inWord = false
+                        }
+                        continue
                     }
-                } else if inWord {
-                    out.append(fmix64(h))
-                    h = fnvOffset64
-                    inWord = false
+                    let u = decodeScalar(p, &i)
+                    if !allowCombining && u >= 0x300 && u <= 0x36F { return nil }
+                    if isWordScalar(u) {
+                        let l = lowerScalar(u)
+                        if characters {
+                            out.append(fmix64(UInt64(l) &+ 0x9E37_79B9_7F4A_7C15))
+                        } else {
+                            h = (h ^ UInt64(l)) &* fnvPrime64
+                            inWord = true
+                        }
+                    } else if inWord {
+                        out.append(fmix64(h))
+                        h = fnvOffset64
+                        inWord = false
+                    }
                 }
+                if inWord { out.append(fmix64(h)) }
+                return out
             }
-            if inWord { out.append(fmix64(h)) }
-            return out
         }
     }
 
@@ -137,3 +152,6 @@ extension Shingler {
         return Double(common) / Double(a.count + b.count - common)
     }
 }
+
+/// For each ASCII byte: its lower-cased form when it is a word scalar (`isWordScalar`, `lowerScalar`), else 0.
+let shinglerASCIIWordBytes: [UInt8] = (0..<128).map { b in isWordScalar(UInt32(b)) ? UInt8(lowerScalar(UInt32(b))) : 0 }

@@ -219,4 +219,23 @@ final class RunTests: XCTestCase {
         XCTAssertTrue(texts.contains { $0.hasPrefix("The café menu export fails every") }, "\(texts)")  // mojibake, spaces, zero-width
         XCTAssertTrue(texts.contains { $0.hasPrefix("The invoice for March") && !$0.contains("<p>") }, "\(texts)")
     }
+
+    /// The streamed run digest over rows in `cleanedRowOrder` hashes the same bytes as joining the sorted lines.
+    func testRunDigestStreamsTheSortedLines() {
+        var rows: [CleanedSampleRow] = []
+        for i in 0..<3000 {
+            // Ids of mixed lengths and a shared prefix, paths with spaces and non-ASCII, lines present or not.
+            let id = i % 7 == 0 ? "ab" + String(i, radix: 16) : FileIO.sha256(Array("sample \(i)".utf8))
+            rows.append(CleanedSampleRow(sampleId: id, contentSha: FileIO.sha256(Array("content \(i)".utf8)),
+                                         path: i % 3 == 0 ? "data/cleaned/web/é \(i % 5).txt" : "data/cleaned/web/x.jsonl",
+                                         line: i % 3 == 0 ? nil : i + 1, transforms: "[]", score: nil, runId: "run-x"))
+        }
+        rows.shuffle()
+        let stageDigests = ["d1", "d2"]
+        let lines = rows.map { "\($0.sampleId)\t\($0.contentSha)\t\($0.path)\t\($0.line.map(String.init) ?? "")" }.sorted()
+        let expected = FileIO.sha256(Array((stageDigests + lines).joined(separator: "\n").utf8))
+        XCTAssertEqual(Workspace.runDigest(stageDigests: stageDigests, cleanedRows: rows.sorted(by: Workspace.cleanedRowOrder)), expected)
+        XCTAssertNotEqual(Workspace.runDigest(stageDigests: stageDigests, cleanedRows: rows), expected, "the order matters")
+        XCTAssertEqual(Workspace.runDigest(stageDigests: [], cleanedRows: []), FileIO.sha256([UInt8]()))
+    }
 }

@@ -27,6 +27,41 @@ final class WireFormatTests: XCTestCase {
         }
     }
 
+    func testTheFastLineReaderReadsWhatTheParserReadsOrDeclines() throws {
+        let plain = items()[0]
+        var noLine = plain
+        noLine.line = nil
+        noLine.size = 0
+        for item in [plain, noLine] {
+            let line = item.jsonLine().dropLast()
+            XCTAssertEqual(line.withContiguousStorageIfAvailable { FastLine.read($0) } ?? nil, item, "the common line takes the fast path")
+            XCTAssertEqual(try WorkItem.parse(line: line), item)
+        }
+        // Transforms, a score, escapes and non-ASCII text are left to the JSON parser, which reads them the same.
+        let escaped = items()[1]
+        XCTAssertNil(escaped.jsonLine().dropLast().withContiguousStorageIfAvailable { FastLine.read($0) } ?? nil)
+        var accented = plain
+        accented.origin = "data/raw/web/café.jsonl"
+        var scored = plain
+        scored.score = 0.5
+        for item in [accented, scored] {
+            let line = item.jsonLine().dropLast()
+            XCTAssertNil(line.withContiguousStorageIfAvailable { FastLine.read($0) } ?? nil)
+            XCTAssertEqual(try WorkItem.parse(line: line), item)
+        }
+        // Lines that differ from the writer's bytes in any way are declined, and the parser decides.
+        let text = String(decoding: plain.jsonLine().dropLast(), as: UTF8.self)
+        for variant in [text.replacingOccurrences(of: #""line":42"#, with: #""line":042"#),
+                        text.replacingOccurrences(of: #""size":1234"#, with: #""size":-1234"#),
+                        text.replacingOccurrences(of: #""size":1234"#, with: #""size": 1234"#),
+                        text.replacingOccurrences(of: #""size":1234"#, with: #""size":1234.0"#),
+                        text + " ", text + "x", String(text.dropLast())] {
+            XCTAssertNil(Array(variant.utf8).withUnsafeBufferPointer { FastLine.read($0) }, variant)
+        }
+        XCTAssertEqual(try WorkItem.parse(line: Array((text.replacingOccurrences(of: #""size":1234"#, with: #""size": 1234"#)).utf8)), plain)
+        XCTAssertThrowsError(try WorkItem.parse(line: Array(String(text.dropLast()).utf8)))
+    }
+
     func testAnnotationFilesCarryAnyBytesAndRejectTruncation() throws {
         let annotations: [[UInt8]] = [[], Array("n:abc".utf8), [0x0A, 0x00, 0xFF, 0x0A], [UInt8](repeating: 0x0A, count: 514)]
         var file: [UInt8] = []
