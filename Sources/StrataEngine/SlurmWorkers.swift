@@ -92,7 +92,7 @@ public enum SlurmWorker {
         defer { beat.stop() }
         say("strata task worker \(me) on \(host): run \(run), pid \(getpid()), ready at \(String(format: "%.3f", Date().timeIntervalSince1970))")
         var idleSince = Date()
-        var pause = 0.01
+        var pause = 0.002
         var ran = 0
         while true {
             if FileIO.status(layout.finished) != nil { say("the run is finished: exiting after \(ran) task(s)"); return ran }
@@ -103,12 +103,13 @@ public enum SlurmWorker {
             guard let name = claimed else {
                 let idle = Date().timeIntervalSince(idleSince)
                 if idle > idleTimeout { say("no task for \(Int(idleTimeout)) s: exiting after \(ran) task(s)"); return ran }
-                // Poll fast while work is likely (a step just published), slower when the run is quiet.
+                // Poll fast while work is likely (the driver publishes the next step within moments of the last
+                // result: a directory listing every 2 ms for the first 2 s), slower as the run stays quiet.
                 usleep(UInt32(pause * 1_000_000))
-                pause = idle < 10 ? min(pause * 1.25, 0.02) : 0.5
+                pause = idle < 2 ? 0.002 : idle < 10 ? min(pause * 1.25, 0.02) : 0.5
                 continue
             }
-            pause = 0.01
+            pause = 0.002
             let lease = "\(layout.claimed)/\(name)@\(me)"
             let ticket: WorkerTicket
             do { ticket = try JSONDecoder().decode(WorkerTicket.self, from: Data(try FileIO.readAll(lease))) } catch {
@@ -475,8 +476,9 @@ final class WorkerPool: @unchecked Sendable {
                 try retryOrFail(name, why: why, logPath: logPath(worker: failure.worker))
                 progressed = true
             }
-            pause = progressed ? 0.002 : min(pause * 1.5, 0.02)
             if progressed { lastProgress = Date() }
+            // Fast while results are coming (the step's last one is likely close), slower after a quiet second.
+            pause = Date().timeIntervalSince(lastProgress) < 1 ? 0.002 : min(pause * 1.5, 0.02)
             if open.isEmpty { break }
             guard Date().timeIntervalSince(lastQueueLook) >= options.pollInterval else { continue }
             lastQueueLook = Date()
