@@ -33,6 +33,8 @@ public struct SlurmExecutor: Executor {
         public var visibilityGrace: Double
         /// Workers (one array job per run, tasks claimed from the shared filesystem) or one array job per step.
         public var mode: ProjectSpec.Slurm.Mode = .workers
+        /// Workers mode: one srun per worker (started at once) or one sbatch array job.
+        public var launcher: ProjectSpec.Slurm.Launcher = .srun
         /// Workers mode: seconds without a heartbeat after which a worker Slurm calls running counts as lost.
         public var leaseTimeout: Double = 30
         /// Workers mode: seconds a worker waits for a task before it exits by itself.
@@ -54,7 +56,7 @@ public struct SlurmExecutor: Executor {
             self.init(partition: s.partition, timeLimit: s.timeLimit, cpusPerTask: s.cpusPerTask, memPerTask: s.memPerTask,
                       sbatchArgs: s.sbatchArgs, strataBinary: s.strataBinary ?? strataBinary ?? SlurmExecutor.currentBinary(),
                       tasksPerJob: s.tasksPerJob, maxRunning: spec.workers, pollInterval: s.pollInterval, commandTimeout: s.commandTimeout)
-            mode = s.mode; leaseTimeout = s.leaseTimeout; idleTimeout = s.idleTimeout; stallTimeout = s.stallTimeout
+            mode = s.mode; launcher = s.launcher; leaseTimeout = s.leaseTimeout; idleTimeout = s.idleTimeout; stallTimeout = s.stallTimeout
         }
     }
 
@@ -207,7 +209,8 @@ enum SlurmQueue {
         for line in text.split(separator: "\n") {
             let f = line.split(separator: " ", maxSplits: 3)
             guard f.count >= 3 else { continue }
-            states["\(f[0])_\(f[1])"] = Entry(state: String(f[2]), reason: f.count > 3 ? String(f[3]) : "")
+            // %K is N/A for a job outside an array (an srun worker): keyed by its job id alone.
+            states[f[1] == "N/A" ? String(f[0]) : "\(f[0])_\(f[1])"] = Entry(state: String(f[2]), reason: f.count > 3 ? String(f[3]) : "")
         }
         return states
     }

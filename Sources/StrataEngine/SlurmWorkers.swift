@@ -87,6 +87,8 @@ public enum SlurmWorker {
             throw StageError("no worker queue at \(layout.queue): is \(projectRoot) the project of run \(run), on a filesystem this node shares?")
         }
         let me = identity(), host = hostname()
+        // Command stages run by this worker see which worker runs them (the name of its heartbeat and leases).
+        setenv("STRATA_WORKER", me, 1)
         let beat = Heartbeat(path: "\(layout.heartbeats)/\(me)", host: host)
         beat.start()
         defer { beat.stop() }
@@ -198,11 +200,21 @@ final class WorkerPool: @unchecked Sendable {
     struct Submission {
         var number: Int
         var reason: String
-        var id: String?
+        var launcher: ProjectSpec.Slurm.Launcher
+        /// The job ids squeue and scancel are asked about: the array job (sbatch), one job per worker (srun).
+        var jobIds: [String] = []
+        /// The workers, by the name each calls itself (`<array job>_<index>`, or the job id of an srun worker); nil
+        /// while the submission is under way.
+        var elements: [String]?
+        /// Each worker's log file.
+        var logs: [String: String] = [:]
         var workers = 0
         var script = ""
-        /// sbatch failed: this submission has no workers and never will.
+        /// The submission failed: it has no workers and never will.
         var failed = false
+        /// The srun processes (srun launcher).
+        var processes: [SpawnedProcess] = []
+        var underWay: Bool { elements == nil && !failed }
     }
 
     /// What the driver knows of one array element (one worker).
@@ -274,15 +286,17 @@ final class WorkerPool: @unchecked Sendable {
         }.start()
     }
 
-    /// How many workers a submission asks for: `workers`, else every CPU of the partition (one task per worker).
+    /// How many workers a submission asks for: `workers`, else every CPU of the partition (one task per worker), at
+    /// most 256 (64 with the srun launcher: each worker is an srun process on this machine).
     func workerCount() -> Int {
-        if let w = options.maxRunning { return w }
+        let cap = options.launcher == .srun ? 64 : 256
+        if let w = options.maxRunning { return options.launcher == .srun ? min(w, cap) : w }
         var args = ["-h", "-o", "%C"]
         if let p = options.partition { args += ["-p", p] }
         if let out = try? SlurmCommand.run("sinfo", args, timeout: options.commandTimeout), out.status == 0 {
             // %C is allocated/idle/other/total CPUs, one line per partition.
             let total = out.stdout.split(separator: "\n").compactMap { $0.split(separator: "/").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } }.max()
-            if let total, total > 0 { return max(1, min(256, total / max(1, options.cpusPerTask ?? 1))) }
+            if let total, total > 0 { return max(1, min(cap, total / max(1, options.cpusPerTask ?? 1))) }
         }
         return 4
     }
@@ -290,7 +304,7 @@ final class WorkerPool: @unchecked Sendable {
     /// Takes the next submission number (under the lock: two submissions never share one).
     func reserve(reason: String) -> Int {
         lock.withLock {
-            submissionsBox.append(Submission(number: submissionsBox.count, reason: reason))
+            submissionsBox.append(Submission(number: submissionsBox.count, reason: reason, launcher: options.launcher))
             return submissionsBox.count - 1
         }
     }
@@ -304,16 +318,27 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     private func launch(_ number: Int) throws {
-        let reason = submissions[number].reason
-        let workers = workerCount()
-        let logPattern = "\(layout.logs)/\(number)-%a.log"
-        var args = ["--parsable", "--job-name=strata-workers-\(run)", "--array=0-\(workers - 1)", "--output=\(logPattern)",
-                    "--chdir=\(projectRoot)"]
+        switch options.launcher {
+        case .sbatch: try launchArray(number)
+        case .srun: try launchSrun(number)
+        }
+    }
+
+    /// The Slurm options both launchers give every worker (beside the job name, output and array or task count).
+    private func jobOptions() -> [String] {
+        var args = ["--chdir=\(projectRoot)"]
         if let p = options.partition { args.append("--partition=\(p)") }
         if let t = options.timeLimit { args.append("--time=\(t)") }
         if let c = options.cpusPerTask { args.append("--cpus-per-task=\(c)") }
         if let m = options.memPerTask { args.append("--mem=\(m)") }
-        args += options.sbatchArgs
+        return args + options.sbatchArgs
+    }
+
+    private func launchArray(_ number: Int) throws {
+        let reason = submissions[number].reason
+        let workers = workerCount()
+        let logPattern = "\(layout.logs)/\(number)-%a.log"
+        let args = ["--parsable", "--job-name=strata-workers-\(run)", "--array=0-\(workers - 1)", "--output=\(logPattern)"] + jobOptions()
         let scriptPath = "\(layout.dir)/submit-\(number).sbatch"
         let q = SlurmExecutor.shellQuote
         let script = """
@@ -335,9 +360,109 @@ final class WorkerPool: @unchecked Sendable {
                              problem: out.status == 0 ? "printed no job id" : "failed with exit status \(out.status)", output: out.combined,
                              check: SlurmError.submitCheck)
         }
-        lock.withLock { submissionsBox[number].id = id }
+        let elements = (0..<workers).map { "\(id)_\($0)" }
+        lock.withLock {
+            submissionsBox[number].jobIds = [id]
+            for (i, w) in elements.enumerated() { submissionsBox[number].logs[w] = "\(layout.logs)/\(number)-\(i).log" }
+            submissionsBox[number].elements = elements
+        }
         runLog("slurm-submit", ["job": .string(id), "workers": .int(Int64(workers)), "reason": .string(reason), "script": .string(scriptPath),
-                                "at": .number(Date().timeIntervalSince1970)])
+                                "launcher": .string("sbatch"), "at": .number(Date().timeIntervalSince1970)])
+    }
+
+    /// Starts one `srun` per worker, each its own one-task job, in the background: Slurm answers an allocation
+    /// request at once, where a batch job waits for the controller's next scheduling pass. Each worker's job id is
+    /// learned from squeue by its job name; an srun that ends before Slurm lists its job leaves that worker out, and
+    /// the submission fails (with srun's words) when every one did.
+    private func launchSrun(_ number: Int) throws {
+        let reason = submissions[number].reason
+        let workers = workerCount()
+        let common = ["--ntasks=1", "--nodes=1", "--input=none"] + jobOptions()
+        let scriptPath = "\(layout.dir)/submit-\(number).sh"
+        let q = SlurmExecutor.shellQuote
+        let script = """
+            #!/bin/bash
+            # Strata: a worker of run \(run) (submission \(number): \(reason)).
+            # Started as: srun --job-name=strata-workers-\(run)-\(number).<worker> --output=<its log> \(common.map(q).joined(separator: " ")) <this file>
+            # It claims tasks from \(layout.queue) until the run is finished.
+            echo "strata task worker: job ${SLURM_JOB_ID} on $(hostname)"
+            exec \(q(options.strataBinary)) task worker \(q(run)) --idle-timeout \(Int(options.idleTimeout)) -C \(q(projectRoot))
+
+            """
+        try FileIO.writeAtomically(scriptPath, Array(script.utf8), sync: false)
+        chmod(scriptPath, 0o755)
+        guard let srun = SlurmCommand.locate("srun") else {
+            throw SlurmError(command: "srun", problem: "cannot run: `srun` is not on the PATH", output: "",
+                             check: "install the Slurm client commands on this machine (Debian: slurm-client), or set executor.launcher: sbatch")
+        }
+        // A fresh job for each worker: without Slurm's variables of an enclosing job (strata run inside sbatch or
+        // salloc), srun would start a step of that job instead.
+        let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLURM_") || $0.key == "SLURM_CONF" }
+        let names = (0..<workers).map { "strata-workers-\(run)-\(number).\($0)" }
+        var processes: [SpawnedProcess] = []
+        lock.withLock { submissionsBox[number].workers = workers; submissionsBox[number].script = scriptPath }
+        for i in 0..<workers {
+            let args = ["--job-name=\(names[i])", "--output=\(layout.logs)/\(number)-\(i).log"] + common + [scriptPath]
+            do {
+                processes.append(try SpawnedProcess.start(srun, args, environment: environment, output: "\(layout.logs)/\(number)-\(i).srun"))
+            } catch {
+                // The ones started are cancelled by name: none may run unseen.
+                _ = try? SlurmCommand.run("scancel", ["--name=" + names.prefix(i).joined(separator: ",")], timeout: options.commandTimeout)
+                throw error
+            }
+        }
+        lock.withLock { submissionsBox[number].processes = processes }
+        var ids: [Int: String] = [:]
+        var gone: [Int: Int32] = [:]
+        let started = Date()
+        var pause = 0.003
+        while ids.count + gone.count < workers {
+            // Which srun processes had ended before squeue was asked: one ended and still unlisted never had a job.
+            let ended = Dictionary(uniqueKeysWithValues: (0..<workers).compactMap { i in processes[i].exitStatus().map { (i, $0) } })
+            let args = ["-h", "-t", "all", "--name=" + names.enumerated().filter { ids[$0.offset] == nil && gone[$0.offset] == nil }.map(\.element).joined(separator: ","),
+                        "-o", "%j %i"]
+            let out = try SlurmCommand.run("squeue", args, timeout: options.commandTimeout)
+            guard out.status == 0 else {
+                throw SlurmError(command: (["squeue"] + args).map(q).joined(separator: " "), problem: "failed with exit status \(out.status)",
+                                 output: out.combined, check: "that slurmctld is up (`scontrol ping`) and reachable from this machine")
+            }
+            for line in out.stdout.split(separator: "\n") {
+                let f = line.split(separator: " ")
+                if f.count == 2, let i = names.firstIndex(of: String(f[0])) { ids[i] = String(f[1]) }
+            }
+            for (i, status) in ended where ids[i] == nil { gone[i] = status }
+            if ids.count + gone.count == workers { break }
+            if Date().timeIntervalSince(started) > options.commandTimeout {
+                _ = try? SlurmCommand.run("scancel", ["--name=" + names.joined(separator: ",")], timeout: options.commandTimeout)
+                throw SlurmError(command: processes[0].command, problem: "started no job Slurm lists within \(Int(options.commandTimeout)) s", output: srunOutput(number, 0),
+                                 check: SlurmError.submitCheck)
+            }
+            usleep(UInt32(pause * 1_000_000))
+            pause = min(pause * 1.5, 0.2)
+        }
+        guard !ids.isEmpty else {
+            let first = gone.keys.min() ?? 0
+            throw SlurmError(command: processes[first].command, problem: "ended with exit status \(gone[first] ?? -1) before Slurm listed a job",
+                             output: srunOutput(number, first), check: SlurmError.submitCheck + "; or set executor.launcher: sbatch where this machine may not run srun")
+        }
+        let order = ids.keys.sorted()
+        lock.withLock {
+            submissionsBox[number].jobIds = order.map { ids[$0]! }
+            for i in order { submissionsBox[number].logs[ids[i]!] = "\(layout.logs)/\(number)-\(i).log" }
+            submissionsBox[number].elements = order.map { ids[$0]! }
+        }
+        var fields: [String: JSONValue] = ["jobs": .array(order.map { .string(ids[$0]!) }), "workers": .int(Int64(ids.count)), "reason": .string(reason),
+                                           "script": .string(scriptPath), "launcher": .string("srun"), "at": .number(Date().timeIntervalSince1970)]
+        if !gone.isEmpty {
+            fields["not_started"] = .array(gone.keys.sorted().map { .string("worker \($0): srun ended with status \(gone[$0]!): " + srunOutput(number, $0)) })
+        }
+        runLog("slurm-submit", fields)
+    }
+
+    /// The end of what srun printed for worker `index` of submission `number`.
+    func srunOutput(_ number: Int, _ index: Int) -> String {
+        guard let bytes = try? FileIO.readAll("\(layout.logs)/\(number)-\(index).srun") else { return "" }
+        return String(decoding: bytes.suffix(2048), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Throws the background submission's error, if it failed.
@@ -345,16 +470,17 @@ final class WorkerPool: @unchecked Sendable {
         if let e = lock.withLock({ submissionError }) { throw e }
     }
 
-    /// The workers (`<job>_<index>`) of submission `s` (none before sbatch answered).
-    func workers(of s: Submission) -> [String] {
-        guard let id = s.id else { return [] }
-        return (0..<s.workers).map { "\(id)_\($0)" }
-    }
+    /// The workers of submission `s` (none while it is under way).
+    func workers(of s: Submission) -> [String] { s.elements ?? [] }
 
-    /// Job ids of submissions with elements that may still run.
+    /// Job ids with workers that may still run: an array job with one such element, an srun worker's own job.
     var activeJobIds: [String] {
-        submissions.compactMap { s -> String? in
-            workers(of: s).contains { !(elements[$0]?.ended ?? false) } ? s.id : nil
+        submissions.flatMap { s -> [String] in
+            let alive = workers(of: s).filter { !(elements[$0]?.ended ?? false) }
+            switch s.launcher {
+            case .sbatch: return alive.isEmpty ? [] : s.jobIds
+            case .srun: return alive
+            }
         }
     }
 
@@ -385,9 +511,8 @@ final class WorkerPool: @unchecked Sendable {
             cancel(ids, reason: "the run stopped")
         }
         for s in submissions {
-            for (i, w) in workers(of: s).enumerated() {
-                let path = "\(layout.logs)/\(s.number)-\(i).log"
-                guard let bytes = try? FileIO.readAll(path) else { continue }
+            for w in workers(of: s) {
+                guard let path = s.logs[w], let bytes = try? FileIO.readAll(path) else { continue }
                 runLog("slurm-job", ["job": .string(w), "state": .string(elements[w]?.state ?? "RUNNING"),
                                      "log_file": .string(path), "log": .string(String(decoding: bytes.suffix(16_384), as: UTF8.self))])
             }
@@ -548,9 +673,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     func logPath(worker: String) -> String? {
-        let parts = worker.split(separator: "_")
-        guard parts.count == 2, let s = submissions.first(where: { $0.id == String(parts[0]) }) else { return nil }
-        return "\(layout.logs)/\(s.number)-\(parts[1]).log"
+        submissions.lazy.compactMap { $0.logs[worker] }.first
     }
 
     /// Asks the queue about every worker that may still run and reads their heartbeats; marks the ones found ended
@@ -559,7 +682,7 @@ final class WorkerPool: @unchecked Sendable {
     func lookAtWorkers() throws -> Look {
         var look = Look()
         let subs = submissions
-        if subs.contains(where: { $0.id == nil && !$0.failed }) { look.waiting = true }
+        if subs.contains(where: \.underWay) { look.waiting = true }
         let ids = activeJobIds
         guard !ids.isEmpty else { return look }
         let states: [String: SlurmQueue.Entry]
@@ -578,7 +701,7 @@ final class WorkerPool: @unchecked Sendable {
         let missingGrace = max(3 * options.pollInterval, 10)
         var hung: [String] = []
         // Only the submissions just asked about: one whose job id came after the question is not missing.
-        for s in subs where s.id.map(ids.contains) == true {
+        for s in subs where s.jobIds.contains(where: ids.contains) {
             for w in workers(of: s) {
                 var e = elements[w] ?? Element()
                 if e.ended { continue }
@@ -653,15 +776,15 @@ final class WorkerPool: @unchecked Sendable {
         guard lock.withLock({ submissionError == nil }) else { return false }
         let subs = submissions
         // A submission still under way counts as alive.
-        if subs.contains(where: { $0.id == nil && !$0.failed }) { return false }
+        if subs.contains(where: \.underWay) { return false }
         let alive = subs.contains { s in workers(of: s).contains { !(elements[$0]?.ended ?? false) } }
         if alive { return false }
         // Submissions in a row (the latest ones) whose every worker ended without a single heartbeat.
-        let tracked = subs.filter { $0.id != nil }
+        let tracked = subs.filter { $0.elements != nil }
         let failedInARow = tracked.reversed().prefix { s in workers(of: s).allSatisfy { !(elements[$0]?.sawBeat ?? false) } }.count
         if failedInARow >= 2, let last = tracked.last, let first = workers(of: last).first {
             let why = elements[first]?.why ?? failureText(first, state: "ended")
-            throw SlurmError(command: "sbatch \(last.script)", problem: "started workers that all ended before taking a task: \(why)", output: "",
+            throw SlurmError(command: "\(last.launcher.rawValue) \(last.script)", problem: "started workers that all ended before taking a task: \(why)", output: "",
                              check: "that executor.strata_binary (\(options.strataBinary)) runs on the compute nodes and \(projectRoot) is on a filesystem they share; see the log \(layout.logs)/\(last.number)-0.log")
         }
         try submit(reserve(reason: "no worker left"))

@@ -11,13 +11,18 @@ final class SlurmTests: XCTestCase {
 
     // MARK: Results
 
-    func testSamePipelineOnLocalAndSlurmGivesTheSameResult() throws {
+    func testSamePipelineOnLocalAndSlurmGivesTheSameResult() throws { try samePipelineOnLocalAndSlurm(launcher: nil) }
+
+    func testSamePipelineOnLocalAndSlurmWithTheSbatchLauncher() throws { try samePipelineOnLocalAndSlurm(launcher: "sbatch") }
+
+    /// `launcher`: the executor.launcher setting (nil: the default, srun).
+    func samePipelineOnLocalAndSlurm(launcher: String?) throws {
         let t = TempDir()
         let local = try SlurmCluster.project(t, "local")
         let slurm = try SlurmCluster.project(t, "slurm")
         // The Slurm project chooses its executor in strata.yaml; the local one uses the default.
         let yaml = try String(contentsOfFile: slurm + "/strata.yaml", encoding: .utf8)
-            .replacingOccurrences(of: "  kind: local", with: "  kind: slurm\n  tasks_per_job: 2\n  time_limit: \"10:00\"\n  mem_per_task: 1G")
+            .replacingOccurrences(of: "  kind: local", with: "  kind: slurm\n  tasks_per_job: 2\n  time_limit: \"10:00\"\n  mem_per_task: 1G" + (launcher.map { "\n  launcher: \($0)" } ?? ""))
         try yaml.write(toFile: slurm + "/strata.yaml", atomically: true, encoding: .utf8)
 
         let a = try SlurmCluster.runJSON(["run", "--shard-size", "40", "-C", local])
@@ -40,12 +45,16 @@ final class SlurmTests: XCTestCase {
         XCTAssertTrue(log.contains("\"event\":\"slurm-job\""))
         XCTAssertTrue(log.contains("strata task worker: job "), "the workers' own logs are copied into the run log")
         XCTAssertEqual(log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-submit\"") }.count, 1,
-                       "one worker array job for the whole run (both stages, four steps)")
+                       "one submission of workers for the whole run (both stages, four steps)")
+        XCTAssertTrue(log.contains("\"launcher\":\"\(launcher ?? "srun")\""), log)
         let runs = try XCTUnwrap(try CLI.json(["runs", "list", "-C", slurm]) as? [[String: Any]])
         XCTAssertEqual(runs.first?["executor"] as? String, "slurm")
         // The sbatch script names the options of strata.yaml.
         let runId = try XCTUnwrap(b["run_id"] as? String ?? b["runId"] as? String)
-        let script = try String(contentsOfFile: "\(slurm)/.strata/runs/\(runId)/workers/submit-0.sbatch", encoding: .utf8)
+        let workers = "\(slurm)/.strata/runs/\(runId)/workers"
+        let scriptName = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: workers).first { $0.hasPrefix("submit-0.") })
+        XCTAssertEqual(scriptName, launcher == "sbatch" ? "submit-0.sbatch" : "submit-0.sh")
+        let script = try String(contentsOfFile: "\(workers)/\(scriptName)", encoding: .utf8)
         XCTAssertTrue(script.contains("--time=10:00") && script.contains("--mem=1G"), script)
         XCTAssertTrue(script.contains("task worker \(runId)"), script)
         // Every task went through the queue and left no lease behind.
@@ -138,7 +147,14 @@ final class SlurmTests: XCTestCase {
 
     func testAKilledTaskProcessIsDetectedAndRetried() throws {
         try killedTaskIsRetried { victim in
-            XCTAssertEqual(kill(victim.strataPid, SIGKILL), 0, "kill the `strata task run` process")
+            XCTAssertEqual(kill(victim.strataPid, SIGKILL), 0, "kill the `strata task worker` process")
+        }
+    }
+
+    func testAKilledWorkerOfAnArrayJobIsDetectedAndRetried() throws {
+        try killedTaskIsRetried(launcher: "sbatch") { victim in
+            XCTAssertTrue(victim.job.contains("_"), "an array element: \(victim.job)")
+            XCTAssertEqual(kill(victim.strataPid, SIGKILL), 0, "kill the `strata task worker` process")
         }
     }
 
@@ -218,7 +234,7 @@ final class SlurmTests: XCTestCase {
 
     /// Runs a pipeline whose first task on Slurm blocks until `kill` ends it; the run must retry it and finish with
     /// the same result as a local run.
-    func killedTaskIsRetried(environment: [String: String] = [:], _ killIt: (SlurmCluster.Victim) throws -> Void,
+    func killedTaskIsRetried(environment: [String: String] = [:], launcher: String? = nil, _ killIt: (SlurmCluster.Victim) throws -> Void,
                              check: (String, SlurmCluster.Victim) throws -> Void = { _, _ in }) throws {
         let t = TempDir()
         let pipeline = """
@@ -232,6 +248,7 @@ final class SlurmTests: XCTestCase {
             """
         let reference = try SlurmCluster.project(t, "reference", pipeline: pipeline)
         let dir = try SlurmCluster.project(t, "killed", pipeline: pipeline)
+        if let launcher { try SlurmCluster.setExecutor(dir, "  kind: local\n  launcher: \(launcher)") }
         for d in [reference, dir] { try SlurmCluster.victimScript.write(toFile: d + "/victim.py", atomically: true, encoding: .utf8) }
         let expected = try SlurmCluster.runJSON(["run", "--shard-size", "100", "-C", reference])
 
@@ -265,9 +282,12 @@ final class SlurmTests: XCTestCase {
 
     func testAWorkerJobCancelledWholeIsResubmittedAndTheRunCompletes() throws {
         try killedTaskIsRetried { victim in
-            // Every worker of the run at once: no worker is left, so the driver submits new ones.
-            let job = String(victim.job.split(separator: "_")[0])
-            let r = try SlurmCluster.command("scancel", [job])
+            // Every worker of the run at once (each its own job with srun): no worker is left, so the driver starts
+            // new ones.
+            let jobs = try SlurmCluster.command("squeue", ["-h", "-o", "%A %j"]).stdout.split(separator: "\n")
+                .filter { $0.contains(" strata-workers-") }.map { String($0.split(separator: " ")[0]) }
+            XCTAssertFalse(jobs.isEmpty)
+            let r = try SlurmCluster.command("scancel", jobs)
             XCTAssertEqual(r.status, 0, r.stderr)
         } check: { log, victim in
             let submits = log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-submit\"") }
@@ -285,16 +305,22 @@ final class SlurmTests: XCTestCase {
         let log = try CLI.run(["runs", "logs", "-C", dir]).stdout
         try SlurmCluster.assertNoJobsLeft(log)
         // The workers saw the marker and exited on their own (COMPLETED, not cancelled), each after its tasks.
-        let job = try XCTUnwrap(SlurmCluster.jobIds(log).first)
-        let states = try SlurmCluster.command("squeue", ["-h", "-r", "-t", "all", "-j", job, "-o", "%K %T"]).stdout
+        let jobs = SlurmCluster.jobIds(log)
+        XCTAssertEqual(jobs.count, 2, "one job per worker (srun): \(jobs)")
+        var states = ""
+        for _ in 0..<50 {  // an srun worker's job ends moments after its worker exits
+            states = try SlurmCluster.command("squeue", ["-h", "-r", "-t", "all", "-j", jobs.joined(separator: ","), "-o", "%i %T"]).stdout
+            if !states.contains("RUNNING") && !states.contains("COMPLETING") { break }
+            usleep(100_000)
+        }
         XCTAssertTrue(states.contains("COMPLETED"), states)
         XCTAssertFalse(states.contains("FAILED"), states)
         // (Read from the workers' own logs: the run log copies them when the driver ends, maybe before they exit.)
         let logs = "\(dir)/.strata/runs/\(runId)/workers/logs"
         for line in states.split(separator: "\n") {
             let f = line.split(separator: " ")
-            guard f.count == 2 else { continue }
-            let text = (try? String(contentsOfFile: "\(logs)/0-\(f[0]).log", encoding: .utf8)) ?? ""
+            guard f.count == 2, let index = jobs.firstIndex(of: String(f[0])) else { XCTFail("unexpected job: \(line)"); continue }
+            let text = (try? String(contentsOfFile: "\(logs)/0-\(index).log", encoding: .utf8)) ?? ""
             if f[1] == "COMPLETED" {
                 XCTAssertTrue(text.contains("the run is finished: exiting after"), "worker \(f[0]): \(text)")
             } else {
@@ -314,7 +340,8 @@ final class SlurmTests: XCTestCase {
         // Called as `strata task worker RUN --idle-timeout N -C ROOT`: beats like a worker, never claims.
         try """
             #!/bin/sh
-            beat="$7/.strata/runs/$3/workers/heartbeat/${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"
+            w=$SLURM_JOB_ID; [ -n "$SLURM_ARRAY_JOB_ID" ] && w=${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}
+            beat="$7/.strata/runs/$3/workers/heartbeat/$w"
             i=0
             while [ $i -lt 600 ]; do i=$((i+1)); echo "$i blind" > "$beat.tmp"; mv "$beat.tmp" "$beat"; sleep 1; done
             """.write(toFile: dir + "/blind-worker.sh", atomically: true, encoding: .utf8)
@@ -341,7 +368,8 @@ final class SlurmTests: XCTestCase {
                 uses: command
                 command: "sh slow.sh"
             """)
-        try "[ -e fast ] || { echo $SLURM_ARRAY_JOB_ID > started; sleep 120; }; cat\n".write(toFile: dir + "/slow.sh", atomically: true, encoding: .utf8)
+        // The job of the worker that runs it: `<array job>_<index>` (sbatch) or the job id (srun).
+        try "[ -e fast ] || { echo ${STRATA_WORKER%%_*} > started; sleep 120; }; cat\n".write(toFile: dir + "/slow.sh", atomically: true, encoding: .utf8)
         let driver = try Background(["run", "--shard-size", "150", "--executor", "slurm", "-C", dir])
         let started = Date()
         while !FileManager.default.fileExists(atPath: dir + "/started") {
@@ -379,7 +407,7 @@ final class SlurmTests: XCTestCase {
         // No Slurm commands on the PATH.
         let noPath = try Background(["run", "--executor", "slurm", "-C", dir], environment: ["PATH": "/nonexistent"]).wait()
         XCTAssertEqual(noPath.status, 2)
-        XCTAssertTrue(noPath.stderr.contains("`sbatch` is not on the PATH"), noPath.stderr)
+        XCTAssertTrue(noPath.stderr.contains("`srun` is not on the PATH"), noPath.stderr)
         XCTAssertTrue(noPath.stderr.contains("check: install the Slurm client commands"), noPath.stderr)
         // A controller that does not answer: the command, its output and what to check.
         // The cluster's own config with the controller moved to a closed port (a minimal one where there is no file).
@@ -390,7 +418,8 @@ final class SlurmTests: XCTestCase {
         t.write("bogus/slurm.conf", Array(conf.utf8))
         let down = try Background(["run", "--executor", "slurm", "-C", dir], environment: ["SLURM_CONF": t.path + "/bogus/slurm.conf"]).wait()
         XCTAssertEqual(down.status, 2)
-        XCTAssertTrue(down.stderr.contains("Slurm command `sbatch --parsable"), down.stderr)
+        // (srun waits and retries a controller that does not answer; squeue, asked for the worker's job, says so.)
+        XCTAssertTrue(down.stderr.contains("Slurm command `squeue") || down.stderr.contains("Slurm command `srun"), down.stderr)
         XCTAssertTrue(down.stderr.contains("failed with exit status 1"), down.stderr)
         XCTAssertTrue(down.stderr.contains("Unable to contact slurm controller"), down.stderr)
         XCTAssertTrue(down.stderr.contains("check: that slurmctld is up (`scontrol ping`"), down.stderr)
@@ -418,10 +447,11 @@ enum SlurmCluster {
         try yaml.write(toFile: dir + "/strata.yaml", atomically: true, encoding: .utf8)
     }
 
-    /// The job ids a run log's `slurm-submit` events name.
+    /// The job ids a run log's `slurm-submit` events name (`job`: an array job; `jobs`: srun workers).
     static func jobIds(_ log: String) -> [String] {
-        log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-submit\"") }.compactMap { line in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["job"] as? String
+        log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-submit\"") }.flatMap { line -> [String] in
+            let event = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return (event?["job"] as? String).map { [$0] } ?? (event?["jobs"] as? [String] ?? [])
         }
     }
 
@@ -544,7 +574,7 @@ enum SlurmCluster {
     /// blocks; every other run (and the retry) passes its input through.
     static let victimScript = """
         import json, os, sys, time
-        if os.environ.get("SLURM_ARRAY_JOB_ID"):
+        if os.environ.get("STRATA_WORKER"):
             try:
                 fd = os.open("victim.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             except FileExistsError:
@@ -555,7 +585,7 @@ enum SlurmCluster {
                     pid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
                     if open(f"/proc/{pid}/comm").read().strip() == "strata" or pid <= 1:
                         break
-                job = os.environ["SLURM_ARRAY_JOB_ID"] + "_" + os.environ["SLURM_ARRAY_TASK_ID"]
+                job = os.environ["STRATA_WORKER"]
                 with open("victim.tmp", "w") as f:
                     f.write(f"{pid} {os.getpid()} {job}\\n")
                 os.rename("victim.tmp", "victim.txt")

@@ -161,12 +161,15 @@ final class SpecProjectSlurmTests: XCTestCase {
               poll_interval: 1
               command_timeout: 30
               mode: per-step
+              launcher: sbatch
               lease_timeout: 45
               idle_timeout: 300
               stall_timeout: 600
             """, file: "strata.yaml")
         let s = spec.executor.slurm
         XCTAssertEqual(s.mode, .perStep)
+        XCTAssertEqual(s.launcher, .sbatch)
+        XCTAssertEqual(ProjectSpec.Slurm().launcher, .srun, "srun unless told otherwise")
         XCTAssertEqual(s.leaseTimeout, 45)
         XCTAssertEqual(s.idleTimeout, 300)
         XCTAssertEqual(s.stallTimeout, 600)

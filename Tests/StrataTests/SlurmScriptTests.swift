@@ -61,6 +61,11 @@ final class SlurmScriptTests: XCTestCase {
         XCTAssertEqual(states["62_0"]?.state, "COMPLETING")
         XCTAssertEqual(states["61_2"]?.reason, "NonZeroExitCode")
         XCTAssertEqual(states.count, 4)
+        // A job outside an array (an srun worker) has no index: it is listed under its job id.
+        let srun = SlurmQueue.parse("70 N/A RUNNING None\n71 N/A PENDING Resources\n")
+        XCTAssertEqual(srun["70"]?.state, "RUNNING")
+        XCTAssertEqual(srun["71"], SlurmQueue.Entry(state: "PENDING", reason: "Resources"))
+        XCTAssertNil(srun["70_N/A"])
         let killed = "JobId=217 ArrayJobId=217 ArrayTaskId=1 JobState=FAILED Reason=NonZeroExitCode ExitCode=0:9 RunTime=00:00:01"
         XCTAssertEqual(SlurmQueue.exitDetails(scontrol: killed, reasons: true), ["killed by signal 9"])
         let timedOut = "JobId=5 JobState=TIMEOUT Reason=TimeLimit ExitCode=0:15"

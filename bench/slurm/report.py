@@ -79,6 +79,7 @@ w(f"Corpus: bench/neardup/gen.py, {int(meta['n_docs']):,} documents. Pipeline: `
   f"(threshold 0.8, 5-grams, 128 permutations, 16 bands), shard size 1000, `strata run --force` (no cache) in one project per "
   f"executor, {meta['runs']} runs each, alternating local and Slurm. Slurm: `executor: {{kind: slurm, workers: {meta['slurm_workers']}, "
   f"mode: {meta.get('slurm_mode', 'per-step')}"
+  + (f", launcher: {meta.get('slurm_launcher', 'sbatch')}" if meta.get("slurm_mode", "per-step") == "workers" else "")
   + (f", tasks_per_job: {meta['tasks_per_job']}}}`.\n" if meta.get("tasks_per_job", "packed") != "packed" else "}`.\n")
   + ("" if meta.get("slurm_mode", "per-step") == "workers" else f"Each step's tasks are packed into {meta['slurm_workers']} array jobs.\n"))
 w("## Whole run\n")
@@ -97,11 +98,14 @@ w(f"**Overhead of Slurm by wall time: {overhead:+.2f} s = {pct:+.1f}% of the loc
 workers_mode = meta.get("slurm_mode", "per-step") == "workers"
 W = int(meta["slurm_workers"])
 if workers_mode:
-    w(f"Slurm run (workers mode): {tasks_total} tasks, {med(submissions):.0f} worker array job(s) of {W} workers per run; "
+    launcher = meta.get("slurm_launcher", "sbatch")
+    what = "srun submission(s) (one job per worker)" if launcher == "srun" else "worker array job(s)"
+    w(f"Slurm run (workers mode, {launcher}): {tasks_total} tasks, {med(submissions):.0f} {what} of {W} workers per run; "
       f"{med(retries):.0f} retries.\n")
     w("## Where the Slurm run's extra time goes\n")
     w("Start-up, measured from the moment the driver called `begin` (right after creating the run, before loading the "
-      "samples and planning): when `sbatch` returned, when the first and the last worker printed `ready` (process "
+      "samples and planning): when the submission was known (`sbatch` returned a job id, or squeue listed every srun "
+      "worker's job), when the first and the last worker printed `ready` (process "
       "started, after Slurm scheduled it), and when the driver published the first step's tasks (its own work before "
       "that: loading the samples, writing the shards). Medians over the Slurm runs, seconds.\n")
 
@@ -121,7 +125,7 @@ if workers_mode:
                 max(0.0, (min(ready) if ready else first) - first))
 
     st = [startup(r) for r in slurm]
-    w("| sbatch returned | first worker ready | last worker ready | first step published | first step waited for a worker |")
+    w("| submission known | first worker ready | last worker ready | first step published | first step waited for a worker |")
     w("|---|---|---|---|---|")
     w("| " + " | ".join(f"{med([x[i] for x in st]):.2f}" for i in range(5)) + " |\n")
 

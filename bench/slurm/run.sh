@@ -10,7 +10,8 @@
 #   N_DOCS [100000]   documents (bench/neardup/gen.py)
 #   RUNS [5]          runs of each executor
 #   SLURM_WORKERS [2] workers (elements of the run's worker array job); per-step mode: array jobs at once
-#   SLURM_MODE [workers]  workers: one worker array job per run (the default); per-step: one array job per step
+#   SLURM_MODE [workers]  workers: workers started once per run (the default); per-step: one array job per step
+#   SLURM_LAUNCHER [srun] workers mode: srun (one job per worker, granted at once) or sbatch (one array job)
 #   TASKS_PER_JOB []  per-step mode: tasks per array job (1: one array job per task)
 #   STRATA [.build/release/strata]   copied into the work folder first (a release build)
 #   SEED [20260101]
@@ -49,6 +50,7 @@ STRATA=$WORK/strata
     echo "slurm_workers=$SLURM_WORKERS"
     echo "tasks_per_job=${TASKS_PER_JOB:-packed}"
     echo "slurm_mode=${SLURM_MODE:-workers}"
+    echo "slurm_launcher=${SLURM_LAUNCHER:-srun}"
     echo "load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$WORK/meta.env"
 log "work folder: $WORK"
@@ -77,7 +79,7 @@ YAML
     log "ingest ($ex)"
     "$STRATA" ingest "$WORK/data/corpus.jsonl" --source bench --records --text-field text --id-field id --date 2026-01-01 -C "$P" --json >"$WORK/logs/ingest-$ex.json"
 done
-sed -i "s/^  kind: local/  kind: slurm\n  workers: $SLURM_WORKERS\n  mode: ${SLURM_MODE:-workers}${TASKS_PER_JOB:+\\n  tasks_per_job: $TASKS_PER_JOB}/" "$WORK/slurm/strata.yaml"
+sed -i "s/^  kind: local/  kind: slurm\n  workers: $SLURM_WORKERS\n  mode: ${SLURM_MODE:-workers}\n  launcher: ${SLURM_LAUNCHER:-srun}${TASKS_PER_JOB:+\\n  tasks_per_job: $TASKS_PER_JOB}/" "$WORK/slurm/strata.yaml"
 grep -q "kind: slurm" "$WORK/slurm/strata.yaml" || die "could not set the executor in $WORK/slurm/strata.yaml"
 
 # An untimed warm-up of each (page cache, first-run effects of the cluster).

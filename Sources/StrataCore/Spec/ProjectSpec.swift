@@ -100,6 +100,12 @@ public struct ProjectSpec: Sendable, Equatable {
         /// How tasks reach Slurm: one worker array job per run (`workers`, the default) or one array job per step.
         public enum Mode: String, Sendable, CaseIterable { case workers, perStep = "per-step" }
         public var mode: Mode
+        /// Workers mode: how the workers are started. `srun`: one `srun` per worker, run by `strata run` in the
+        /// background (Slurm grants an allocation request at once; the driver's machine must be allowed to run srun,
+        /// as a login node is). `sbatch`: one worker array job (Slurm 22.05 starts batch jobs only at its
+        /// once-a-second scheduling pass: 0-1 s later; independent of the driver's processes).
+        public enum Launcher: String, Sendable, CaseIterable { case srun, sbatch }
+        public var launcher: Launcher = .srun
         /// Workers mode: seconds without a heartbeat after which a running worker counts as lost.
         public var leaseTimeout: Double
         /// Workers mode: seconds a worker waits for work before it exits by itself.
@@ -120,7 +126,8 @@ public struct ProjectSpec: Sendable, Equatable {
 
         /// sbatch options Strata sets itself: a user's value would break how it tracks the jobs.
         public static let reservedOptions = ["--array", "-a", "--output", "-o", "--error", "-e", "--parsable", "--wrap",
-                                             "--chdir", "-D", "--wait", "-W", "--job-name", "-J"]
+                                             "--chdir", "-D", "--wait", "-W", "--job-name", "-J",
+                                             "--ntasks", "-n", "--nodes", "-N", "--input", "-i"]
 
         /// Whether `value` is a Slurm time limit: minutes, minutes:seconds, hours:minutes:seconds, days-hours,
         /// days-hours:minutes, days-hours:minutes:seconds, or `UNLIMITED`.
@@ -291,7 +298,7 @@ extension ProjectSpec {
                 if !arg.hasPrefix("-") {
                     item.report("`\(arg)` is not an sbatch option", fix: "write each option as one item starting with `-`, such as \"--qos=low\"")
                 } else if Slurm.reservedOptions.contains(option) {
-                    item.report("`\(option)` is set by Strata", fix: "remove it: Strata submits the array jobs and names their logs itself")
+                    item.report("`\(option)` is set by Strata", fix: "remove it: Strata starts the jobs and names their logs itself")
                 } else {
                     slurm.sbatchArgs.append(arg)
                 }
@@ -306,6 +313,7 @@ extension ProjectSpec {
         slurm.pollInterval = node.double("poll_interval", min: 0.1, max: 600, example: "1") ?? slurm.pollInterval
         slurm.commandTimeout = node.double("command_timeout", min: 1, max: 3600, example: "60") ?? slurm.commandTimeout
         slurm.mode = node.enumValue("mode", Slurm.Mode.self) ?? slurm.mode
+        slurm.launcher = node.enumValue("launcher", Slurm.Launcher.self) ?? slurm.launcher
         slurm.leaseTimeout = node.double("lease_timeout", min: 3, max: 86_400, example: "30") ?? slurm.leaseTimeout
         slurm.idleTimeout = node.double("idle_timeout", min: 1, max: 86_400, example: "120") ?? slurm.idleTimeout
         slurm.stallTimeout = node.double("stall_timeout", min: 0, max: 604_800, example: "300") ?? slurm.stallTimeout

@@ -51,22 +51,25 @@ public enum SpecTemplates {
               max_record_bytes: 1048576
             \(imageLimit)  max_image_pixels: 50000000
 
-            # Where pipeline tasks will run (read by the pipeline runner, which is planned).
+            # Where pipeline tasks run (`strata run`).
             executor:
-              # local: a worker pool on this machine. slurm: an sbatch array on a cluster
-              # whose nodes share this project's filesystem.
+              # local: a worker pool on this machine. slurm: workers started through Slurm on a
+              # cluster whose nodes share this project's filesystem.
               kind: local
-              # Tasks run in parallel; leave it out to use one per CPU core (on Slurm: no cap).
+              # Tasks run in parallel; leave it out to use one per CPU core (on Slurm: one worker per
+              # CPU of the partition, at most 64 with srun and 256 with sbatch).
               # workers: 4
               # Slurm only (see docs/slurm.md); all optional, the cluster's defaults apply otherwise.
               # partition: batch
-              # time_limit: "1:00:00"       # per array job: minutes, h:mm:ss or d-hh:mm:ss
+              # time_limit: "1:00:00"       # per worker job: minutes, h:mm:ss or d-hh:mm:ss
               # cpus_per_task: 1
               # mem_per_task: 4G
-              # mode: workers               # workers: one worker array job per run takes the tasks from the
+              # mode: workers               # workers: workers started once per run take the tasks from the
               #                             # shared filesystem; per-step: one array job per step
+              # launcher: srun              # workers mode: srun (one job per worker, started at once; this
+              #                             # machine must be allowed to run srun) or sbatch (one array job)
               # tasks_per_job: 10           # per-step mode: tasks one array job runs in turn
-              # sbatch_args: ["--account=ml"]
+              # sbatch_args: ["--account=ml"]   # passed to sbatch, or to srun with that launcher
               # strata_binary: /shared/bin/strata   # default: the binary that runs `strata run`
 
             # Defaults for command-line options, as `option: value` (all optional).
