@@ -412,6 +412,22 @@ final class WorkerPool: @unchecked Sendable {
             }
         }
         lock.withLock { submissionsBox[number].processes = processes }
+        do { try learnJobs(number, names: names, processes: processes, reason: reason, scriptPath: scriptPath) } catch {
+            // None of them may run unseen: srun cancels its job (or its request for one) on SIGTERM. (An srun that
+            // has ended took its job with it.)
+            let running = processes.filter { $0.exitStatus() == nil }
+            if !running.isEmpty {
+                for p in running { kill(p.pid, SIGTERM) }
+                _ = try? SlurmCommand.run("scancel", ["--name=" + names.joined(separator: ",")], timeout: options.commandTimeout)
+            }
+            throw error
+        }
+    }
+
+    /// Learns the job id of each srun worker from squeue, by its job name; records the submission's workers.
+    private func learnJobs(_ number: Int, names: [String], processes: [SpawnedProcess], reason: String, scriptPath: String) throws {
+        let workers = names.count
+        let q = SlurmExecutor.shellQuote
         var ids: [Int: String] = [:]
         var gone: [Int: Int32] = [:]
         let started = Date()
@@ -422,9 +438,19 @@ final class WorkerPool: @unchecked Sendable {
             let args = ["-h", "-t", "all", "--name=" + names.enumerated().filter { ids[$0.offset] == nil && gone[$0.offset] == nil }.map(\.element).joined(separator: ","),
                         "-o", "%j %i"]
             let out = try SlurmCommand.run("squeue", args, timeout: options.commandTimeout)
-            guard out.status == 0 else {
-                throw SlurmError(command: (["squeue"] + args).map(q).joined(separator: " "), problem: "failed with exit status \(out.status)",
-                                 output: out.combined, check: "that slurmctld is up (`scontrol ping`) and reachable from this machine")
+            if out.status != 0 {
+                // A controller that does not answer: srun keeps trying for a while, then says so itself (its words
+                // are the better error); squeue's failure stops the submission only when no srun is left to tell.
+                if ended.count == workers, ids.isEmpty, let first = ended.keys.min() {
+                    throw SlurmError(command: processes[first].command, problem: "ended with exit status \(ended[first]!) before Slurm listed a job",
+                                     output: srunOutput(number, first), check: SlurmError.submitCheck)
+                }
+                if Date().timeIntervalSince(started) > options.commandTimeout {
+                    throw SlurmError(command: (["squeue"] + args).map(q).joined(separator: " "), problem: "failed with exit status \(out.status)",
+                                     output: out.combined, check: "that slurmctld is up (`scontrol ping`) and reachable from this machine")
+                }
+                usleep(100_000)
+                continue
             }
             for line in out.stdout.split(separator: "\n") {
                 let f = line.split(separator: " ")
@@ -433,7 +459,6 @@ final class WorkerPool: @unchecked Sendable {
             for (i, status) in ended where ids[i] == nil { gone[i] = status }
             if ids.count + gone.count == workers { break }
             if Date().timeIntervalSince(started) > options.commandTimeout {
-                _ = try? SlurmCommand.run("scancel", ["--name=" + names.joined(separator: ",")], timeout: options.commandTimeout)
                 throw SlurmError(command: processes[0].command, problem: "started no job Slurm lists within \(Int(options.commandTimeout)) s", output: srunOutput(number, 0),
                                  check: SlurmError.submitCheck)
             }
