@@ -60,6 +60,9 @@ struct WorkerFailure: Codable {
     var error: String
 }
 
+/// Set by the worker's SIGTERM handler.
+nonisolated(unsafe) private var workerTerminating: sig_atomic_t = 0
+
 /// The worker side: `strata task worker RUN` inside a Slurm array job. Claims tasks from the run's queue, runs each
 /// in this process with the local executor's code (`TaskRunner.run`), and exits when the driver says the run is over
 /// or nothing came for `idleTimeout` seconds.
@@ -89,6 +92,11 @@ public enum SlurmWorker {
         let me = identity(), host = hostname()
         // Command stages run by this worker see which worker runs them (the name of its heartbeat and leases).
         setenv("STRATA_WORKER", me, 1)
+        // Slurm sends SIGTERM to every process of a job it cancels (scancel, time limit, preemption), then SIGKILL
+        // after its KillWait. A worker that died at once could first take the retry of the task the signal just broke
+        // (its command died of the same signal) and take it down too; so the signal only stops it from claiming:
+        // it finishes (or reports) the task it holds, then exits.
+        signal(SIGTERM) { _ in workerTerminating = 1 }
         let beat = Heartbeat(path: "\(layout.heartbeats)/\(me)", host: host)
         beat.start()
         defer { beat.stop() }
@@ -98,6 +106,7 @@ public enum SlurmWorker {
         var ran = 0
         while true {
             if FileIO.status(layout.finished) != nil { say("the run is finished: exiting after \(ran) task(s)"); return ran }
+            if workerTerminating != 0 { say("SIGTERM (job cancelled or at its time limit): exiting after \(ran) task(s)"); return ran }
             var claimed: String?
             for name in WorkerLayout.names(layout.queue).sorted() where name.hasSuffix(".json") {
                 if rename("\(layout.queue)/\(name)", "\(layout.claimed)/\(name)@\(me)") == 0 { claimed = name; break }

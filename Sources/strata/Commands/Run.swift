@@ -18,7 +18,7 @@ extension StrataCommand {
                   strata run                      run every stage
                   strata run near-dups            run up to and including the stage `near-dups`
                   strata run --from quality       re-run `quality` and the stages after it, ignoring their cache
-                  strata run --executor slurm     run every task as a Slurm array job (see docs/slurm.md)
+                  strata run --executor slurm     run every task on Slurm workers (see docs/slurm.md)
                 """)
 
         @OptionGroup var options: ProjectOptions
@@ -32,10 +32,10 @@ extension StrataCommand {
         @Flag(help: "Ignore every cached result.")
         var force = false
 
-        @Option(help: "Where tasks run: local (threads on this machine) or slurm (array jobs; see docs/slurm.md). Default: executor.kind in strata.yaml.")
+        @Option(help: "Where tasks run: local (threads on this machine) or slurm (workers started with srun or sbatch; see docs/slurm.md). Default: executor.kind in strata.yaml.")
         var executor: ProjectSpec.Executor.Kind?
 
-        @Option(help: "Parallel tasks: worker threads, or Slurm array jobs at once (default: executor.workers in strata.yaml, else one per core locally and no cap on Slurm).")
+        @Option(help: "Parallel tasks: worker threads, or Slurm workers (default: executor.workers in strata.yaml, else one per core locally and one per CPU of the partition on Slurm).")
         var workers: Int?
 
         @Option(help: "Retries of a failed task before the run stops.")
@@ -123,7 +123,7 @@ extension StrataCommand {
         struct Worker: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "worker", abstract: "Run the tasks the driver of RUN publishes for its Slurm workers, until the run is finished.",
-                discussion: "Started by `strata run --executor slurm` as one array job per run (see docs/slurm.md). Claims tasks from .strata/runs/RUN/workers/queue, runs them in this process and writes only to the task cache; never opens the catalog.")
+                discussion: "Started by `strata run --executor slurm`, once per run, with srun or as an sbatch array job (see docs/slurm.md). Claims tasks from .strata/runs/RUN/workers/queue, runs them in this process and writes only to the task cache; never opens the catalog.")
             @OptionGroup var options: ProjectOptions
             @Argument(help: "The run id.") var runId: String
             @Option(help: "Seconds to wait for a task before exiting.") var idleTimeout: Double = 120
