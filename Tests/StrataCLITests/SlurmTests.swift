@@ -229,6 +229,7 @@ final class SlurmTests: XCTestCase {
         try killedTaskIsRetried { victim in
             let r = try SlurmCluster.command("scancel", [victim.job])
             XCTAssertEqual(r.status, 0, r.stderr)
+            SlurmCluster.waitForExit(victim.strataPid)
         }
     }
 
@@ -291,6 +292,7 @@ final class SlurmTests: XCTestCase {
             XCTAssertFalse(jobs.isEmpty)
             let r = try SlurmCluster.command("scancel", jobs)
             XCTAssertEqual(r.status, 0, r.stderr)
+            SlurmCluster.waitForExit(victim.strataPid)
         } check: { log, victim in
             let submits = log.split(separator: "\n").filter { $0.contains("\"event\":\"slurm-submit\"") }
             XCTAssertEqual(submits.count, 2, log)
@@ -599,6 +601,14 @@ enum SlurmCluster {
             item = json.loads(line)
             print(json.dumps({"id": item["id"], "text": item["text"] + " checked"}))
         """
+
+    /// Waits (up to 20 s) for process `pid` to end: after scancel, Slurm's SIGTERM reaches the job's processes a moment
+    /// later. (Killing the victim's Python at once would let its worker report the failure and claim the retry
+    /// before the signal lands, and lose that attempt to it too: a real race, but not what these tests are about.)
+    static func waitForExit(_ pid: pid_t) {
+        let started = Date()
+        while kill(pid, 0) == 0, Date().timeIntervalSince(started) < 20 { usleep(20_000) }
+    }
 
     static func waitForVictim(_ dir: String) throws -> Victim {
         let started = Date()
