@@ -221,8 +221,6 @@ final class WorkerPool: @unchecked Sendable {
         var script = ""
         /// The submission failed: it has no workers and never will.
         var failed = false
-        /// The srun processes (srun launcher).
-        var processes: [SpawnedProcess] = []
         var underWay: Bool { elements == nil && !failed }
     }
 
@@ -410,18 +408,13 @@ final class WorkerPool: @unchecked Sendable {
         let names = (0..<workers).map { "strata-workers-\(run)-\(number).\($0)" }
         var processes: [SpawnedProcess] = []
         lock.withLock { submissionsBox[number].workers = workers; submissionsBox[number].script = scriptPath }
-        for i in 0..<workers {
-            let args = ["--job-name=\(names[i])", "--output=\(layout.logs)/\(number)-\(i).log"] + common + [scriptPath]
-            do {
+        do {
+            for i in 0..<workers {
+                let args = ["--job-name=\(names[i])", "--output=\(layout.logs)/\(number)-\(i).log"] + common + [scriptPath]
                 processes.append(try SpawnedProcess.start(srun, args, environment: environment, output: "\(layout.logs)/\(number)-\(i).srun"))
-            } catch {
-                // The ones started are cancelled by name: none may run unseen.
-                _ = try? SlurmCommand.run("scancel", ["--name=" + names.prefix(i).joined(separator: ",")], timeout: options.commandTimeout)
-                throw error
             }
-        }
-        lock.withLock { submissionsBox[number].processes = processes }
-        do { try learnJobs(number, names: names, processes: processes, reason: reason, scriptPath: scriptPath) } catch {
+            try learnJobs(number, names: names, processes: processes, reason: reason, scriptPath: scriptPath)
+        } catch {
             // None of them may run unseen: srun cancels its job (or its request for one) on SIGTERM. (An srun that
             // has ended took its job with it.)
             let running = processes.filter { $0.exitStatus() == nil }
@@ -451,8 +444,7 @@ final class WorkerPool: @unchecked Sendable {
                 // A controller that does not answer: srun keeps trying for a while, then says so itself (its words
                 // are the better error); squeue's failure stops the submission only when no srun is left to tell.
                 if ended.count == workers, ids.isEmpty, let first = ended.keys.min() {
-                    throw SlurmError(command: processes[first].command, problem: "ended with exit status \(ended[first]!) before Slurm listed a job",
-                                     output: srunOutput(number, first), check: SlurmError.submitCheck)
+                    throw srunEnded(number, first, status: ended[first]!, command: processes[first].command)
                 }
                 if Date().timeIntervalSince(started) > options.commandTimeout {
                     throw SlurmError(command: (["squeue"] + args).map(q).joined(separator: " "), problem: "failed with exit status \(out.status)",
@@ -476,8 +468,7 @@ final class WorkerPool: @unchecked Sendable {
         }
         guard !ids.isEmpty else {
             let first = gone.keys.min() ?? 0
-            throw SlurmError(command: processes[first].command, problem: "ended with exit status \(gone[first] ?? -1) before Slurm listed a job",
-                             output: srunOutput(number, first), check: SlurmError.submitCheck + "; or set executor.launcher: sbatch where this machine may not run srun")
+            throw srunEnded(number, first, status: gone[first] ?? -1, command: processes[first].command)
         }
         let order = ids.keys.sorted()
         lock.withLock {
@@ -491,6 +482,12 @@ final class WorkerPool: @unchecked Sendable {
             fields["not_started"] = .array(gone.keys.sorted().map { .string("worker \($0): srun ended with status \(gone[$0]!): " + srunOutput(number, $0)) })
         }
         runLog("slurm-submit", fields)
+    }
+
+    /// Every srun of a submission ended without a job: the first one's words.
+    func srunEnded(_ number: Int, _ index: Int, status: Int32, command: String) -> SlurmError {
+        SlurmError(command: command, problem: "ended with exit status \(status) before Slurm listed a job", output: srunOutput(number, index),
+                   check: SlurmError.submitCheck + "; or set executor.launcher: sbatch where this machine may not run srun")
     }
 
     /// The end of what srun printed for worker `index` of submission `number`.
