@@ -107,8 +107,9 @@ final class Manifest {
         let decoded = name.removingPercentEncoding ?? name
         if name.hasPrefix("/") || decoded.hasPrefix("/") { return "it is an absolute path" }
         if name.hasPrefix("~") { return "it starts with ~" }
-        if name.lowercased().contains("%2f") || name.lowercased().contains("%5c") { return "it contains an encoded path separator" }
-        let segments = decoded.split(whereSeparator: { $0 == "/" || $0 == "\\" })
+        if name.lowercased().contains("%2f") { return "it contains an encoded path separator" }
+        // Only `/` separates path components on Linux: `..\x.png` is an ordinary file name, not a way out.
+        let segments = decoded.split(separator: "/", omittingEmptySubsequences: true)
         if segments.contains("..") { return "it leaves the manifest's folder with `..`" }
         return nil
     }

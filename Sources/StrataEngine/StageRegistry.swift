@@ -19,7 +19,7 @@ public enum StageRegistry {
             guard let command = spec.command else { throw StageError("stage `\(spec.name)`: `uses: command` needs `command:`") }
             built = .map(try CommandStage(name: spec.name, command: command, &p))
         default:
-            let hint = kinds.first { $0.hasPrefix(spec.uses.split(separator: ".").first.map(String.init) ?? "") }
+            let hint = Suggestion.closest(to: spec.uses, in: kinds)
             throw StageError("stage `\(spec.name)`: unknown stage kind `\(spec.uses)`\(hint.map { " (did you mean `\($0)`?)" } ?? ""); known kinds: \(kinds.joined(separator: ", "))")
         }
         try p.finish()

@@ -23,7 +23,7 @@ struct Main {
             if code == .success {
                 StrataCommand.exit(withError: error)  // --help, --version
             }
-            let message = StrataCommand.fullMessage(for: error)
+            let message = ParseErrorText.rewrite(StrataCommand.fullMessage(for: error), arguments: Array(CommandLine.arguments.dropFirst()))
             if !message.isEmpty { Terminal.error(message) }
             exit(2)
         }

@@ -68,43 +68,8 @@ public struct SpecError: Error, Sendable, Equatable, CustomStringConvertible {
 // MARK: - Suggestions
 
 enum SpecSuggest {
-    /// Levenshtein distance over Characters.
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
-    }
-
-    /// The closest candidate within edit distance 2, or one that `word` is a prefix of (or the other way round).
-    static func closest(to word: String, in candidates: [String]) -> String? {
-        let w = word.lowercased()
-        var best: (String, Int)?
-        for candidate in candidates {
-            let c = candidate.lowercased()
-            var score = distance(w, c)
-            if score > 2 {
-                let isPrefix = min(w.count, c.count) >= 3 && (c.hasPrefix(w) || w.hasPrefix(c))
-                guard isPrefix else { continue }
-                score = 3
-            }
-            if score < (best?.1 ?? Int.max) { best = (candidate, score) }
-        }
-        return best?.0
-    }
-
     /// "did you mean `x`?" when a close candidate exists.
     static func didYouMean(_ word: String, in candidates: [String]) -> String? {
-        closest(to: word, in: candidates).map { "did you mean `\($0)`?" }
+        Suggestion.closest(to: word, in: candidates).map { "did you mean `\($0)`?" }
     }
 }

@@ -3,7 +3,7 @@ import StrataCore
 import StrataLanguage
 import StrataQuality
 
-/// `clean.text`: Unicode normalization, control characters, whitespace, optional HTML stripping and mojibake repair,
+/// `clean.text`: mojibake repair (first), Unicode normalization, control characters, whitespace, optional HTML stripping,
 /// length bounds, and an allowed-language list (CLD2). Non-text items pass through unchanged.
 struct CleanTextStage: MapStage {
     static let codeVersion = 1
@@ -36,11 +36,16 @@ struct CleanTextStage: MapStage {
         try items.map { item in
             guard item.modality == "text" else { return .keep(item) }
             let original = try context.text(item)
-            var (text, changes) = TextCleaner.clean(original, config: config)
-            if fixMojibake, let repaired = TextCleaner.fixMojibake(text) {
-                text = repaired
-                changes.append("mojibake")
+            // Mojibake first: UTF-8 read as Latin-1 carries C1 control characters inside each mis-decoded
+            // sequence (an em dash becomes "â" U+0080 U+0094), which removing controls would destroy.
+            var input = original
+            var repairedFirst = false
+            if fixMojibake, let repaired = TextCleaner.fixMojibake(original) {
+                input = repaired
+                repairedFirst = true
             }
+            var (text, changes) = TextCleaner.clean(input, config: config)
+            if repairedFirst { changes.insert("mojibake", at: 0) }
             if let (kind, reason) = TextCleaner.lengthProblem(text, config: config) {
                 return .reject(item, kind: kind, reason: reason)
             }

@@ -1,0 +1,69 @@
+import Foundation
+import StrataCore
+import XCTest
+@testable import Strata
+
+/// Issue 18: defects a new user met in the first week on real data.
+final class FirstWeekTests: XCTestCase {
+    /// Bug 4: UTF-8 read as Latin-1 carries C1 controls (U+0080..U+009F) inside each mis-decoded sequence;
+    /// removing control characters first destroyed the sequence ("The â little"). Repair comes first.
+    func testCleanTextRepairsMojibakeBeforeRemovingControlCharacters() throws {
+        let p = try TempProject(modalities: "text")
+        // "The — little" and "I’m sure" as UTF-8 bytes decoded as Latin-1 (C1 controls, not Windows-1252).
+        func latin1(_ s: String) -> String { String(String.UnicodeScalarView(s.utf8.map { Unicode.Scalar($0) })) }
+        let dash = latin1("The — little shop opened its doors again this spring, after a long and quiet winter.")
+        let quote = latin1("I’m sure the parcel will arrive on Tuesday, the courier said when he called this morning.")
+        func row(_ id: String, _ text: String) -> String {
+            var escaped = ""
+            for u in text.unicodeScalars { escaped += u.value < 0x20 || (u.value >= 0x7F && u.value < 0xA0) ? String(format: "\\u%04x", u.value) : String(u) }
+            return #"{"id": "\#(id)", "text": "\#(escaped)"}"#
+        }
+        p.write("in/t.jsonl", [row("a", dash), row("b", quote)].joined(separator: "\n") + "\n")
+        try """
+            version: 1
+            stages:
+              - name: clean
+                uses: clean.text
+            """.write(toFile: p.root + "/pipeline.yaml", atomically: true, encoding: .utf8)
+        let ws = try p.open()
+        _ = try ws.ingest(IngestOptions(paths: [p.incoming + "/in"], source: "s", records: RecordOptions(idField: "id")))
+        _ = try ws.run(RunOptions(workers: 1))
+        let texts = try ws.catalog.cleanedSet().map { row -> String in
+            let file = try String(contentsOfFile: p.root + "/" + row.path, encoding: .utf8).split(separator: "\n")[row.line! - 1]
+            guard case .success(let obj) = JSONRecord.parseObject(Array(file.utf8)), case .string(let t)? = obj["text"] else { return "" }
+            return t
+        }.sorted()
+        XCTAssertEqual(texts, ["I’m sure the parcel will arrive on Tuesday, the courier said when he called this morning.",
+                               "The — little shop opened its doors again this spring, after a long and quiet winter."])
+    }
+
+    /// Bug 10: a backslash is an ordinary character in a Linux file name; only a real `..` component is unsafe.
+    func testManifestFileNameWithABackslashIsReadAndDotDotIsStillRefused() throws {
+        let p = try TempProject()
+        try """
+            version: 1
+            labels:
+              - name: circle
+                definition: a round shape
+            """.write(toFile: p.root + "/rulebook.yaml", atomically: true, encoding: .utf8)
+        p.write("m/images/..\\mnist_00566.png", Fixtures.png(1))
+        p.write("m/labels.csv", """
+            file,label
+            images/..\\mnist_00566.png,circle
+            images/../../x.png,circle
+
+            """)
+        let ws = try p.open()
+        let s = try ws.ingest(IngestOptions(paths: [p.incoming + "/m"], source: "cam", metaFile: p.incoming + "/m/labels.csv"))
+        XCTAssertEqual(s.accepted, 1)
+        let q = try ws.quarantineList()
+        XCTAssertEqual(q.map(\.kind), ["unsafe-path"])
+        XCTAssertEqual(q.map(\.line), [3])
+        XCTAssertEqual(q.first?.reason, "the row names `images/../../x.png`: it leaves the manifest's folder with `..`; only paths inside \(p.incoming)/m are read")
+        XCTAssertNil(Manifest.unsafePathReason("a\\..\\b.png"))
+        XCTAssertNil(Manifest.unsafePathReason("..\\b.png"))
+        XCTAssertEqual(Manifest.unsafePathReason("a/../../b.png"), "it leaves the manifest's folder with `..`")
+        let labels = try ws.catalog.read { db in try String.fetchAll(db, sql: "SELECT value FROM labelEvent") }
+        XCTAssertEqual(labels, ["circle"])
+    }
+}
