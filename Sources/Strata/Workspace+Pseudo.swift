@@ -184,7 +184,7 @@ extension Workspace {
         let cleaned = Set(try catalog.cleanedSet().map(\.sampleId))
         let pool = cleaned.isEmpty ? all : all.filter { cleaned.contains($0.id) }
         let resolution = try VersionLabels.resolve(self)
-        let parent = try catalog.versions().last { $0.state != "draft" }
+        let parent = Workspace.splitSource(try catalog.versions())
         let (plan, _) = try planSplits(samples: pool, labels: resolution.labels, parent: parent)
         let everSplits = try catalog.splitsBySample()
         func inTest(_ id: String) -> Bool {

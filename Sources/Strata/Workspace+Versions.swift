@@ -26,6 +26,9 @@ public struct VersionInfo: Codable, Sendable, Equatable {
     public var pseudoExcludedFromTest: Int
     public var leakage: [LeakagePair]
     public var movedForGroups: Int
+    /// The version whose split assignments this one kept: the latest version of any state when it was created
+    /// (a draft too), or `--parent`. Nil for the first version.
+    public var splitsFrom: String?
     public var specs: [String: String]
     public var runs: [String]
 
@@ -35,7 +38,7 @@ public struct VersionInfo: Codable, Sendable, Equatable {
         let s = (try? JSONDecoder().decode(VersionSummary.self, from: Data(r.summary.utf8))) ?? VersionSummary()
         splits = s.splits; labels = s.labels; unresolvedLabels = s.unresolvedLabels; pendingLabels = s.pendingLabels ?? 0; leakage = s.leakage
         pseudoLabels = s.pseudoLabels ?? 0; pseudoExcludedFromTest = s.pseudoExcludedFromTest ?? 0
-        movedForGroups = s.movedForGroups; specs = s.specs; runs = s.runs
+        movedForGroups = s.movedForGroups; splitsFrom = s.splitsFrom; specs = s.specs; runs = s.runs
     }
 }
 
@@ -64,6 +67,8 @@ struct VersionSummary: Codable {
     var pseudoExcludedFromTest: Int?
     var leakage: [LeakagePair] = []
     var movedForGroups = 0
+    /// The version whose splits this one kept (the latest version of any state, or --parent).
+    var splitsFrom: String?
     var specs: [String: String] = [:]
     var runs: [String] = []
 }
@@ -168,6 +173,9 @@ extension Workspace {
         } else {
             parent = existing.last(where: { $0.state != "draft" })
         }
+        // Splits stick to the latest version of any state (a draft may have been exported and trained on), or to
+        // --parent. Lineage keeps naming only active or retired parents: a draft can still be replaced.
+        let splitsFrom = parentRef == nil ? Workspace.splitSource(existing) : parent
 
         // Members: the cleaned set of the latest run, or every sample when nothing was cleaned.
         let samples = try catalog.allSamples()
@@ -194,7 +202,7 @@ extension Workspace {
         let labels = resolution.labels, unresolved = resolution.unresolved
 
         // Splits: planned from the human (non-pseudo) consensus, so pseudo labels never move a sample between splits.
-        let (plan, pairs) = try planSplits(samples: candidates.map(\.sample), labels: labels, parent: parent)
+        let (plan, pairs) = try planSplits(samples: candidates.map(\.sample), labels: labels, parent: splitsFrom)
         let pseudo = try VersionLabels.pseudoLabels(self, excluding: resolution, splits: plan.split, spec: spec)
 
         // Leakage: duplicates that still span splits.
@@ -288,6 +296,7 @@ extension Workspace {
 
         summary.leakage = leakage
         summary.movedForGroups = plan.moved.count
+        summary.splitsFrom = splitsFrom?.name
         summary.specs = specs
         summary.runs = runs
         let enc = JSONEncoder()
@@ -484,6 +493,10 @@ extension Workspace {
 }
 
 extension Workspace {
+    /// The version new splits stick to: the latest version of any state. A draft counts: it may have been
+    /// exported and trained on, and adding data must never move a sample someone has already used.
+    static func splitSource(_ versions: [VersionRow]) -> VersionRow? { versions.last }
+
     /// The split each sample would get in a version created now with these members and labels (the version planner:
     /// sticky to `parent`, grouped, stratified by `labels`), and the duplicate pairs among the members.
     func planSplits(samples: [SampleRow], labels: [String: String], parent: VersionRow?) throws

@@ -38,6 +38,7 @@ final class FirstWeekCLITests: XCTestCase {
         XCTAssertEqual(r.status, 2)
         XCTAssertEqual(r.stderr, """
             error: pipeline.yaml: stage `near`: unknown stage kind `dedup.neer` (did you mean `dedup.near`?); known kinds: clean.text, clean.image, clean.audio, dedup.exact, dedup.near, filter.quality, command
+              fix: fix the stage's parameters; `strata check` validates pipeline.yaml
 
             """)
     }

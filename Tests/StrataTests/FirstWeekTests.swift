@@ -66,4 +66,37 @@ final class FirstWeekTests: XCTestCase {
         let labels = try ws.catalog.read { db in try String.fetchAll(db, sql: "SELECT value FROM labelEvent") }
         XCTAssertEqual(labels, ["circle"])
     }
+
+    /// Bug 12: a draft was no parent, so a draft that had been exported (and trained on) did not pin its splits:
+    /// adding data moved some of its samples between train and validation.
+    func testAddingDataNeverMovesASampleOfTheLatestVersionEvenADraft() throws {
+        let p = try TempProject(modalities: "text")
+        let labels = ["billing", "technical", "account"]
+        func ingest(_ name: String, _ range: Range<Int>) throws {
+            p.write("\(name)/rows.jsonl", range.map { i in
+                "{\"id\": \"r\(i)\", \"text\": \"message number \(i) about \(labels[i % 3])\", \"label\": \"\(labels[i % 3])\"}"
+            }.joined(separator: "\n") + "\n")
+            _ = try p.open().ingest(IngestOptions(paths: [p.incoming + "/" + name], source: "chat",
+                                                  records: RecordOptions(textField: "text", labelField: "label", idField: "id")))
+        }
+        try ingest("a", 0..<300)
+        let ws = try p.open()
+        let v1 = try ws.createVersion(name: nil, message: "first").version
+        XCTAssertEqual(v1.state, "draft")
+        _ = try ws.export("v1", options: ExportOptions(format: .jsonl))
+        let before = Dictionary(uniqueKeysWithValues: try ws.catalog.versionMembers(v1.id).map { ($0.sampleId, $0.split) })
+        try ingest("b", 300..<420)
+        let v2 = try p.open().createVersion(name: nil, message: "more").version
+        let after = try ws.catalog.versionMembers(v2.id)
+        XCTAssertEqual(after.count, 420)
+        let moved = after.filter { before[$0.sampleId] != nil && before[$0.sampleId] != $0.split }.count
+        XCTAssertEqual(moved, 0, "no sample of v1 changes split in v2")
+        XCTAssertEqual(v2.splitsFrom, "v1")
+        XCTAssertNil(v2.parent, "a draft stays out of lineage: it can still be replaced")
+        // Re-creating the draft v2 under its own name keeps v2's splits too (the draft it replaces is the latest).
+        try ingest("c", 420..<480)
+        let v2b = try p.open().createVersion(name: "v2", message: "again").version
+        let v2Splits = Dictionary(uniqueKeysWithValues: after.map { ($0.sampleId, $0.split) })
+        XCTAssertEqual(try ws.catalog.versionMembers(v2b.id).filter { v2Splits[$0.sampleId] != nil && v2Splits[$0.sampleId] != $0.split }.count, 0)
+    }
 }

@@ -23,7 +23,7 @@ extension StrataCommand {
             @OptionGroup var options: ProjectOptions
             @Argument(help: "The version's name (default: v<N>). An existing draft of that name is replaced.") var name: String?
             @Option(name: .shortAndLong, help: "What changed, in a sentence.") var message: String = ""
-            @Option(help: "The version whose splits to keep (default: the latest active or retired version).") var parent: String?
+            @Option(help: "The parent version, whose splits to keep (default: splits stick to the latest version of any state, drafts included; the parent is the latest active or retired version).") var parent: String?
 
             func run() throws {
                 let ws = try options.open()
@@ -63,6 +63,7 @@ extension StrataCommand {
                 let v = try options.open().versionShow(version)
                 if options.json { return try Terminal.printJSON(v) }
                 print("version: \(v.name)\nid:      \(v.id)\nstate:   \(v.state)\nparent:  \(v.parent ?? "-")\ncreated: \(v.created)")
+                if let from = v.splitsFrom, from != v.parent { print("splits:  kept from \(from)") }
                 if let p = v.promoted { print("active:  \(p)") }
                 if let r = v.retired { print("retired: \(r)") }
                 if !v.message.isEmpty { print("message: \(v.message)") }
