@@ -77,6 +77,12 @@ public enum Encode {
                   format: Int32(SF_FORMAT_FLAC | SF_FORMAT_PCM_16), name: "FLAC")
     }
 
+    /// Ogg Vorbis through libsndfile into memory (quality 0.4). `samples` are interleaved, in [-1, 1].
+    public static func oggVorbis(_ samples: [Float], sampleRate: Int, channels: Int) throws -> [UInt8] {
+        try sound(samples, sampleRate: sampleRate, channels: channels,
+                  format: Int32(SF_FORMAT_OGG | SF_FORMAT_VORBIS), name: "Ogg Vorbis")
+    }
+
     // MARK: - libvips
 
     private static func withVipsImage(_ image: RGBImage, _ body: (UnsafeMutablePointer<VipsImage>) throws -> [UInt8]) throws -> [UInt8] {

@@ -1,5 +1,7 @@
 import Foundation
 import StrataCore
+import StrataMedia
+import StrataStore
 import XCTest
 @testable import Strata
 
@@ -98,5 +100,78 @@ final class FirstWeekTests: XCTestCase {
         let v2b = try p.open().createVersion(name: "v2", message: "again").version
         let v2Splits = Dictionary(uniqueKeysWithValues: after.map { ($0.sampleId, $0.split) })
         XCTAssertEqual(try ws.catalog.versionMembers(v2b.id).filter { v2Splits[$0.sampleId] != nil && v2Splits[$0.sampleId] != $0.split }.count, 0)
+    }
+
+    /// Bug 1: clean.audio turned stereo OGG into mono WAV, but every export named the member `*.ogg` and described
+    /// it as `format: ogg`, `channels: 2`. Names, extensions and metadata describe the exported bytes.
+    func testExportedCleanedAudioIsNamedAndDescribedByItsBytes() throws {
+        let p = try TempProject(modalities: "audio")
+        let yaml = try String(contentsOfFile: p.root + "/strata.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "audio: [wav, flac]", with: "audio: [ogg, wav]")
+        try yaml.write(toFile: p.root + "/strata.yaml", atomically: true, encoding: .utf8)
+        let rate = 16_000
+        for seed in 0..<2 {
+            let mono = Synth.melody(seconds: 2, sampleRate: rate, seed: UInt64(40 + seed))
+            var stereo = [Float](repeating: 0, count: mono.count * 2)
+            for i in 0..<mono.count { stereo[2 * i] = mono[i]; stereo[2 * i + 1] = mono[i] * 0.5 }
+            p.write("mic/clip\(seed).ogg", try Encode.oggVorbis(stereo, sampleRate: rate, channels: 2))
+        }
+        let ws = try p.open()
+        let ingested = try ws.ingest(IngestOptions(paths: [p.incoming + "/mic"], source: "mic", date: "2026-03-01"))
+        XCTAssertEqual(ingested.accepted, 2)
+        _ = try ws.run(RunOptions(workers: 1))
+        _ = try ws.createVersion(name: "v1", message: "")
+
+        func check(_ meta: [String: JSONValue], _ what: String) {
+            XCTAssertEqual(meta["format"], .string("wav"), what)
+            XCTAssertEqual(meta["raw_format"], .string("ogg"), what)
+            guard case .object(let probe)? = meta["probe"], case .object(let raw)? = meta["raw_probe"] else { return XCTFail("no probe: \(what)") }
+            XCTAssertEqual(probe["channels"], .int(1), what)
+            XCTAssertEqual(probe["container"], .string("wav"), what)
+            XCTAssertEqual(raw["channels"], .int(2), what)
+        }
+        // WebDataset: member names and their JSON.
+        let wds = try ws.export("v1", options: ExportOptions(format: .webdataset))
+        var names: [String] = []
+        for shard in wds.shards {
+            let tar = try FileIO.readAll(p.root + "/" + wds.directory + "/" + shard.path)
+            var offset = 0
+            while offset + 512 <= tar.count, tar[offset] != 0 {
+                let name = String(decoding: tar[offset..<offset + 100].prefix { $0 != 0 }, as: UTF8.self)
+                let size = Int(String(decoding: tar[offset + 124..<offset + 135], as: UTF8.self), radix: 8) ?? 0
+                let body = Array(tar[(offset + 512)..<(offset + 512 + size)])
+                names.append(name)
+                if name.hasSuffix(".wav") { XCTAssertEqual(Array(body.prefix(4)), Array("RIFF".utf8)) }
+                if name.hasSuffix(".json"), case .success(let o) = JSONRecord.parseObject(body), case .object(let meta)? = o["metadata"] {
+                    check(meta, name)
+                }
+                offset += 512 + (size + 511) / 512 * 512
+            }
+        }
+        XCTAssertEqual(names.filter { $0.hasSuffix(".wav") }.count, 2, "\(names)")
+        XCTAssertEqual(names.filter { $0.hasSuffix(".ogg") }.count, 0, "\(names)")
+        // JSONL: the content path and the metadata.
+        let jsonl = try ws.export("v1", options: ExportOptions(format: .jsonl))
+        var rows = 0
+        for shard in jsonl.shards {
+            for line in try String(contentsOfFile: p.root + "/" + jsonl.directory + "/" + shard.path, encoding: .utf8).split(separator: "\n") {
+                guard case .success(let o) = JSONRecord.parseObject(Array(line.utf8)), case .string(let content)? = o["content"],
+                      case .object(let meta)? = o["metadata"] else { return XCTFail(String(line)) }
+                XCTAssertTrue(content.hasSuffix(".wav"), content)
+                XCTAssertEqual(Array(try FileIO.readAll(p.root + "/" + jsonl.directory + "/" + content).prefix(4)), Array("RIFF".utf8))
+                check(meta, content)
+                rows += 1
+            }
+        }
+        XCTAssertEqual(rows, 2)
+        // Parquet: the struct's path.
+        let parquet = try ws.export("v1", options: ExportOptions(format: .parquet, compression: .uncompressed))
+        let bytes = try FileIO.readAll(p.root + "/" + parquet.directory + "/" + parquet.shards[0].path)
+        let text = String(decoding: bytes, as: UTF8.self)
+        for sample in try ws.catalog.allSamples() {
+            let key = String(sample.id.prefix(16))
+            XCTAssertTrue(text.contains(key + ".wav"), "the Parquet `path` of \(key) names a .wav")
+            XCTAssertFalse(text.contains(key + ".ogg"), "no .ogg name for \(key) in the Parquet file")
+        }
     }
 }
