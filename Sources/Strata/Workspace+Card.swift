@@ -56,18 +56,27 @@ extension Workspace {
             md += "(no intent.yaml was recorded with this version)\n\n"
         }
         md += "## Labels\n\n"
+        // Counts of this export's own samples (a `--modality` export holds part of the version), and only the
+        // labels it has; the rulebook's other labels are named on one line.
+        let exported = Workspace.labelCounts(members)
+        let present = labelNames.filter { (exported[$0] ?? 0) > 0 }
         if let rulebook, !rulebook.labels.isEmpty {
-            md += "| label | definition | samples |\n|---|---|---|\n"
-            for l in rulebook.labels {
-                md += "| `\(l.name)` | \(l.definition.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "|", with: "\\|")) | \(info.labels[l.name] ?? 0) |\n"
+            let shown = rulebook.labels.filter { (exported[$0.name] ?? 0) > 0 }
+            if !shown.isEmpty { md += "| label | definition | samples |\n|---|---|---|\n" }
+            for l in shown {
+                md += "| `\(l.name)` | \(l.definition.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "|", with: "\\|")) | \(exported[l.name] ?? 0) |\n"
+            }
+            let absent = rulebook.labels.filter { (exported[$0.name] ?? 0) == 0 }.map { "`\($0.name)`" }
+            if !absent.isEmpty {
+                md += "\(shown.isEmpty ? "" : "\n")No sample in this export has the label\(absent.count == 1 ? "" : "s") \(absent.joined(separator: ", ")).\n"
             }
             md += "\nEach sample's label is the consensus of its label events (\(VersionLabels.method)); "
             md += "\(rulebook.annotatorsPerSample) annotator(s) per sample are asked for.\n\n"
         } else {
             md += "(no rulebook labels)\n\n"
         }
-        md += "## Counts\n\n| split | samples |" + labelNames.map { " \($0) |" }.joined() + " unlabeled |\n"
-        md += "|---|---|" + labelNames.map { _ in "---|" }.joined() + "---|\n"
+        md += "## Counts\n\n| split | samples |" + present.map { " \($0) |" }.joined() + " unlabeled |\n"
+        md += "|---|---|" + present.map { _ in "---|" }.joined() + "---|\n"
         var perSplit: [String: [String: Int]] = [:]
         var perSource: [String: Int] = [:]
         for m in members {
@@ -76,7 +85,7 @@ extension Workspace {
         }
         for s in splitNames {
             let c = perSplit[s] ?? [:]
-            md += "| \(s) | \(r.splits[s] ?? 0) |" + labelNames.map { " \(c[$0] ?? 0) |" }.joined() + " \(c[""] ?? 0) |\n"
+            md += "| \(s) | \(r.splits[s] ?? 0) |" + present.map { " \(c[$0] ?? 0) |" }.joined() + " \(c[""] ?? 0) |\n"
         }
         md += "\nBy source (slice): " + perSource.sorted { $0.key < $1.key }.map { "`\($0.key)` \($0.value)" }.joined(separator: ", ") + "\n\n"
         md += "## Known issues\n\n"
@@ -106,6 +115,13 @@ extension Workspace {
             + " (sticky: a sample keeps the split it had in the parent version)\n"
         md += "\nEvery shard's SHA-256 is in `manifest.json`; `croissant.json` describes the same files for Croissant loaders.\n"
         try FileIO.writeAtomically(dir + "/README.md", Array(md.utf8))
+    }
+
+    /// Members per label, unlabeled ones as `(none)` (the shape of a version's own label counts).
+    static func labelCounts(_ members: [VersionMemberRow]) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for m in members { counts[m.label ?? "(none)", default: 0] += 1 }
+        return counts
     }
 
     func writeCroissant(_ r: ExportResult, info: VersionInfo, modality: String, to dir: String) throws {

@@ -189,7 +189,7 @@ extension Workspace {
                                   format: options.format.rawValue,
                                   compression: options.format == .parquet ? options.compression.name : nil,
                                   samples: members.count, splits: splits, shards: shards, mediaFiles: mediaFiles)
-        try writeExportManifest(result, info: info, labelNames: labelNames, to: tmp)
+        try writeExportManifest(result, info: info, labelNames: labelNames, labels: Workspace.labelCounts(members), to: tmp)
         try writeDatasetCard(result, info: info, modality: modality, labelNames: labelNames, members: members, samples: samples, to: tmp)
         try writeCroissant(result, info: info, modality: modality, to: tmp)
 
@@ -342,7 +342,8 @@ extension Workspace {
         try writer.finish(metadata: [("huggingface", Workspace.huggingFaceFeatures(modality: modality))])
     }
 
-    func writeExportManifest(_ r: ExportResult, info: VersionInfo, labelNames: [String], to dir: String) throws {
+    /// `labels`: this export's own counts per label (a `--modality` export holds part of the version).
+    func writeExportManifest(_ r: ExportResult, info: VersionInfo, labelNames: [String], labels: [String: Int], to dir: String) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         struct Manifest: Encodable {
@@ -361,7 +362,7 @@ extension Workspace {
         }
         let m = Manifest(version: ["id": info.id, "name": info.name, "state": info.state, "parent": info.parent, "created": info.created,
                                    "label_set": info.labelSet],
-                         format: r.format, compression: r.compression, samples: r.samples, splits: r.splits, labels: info.labels,
+                         format: r.format, compression: r.compression, samples: r.samples, splits: r.splits, labels: labels,
                          label_names: labelNames, shards: r.shards, media_files: r.mediaFiles)
         try FileIO.writeAtomically(dir + "/manifest.json", Array(try enc.encode(m)) + [0x0A])
     }

@@ -174,4 +174,61 @@ final class FirstWeekTests: XCTestCase {
             XCTAssertFalse(text.contains(key + ".ogg"), "no .ogg name for \(key) in the Parquet file")
         }
     }
+
+    /// Bug 6: the per-modality card listed every label with the whole version's counts (`animals 145` on the audio
+    /// card, whose own counts table showed 0). The card and manifest count this export's samples.
+    func testPerModalityCardCountsOnlyItsOwnSamples() throws {
+        let p = try TempProject(modalities: "text,audio")
+        try """
+            version: 1
+            labels:
+              - name: animals
+                definition: a text about animals
+              - name: speech
+                definition: a clip of someone speaking
+              - name: music
+                definition: a clip of music
+            """.write(toFile: p.root + "/rulebook.yaml", atomically: true, encoding: .utf8)
+        try String(contentsOfFile: p.root + "/strata.yaml", encoding: .utf8)
+            .appending("\nsplits:\n  ratios: {train: 1.0}\n")
+            .write(toFile: p.root + "/strata.yaml", atomically: true, encoding: .utf8)
+        p.write("t/rows.jsonl", (0..<5).map { #"{"id": "r\#($0)", "text": "a text about animal number \#($0)", "label": "animals"}"# }
+            .joined(separator: "\n") + "\n")
+        p.write("a/a.wav", Fixtures.wav(1))
+        p.write("a/b.wav", Fixtures.wav(2))
+        p.write("a/c.wav", Fixtures.wav(3))
+        p.write("a/labels.csv", "file,label\na.wav,speech\nb.wav,speech\nc.wav,\n")
+        let ws = try p.open()
+        _ = try ws.ingest(IngestOptions(paths: [p.incoming + "/t"], source: "t", records: RecordOptions(textField: "text", labelField: "label", idField: "id")))
+        _ = try ws.ingest(IngestOptions(paths: [p.incoming + "/a"], source: "a", metaFile: p.incoming + "/a/labels.csv"))
+        let v = try ws.createVersion(name: "v1", message: "").version
+        XCTAssertEqual(v.labels, ["animals": 5, "speech": 2, "(none)": 1])
+        let r = try ws.export("v1", options: ExportOptions(format: .jsonl, modality: "audio"))
+        let card = try String(contentsOfFile: p.root + "/" + r.directory + "/README.md", encoding: .utf8)
+        let start = try XCTUnwrap(card.range(of: "## Labels\n"))
+        let end = try XCTUnwrap(card.range(of: "## Known issues"))
+        XCTAssertEqual(String(card[start.lowerBound..<end.lowerBound]), """
+            ## Labels
+
+            | label | definition | samples |
+            |---|---|---|
+            | `speech` | a clip of someone speaking | 2 |
+
+            No sample in this export has the labels `animals`, `music`.
+
+            Each sample's label is the consensus of its label events (\(VersionLabels.method)); 1 annotator(s) per sample are asked for.
+
+            ## Counts
+
+            | split | samples | speech | unlabeled |
+            |---|---|---|---|
+            | train | 3 | 2 | 1 |
+
+            By source (slice): `a` 3
+
+
+            """)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: p.root + "/" + r.directory + "/manifest.json"))) as? [String: Any]
+        XCTAssertEqual(manifest?["labels"] as? [String: Int], ["speech": 2, "(none)": 1])
+    }
 }
