@@ -422,6 +422,21 @@ public struct ConsensusReport: Codable, Sendable, Equatable {
     public var counts: [String: Int]
     /// Dawid-Skene's estimate of each annotator's accuracy (only with that method), by annotator name.
     public var estimatedAccuracy: [AnnotatorScore]?
+    /// With Dawid-Skene: the annotators who share no sample with another annotator, whose samples were decided by
+    /// majority voting (their vote as given) because there is nothing to estimate their confusion from.
+    public var dawidSkeneFallback: DawidSkeneFallback?
+}
+
+/// Annotators left out of the Dawid-Skene fit (they never overlap with anyone) and how many samples they decide.
+public struct DawidSkeneFallback: Codable, Sendable, Equatable {
+    public var annotators: [String]
+    public var samples: Int
+
+    /// The line `strata label consensus` prints.
+    public var message: String {
+        let who = annotators.count == 1 ? "annotator \(annotators[0]) shares" : "annotators \(annotators.joined(separator: ", ")) share"
+        return "dawid-skene: \(who) no sample with another annotator: nothing to estimate confusion from, so \(samples) sample(s) use majority voting (the vote as given)"
+    }
 }
 
 /// Agreement of the project's annotators.
@@ -483,13 +498,22 @@ extension LabelStore {
         }
         var counts: [String: Int] = [:]
         for s in samples { counts[s.state.rawValue, default: 0] += 1 }
-        // Annotators who share a sample with another one (Dawid-Skene can only estimate their accuracy).
-        let multi = Set(samples.filter { $0.annotators > 1 }.map(\.sample))
-        let shared = Set(votes.filter { multi.contains($0.item) }.map(\.annotator))
+        // Annotators who share a sample with another one: Dawid-Skene can only estimate their accuracy. The others'
+        // samples fall back to majority voting, and the report says so.
+        var fallback: DawidSkeneFallback?
+        var estimated: [AnnotatorScore]?
+        if method == .dawidSkene {
+            let isolated = DawidSkene.isolatedAnnotators(votes: votes)
+            estimated = AnnotatorScore.list(DawidSkene.fit(votes: votes.filter { !isolated.contains($0.annotator) }).accuracy)
+            if !isolated.isEmpty {
+                let items = Set(votes.filter { isolated.contains($0.annotator) }.map(\.item)).subtracting(adjudicated.keys)
+                fallback = DawidSkeneFallback(annotators: isolated.sorted(), samples: items.count)
+            }
+        }
         return ConsensusReport(
             method: method, annotatorsPerSample: options.minAnnotators, threshold: options.threshold, samples: samples,
             adjudication: samples.filter { $0.state == .adjudicate }, counts: counts,
-            estimatedAccuracy: method == .dawidSkene ? AnnotatorScore.list(DawidSkene.fit(votes: votes).accuracy.filter { shared.contains($0.key) }) : nil)
+            estimatedAccuracy: estimated, dawidSkeneFallback: fallback)
     }
 
     /// Agreement (Cohen's kappa per pair, Fleiss' kappa, Krippendorff's alpha; per label and per annotator) and
@@ -506,8 +530,12 @@ extension LabelStore {
             labelsBelowThreshold: report.labels.filter { ($0.krippendorffAlpha ?? 1) < rulebook.agreementThreshold && $0.ratings > 0 }.map(\.label),
             // Dawid-Skene needs items rated by several annotators; without any, its estimate means nothing.
             // Only annotators who share samples with others get one.
-            estimatedAccuracy: AnnotatorScore.list(DawidSkene.fit(votes: votes.filter { if case .label = $0.vote { true } else { false } })
-                .accuracy.filter { a in report.annotatorStats.contains { $0.annotator == a.key && $0.agreement != nil } }))
+            // Annotators who never overlap with anyone are left out of the fit (as in `consensus`).
+            estimatedAccuracy: AnnotatorScore.list(DawidSkene.fit(votes: {
+                let labels = votes.filter { if case .label = $0.vote { true } else { false } }
+                let isolated = DawidSkene.isolatedAnnotators(votes: labels)
+                return labels.filter { !isolated.contains($0.annotator) }
+            }()).accuracy.filter { a in report.annotatorStats.contains { $0.annotator == a.key && $0.agreement != nil } }))
     }
 }
 

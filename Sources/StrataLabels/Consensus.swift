@@ -79,8 +79,11 @@ public enum Consensus {
                               options: ConsensusOptions) -> [ItemConsensus] {
         var byItem: [String: [String: Vote]] = [:]
         for v in votes { byItem[v.item, default: [:]][v.annotator] = v.vote }
+        // Dawid-Skene is fitted on the answers of annotators who share items with others; the items of annotators
+        // who never overlap with anyone have no posterior and fall back to their vote shares (majority).
+        let isolated = options.method == .dawidSkene ? DawidSkene.isolatedAnnotators(votes: votes) : []
         let posteriors: [String: [String: Double]]? = options.method == .dawidSkene
-            ? DawidSkene.fit(votes: votes).posteriors : nil
+            ? DawidSkene.fit(votes: votes.filter { !isolated.contains($0.annotator) }).posteriors : nil
         var out: [ItemConsensus] = []
         for item in Set(byItem.keys).union(adjudicated.keys).sorted() {
             let itemVotes = byItem[item] ?? [:]

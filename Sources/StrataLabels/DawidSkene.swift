@@ -18,6 +18,18 @@ public enum DawidSkene {
         public var iterations: Int
     }
 
+    /// Annotators none of whose items was answered by anyone else. Their answers give the model nothing to estimate
+    /// a confusion matrix from: with no other answer to compare, EM can only explain them through the class priors,
+    /// and a row of the matrix for a class the annotator never answered stays uniform, so an unopposed vote drifts
+    /// to the majority class. `Consensus` leaves them out of the fit and takes their votes as they are.
+    public static func isolatedAnnotators(votes: [(item: String, annotator: String, vote: Vote)]) -> Set<String> {
+        var annotatorsOf: [String: Set<String>] = [:]
+        for v in votes { annotatorsOf[v.item, default: []].insert(v.annotator) }
+        var shared = Set<String>()
+        for set in annotatorsOf.values where set.count > 1 { shared.formUnion(set) }
+        return Set(votes.map(\.annotator)).subtracting(shared)
+    }
+
     public static func fit(votes: [(item: String, annotator: String, vote: Vote)], maxIterations: Int = 1000,
                            tolerance: Double = 1e-6, smoothing: Double = 0.01) -> Result {
         let items = Array(Set(votes.map(\.item))).sorted()

@@ -42,4 +42,39 @@ final class FirstWeekCLITests: XCTestCase {
 
             """)
     }
+
+    /// Bug 2: two files imported by two annotators who never label the same sample. Dawid-Skene overturned 20
+    /// unopposed `dog` votes and sent 20 samples to adjudication; now those annotators fall back to their votes,
+    /// and the command says so.
+    func testDawidSkeneKeepsVotesOfAnnotatorsWhoNeverOverlap() throws {
+        let t = TempDir()
+        XCTAssertEqual(try CLI.run(["init", t.path + "/p", "--modality", "text"]).status, 0)
+        try """
+            version: 1
+            labels:
+              - name: cat
+                definition: a text about a cat
+              - name: dog
+                definition: a text about a dog
+              - name: bird
+                definition: a text about a bird
+            """.write(toFile: t.path + "/p/rulebook.yaml", atomically: true, encoding: .utf8)
+        t.write("A.jsonl", Array((0..<100).map { #"{"id": "a\#($0)", "text": "row \#($0) of file A about an animal", "label": "\#($0 < 80 ? "cat" : "dog")"}"# }
+            .joined(separator: "\n").utf8) + [0x0A])
+        t.write("B.jsonl", Array((0..<20).map { #"{"id": "b\#($0)", "text": "row \#($0) of file B about an animal", "label": "\#($0 < 5 ? "bird" : "dog")"}"# }
+            .joined(separator: "\n").utf8) + [0x0A])
+        for (file, source) in [("A.jsonl", "a"), ("B.jsonl", "b")] {
+            XCTAssertEqual(try CLI.run(["ingest", t.path + "/" + file, "--records", "--label-field", "label", "--id-field", "id",
+                                        "--source", source, "-C", t.path + "/p"]).status, 0)
+        }
+        let r = try CLI.run(["label", "consensus", "--method", "dawid-skene", "-C", t.path + "/p"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.filter { $0.contains("\tdecided\t") }.count, 120)
+        XCTAssertEqual(lines.suffix(3).joined(separator: "\n"), """
+            120 sample(s) (dawid-skene, 1 annotator(s) per sample, threshold 0.700): decided 120
+            dawid-skene: annotators import:A.jsonl, import:B.jsonl share no sample with another annotator: nothing to estimate confusion from, so 120 sample(s) use majority voting (the vote as given)
+
+            """)
+    }
 }

@@ -138,6 +138,7 @@ extension StrataCommand {
                 }
                 let counts = r.counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                 print("\n\(r.samples.count) sample(s) (\(r.method.rawValue), \(r.annotatorsPerSample) annotator(s) per sample, threshold \(Label.fmt(r.threshold))): \(counts.isEmpty ? "none" : counts)")
+                if let f = r.dawidSkeneFallback { print(f.message) }
                 if let acc = r.estimatedAccuracy, !acc.isEmpty {
                     print("estimated accuracy: " + acc.map { "\($0.annotator) \(Label.fmt($0.value))" }.joined(separator: ", "))
                 }
