@@ -26,13 +26,16 @@ public struct ExportOptions: Sendable {
     /// Parquet row group size in rows (tests use small ones to exercise several row groups).
     public var rowGroupRows: Int
     public var pageBytes: Int
-    /// Export only this modality's samples (into `data/ready/<version>-<modality>/`); needed for a version that
-    /// mixes text, images and audio, since one export holds one kind of content.
+    /// Export only this modality's samples (into `data/ready/<version>-<modality>/<format>/`); needed for a version
+    /// that mixes text, images and audio, since one export holds one kind of content.
     public var modality: String?
+    /// Write the export into this folder instead of `data/ready/<version>[-<modality>]/<format>/` (absolute, or
+    /// relative to the current directory). It must not exist, be empty, or hold an earlier Strata export.
+    public var out: String?
     public init(format: ExportFormat, shardSize: Int? = nil, compression: ParquetCompression = .zstd(level: 1),
-                rowGroupRows: Int = 1 << 20, pageBytes: Int = 1 << 20, modality: String? = nil) {
+                rowGroupRows: Int = 1 << 20, pageBytes: Int = 1 << 20, modality: String? = nil, out: String? = nil) {
         self.format = format; self.shardSize = shardSize; self.compression = compression
-        self.rowGroupRows = rowGroupRows; self.pageBytes = pageBytes; self.modality = modality
+        self.rowGroupRows = rowGroupRows; self.pageBytes = pageBytes; self.modality = modality; self.out = out
     }
 }
 
@@ -71,8 +74,10 @@ struct ExportRow {
 }
 
 extension Workspace {
-    /// Exports a version into `data/ready/<name>/`: shards, `manifest.json`, a dataset card (`README.md`) and
-    /// `croissant.json`. The folder is built under a temporary name and renamed into place when complete.
+    /// Exports a version into `data/ready/<name>[-<modality>]/<format>/` (or `options.out`): shards, `manifest.json`,
+    /// a dataset card (`README.md`) and `croissant.json`. One folder per format, so Parquet and WebDataset exports
+    /// of a version live side by side; exporting the same format again replaces that folder whole. The folder is
+    /// built under a temporary name beside it and renamed into place when complete.
     public func export(_ ref: String, options: ExportOptions) throws -> ExportResult {
         let lock = try lock("export")
         defer { withExtendedLifetime(lock) {} }
@@ -87,9 +92,27 @@ extension Workspace {
                                         fix: "modalities in it: \(Set(samples.values.map(\.modality)).sorted().joined(separator: ", "))")
             }
         }
-        let folder = options.modality.map { "\(v.name)-\($0)" } ?? v.name
-        // The export lock is held: any temporary or moved-aside folder here is a leftover of a killed export.
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: root + "/data/ready")) ?? [] where name.hasPrefix(".tmp-") || name.hasPrefix(".old-") {
+        let folder = (options.modality.map { "\(v.name)-\($0)" } ?? v.name) + "/" + options.format.rawValue
+        let dest: String
+        let shownDirectory: String
+        if let out = options.out {
+            dest = Walker.absolute(out)
+            shownDirectory = dest
+            try Workspace.checkExportTarget(dest)
+        } else {
+            dest = root + "/data/ready/" + folder
+            shownDirectory = "data/ready/" + folder
+        }
+        let parent = (dest as NSString).deletingLastPathComponent
+        let base = (dest as NSString).lastPathComponent
+        // The export lock is held: a temporary or moved-aside folder of this export is a leftover of a killed one
+        // (older layouts put them straight under data/ready).
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+        where Workspace.isExportLeftover(name, base: base) {
+            try? FileManager.default.removeItem(atPath: parent + "/" + name)
+        }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root + "/data/ready")) ?? []
+        where name.hasPrefix(".tmp-") || name.hasPrefix(".old-") {
             try? FileManager.default.removeItem(atPath: root + "/data/ready/" + name)
         }
         let order = splitOrder(info)
@@ -97,14 +120,13 @@ extension Workspace {
         let modalities = Set(members.compactMap { samples[$0.sampleId]?.modality })
         guard modalities.count <= 1 else {
             throw StrataError.usage("version \(v.name) mixes modalities (\(modalities.sorted().joined(separator: ", "))): one export holds one kind of content",
-                                    fix: "export one modality at a time: add --modality \(modalities.sorted().first ?? "text") (each goes to data/ready/\(v.name)-<modality>/)")
+                                    fix: "export one modality at a time: add --modality \(modalities.sorted().first ?? "text") (each goes to data/ready/\(v.name)-<modality>/<format>/)")
         }
         let modality = modalities.first ?? "text"
         let shardSize = max(1, options.shardSize ?? (options.format == .webdataset ? 10_000 : 100_000))
 
-        let ready = root + "/data/ready"
-        try FileIO.makeDirectories(ready)
-        let tmp = ready + "/.tmp-\(getpid())-\(folder)-\(UInt32.random(in: 0...UInt32.max))"
+        try FileIO.makeDirectories(parent)
+        let tmp = parent + "/.tmp-\(getpid())-\(base)-\(UInt32.random(in: 0...UInt32.max))"
         try FileIO.makeDirectories(tmp + "/data")
         var done = false
         defer { if !done { try? FileManager.default.removeItem(atPath: tmp) } }
@@ -185,7 +207,7 @@ extension Workspace {
             index = end
         }
 
-        let result = ExportResult(version: v.name, versionId: v.id, state: v.state, directory: "data/ready/" + folder,
+        let result = ExportResult(version: v.name, versionId: v.id, state: v.state, directory: shownDirectory,
                                   format: options.format.rawValue,
                                   compression: options.format == .parquet ? options.compression.name : nil,
                                   samples: members.count, splits: splits, shards: shards, mediaFiles: mediaFiles)
@@ -195,8 +217,7 @@ extension Workspace {
 
         // Swap the finished folder into place.
         FileIO.syncFileSystem(tmp)
-        let dest = ready + "/" + folder
-        let old = ready + "/.old-\(folder)-\(UInt32.random(in: 0...UInt32.max))"
+        let old = parent + "/.old-\(base)-\(UInt32.random(in: 0...UInt32.max))"
         let hadOld = FileManager.default.fileExists(atPath: dest)
         if hadOld { guard rename(dest, old) == 0 else { throw StrataError(.failure, "\(FileError("move aside", dest))") } }
         guard rename(tmp, dest) == 0 else {
@@ -204,9 +225,41 @@ extension Workspace {
             throw StrataError(.failure, "\(FileError("rename into place", dest))")
         }
         done = true
-        FileIO.syncDirectory(ready)
+        FileIO.syncDirectory(parent)
         if hadOld { try? FileManager.default.removeItem(atPath: old) }
         return result
+    }
+
+    /// `.tmp-<pid>-<base>-<n>` or `.old-<base>-<n>`: what an export of the folder `base` leaves when killed.
+    static func isExportLeftover(_ name: String, base: String) -> Bool {
+        func isNumber(_ s: Substring) -> Bool { !s.isEmpty && s.allSatisfy(\.isNumber) }
+        if name.hasPrefix(".old-" + base + "-") { return isNumber(name.dropFirst(".old-\(base)-".count)) }
+        guard name.hasPrefix(".tmp-") else { return false }
+        let rest = name.dropFirst(".tmp-".count)
+        guard let dash = rest.firstIndex(of: "-"), isNumber(rest[..<dash]) else { return false }
+        let tail = rest[rest.index(after: dash)...]
+        return tail.hasPrefix(base + "-") && isNumber(tail.dropFirst(base.count + 1))
+    }
+
+    /// `--out DIR` may name a new or empty folder, or one holding an earlier Strata export (which is replaced);
+    /// anything else is refused, so an export never deletes a user's files.
+    static func checkExportTarget(_ dest: String) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dest, isDirectory: &isDir) else { return }
+        guard isDir.boolValue else {
+            throw StrataError.usage("--out \(dest) is a file", fix: "name a new folder, an empty one, or one a previous `strata export` wrote")
+        }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: dest)) ?? []
+        if entries.isEmpty || isExportFolder(dest) { return }
+        throw StrataError.usage("--out \(dest) holds other files (\(entries.count) entries) and no Strata export manifest.json; exporting there would replace them",
+                                fix: "name a new folder, an empty one, or one a previous `strata export` wrote")
+    }
+
+    /// Whether the folder holds an export Strata wrote (its manifest.json has `strata_export`).
+    static func isExportFolder(_ dir: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: dir + "/manifest.json"),
+              let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        return o["strata_export"] != nil
     }
 
     func splitOrder(_ info: VersionInfo) -> [String: Int] {

@@ -477,16 +477,33 @@ extension Workspace {
             removed.append(digest)
         }
         if !dryRun { try catalog.forgetVersionObjects(removed) }
-        let names = Set(try catalog.versions().map(\.name))
+        // Exports of versions that no longer exist: data/ready/<version>[-<modality>]/<format>/ (and the older
+        // data/ready/<version>[-<modality>]/). Only folders Strata exported (its manifest.json names the version),
+        // never anything else a user put there.
+        let ids = Set(try catalog.versions().map(\.id))
         var exports: [String] = []
         let ready = root + "/data/ready"
-        for dir in (try? FileManager.default.contentsOfDirectory(atPath: ready)) ?? [] where !names.contains(dir) {
-            // Only folders Strata exported (with its manifest.json), never anything else a user put there.
-            let manifest = ready + "/" + dir + "/manifest.json"
-            guard let data = FileManager.default.contents(atPath: manifest),
-                  let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any], o["strata_export"] != nil else { continue }
-            exports.append("data/ready/" + dir)
-            if !dryRun { try? FileManager.default.removeItem(atPath: ready + "/" + dir) }
+        func exportedVersion(_ dir: String) -> String? {
+            guard let data = FileManager.default.contents(atPath: dir + "/manifest.json"),
+                  let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any], o["strata_export"] != nil,
+                  let v = o["version"] as? [String: Any] else { return nil }
+            return v["id"] as? String ?? ""
+        }
+        for top in ((try? FileManager.default.contentsOfDirectory(atPath: ready)) ?? []).sorted() where !top.hasPrefix(".") {
+            let topPath = ready + "/" + top
+            if let id = exportedVersion(topPath) {
+                if !ids.contains(id) {
+                    exports.append("data/ready/" + top)
+                    if !dryRun { try? FileManager.default.removeItem(atPath: topPath) }
+                }
+                continue
+            }
+            for sub in ((try? FileManager.default.contentsOfDirectory(atPath: topPath)) ?? []).sorted() where !sub.hasPrefix(".") {
+                guard let id = exportedVersion(topPath + "/" + sub), !ids.contains(id) else { continue }
+                exports.append("data/ready/\(top)/\(sub)")
+                if !dryRun { try? FileManager.default.removeItem(atPath: topPath + "/" + sub) }
+            }
+            if !dryRun, ((try? FileManager.default.contentsOfDirectory(atPath: topPath)) ?? []).isEmpty { try? FileManager.default.removeItem(atPath: topPath) }
         }
         return VersionGCResult(removedObjects: removed, removedExports: exports, bytes: bytes, dryRun: dryRun)
     }

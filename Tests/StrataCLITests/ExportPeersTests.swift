@@ -11,12 +11,11 @@ final class ExportPeersTests: XCTestCase {
         return dir.appendingPathComponent("Tests/python/check_export.py").path
     }()
 
-    /// Exports `version` as `format` and copies the folder aside (each export replaces data/ready/<version>).
+    /// Exports `version` with `--out dest` (a fresh folder per call).
     func export(_ project: String, _ version: String, _ args: [String], into dest: String) throws -> String {
-        let r = try CLI.run(["export", version, "-C", project] + args)
-        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         try? FileManager.default.removeItem(atPath: dest)
-        try FileManager.default.copyItem(atPath: project + "/data/ready/" + version, toPath: dest)
+        let r = try CLI.run(["export", version, "-C", project, "--out", dest] + args)
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         return dest
     }
 

@@ -77,4 +77,38 @@ final class FirstWeekCLITests: XCTestCase {
 
             """)
     }
+
+    /// Friction: every export replaced data/ready/<version>/, so Parquet and WebDataset could not live side by side.
+    func testExportsOfSeveralFormatsLiveSideBySideAndOutRefusesForeignFolders() throws {
+        let t = TempDir()
+        let project = t.path + "/p"
+        XCTAssertEqual(try CLI.run(["init", project, "--modality", "text"]).status, 0)
+        t.write("in/rows.jsonl", Array((0..<20).map { #"{"id": "r\#($0)", "text": "message number \#($0) about billing"}"# }.joined(separator: "\n").utf8) + [0x0A])
+        XCTAssertEqual(try CLI.run(["ingest", t.path + "/in", "--records", "--id-field", "id", "--source", "s", "-C", project]).status, 0)
+        XCTAssertEqual(try CLI.run(["version", "create", "v1", "-C", project]).status, 0)
+        for format in ["parquet", "webdataset"] {
+            let r = try CLI.run(["export", "v1", "--format", format, "-C", project])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(r.stdout.split(separator: "\n").first.map(String.init)?.hasSuffix(" to data/ready/v1/\(format)"), true, r.stdout)
+        }
+        for format in ["parquet", "webdataset"] {
+            for file in ["manifest.json", "README.md", "croissant.json"] {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: "\(project)/data/ready/v1/\(format)/\(file)"), "\(format)/\(file)")
+            }
+        }
+        let foreign = t.path + "/mine"
+        t.write("mine/notes.txt", Array("keep me\n".utf8))
+        let refused = try CLI.run(["export", "v1", "--format", "jsonl", "--out", foreign, "-C", project])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertEqual(refused.stderr, """
+            error: --out \(foreign) holds other files (1 entries) and no Strata export manifest.json; exporting there would replace them
+              fix: name a new folder, an empty one, or one a previous `strata export` wrote
+
+            """)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: foreign + "/notes.txt"))
+        let out = t.path + "/exports/v1-jsonl"
+        XCTAssertEqual(try CLI.run(["export", "v1", "--format", "jsonl", "--out", out, "-C", project]).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/croissant.json"))
+        XCTAssertEqual(try CLI.run(["export", "v1", "--format", "jsonl", "--out", out, "-C", project]).status, 0, "an earlier export is replaced")
+    }
 }

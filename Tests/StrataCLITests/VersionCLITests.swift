@@ -61,7 +61,7 @@ final class VersionCLITests: XCTestCase {
         let exp = try CLI.run(["export", "v2", "--format", "jsonl", "-C", project])
         XCTAssertEqual(exp.status, 0, exp.stderr)
         XCTAssertTrue(exp.stderr.contains("v2 is a draft"), exp.stderr)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: project + "/data/ready/v2/README.md"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: project + "/data/ready/v2/jsonl/README.md"))
         let badFormat = try CLI.run(["export", "v2", "--format", "xml", "-C", project])
         XCTAssertEqual(badFormat.status, 2)
 

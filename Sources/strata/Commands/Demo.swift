@@ -53,7 +53,7 @@ extension StrataCommand {
                 print("\nstrata version create v1 + promote: \(v.id.prefix(12)) (\(v.state)), \(v.samples) samples; splits "
                       + v.splits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
                 for e in report.exports {
-                    print("  strata export v1 --modality \(e.directory.split(separator: "-").last ?? "") --format \(e.format): \(e.samples) samples in \(e.shards.count) shard(s) -> \(e.directory) (+ manifest.json, README.md card, croissant.json)")
+                    print("  strata export v1 --modality \(e.directory.split(separator: "/").dropLast().last?.split(separator: "-").last ?? "") --format \(e.format): \(e.samples) samples in \(e.shards.count) shard(s) -> \(e.directory) (+ manifest.json, README.md card, croissant.json)")
                 }
             }
             if let r = report.report { print("\nreport (strata report): \(r)") }
