@@ -144,7 +144,7 @@ enum LabelFormats {
 
     /// A submission from named fields (CSV columns or JSON keys); nil with problems when a field is wrong.
     static func submission(_ get: (String) -> JSONValue?, location: String, defaults: LabelImportDefaults,
-                           problems: inout [LabelFileProblem]) -> LabelSubmission? {
+                           problems: inout [LabelFileProblem], sampleName: String? = nil) -> LabelSubmission? {
         var ok = true
         func fail(_ m: String) { problems.append(LabelFileProblem(location: location, message: m)); ok = false }
         func text(_ key: String) -> String? {
@@ -157,7 +157,7 @@ enum LabelFormats {
             }
         }
         guard let sample = text("sample") ?? text("short_id") else {
-            fail("no `sample` (a sample id or short id)")
+            fail(sampleName.map { "no `\($0)` (--id-field: the row's own id, as ingest recorded it)" } ?? "no `sample` (a sample id or short id)")
             return nil
         }
         var status = LabelStatus.label
@@ -199,7 +199,9 @@ enum LabelFormats {
             answers: answers, rulebookVersion: text("rulebook_version"), createdAt: text("created_at"))
     }
 
-    static func parseJSONL(_ bytes: [UInt8], defaults: LabelImportDefaults) -> ([LabelRecord], [LabelFileProblem]) {
+    /// `idField`: the field naming each row's sample by the user's own id (as ingest's `--id-field` recorded it)
+    /// instead of `sample`/`short_id`; `LabelRecord.submission.sample` then holds that id, for the caller to resolve.
+    static func parseJSONL(_ bytes: [UInt8], defaults: LabelImportDefaults, idField: String? = nil) -> ([LabelRecord], [LabelFileProblem]) {
         var records: [LabelRecord] = [], problems: [LabelFileProblem] = []
         var splitter = LineSplitter(maxLineBytes: 1 << 20)
         func handle(_ line: LineSplitter.Line) {
@@ -210,7 +212,8 @@ enum LabelFormats {
                 switch JSONRecord.parseObject(b) {
                 case .failure(let p): problems.append(LabelFileProblem(location: "line \(n)", message: p.message))
                 case .success(let obj):
-                    if let s = submission({ obj[$0] }, location: "line \(n)", defaults: defaults, problems: &problems) {
+                    if let s = submission({ key in obj[idField.map { key == "sample" ? $0 : key == "short_id" ? "" : key } ?? key] },
+                                          location: "line \(n)", defaults: defaults, problems: &problems, sampleName: idField) {
                         records.append(LabelRecord(submission: s, location: "line \(n)"))
                     }
                 }
@@ -221,7 +224,7 @@ enum LabelFormats {
         return (records, problems)
     }
 
-    static func parseCSV(_ bytes: [UInt8], defaults: LabelImportDefaults) -> ([LabelRecord], [LabelFileProblem]) {
+    static func parseCSV(_ bytes: [UInt8], defaults: LabelImportDefaults, idField: String? = nil) -> ([LabelRecord], [LabelFileProblem]) {
         var records: [LabelRecord] = [], problems: [LabelFileProblem] = []
         var parser = CSVParser(maxRecordBytes: 1 << 20)
         var header: [String]?
@@ -231,7 +234,11 @@ enum LabelFormats {
             case .record(let r):
                 guard let h = header else {
                     header = r.fields.map { $0.trimmingCharacters(in: .whitespaces) }
-                    if !(header!.contains("sample") || header!.contains("short_id")) {
+                    if let idField {
+                        if !header!.contains(idField) {
+                            problems.append(LabelFileProblem(location: "line \(r.line)", message: "the header has no `\(idField)` column (--id-field; columns: \(header!.joined(separator: ", ")))"))
+                        }
+                    } else if !(header!.contains("sample") || header!.contains("short_id")) {
                         problems.append(LabelFileProblem(location: "line \(r.line)", message: "the header has no `sample` column (columns: \(columns.joined(separator: ", ")))"))
                     }
                     return
@@ -241,7 +248,8 @@ enum LabelFormats {
                     return
                 }
                 let row = Dictionary(zip(h, r.fields), uniquingKeysWith: { a, _ in a })
-                if let s = submission({ row[$0].map(JSONValue.string) }, location: "line \(r.line)", defaults: defaults, problems: &problems) {
+                if let s = submission({ key in row[idField.map { key == "sample" ? $0 : key == "short_id" ? "" : key } ?? key].map(JSONValue.string) },
+                                      location: "line \(r.line)", defaults: defaults, problems: &problems, sampleName: idField) {
                     records.append(LabelRecord(submission: s, location: "line \(r.line)"))
                 }
             }

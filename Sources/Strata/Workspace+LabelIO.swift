@@ -28,11 +28,14 @@ public struct LabelImportOptions: Sendable {
     public var gold: Bool
     /// Label Studio: the `data` field holding the sample id, when the tasks were not exported by Strata.
     public var sampleField: String?
+    /// CSV and JSONL: the field holding each row's own id, the external id ingest recorded with `--id-field`,
+    /// instead of `sample`.
+    public var idField: String?
 
     public init(path: String, format: LabelFileFormat? = nil, annotator: String? = nil, role: AnnotatorRole = .importer,
-                source: LabelSource = .import, gold: Bool = false, sampleField: String? = nil) {
+                source: LabelSource = .import, gold: Bool = false, sampleField: String? = nil, idField: String? = nil) {
         self.path = path; self.format = format; self.annotator = annotator; self.role = role; self.source = source
-        self.gold = gold; self.sampleField = sampleField
+        self.gold = gold; self.sampleField = sampleField; self.idField = idField
     }
 }
 
@@ -51,10 +54,31 @@ extension Workspace {
         }
         let name = (path as NSString).lastPathComponent
         let defaults = LabelImportDefaults(annotator: options.annotator ?? "import:" + name, role: options.role, source: options.source)
-        let (records, problems) = switch format {
-        case .csv: LabelFormats.parseCSV(bytes, defaults: defaults)
-        case .jsonl: LabelFormats.parseJSONL(bytes, defaults: defaults)
+        if options.idField != nil && format == .labelStudio {
+            throw StrataError.usage("--id-field is for CSV and JSONL files", fix: "for Label Studio, name the data field with --sample-field")
+        }
+        var (records, problems) = switch format {
+        case .csv: LabelFormats.parseCSV(bytes, defaults: defaults, idField: options.idField)
+        case .jsonl: LabelFormats.parseJSONL(bytes, defaults: defaults, idField: options.idField)
         case .labelStudio: LabelFormats.parseLabelStudio(bytes, defaults: defaults, sampleKey: options.sampleField)
+        }
+        if let field = options.idField {
+            // The user's own ids, as ingest recorded them (`--id-field` there): each must name exactly one sample.
+            var byExternal: [String: String] = [:], ambiguous = Set<String>()
+            for k in try catalog.sampleKeys() {
+                guard let e = k.externalId else { continue }
+                if let old = byExternal[e], old != k.id { ambiguous.insert(e) } else { byExternal[e] = k.id }
+            }
+            for i in records.indices {
+                let ref = records[i].submission.sample
+                if ambiguous.contains(ref) {
+                    problems.append(LabelFileProblem(location: records[i].location, message: "\(field): `\(ref)` is the id of several samples (from different sources); use the `sample` column with Strata's id"))
+                } else if let id = byExternal[ref] {
+                    records[i].submission.sample = id
+                } else {
+                    problems.append(LabelFileProblem(location: records[i].location, message: "\(field): no sample was ingested with the id `\(ref)` (ingest's --id-field)"))
+                }
+            }
         }
         if !problems.isEmpty {
             throw Workspace.importError(name, problems.map { ($0.location, $0.message) })

@@ -111,4 +111,40 @@ final class FirstWeekCLITests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/croissant.json"))
         XCTAssertEqual(try CLI.run(["export", "v1", "--format", "jsonl", "--out", out, "-C", project]).status, 0, "an earlier export is replaced")
     }
+
+    /// Friction: `label import` could address samples only by Strata's id; `--id-field` takes the user's own row id
+    /// as ingest recorded it (as `predictions import` resolves external ids).
+    func testLabelImportAddressesSamplesByTheUsersOwnId() throws {
+        let t = TempDir()
+        let project = t.path + "/p"
+        XCTAssertEqual(try CLI.run(["init", project, "--modality", "text"]).status, 0)
+        try """
+            version: 1
+            labels:
+              - name: billing
+                definition: about money
+              - name: other
+                definition: anything else
+            """.write(toFile: project + "/rulebook.yaml", atomically: true, encoding: .utf8)
+        t.write("in/rows.jsonl", Array((0..<3).map { #"{"id": "T-\#($0)", "text": "message number \#($0) about an invoice"}"# }.joined(separator: "\n").utf8) + [0x0A])
+        XCTAssertEqual(try CLI.run(["ingest", t.path + "/in", "--records", "--id-field", "id", "--source", "s", "-C", project]).status, 0)
+        let good = t.write("labels.csv", Array("id,value\nT-0,billing\nT-2,other\n".utf8))
+        let r = try CLI.run(["label", "import", good, "--id-field", "id", "-C", project])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "2 label(s) read from \(good): 2 stored, 0 already present\n")
+        let jsonl = t.write("more.jsonl", Array(#"{"id": "T-1", "value": "billing"}"#.utf8) + [0x0A])
+        XCTAssertEqual(try CLI.run(["label", "import", jsonl, "--id-field", "id", "-C", project]).stdout,
+                       "1 label(s) read from \(jsonl): 1 stored, 0 already present\n")
+        let bad = t.write("bad.csv", Array("id,value\nT-9,billing\n".utf8))
+        let refused = try CLI.run(["label", "import", bad, "--id-field", "id", "-C", project])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertEqual(refused.stderr, """
+            error: 1 problem(s) in bad.csv; nothing was imported:
+              bad.csv line 2: id: no sample was ingested with the id `T-9` (ingest's --id-field)
+              fix: correct those rows and import the file again (labels already imported are skipped)
+
+            """)
+        let consensus = try XCTUnwrap(try CLI.json(["label", "consensus", "-C", project]) as? [String: Any])
+        XCTAssertEqual((consensus["samples"] as? [Any])?.count, 3)
+    }
 }

@@ -45,11 +45,12 @@ extension StrataCommand {
             @Option(help: "Source for rows that name none: human, import, model or pseudo.") var source: LabelSource = .import
             @Flag(help: "Store the labels as the known answers of gold samples (for annotator accuracy), not as events.") var gold = false
             @Option(help: "Label Studio: the data field that holds the sample id (default: strata_id).") var sampleField: String?
+            @Option(help: "CSV/JSONL: the field holding your own row id, as ingest recorded it with --id-field (instead of `sample`).") var idField: String?
 
             func run() throws {
                 let ws = try options.open()
                 let s = try ws.importLabels(LabelImportOptions(path: file, format: format, annotator: annotator, role: role,
-                                                               source: source, gold: gold, sampleField: sampleField))
+                                                               source: source, gold: gold, sampleField: sampleField, idField: idField))
                 if options.json { return try Terminal.printJSON(s) }
                 if s.gold {
                     print("\(s.stored) gold answer(s) set from \(s.file)")
