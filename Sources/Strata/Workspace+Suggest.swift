@@ -22,12 +22,21 @@ public struct SuggestResult: Codable, Sendable {
     /// Unlabeled samples with probabilities (the candidates).
     public var candidates: Int
     public var picks: [SuggestedSample]
+    /// Nothing was stored (`--dry-run`).
+    public var dryRun: Bool
+    /// Earlier priorities kept behind the new picks (still unlabeled, not picked again); 0 with `--replace`.
+    public var keptEarlier: Int
+    /// Earlier priorities dropped: their sample has a label now, or `--replace` cleared them.
+    public var droppedEarlier: Int
 }
 
 extension Workspace {
     /// `strata suggest`: which unlabeled samples to label next, most useful first. The order is stored in the
-    /// `labelPriority` table (rank 1 first), which the labeling queue reads; each call replaces it.
-    public func suggest(budget: Int, strategy: UncertaintyStrategy, diversity: Diversity, model: String?) throws -> SuggestResult {
+    /// `labelPriority` table (rank 1 first), which the labeling queue reads. The new picks take ranks 1...N; earlier
+    /// priorities whose sample is still unlabeled and was not picked again follow in their old order (`replace`:
+    /// they are cleared instead). `dryRun`: the picks are computed and nothing is stored.
+    public func suggest(budget: Int, strategy: UncertaintyStrategy, diversity: Diversity, model: String?,
+                        dryRun: Bool = false, replace: Bool = false) throws -> SuggestResult {
         guard budget > 0 else { throw StrataError.usage("--budget must be at least 1") }
         let preds = try modelPredictions(model)
         guard preds.hasProbs else {
@@ -64,11 +73,22 @@ extension Workspace {
             rows.append(LabelPriorityRow(sampleId: r.sampleId, rank: n + 1, score: pick.score, strategy: "\(strategy.rawValue)/\(diversity.rawValue)",
                                          model: preds.model, createdAt: now))
         }
-        let lock = try self.lock("suggest")
-        defer { withExtendedLifetime(lock) {} }
-        try catalog.replaceLabelPriority(rows)
+        let picked = Set(rows.map(\.sampleId))
+        var kept = 0, dropped = 0
+        for old in try catalog.labelPriority() where !picked.contains(old.sampleId) {
+            if replace || labels[old.sampleId] != nil { dropped += 1; continue }
+            var row = old
+            row.rank = rows.count + 1
+            rows.append(row)
+            kept += 1
+        }
+        if !dryRun {
+            let lock = try self.lock("suggest")
+            defer { withExtendedLifetime(lock) {} }
+            try catalog.replaceLabelPriority(rows)
+        }
         return SuggestResult(model: preds.model, strategy: strategy.rawValue, diversity: diversity.rawValue, budget: budget,
-                             candidates: candidates.count, picks: out)
+                             candidates: candidates.count, picks: out, dryRun: dryRun, keptEarlier: kept, droppedEarlier: dropped)
     }
 }
 

@@ -231,4 +231,45 @@ final class FirstWeekTests: XCTestCase {
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: p.root + "/" + r.directory + "/manifest.json"))) as? [String: Any]
         XCTAssertEqual(manifest?["labels"] as? [String: Int], ["speech": 2, "(none)": 1])
     }
+
+    /// Friction: `suggest` overwrote the queue's priorities each time and could not be previewed.
+    func testSuggestDryRunStoresNothingAndKeepsEarlierPrioritiesBehindNewPicks() throws {
+        let p = try TempProject(modalities: "text")
+        try """
+            version: 1
+            labels:
+              - name: billing
+                definition: about money
+              - name: other
+                definition: anything else
+            """.write(toFile: p.root + "/rulebook.yaml", atomically: true, encoding: .utf8)
+        p.write("in/rows.jsonl", (0..<10).map { #"{"id": "r\#($0)", "text": "message number \#($0) about something"}"# }.joined(separator: "\n") + "\n")
+        let ws = try p.open()
+        _ = try ws.ingest(IngestOptions(paths: [p.incoming + "/in"], source: "s", records: RecordOptions(idField: "id")))
+        // r0 is the most uncertain, then r1, r2, ...
+        let preds = p.write("preds.jsonl", (0..<10).map { i in
+            let b = 0.5 + 0.04 * Double(i)
+            return #"{"id": "r\#(i)", "probs": {"billing": \#(b), "other": \#(1 - b)}}"#
+        }.joined(separator: "\n") + "\n")
+        _ = try ws.importPredictions(file: preds, model: "m")
+        func ranked() throws -> [String] {
+            let external = Dictionary(uniqueKeysWithValues: try ws.catalog.sampleKeys().map { ($0.id, $0.externalId ?? "") })
+            return try ws.catalog.labelPriority().map { external[$0.sampleId] ?? "?" }
+        }
+        let first = try ws.suggest(budget: 3, strategy: .margin, diversity: .none, model: nil)
+        XCTAssertEqual(try ranked(), ["r0", "r1", "r2"])
+        XCTAssertEqual(first.keptEarlier, 0)
+        let preview = try ws.suggest(budget: 5, strategy: .margin, diversity: .none, model: nil, dryRun: true)
+        XCTAssertTrue(preview.dryRun)
+        XCTAssertEqual(preview.picks.count, 5)
+        XCTAssertEqual(try ranked(), ["r0", "r1", "r2"], "a dry run stores nothing")
+        // Label r0, then ask for 1 more: the new pick first, the earlier unlabeled ones behind it, r0 dropped.
+        _ = try ws.appendLabels([LabelSubmission(sample: try ws.catalog.labelPriority()[0].sampleId, value: "billing", annotator: "ann")])
+        let second = try ws.suggest(budget: 1, strategy: .margin, diversity: .none, model: nil)
+        XCTAssertEqual(try ranked(), ["r1", "r2"])
+        XCTAssertEqual([second.keptEarlier, second.droppedEarlier], [1, 1])
+        let third = try ws.suggest(budget: 1, strategy: .entropy, diversity: .none, model: nil, replace: true)
+        XCTAssertEqual(try ranked(), ["r1"])
+        XCTAssertEqual([third.keptEarlier, third.droppedEarlier], [0, 1])
+    }
 }

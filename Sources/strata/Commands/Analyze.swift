@@ -210,20 +210,27 @@ extension StrataCommand {
             abstract: "Active learning: which unlabeled samples to label next.",
             discussion: """
                 Ranks unlabeled samples with model probabilities by uncertainty, keeps the batch diverse, and stores the
-                order as the labeling queue's priority (table labelPriority; each call replaces it).
+                order as the labeling queue's priority (table labelPriority): the new picks come first, then earlier
+                priorities that are still unlabeled, in their old order (--replace clears those instead).
                   strata suggest --budget 100 --strategy margin --diversity per-slice
+                  strata suggest --budget 100 --dry-run     show the picks, store nothing
                 """)
         @OptionGroup var options: ProjectOptions
         @Option(help: "How many samples to pick.") var budget: Int
         @Option(help: "margin, entropy or least-confidence.") var strategy: UncertaintyStrategy = .margin
         @Option(help: "none, per-slice (equal quotas per intent requirement / source) or kcenter (needs embeddings).") var diversity: Diversity = .perSlice
         @Option(help: "The model whose predictions to use (default: the latest imported).") var model: String?
+        @Flag(help: "Show the picks and store nothing.") var dryRun = false
+        @Flag(help: "Clear earlier priorities instead of keeping the unlabeled ones behind the new picks.") var replace = false
 
         func run() throws {
             let ws = try options.open()
-            let r = try ws.suggest(budget: budget, strategy: strategy, diversity: diversity, model: model)
+            let r = try ws.suggest(budget: budget, strategy: strategy, diversity: diversity, model: model, dryRun: dryRun, replace: replace)
             if options.json { return try Terminal.printJSON(r) }
-            print("\(r.picks.count) of \(r.candidates) unlabeled samples, by \(r.strategy) with \(r.diversity) diversity (model `\(r.model)`); stored as the labeling queue's priority")
+            let stored = r.dryRun ? "dry run: nothing stored"
+                : "stored as the labeling queue's priority" + (r.keptEarlier > 0 ? " (then \(r.keptEarlier) earlier, still unlabeled)" : "")
+                  + (r.droppedEarlier > 0 ? "; \(r.droppedEarlier) earlier \(replace ? "cleared" : "dropped (labeled since)")" : "")
+            print("\(r.picks.count) of \(r.candidates) unlabeled samples, by \(r.strategy) with \(r.diversity) diversity (model `\(r.model)`); \(stored)")
             for p in r.picks {
                 print(String(format: "%4d  %@  %.3f  %@  predicted %@  %@", p.rank, p.sample, p.score, p.slice, p.predicted, p.line.map { "\(p.origin):\($0)" } ?? p.origin))
             }
