@@ -18,6 +18,10 @@ public final class LabelDesk: Sendable {
     /// The queue's state in memory (claims are decided here, then written).
     let queue: LabelQueue
     private let refreshGate = RefreshGate()
+    /// At most every 2 seconds, `next` asks whether `strata suggest` stored new priorities since the queue was
+    /// loaded (one small query); if so the queue takes the new order without a restart.
+    private let priorityGate = RefreshGate()
+    private let prioritySeen: LockedString
     /// The samples handed out last, as shown to annotators: the queue hands each sample to k annotators one after
     /// the other, so most answers to `next` need neither the catalog nor the sample's file. A sample id is the
     /// hash of its content, so what is kept never goes stale.
@@ -32,6 +36,7 @@ public final class LabelDesk: Sendable {
         self.workspace = workspace
         store = try workspace.labelStore()
         try workspace.catalog.refreshQueue(annotatorsPerSample: store.rulebook.annotatorsPerSample)
+        prioritySeen = LockedString(try workspace.catalog.labelPrioritySignature())
         queue = LabelQueue(snapshot: try workspace.catalog.queueSnapshot(), k: store.rulebook.annotatorsPerSample,
                            goldRate: store.rulebook.goldRate, claimTimeout: claimTimeout)
         writer = try GroupCommitQueue(catalog: workspace.catalog)
@@ -64,6 +69,13 @@ public final class LabelDesk: Sendable {
     /// The annotator's next sample, durably assigned to them, or nil when their queue is empty.
     public func next(for tasker: Tasker) async throws -> QueueItem? {
         try await releaseExpiredClaims()
+        if priorityGate.pass(every: 2) {
+            let signature = try workspace.catalog.labelPrioritySignature()
+            if prioritySeen.replace(with: signature) {
+                try workspace.catalog.refreshQueue(annotatorsPerSample: rulebook.annotatorsPerSample)
+                queue.reorder(try workspace.catalog.queueSnapshot())
+            }
+        }
         var sampleId = try await claim(annotator: tasker.name)
         if sampleId == nil, refreshGate.pass(every: 2) {
             // Samples ingested (or made gold) since the server started join the queue.
@@ -333,6 +345,20 @@ public final class LabelDesk: Sendable {
 
 /// Lets one caller through per interval (the queue refresh scans every sample; when the queue is dry, fifty
 /// clients asking at once must not run it fifty times).
+/// A string behind a lock; `replace` says whether the value changed.
+final class LockedString: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: String
+    init(_ value: String) { self.value = value }
+    func replace(with new: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard new != value else { return false }
+        value = new
+        return true
+    }
+}
+
 final class RefreshGate: @unchecked Sendable {
     private let lock = NSLock()
     private var last = Date.distantPast

@@ -211,6 +211,24 @@ final class LabelQueue: @unchecked Sendable {
         }
     }
 
+    /// Takes the catalog's queue order again (after `strata suggest` stored new priorities), adding samples that joined
+    /// since. What is taken stays as this queue decided it (every claim it decided is written before it is handed
+    /// out), so nothing is handed out twice; only the order of what is left changes.
+    func reorder(_ snapshot: QueueSnapshot) {
+        lock.lock()
+        defer { lock.unlock() }
+        let known = Dictionary(uniqueKeysWithValues: ids.indices.map { (ids[$0], taken[$0]) })
+        let previous = ids
+        ids = []; position = [:]; taken = []; openSamples = 0; firstOpen = 0
+        for s in snapshot.samples { append(sample: s.id, taken: known[s.id] ?? s.taken) }
+        for id in previous where position[id] == nil { append(sample: id, taken: known[id]!) }
+        for g in snapshot.gold where !goldSet.contains(g) {
+            gold.append(g)
+            goldSet.insert(g)
+        }
+        advance()
+    }
+
     /// Whether the sample was ever handed to the annotator (then it is a full sample id of the catalog).
     func holds(annotator: String, sampleId: String) -> Bool {
         lock.lock()

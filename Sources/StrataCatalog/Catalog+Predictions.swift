@@ -168,6 +168,19 @@ extension Catalog {
         }
     }
 
+    /// Changes whenever `strata suggest` stores a new order (row count and newest time), read in one small query,
+    /// so a running label server can notice new priorities without reloading its queue each time.
+    public func labelPrioritySignature() throws -> String {
+        try read { db in
+            // The table is WITHOUT ROWID: count, newest time and a rank-weighted sum of scores tell orders apart.
+            let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, max(createdAt) AS t, total(rank * score) AS w FROM labelPriority")
+            let n: Int = row?["n"] ?? 0
+            let t: String? = row?["t"]
+            let w: Double = row?["w"] ?? 0
+            return "\(n)|\(t ?? "")|\(w)"
+        }
+    }
+
     public func labelPriority() throws -> [LabelPriorityRow] {
         try read { db in try LabelPriorityRow.fetchAll(db, sql: "SELECT * FROM labelPriority ORDER BY rank") }
     }

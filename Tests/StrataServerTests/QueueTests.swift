@@ -126,6 +126,32 @@ final class LabelServerQueueTests: XCTestCase {
         }
     }
 
+    /// Issue 18: a running server takes a new `strata suggest` order without a restart (within 2 seconds).
+    func testRunningServerTakesNewPrioritiesWithoutARestart() async throws {
+        let f = try ServerFixture(samples: 6, k: 1)
+        try f.workspace.catalog.refreshQueue(annotatorsPerSample: 1)
+        let ingestOrder = try f.workspace.catalog.queueSnapshot().samples.map(\.id)
+        let app = Application(router: try f.server().makeRouter())
+        try await app.test(.router) { client in
+            let r0 = try await client.send(.get, "/api/queue/next", token: f.tokens["tara"]!)
+            let first = try XCTUnwrap(Self.sampleId(r0))
+            XCTAssertEqual(first, ingestOrder[0])
+            _ = try await client.send(.post, "/api/labels", token: f.tokens["tara"]!, json: ["sample": first, "value": "neutral"])
+            // New priorities while the server runs: the last two samples first.
+            let ranked = [ingestOrder[5], ingestOrder[4]]
+            try f.workspace.catalog.replaceLabelPriority(ranked.enumerated().map { i, id in
+                LabelPriorityRow(sampleId: id, rank: i + 1, score: 1, strategy: "margin", model: "m1", createdAt: "2026-12-07T00:00:00Z")
+            })
+            try await Task.sleep(nanoseconds: 2_100_000_000)
+            var handed: [String] = []
+            while let s = Self.sampleId(try await client.send(.get, "/api/queue/next", token: f.tokens["tara"]!)) {
+                handed.append(s)
+                _ = try await client.send(.post, "/api/labels", token: f.tokens["tara"]!, json: ["sample": s, "value": "neutral"])
+            }
+            XCTAssertEqual(handed, ranked + [ingestOrder[1], ingestOrder[2], ingestOrder[3]])
+        }
+    }
+
     /// The hand-written JSON of the hot answers parses to exactly what `JSONSerialization` writes for them,
     /// including quotes, backslashes, control characters and non-ASCII text.
     func testHandWrittenJSONMatchesJSONSerialization() throws {
