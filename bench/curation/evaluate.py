@@ -139,6 +139,16 @@ def score_set(root: Path, res: dict, records: bool):
         edges.append((a, b, f.get("stage"), f["kind"]))
         removed.setdefault(a, ("duplicate", f["kind"], f.get("stage"), b))
 
+    return score_core(truth, natural, removed, edges)
+
+
+def score_core(truth, natural, removed, edges):
+    """removed: item -> (how, reason kind, stage, kept item or None); edges: (removed, kept, stage, kind), stage
+    "ingest" for byte-exact pairs (not counted in near-duplicate precision)."""
+    T = {t["item"]: t for t in truth}
+    family = {t["item"]: (t["of"] or t["item"]) for t in truth}
+    nat = {frozenset((n["a"], n["b"])) for n in natural}
+
     def same_family(a, b):
         return b is not None and b in family and family[a] == family[b]
 
@@ -174,10 +184,6 @@ def score_set(root: Path, res: dict, records: bool):
             fp += 1
             if len(fp_examples) < 5:
                 fp_examples.append([a, b])
-    uf = Union()
-    for a, b, stage, kind in edges:
-        if b is not None:
-            uf.union(a, b)
     near = [t for t in truth if t["kind"] == "near_duplicate"]
     # found: linked to a member of its family directly, or removed in favour of the same kept item as a member
     # (keep-one-per-group reports every removed member against the kept one); a chain through other items does
