@@ -250,6 +250,51 @@ def evaluate_set(strata, data_root: Path, name: str, work: Path):
     return sc
 
 
+WRONG = {"text": ("clean.text", "min_length", "100000"), "image": ("filter.quality", "image_min_width", "100000"),
+         "audio": ("filter.quality", "audio_min_seconds", "600")}
+
+
+def set_param(pipe: str, uses: str, key: str, value: str) -> str:
+    """Sets `key: value` in the flow-style params map of the first stage that `uses` this kind (the template's
+    layout: `uses:` then `params: {...}` on the next lines)."""
+    import re
+    lines = pipe.split("\n")
+    for i, line in enumerate(lines):
+        if f"uses: {uses}" in line:
+            for j in range(i + 1, min(i + 4, len(lines))):
+                if "params: {" in lines[j]:
+                    if re.search(rf"\b{key}:", lines[j]):
+                        lines[j] = re.sub(rf"\b{key}: *[^,}}]+", f"{key}: {value}", lines[j])
+                    else:
+                        lines[j] = lines[j].replace("params: {", f"params: {{{key}: {value}, ", 1)
+                    return "\n".join(lines)
+    raise RuntimeError(f"pipeline.yaml has no `uses: {uses}` stage with a params map")
+
+
+def guard_check(strata, data_root: Path, name: str, work: Path):
+    """The same set with one deliberately wrong parameter (every sample fails it): a guard against silent loss must
+    stop the run (non-zero exit) instead of publishing an empty cleaned set."""
+    root = data_root / name
+    meta = json.loads((root / "set.json").read_text())
+    mod = meta["modality"]
+    uses, key, value = WRONG[mod]
+    truth = [json.loads(l) for l in open(root / "truth.jsonl", encoding="utf-8")]
+    proj = work / (name + "-guard")
+    sh([strata, "init", str(proj), "--modality", mod])
+    (proj / "rulebook.yaml").write_text(rulebook({t["label"] for t in truth}), encoding="utf-8")
+    (proj / "pipeline.yaml").write_text(set_param((proj / "pipeline.yaml").read_text(), uses, key, value))
+    if mod == "text":
+        sh([strata, "ingest", str(root / "data"), "--source", "g", "--records", "--label-field", "label", "--id-field",
+            "id", "-C", str(proj)])
+    else:
+        sh([strata, "ingest", str(root / "data"), "--source", "g", "--meta", str(root / "data/labels.csv"), "-C",
+            str(proj)])
+    run = sh([strata, "run", "-C", str(proj)], check=False)
+    cleaned = [p for p in (proj / "data" / "cleaned").rglob("*") if p.is_file()]
+    return dict(set=name, setting=f"{uses} {key}: {value}", run_rc=run.returncode, cleaned_files=len(cleaned),
+                fired=run.returncode != 0, output=(run.stderr.strip() or run.stdout.strip())[-700:])
+
+
 def evaluate_shared(strata, shared: Path, work: Path, repo: Path):
     """The shared sample data: one fresh default project per set, scored by the data's own score.py (after
     converting findings to its vocabulary with scripts/sample-data/to_truth.py), plus false removals: removed
@@ -323,6 +368,8 @@ def fmt(x):
 
 
 def markdown(results):
+    if not results:
+        return ""
     out = ["| set | modality | items | good | false removals | worst label loss | near-dup P | near-dup R | F1 | "
            "defect recall (kind: caught/n) | run exit |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
@@ -363,6 +410,8 @@ def main():
     ap.add_argument("--all", action="store_true")
     ap.add_argument("--shared", help="also evaluate the shared sample data (its dirty/ folder)")
     ap.add_argument("--work", help="folder for the projects (default: a new temporary folder)")
+    ap.add_argument("--guard-check", action="store_true",
+                    help="also run one set per modality with a deliberately wrong quality parameter")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the projects")
@@ -395,13 +444,29 @@ def main():
         results.append(r)
         if not a.json:
             print(json.dumps(r, ensure_ascii=False) if not a.markdown else f"done {n}", file=sys.stderr)
+    guards = []
+    if a.guard_check:
+        seen = set()
+        for n in names:
+            mod = json.loads((data / n / "set.json").read_text())["modality"]
+            if mod in seen:
+                continue
+            seen.add(mod)
+            try:
+                guards.append(guard_check(strata, data, n, work))
+            except Exception as e:
+                guards.append(dict(set=n, error=str(e)[:500]))
     shared = None
     if a.shared:
         shared = evaluate_shared(strata, Path(a.shared), work, Path(__file__).resolve().parents[2])
     if a.json:
-        print(json.dumps(dict(strata=strata, sets=results, shared=shared), indent=1, ensure_ascii=False))
+        print(json.dumps(dict(strata=strata, sets=results, guard=guards, shared=shared), indent=1, ensure_ascii=False))
     else:
         print(markdown(results))
+        for g in guards:
+            print(f"\nguard check on {g['set']}: " + (f"error {g['error']}" if "error" in g else
+                  f"`{g['setting']}` -> run exit {g['run_rc']}, {g['cleaned_files']} files in data/cleaned, "
+                  f"{'FIRED' if g['fired'] else 'did not fire'}\n  " + g["output"].replace("\n", "\n  ")))
         if shared:
             print("\nshared sample data (score.py):\n" + shared["score_py"])
             print(json.dumps(shared["per_set"], indent=1))
