@@ -503,7 +503,7 @@ def build_photos(out, rng):
 # ====================================================================== audio
 
 def sox(*args):
-    subprocess.run(["sox", *map(str, args)], check=True, capture_output=True)
+    subprocess.run(["sox", "-R", "-D", *map(str, args)], check=True, capture_output=True)
 
 
 def audio_near(rng, x, rate, tmp):

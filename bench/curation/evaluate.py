@@ -185,23 +185,16 @@ def score_core(truth, natural, removed, edges):
             if len(fp_examples) < 5:
                 fp_examples.append([a, b])
     near = [t for t in truth if t["kind"] == "near_duplicate"]
-    # found: linked to a member of its family directly, or removed in favour of the same kept item as a member
-    # (keep-one-per-group reports every removed member against the kept one); a chain through other items does
-    # not count, so one large false group cannot score recall
-    direct, kept_by = set(), collections.defaultdict(set)
-    for a, b, stage, kind in edges:
-        if b is not None:
-            direct.add(frozenset((a, b)))
-            kept_by[a].add(b)
+    # found: a reported pair links it directly to a member of its family. Being removed in favour of the same
+    # outside item as a member does not count: with keep-one-per-group reporting that only happens when the group
+    # also swallowed an unrelated item, and it would let one large false group score recall.
+    direct = {frozenset((a, b)) for a, b, stage, kind in edges if b is not None}
     fam_members = collections.defaultdict(list)
     for t in truth:
         fam_members[family[t["item"]]].append(t["item"])
 
     def linked(i):
-        for m in fam_members[family[i]]:
-            if m != i and (frozenset((i, m)) in direct or kept_by[i] & kept_by[m]):
-                return True
-        return False
+        return any(m != i and frozenset((i, m)) in direct for m in fam_members[family[i]])
     found = [t for t in near if linked(t["item"])]
     prec = tp / (tp + fp) if tp + fp else None
     rec = len(found) / len(near) if near else None

@@ -138,12 +138,29 @@ def main():
     if a.json:
         print(json.dumps(out, indent=1))
         return
+    pooled = {}
+    for r in out:
+        k = (r["modality"], r["peer"])
+        a = pooled.setdefault(k, [0, 0, 0, 0, 0, 0])
+        nr = r["near"]
+        for n, v in enumerate((nr["true_pairs"], nr["false_pairs"], nr["found"], nr["planted"], r["good_removed"],
+                               r["good"])):
+            a[n] += v
     print("| set | peer | near-dup P | near-dup R | F1 | pairs true/false | good items removed as duplicates |")
     print("|---|---|---|---|---|---|---|")
     for r in out:
         nr = r["near"]
         print(f"| {r['set']} | {r['peer']} | {fmt(nr['precision'])} | {fmt(nr['recall'])} | {fmt(nr['f1'])} | "
               f"{nr['true_pairs']}/{nr['false_pairs']} | {r['good_removed']} of {r['good']} |")
+    print()
+    print("| modality | peer | near-dup P | near-dup R | F1 | pairs true/false | good items removed as duplicates |")
+    print("|---|---|---|---|---|---|---|")
+    for (m, peer), (tp, fp, fo, pl, gr, g) in sorted(pooled.items()):
+        p = tp / (tp + fp) if tp + fp else None
+        rc = fo / pl if pl else None
+        f1 = 2 * p * rc / (p + rc) if p and rc else None
+        print(f"| {m} | {peer} | {fmt(p)} | {fmt(rc)} | {fmt(f1)} | {tp}/{fp} | {gr} of {g} |")
+
 
 
 if __name__ == "__main__":
