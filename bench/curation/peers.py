@@ -4,8 +4,10 @@
   text:   datasketch MinHash + MinHashLSH at the documented defaults (MinHash num_perm=128; MinHashLSH
           threshold=0.9; tokens as in the documentation's example: the words of the text, split on whitespace).
           Also, labelled as a variant, character 5-grams at threshold 0.5.
-  images: imagehash phash and dhash (64-bit, the library's defaults) at imagededup's documented default
-          max_distance_threshold=10 (imagededup itself needs torch, which this machine does not have).
+  images: imagededup PHash and DHash `find_duplicates` at the documented default max_distance_threshold=10
+          (imagededup's own hashing code; torch, which it imports for its CNN method only, is replaced by empty
+          stand-in modules when missing, see load_imagededup), and imagehash phash (64-bit default) at the same
+          threshold.
 
 Every peer sees the items in file order and keeps the first of a group: an item is removed when it matches an item
 kept before it, and the pair (removed -> kept) is reported, as Strata's `keep: first` does. Byte-identical pairs
@@ -108,6 +110,59 @@ def image_peer(root, which):
     return keep_first(good_files, lambda f: data[f], match)
 
 
+def load_imagededup():
+    """imagededup's hashing methods (PHash, DHash) without torch: the package imports torch and torchvision at the
+    top for its CNN method, which this benchmark does not use and this machine does not have. Empty stand-in modules
+    satisfy those imports; the hashing code that runs is imagededup's own. scikit-learn and scipy are imported
+    first so that they do not see the stand-ins."""
+    import types
+    import sklearn.metrics.pairwise, scipy.stats  # noqa: F401
+
+    class _Any:
+        def __init__(self, *a, **k): pass
+        def __call__(self, *a, **k): return _Any()
+        def __getattr__(self, n): return _Any()
+        def __mro_entries__(self, bases): return (object,)
+
+    class _Mod(types.ModuleType):
+        __path__ = []
+
+        def __getattr__(self, n):
+            if n.startswith("__"):
+                raise AttributeError(n)
+            return _Any()
+    try:
+        import torch  # noqa: F401  (a real torch, if installed, is used as is)
+    except ImportError:
+        for name in ("torch", "torch.nn", "torch.utils", "torch.utils.data", "torchvision", "torchvision.transforms",
+                     "torchvision.models", "torchvision.models.vision_transformer"):
+            sys.modules.setdefault(name, _Mod(name))
+    import logging
+    logging.disable(logging.WARNING)
+    from imagededup.methods import PHash, DHash
+    return PHash, DHash
+
+
+def imagededup_peer(root, which):
+    """imagededup find_duplicates at its documented defaults (max_distance_threshold=10), then keep-first in file
+    order over the duplicate lists it returns."""
+    PHash, DHash = load_imagededup()
+    method = (PHash if which == "phash" else DHash)(verbose=False)
+    dups = method.find_duplicates(image_dir=str(root / "data"), num_enc_workers=1, num_dist_workers=1)
+    files = sorted(f for f in dups)
+    kept = []
+
+    def match(f):
+        partners = set(dups.get(f, []))
+        for k in kept:
+            if k in partners:
+                return k
+        kept.append(f)
+        return None
+    data = {f: hashlib.sha256((root / "data" / f).read_bytes()).hexdigest() for f in files}
+    return keep_first(files, lambda f: data[f], match)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default="/work/curation-data")
@@ -126,8 +181,9 @@ def main():
             peers = [("datasketch MinHashLSH (defaults: words, threshold 0.9)", lambda: text_peer(root, n, "default")),
                      ("datasketch, variant: char 5-grams, threshold 0.5", lambda: text_peer(root, n, "chars"))]
         elif meta["modality"] == "image":
-            peers = [("imagehash phash, distance <= 10", lambda: image_peer(root, "phash")),
-                     ("imagehash dhash, distance <= 10", lambda: image_peer(root, "dhash"))]
+            peers = [("imagededup PHash find_duplicates (default threshold 10)", lambda: imagededup_peer(root, "phash")),
+                     ("imagededup DHash find_duplicates (default threshold 10)", lambda: imagededup_peer(root, "dhash")),
+                     ("imagehash phash, distance <= 10", lambda: image_peer(root, "phash"))]
         else:
             continue
         for label, fn in peers:

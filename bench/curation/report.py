@@ -138,6 +138,5 @@ for m in ("text", "image", "audio"):
     p(f"| {m} | " + " | ".join(f1(agg[l][m]) for l in labels) + f" | {peer_cells} |")
 p()
 p("Strata's numbers are end to end (quality filters run before deduplication, so a near duplicate whose original "
-  "was quarantined is a miss); the peers only deduplicate. Not measured: imagededup itself (needs torch, not "
-  "installed; its PHash default threshold 10 is applied to imagehash's pHash instead), an audio peer, release "
-  "builds, run time.")
+  "was quarantined is a miss); the peers only deduplicate. imagededup runs with empty stand-ins for torch "
+  "(only its CNN method needs torch; see README.md). Not measured: an audio peer, release builds, run time.")
