@@ -199,7 +199,7 @@ def score_core(truth, natural, removed, edges):
     prec = tp / (tp + fp) if tp + fp else None
     rec = len(found) / len(near) if near else None
     f1 = (2 * prec * rec / (prec + rec)) if prec and rec else (0.0 if prec is not None and rec is not None else None)
-    missed_by_op = collections.Counter(change_of(t["detail"]) for t in near if t not in found)
+    missed_by_op = collections.Counter(change_of(t.get("detail", "")) for t in near if t not in found)
 
     # defects
     defects = {}
@@ -414,6 +414,14 @@ def main():
         print(f"error: --strata {a.strata}: not an executable file", file=sys.stderr)
         return 2
     data = Path(a.data)
+    if (a.all or a.set) and not data.is_dir():
+        print(f"error: --data {a.data}: no such folder; build the sets first: "
+              f"python bench/curation/build_sets.py --out {a.data}", file=sys.stderr)
+        return 2
+    if a.shared and not (Path(a.shared) / "truth.jsonl").exists():
+        print(f"error: --shared {a.shared}: no truth.jsonl there (expected the sample data's dirty/ folder)",
+              file=sys.stderr)
+        return 2
     names = a.set
     if a.all:
         names = sorted(p.name for p in data.iterdir() if (p / "set.json").exists())
