@@ -336,6 +336,7 @@ def finish_image_set(name, items, out, rng, prefix, fmt, meta, n_exact, n_near, 
         g = np.random.default_rng(rng.randint(0, 2**31))
         if blank_mode == "alpha" and b % 2 == 0:
             arr = np.zeros((th, tw, 4), np.uint8)
+            arr[..., b % 3] = 40 * (b + 1)  # invisible colour under alpha 0: each blank is distinct, none an exact copy
             d = "fully transparent"
         else:
             ch = {"L": 1, "RGB": 3, "RGBA": 4}[mode]
@@ -553,12 +554,13 @@ def finish_audio_set(name, items, out, rng, prefix, meta, n_exact, n_near, n_sil
     n0 = durs[len(durs) // 2]
     for s in range(n_silent):
         g = np.random.default_rng(rng.randint(0, 2**31))
+        n = n0 + s * rate // 100  # lengths 10 ms apart: no two silent clips are byte-identical copies
         if s % 2 == 0:
-            x, d = np.zeros(n0), "digital silence"
+            x, d = np.zeros(n), "digital silence"
         else:
-            x, d = g.normal(0, 10 ** (-70 / 20), n0), "noise at -70 dBFS"
+            x, d = g.normal(0, 10 ** (-70 / 20), n), "noise at -70 dBFS"
         rows.append(dict(x=x, label=rng.choice(labels), source="injected", kind="silent_audio", of=None,
-                         detail=f"{d}, {n0 / rate:.2f} s", ext="wav"))
+                         detail=f"{d}, {n / rate:.2f} s", ext="wav"))
     for _ in range(n_clipped):
         src = items[rng.randrange(len(items))]
         x = np.clip(src["x"] / max(1e-9, np.abs(src["x"]).max()) * 8.0, -1.0, 1.0)
