@@ -168,7 +168,9 @@ def score_core(truth, natural, removed, edges):
         per_label[t["label"]][0] += 1
         if t["item"] in false_rm:
             per_label[t["label"]][1] += 1
-    worst = max(per_label.items(), key=lambda kv: kv[1][1] / kv[1][0])
+    # the worst label among labels with at least 5 good items (one lost icon of a 1-item label is not a class)
+    sized = {k: v for k, v in per_label.items() if v[0] >= 5} or per_label
+    worst = max(sized.items(), key=lambda kv: kv[1][1] / kv[1][0])
 
     # near duplicates: pairs reported by pipeline stages (not ingest's byte-exact pairs)
     tp = fp = neutral = 0
