@@ -501,6 +501,24 @@ def build_photos(out, rng):
         n_exact=6, n_near=25, n_blank=5, n_tiny=5, natural=natural, blank_mode="rgb")
 
 
+def build_faces25(out, rng):
+    import skimage
+    arr = np.load(Path(skimage.__file__).parent / "data" / "lfw_subset.npy")
+    items = []
+    for i, a in enumerate(arr):
+        im = Image.fromarray(np.clip(np.round(a * 255), 0, 255).astype(np.uint8), "L")
+        items.append(dict(img=im, label="face" if i < 100 else "background",
+                          source=f"skimage/data/lfw_subset.npy[{i}]"))
+    rng.shuffle(items)
+    items, natural = clean_images(items, size=25, drop_at=0.97, natural_at=0.93)
+    finish_image_set("faces25", items, out, rng, "f", "png", dict(
+        description="25x25 grayscale photo patches: faces and non-face background patches",
+        provenance=f"PyPI scikit-image {py_version('scikit-image')}: skimage/data/lfw_subset.npy (a subset of "
+                   "Labeled Faces in the Wild)",
+        labels="face, background (100 each before cleaning)", license="LFW: research use (see skimage/data)"),
+        n_exact=6, n_near=20, n_blank=4, n_tiny=4, natural=natural, blank_mode="gray")
+
+
 # ====================================================================== audio
 
 def sox(*args):
@@ -718,7 +736,7 @@ def build_notes(out, rng):
 BUILDERS = {
     "zh_poems": build_zh_poems, "quotes_multi": build_quotes, "manpages_en": build_manpages_en,
     "manpages_ja": build_manpages_ja, "glyphs28": build_glyphs28, "icons_alpha": build_icons_alpha,
-    "photos": build_photos, "words": build_words, "notes": build_notes,
+    "photos": build_photos, "faces25": build_faces25, "words": build_words, "notes": build_notes,
 }
 
 
