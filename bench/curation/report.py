@@ -99,6 +99,64 @@ for l in labels:
         p("Shared sample data: not scored (" + shared.strip()[-300:] + ")")
     p()
 
+# targets of issue 16
+p("## Issue 16's targets")
+p()
+p("Per binary: does it meet each target on every set? (false removals <= 1% of the good items per set; near-duplicate "
+  "precision >= 0.95 and recall >= 0.9 per modality, pooled over the sets; blank/tiny/silent/clipped recall >= 0.9 "
+  "per set; the guard stops the run on a deliberately wrong setting; near-duplicate F1 above every peer per modality.)")
+p()
+best_peer = collections.defaultdict(float)
+pool = collections.defaultdict(lambda: [0, 0, 0, 0])
+for r in peers:
+    x = pool[(r["modality"], r["peer"])]
+    x[0] += r["near"]["true_pairs"]; x[1] += r["near"]["false_pairs"]; x[2] += r["near"]["found"]; x[3] += r["near"]["planted"]
+
+
+def prf(x):
+    tp, fp, fo, pl = x
+    pr = tp / (tp + fp) if tp + fp else None
+    rc = fo / pl if pl else None
+    return pr, rc, (2 * pr * rc / (pr + rc) if pr and rc else 0.0)
+
+
+for (m, peer), x in pool.items():
+    if "variant" not in peer:  # documented defaults only; a tuned variant is shown in the peer table
+        best_peer[m] = max(best_peer[m], prf(x)[2])
+p("| target | " + " | ".join(f"`{l}`" for l in labels) + " |")
+p("|---|" + "---|" * len(labels))
+rows = collections.OrderedDict()
+for l in labels:
+    sets = [r for r in R[l]["sets"] if "error" not in r]
+    bad = [f"{r['set']} {100 * r['false_removal_share']:.1f}%" for r in sets if r["false_removal_share"] > 0.01]
+    rows.setdefault("false removals <= 1% on every set", []).append(
+        "yes" if not bad else f"no: {', '.join(bad)}")
+    agg = collections.defaultdict(lambda: [0, 0, 0, 0])
+    for r in sets:
+        x = agg[r["modality"]]
+        x[0] += r["near"]["true_pairs"]; x[1] += r["near"]["false_pairs"]; x[2] += r["near"]["found"]; x[3] += r["near"]["planted"]
+    for m in ("text", "image", "audio"):
+        pr, rc, f = prf(agg[m])
+        ok = pr is not None and rc is not None and pr >= 0.95 and rc >= 0.9
+        rows.setdefault(f"near dups {m}: P >= 0.95 and R >= 0.9", []).append(
+            f"{'yes' if ok else 'no'} (P {fmt(pr)}, R {fmt(rc)})")
+        if m in best_peer:
+            rows.setdefault(f"near dups {m}: F1 above the best peer at its defaults ({best_peer[m]:.3f})", []).append(
+                f"{'yes' if f > best_peer[m] else 'no'} ({f:.3f})")
+    miss = [f"{r['set']} {k} {v['caught']}/{v['n']}" for r in sets for k, v in r["defects"].items()
+            if k in ("blank_image", "tiny_image", "silent_audio", "clipped_audio") and v["recall"] < 0.9]
+    rows.setdefault("blank/tiny/silent/clipped recall >= 0.9", []).append("yes" if not miss else "no: " + ", ".join(miss))
+    g = R[l].get("guard", [])
+    rows.setdefault("guard fires on a wrong setting", []).append(
+        "yes" if g and all(x.get("fired") for x in g) else
+        "no" + (": " + ", ".join(x["set"] for x in g if not x.get("fired")) if g else " (not run)"))
+    rc_bad = [r["set"] for r in sets if r["run_rc"] != 0]
+    rows.setdefault("default run completes (exit 0) on every set", []).append(
+        "yes" if not rc_bad else "no: " + ", ".join(rc_bad))
+for k, v in rows.items():
+    p(f"| {k} | " + " | ".join(v) + " |")
+p()
+
 # peers
 p("## Peers on the same sets (near duplicates only)")
 p()
