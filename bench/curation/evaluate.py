@@ -124,10 +124,13 @@ def score_set(root: Path, res: dict, records: bool):
     locate = locate_factory(root / "data", records)
 
     removed = {}  # item -> (how, reason kind, stage, kept item or None)
+    unmapped = []  # quarantine entries that name no truth item (a mapping problem, or a manifest row)
     for q in res["quarantine"]:
         it = locate(q.get("origin"), q.get("line"))
         if it is not None and it in T:
             removed.setdefault(it, ("quarantine", q["kind"], q.get("stage"), None))
+        else:
+            unmapped.append(f"{q['kind']}: {q.get('origin')}:{q.get('line')}")
     edges = []  # (removed, kept, stage, kind)
     for f in res["findings"]:
         if f["kind"] not in DUP_KINDS:
@@ -139,7 +142,10 @@ def score_set(root: Path, res: dict, records: bool):
         edges.append((a, b, f.get("stage"), f["kind"]))
         removed.setdefault(a, ("duplicate", f["kind"], f.get("stage"), b))
 
-    return score_core(truth, natural, removed, edges)
+    sc = score_core(truth, natural, removed, edges)
+    sc["unmapped_quarantine"] = unmapped[:10]
+    sc["unmapped_quarantine_count"] = len(unmapped)
+    return sc
 
 
 def score_core(truth, natural, removed, edges):

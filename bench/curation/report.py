@@ -63,7 +63,9 @@ for l in labels:
         p(f"- {r['set']}: removed good: {reasons or 'none'}; per label {r['per_label_loss']}; "
           f"near dups missed: {missed or 'none'}; false pairs {r['near']['false_pairs']}"
           + (f" (e.g. {r['near']['false_pair_examples'][:2]})" if r["near"]["false_pair_examples"] else "")
-          + (f"; run exit {r['run_rc']}: {r['run_summary'][:300]}" if r["run_rc"] != 0 else ""))
+          + (f"; run exit {r['run_rc']}: {r['run_summary'][:300]}" if r["run_rc"] != 0 else "")
+          + (f"; {r['unmapped_quarantine_count']} quarantine entries named no item (e.g. "
+             f"{r['unmapped_quarantine'][:2]})" if r.get("unmapped_quarantine_count") else ""))
     p()
     p("Guard check (a deliberately wrong setting; a guard must stop the run):")
     p()
