@@ -23,8 +23,11 @@ for pair in "$@"; do
   labels+=("$label")
   commit=$(git -C "$(dirname "$bin")/../.." log -1 --format='%h %s' 2>/dev/null | cut -c1-100 || echo "?")
   stamp=$(date -u -r "$bin" +%Y-%m-%dT%H:%MZ)
+  # a snapshot of the binary, so a rebuild during the run cannot change what is measured
+  cp "$bin" "$OUT/$label-strata"
   printf '%s\t%s\t%s\t%s\n' "$label" "$bin" "$commit" "$stamp" > "$OUT/$label.meta"
   echo "== $label: $bin ($commit; built $stamp)" >&2
+  bin="$OUT/$label-strata"
   python3 "$HERE/evaluate.py" --strata "$bin" --data "$DATA" --all --guard-check --json --work "$OUT/$label-projects" \
     > "$OUT/$label.json"
   python3 "$HERE/evaluate.py" --strata "$bin" --shared "$SHARED" --work "$OUT/$label-shared" > "$OUT/$label.shared.txt" 2>&1
