@@ -203,7 +203,8 @@ extension Workspace {
                 let members = try catalog.versionMembers(v.id)
                 let samples = try catalog.samples(ids: members.map(\.sampleId)).values.sorted { $0.id < $1.id }
                 for s in samples where s.kind == "file" { rawPaths[s.id] = s.rawPath }
-                var digests = [v.id] + members.map(\.contentSha)
+                // Raw content travels too (file samples' raw files, records' texts), so a clone is a whole project.
+                var digests = [v.id] + members.map(\.contentSha) + members.map(\.sampleId)
                 digests += (try? JSONDecoder().decode(VersionSummary.self, from: Data(v.summary.utf8)))?.specs.values.sorted() ?? []
                 for d in digests {
                     guard let p = localContentPath(d, rawPaths: rawPaths), let st = FileIO.status(p) else {
@@ -410,13 +411,22 @@ extension Workspace {
             let selected = record.members.filter { m in
                 (splits.isEmpty || splits.contains(m.split)) && (modalities.isEmpty || modalities.contains(sampleById[m.sampleId]?.modality ?? ""))
             }
-            var digests = [record.version.id] + selected.map(\.contentSha)
+            var digests = [record.version.id] + selected.map(\.contentSha) + selected.map(\.sampleId)
             digests += (try? JSONDecoder().decode(VersionSummary.self, from: Data(record.version.summary.utf8)))?.specs.values.sorted() ?? []
+            // Raw content of file samples goes back to its place in data/raw (read-only), the rest to the object store.
+            var rawTargets: [String: SampleRow] = [:]
+            for m in selected {
+                if let s = sampleById[m.sampleId], s.kind == "file", Manifest.unsafePathReason(s.rawPath) == nil, s.rawPath.hasPrefix("data/raw/") {
+                    rawTargets[s.id] = s
+                }
+            }
             var need: [String] = []
             var seen = Set<String>()
             var here = 0
             for d in digests where seen.insert(d).inserted {
-                if objects.contains(d) { here += 1 } else { need.append(d) }
+                if let s = rawTargets[d], let st = FileIO.status(root + "/" + s.rawPath), Int(st.size) == s.size { here += 1 }
+                else if rawTargets[d] == nil && objects.contains(d) { here += 1 }
+                else { need.append(d) }
             }
             let inv = try Workspace.inventory(backend, cache: remoteCache(config.name))
             var byPack: [String: [(digest: String, range: ByteRange)]] = [:]
@@ -439,7 +449,13 @@ extension Workspace {
                     throw StrataError(.failure, "\(backend.display): corrupted object in \(key): expected sha256 \(d), found \(actual); it was not stored",
                                       fix: "push the version again from a project with a good copy (`strata push` re-sends what is damaged after `strata remote gc`), or restore the remote file")
                 }
-                try objects.put(b, sync: false)
+                if let s = rawTargets[d] {
+                    let path = root + "/" + s.rawPath
+                    try FileIO.makeDirectories((path as NSString).deletingLastPathComponent)
+                    try FileIO.writeAtomically(path, b, mode: 0o444, sync: false)
+                } else {
+                    try objects.put(b, sync: false)
+                }
                 bytes += b.count
             }
             for (pack, wanted) in byPack.sorted(by: { $0.key < $1.key }) {
@@ -461,7 +477,17 @@ extension Workspace {
             }
             meter.finish()
             FileIO.syncFileSystem(objects.root)
-            try catalog.importRemoteVersion(record.version, members: record.members, samples: record.samples, now: Workspace.now())
+            FileIO.syncFileSystem(rawDir)
+            // The remote's stat of a raw file means nothing here: record the stat of the file this pull wrote.
+            let samples = record.samples.map { s -> SampleRow in
+                var c = s
+                c.rawMtimeNanos = nil; c.rawInode = nil
+                if rawTargets[s.id] != nil, let st = FileIO.status(root + "/" + s.rawPath) {
+                    c.rawMtimeNanos = st.mtimeNanos; c.rawInode = Int64(bitPattern: st.inode)
+                }
+                return c
+            }
+            try catalog.importRemoteVersion(record.version, members: record.members, samples: samples, now: Workspace.now())
             let (added, _) = try pullLabels(backend, cache: remoteCache(config.name))
             return PullResult(remote: config.name, version: record.version.name, versionId: record.version.id, members: record.members.count,
                               selected: selected.count, objectsDownloaded: need.count, objectsAlreadyHere: here, bytesDownloaded: bytes,

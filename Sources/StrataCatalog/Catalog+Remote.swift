@@ -16,14 +16,14 @@ extension Catalog {
             let st = try db.makeStatement(sql: """
                 INSERT OR IGNORE INTO sample(id, shortId, kind, modality, format, size, source, collected, rawPath, rawLine,
                   originPath, originLine, externalId, metadata, ingestId, createdAt, rawMtimeNanos, rawInode)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for s in samples {
                 try src.execute(arguments: [s.source, now])
                 try ing.execute(arguments: [s.ingestId, s.source, now, now])
                 try st.execute(arguments: [s.id, s.shortId, s.kind, s.modality, s.format, s.size, s.source, s.collected,
                                            s.rawPath, s.rawLine, s.originPath, s.originLine, s.externalId, s.metadata,
-                                           s.ingestId, s.createdAt])
+                                           s.ingestId, s.createdAt, s.rawMtimeNanos, s.rawInode])
             }
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM datasetVersion WHERE id = ?", arguments: [version.id]) == true { return false }
             let parentKnown = try version.parentId.map { try Bool.fetchOne(db, sql: "SELECT 1 FROM datasetVersion WHERE id = ?", arguments: [$0]) == true } ?? false
