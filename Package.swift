@@ -87,7 +87,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataParquetTests", dependencies: ["StrataParquet"]),
         .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataStore"]),
-        .testTarget(name: "StrataCLITests", dependencies: ["StrataMedia"]),
+        .testTarget(name: "StrataCLITests", dependencies: ["StrataMedia", "StrataRemote"]),
         .testTarget(name: "StrataServerTests", dependencies: [
             "StrataServer", "Strata", "StrataCatalog", "StrataCore", "StrataMedia",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

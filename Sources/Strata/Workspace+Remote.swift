@@ -70,7 +70,11 @@ struct RemoteVersionRecord: Codable {
 }
 
 extension Workspace {
-    static let packTarget = 16 << 20
+    /// Pack size: big enough that small objects travel at link speed, small enough that a killed push loses
+    /// little. `STRATA_PACK_BYTES` overrides it (tests use it to get many packs from little data).
+    static var packTarget: Int {
+        ProcessInfo.processInfo.environment["STRATA_PACK_BYTES"].flatMap(Int.init).map { max($0, 1) } ?? 16 << 20
+    }
     static let looseThreshold = 4 << 20
 
     var remotesPath: String { strataDir + "/remotes.json" }
@@ -273,7 +277,11 @@ extension Workspace {
                 let key = RemoteLayout.ref(v.name)
                 if try !backend.createIfAbsent(key, Array("\(v.id)\n".utf8)) {
                     let there = String(decoding: try backend.get(key) ?? [], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                    if there != v.id { conflicts.append("\(v.name): the remote's \(v.name) is \(there.prefix(12)), this project's is \(v.id.prefix(12))") }
+                    if there.isEmpty {
+                        conflicts.append("\(v.name): another push claims this name on the remote at the same time (this project's is \(v.id.prefix(12)))")
+                    } else if there != v.id {
+                        conflicts.append("\(v.name): the remote's \(v.name) is \(there.prefix(12)), this project's is \(v.id.prefix(12))")
+                    }
                 }
             }
             return PushResult(remote: config.name, versions: chosen.map(\.name), objectsUploaded: objectsSent, objectsAlreadyThere: plan.alreadyThere,
@@ -352,6 +360,11 @@ extension Workspace {
 
     // MARK: fetch and pull
 
+    /// The remote's version references (not the claims a store without conditional writes keeps beside them).
+    static func refKeys(_ backend: any RemoteBackend) throws -> [String] {
+        try backend.list("refs/versions/").filter { !$0.contains(".claims/") && !$0.hasSuffix("/") }
+    }
+
     static func resolveRemoteVersion(_ backend: any RemoteBackend, _ ref: String) throws -> RemoteVersionRecord {
         var id: String?
         if let b = try backend.get(RemoteLayout.ref(ref)) {
@@ -362,7 +375,7 @@ extension Workspace {
             id = matches.first.map { String($0.dropFirst("versions/".count).dropLast(".json".count)) }
         }
         guard let id, let bytes = try backend.get(RemoteLayout.versionRecord(id)) else {
-            let names = try backend.list("refs/versions/").map { String($0.dropFirst("refs/versions/".count)) }
+            let names = try Workspace.refKeys(backend).map { String($0.dropFirst("refs/versions/".count)) }
             throw StrataError.usage("no version `\(ref)` on \(backend.display)",
                                     fix: names.isEmpty ? "push one first (`strata push`)" : "versions there: \(names.joined(separator: ", "))")
         }
@@ -381,7 +394,7 @@ extension Workspace {
         let backend = try Workspace.backend(config.url)
         return try Workspace.remoteCall {
             var out: [RemoteVersionInfo] = []
-            for key in try backend.list("refs/versions/") {
+            for key in try Workspace.refKeys(backend) {
                 let name = String(key.dropFirst("refs/versions/".count))
                 let r = try Workspace.resolveRemoteVersion(backend, name)
                 out.append(RemoteVersionInfo(name: name, id: r.version.id, state: r.version.state, samples: r.version.sampleCount,
@@ -507,7 +520,7 @@ extension Workspace {
             if let ref { name = ref } else {
                 // The newest version (by creation time) the remote names.
                 var newest: (String, String)?
-                for key in try backend.list("refs/versions/") {
+                for key in try Workspace.refKeys(backend) {
                     let n = String(key.dropFirst("refs/versions/".count))
                     guard let b = try backend.get(key), let rec = try backend.get(RemoteLayout.versionRecord(String(decoding: b, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))),
                           let r = try? JSONDecoder().decode(RemoteVersionRecord.self, from: Data(rec)) else { continue }

@@ -187,11 +187,25 @@ public struct S3Backend: RemoteBackend {
         }
     }
 
-    /// `PUT` with `If-None-Match: *`: the store refuses (412) when the key exists.
+    /// `PUT` with `If-None-Match: *` where the store supports it (AWS S3 since 2024; it answers 412 when the key
+    /// exists). Stores without conditional writes (OpenStack Swift's s3api answers 501) get a claim protocol over
+    /// read-after-write consistent listings: write `KEY.claims/<sha256 of the bytes>`, list the claims, and write
+    /// the key only if no other claim is there. Of two racers at least one sees the other's claim, so two never both
+    /// succeed; when both see each other both back off and report the conflict (nothing is overwritten).
     public func createIfAbsent(_ key: String, _ bytes: [UInt8]) throws -> Bool {
+        if try get(key) != nil { return false }
         let r = try request("PUT", path: objectPath(key), headers: ["if-none-match": "*"], body: bytes)
         if r.status == 412 { return false }
-        guard r.status == 200 else { throw failure(r, "writing \(key)") }
+        if r.status == 200 { return true }
+        guard r.status == 501 || S3Backend.tag("Code", in: String(decoding: r.body, as: UTF8.self)) == "NotImplemented" else {
+            throw failure(r, "writing \(key)")
+        }
+        let mine = key + ".claims/" + SigV4.sha256Hex(bytes)
+        try put(mine, bytes)
+        let claims = try list(key + ".claims/")
+        if claims.contains(where: { $0 != mine }) { return false }
+        if try get(key) != nil { return false }
+        try put(key, bytes)
         return true
     }
 }

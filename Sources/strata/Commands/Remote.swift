@@ -85,7 +85,8 @@ extension StrataCommand {
             if options.json { try Terminal.printJSON(r) } else {
                 print("pushed \(r.versions.joined(separator: ", ")) to \(r.remote)")
                 print("objects: \(r.objectsUploaded) sent in \(r.packsUploaded) packs and \(r.objectsUploaded - r.packsObjects) loose, \(r.objectsAlreadyThere) already there")
-                print("bytes:   \(r.bytesUploaded) (\(rate(r.bytesUploaded, r.seconds)))")
+                print("bytes:   \(r.bytesUploaded)")
+                note("\(r.bytesUploaded) bytes in \(String(format: "%.1f", r.seconds)) s (\(rate(r.bytesUploaded, r.seconds)))")
                 print("labels:  \(r.labelEventsUploaded) new events")
                 for c in r.conflicts { print("conflict: \(c)") }
             }
@@ -157,10 +158,16 @@ func printRemoteVersions(_ f: FetchResult) {
 func printPull(_ r: PullResult) {
     print("pulled \(r.version) \(r.versionId.prefix(12)) from \(r.remote): \(r.selected) of \(r.members) samples")
     print("objects: \(r.objectsDownloaded) downloaded, \(r.objectsAlreadyHere) already here")
-    print("bytes:   \(r.bytesDownloaded) (\(rate(r.bytesDownloaded, r.seconds)))")
+    print("bytes:   \(r.bytesDownloaded)")
+    note("\(r.bytesDownloaded) bytes in \(String(format: "%.1f", r.seconds)) s (\(rate(r.bytesDownloaded, r.seconds)))")
     print("labels:  \(r.labelEventsAdded) new events")
 }
 
 func rate(_ bytes: Int, _ seconds: Double) -> String {
     String(format: "%.1f MiB/s", Double(bytes) / 1_048_576 / max(seconds, 0.001))
+}
+
+/// A line for the user on stderr (timings vary from run to run; stdout stays the same for the same work).
+func note(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
 }
