@@ -509,7 +509,7 @@ extension Workspace {
     }
 
     /// `strata clone URL DIR`: a new project from a remote's version (its spec files, its data, the labels).
-    public static func clone(url: String, into dir: String, version ref: String?, progress: any ProgressReporter) throws -> (Workspace, PullResult) {
+    public static func clone(url: String, into dir: String, version ref: String?, splits: [String] = [], modalities: [String] = [], progress: any ProgressReporter) throws -> (Workspace, PullResult) {
         let backend = try backend(url)
         let root = Walker.absolute(dir)
         if let items = try? FileManager.default.contentsOfDirectory(atPath: root), !items.isEmpty {
@@ -550,7 +550,7 @@ extension Workspace {
             }
             let ws = try Workspace(root: root, progress: progress)
             _ = try ws.remoteAdd(name: "origin", url: url, makeDefault: true)
-            let result = try ws.pull(config: try ws.remote("origin"), backend: backend, version: name, splits: [], modalities: [])
+            let result = try ws.pull(config: try ws.remote("origin"), backend: backend, version: name, splits: splits, modalities: modalities)
             return (ws, result)
         }
     }

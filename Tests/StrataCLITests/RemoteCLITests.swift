@@ -111,6 +111,26 @@ final class RemoteCLITests: XCTestCase {
         }
     }
 
+    func testPartialCloneFetchesOneSplitAndPullAddsTheRest() throws {
+        let t = TempDir()
+        let a = try project(t, "a", count: 90)
+        let remote = t.path + "/shared"
+        try FileManager.default.createDirectory(atPath: remote, withIntermediateDirectories: true)
+        XCTAssertEqual(try CLI.run(["remote", "add", "team", "file://" + remote, "-C", a]).status, 0)
+        XCTAssertEqual(try CLI.run(["push", "-C", a]).status, 0)
+        let splits = try XCTUnwrap((try CLI.json(["version", "show", "v1", "-C", a]) as? [String: Any])?["splits"] as? [String: Int])
+        let train = try XCTUnwrap(splits["train"])
+        let b = t.path + "/b"
+        let clone = try XCTUnwrap(try CLI.json(["clone", "file://" + remote, b, "--split", "train"]) as? [String: Any])
+        XCTAssertEqual(clone["selected"] as? Int, train)
+        XCTAssertEqual(clone["objects_downloaded"] as? Int, train + 5, "the train split's texts, the manifest and four spec files: nothing else")
+        let rest = try XCTUnwrap(try CLI.json(["pull", "v1", "-C", b]) as? [String: Any])
+        XCTAssertEqual(rest["objects_downloaded"] as? Int, 90 - train)
+        XCTAssertEqual(rest["objects_already_here"] as? Int, train + 5)
+        XCTAssertEqual(try CLI.run(["check", "--deep", "-C", b]).status, 0)
+        XCTAssertEqual(try exportLines(a), try exportLines(b))
+    }
+
     func testCorruptedRemoteObjectIsNamedOnPullAndNothingDamagedIsKept() throws {
         let t = TempDir()
         let a = try project(t, "a")

@@ -137,11 +137,13 @@ extension StrataCommand {
         @Argument(help: "file:///path, s3://bucket/prefix or ssh://user@host/path") var url: String
         @Argument(help: "The new project's folder (default: the last part of the URL).") var dir: String?
         @Option(help: "The version to check out (default: the newest on the remote).") var version: String?
+        @Option(name: .customLong("split"), help: "Only this split's content (repeatable; `strata pull` fetches more later).") var splits: [String] = []
+        @Option(name: .customLong("modality"), help: "Only this modality's content (repeatable).") var modalities: [String] = []
         @Flag(help: "Print machine-readable JSON on stdout instead of text.") var json = false
 
         func run() throws {
             let folder = dir ?? (url.split(separator: "/").last.map(String.init) ?? "strata-clone")
-            let (ws, r) = try Workspace.clone(url: url, into: folder, version: version, progress: json ? SilentProgress() : TerminalProgress())
+            let (ws, r) = try Workspace.clone(url: url, into: folder, version: version, splits: splits, modalities: modalities, progress: json ? SilentProgress() : TerminalProgress())
             if json { return try Terminal.printJSON(r) }
             print("cloned \(url) into \(ws.root)")
             printPull(r)
