@@ -417,7 +417,8 @@ extension Workspace {
         let start = Date()
         let lock = try lock("pull")
         defer { withExtendedLifetime(lock) {} }
-        removeStaleTemporaryFiles(under: [strataDir + "/objects"])
+        // A killed pull may have left half-written files; its writer is gone (we hold the project lock).
+        removeStaleTemporaryFiles(under: [strataDir + "/objects", rawDir])
         return try Workspace.remoteCall {
             let record = try Workspace.resolveRemoteVersion(backend, ref)
             let sampleById = Dictionary(record.samples.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })

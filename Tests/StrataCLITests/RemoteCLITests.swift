@@ -231,6 +231,34 @@ final class RemoteCLITests: XCTestCase {
             .joined(separator: "\n")
     }
 
+    func testKilledCloneAndPullResumeWithAPull() throws {
+        let t = TempDir()
+        let a = try project(t, "a", count: 300)
+        let remote = t.path + "/shared"
+        try FileManager.default.createDirectory(atPath: remote, withIntermediateDirectories: true)
+        XCTAssertEqual(try CLI.run(["remote", "add", "team", "file://" + remote, "-C", a]).status, 0)
+        setenv("STRATA_PACK_BYTES", "2000", 1)
+        XCTAssertEqual(try CLI.run(["push", "-C", a]).status, 0)
+        unsetenv("STRATA_PACK_BYTES")
+        var rng = RemoteSeeds(seed: 7)
+        for i in 0..<3 {
+            let b = t.path + "/b\(i)"
+            try CLI.killed(["clone", "file://" + remote, b], afterMicroseconds: 100_000 + Int(rng.next() % 900_000))
+            // A clone killed after it wrote the project resumes with `pull`; one killed before starts again.
+            if FileManager.default.fileExists(atPath: b + "/.strata/remotes.json") {
+                try CLI.killed(["pull", "v1", "-C", b], afterMicroseconds: 50_000 + Int(rng.next() % 300_000))
+                let pull = try CLI.run(["pull", "v1", "-C", b])
+                XCTAssertEqual(pull.status, 0, pull.stderr)
+            } else {
+                try? FileManager.default.removeItem(atPath: b)
+                XCTAssertEqual(try CLI.run(["clone", "file://" + remote, b]).status, 0)
+            }
+            let check = try CLI.run(["check", "--deep", "-C", b])
+            XCTAssertEqual(check.status, 0, check.stdout)
+            XCTAssertEqual(try exportLines(a), try exportLines(b))
+        }
+    }
+
     func sha256(_ bytes: [UInt8], _ t: TempDir) throws -> String {
         let p = t.write("hash-input", bytes)
         let r = try CLI.runProgram("/usr/bin/sha256sum", [p], timeout: 30)
