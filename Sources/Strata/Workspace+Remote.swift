@@ -587,3 +587,57 @@ final class TransferMeter: @unchecked Sendable {
 
     func finish() { if totalObjects > 0 { progress.end() } }
 }
+
+/// What `strata remote gc --dry-run` found: what no version record on the remote references.
+public struct RemoteGCReport: Codable, Sendable {
+    public var remote: String
+    public var versions: Int
+    /// Packs none of whose objects a version references (the pack and its index could go).
+    public var unreferencedPacks: [String]
+    /// Packs with no index: left by a killed push (or one still running).
+    public var packsWithoutIndex: [String]
+    public var unreferencedLooseObjects: [String]
+    /// Bytes of objects in kept packs that nothing references (reclaimable only by repacking).
+    public var unreferencedBytesInKeptPacks: Int
+    public var bytes: Int
+}
+
+extension Workspace {
+    /// Lists what no pushed version references. Only the dry run is built: removing safely needs a grace period
+    /// for pushes still in flight (their objects are on the remote before their version record).
+    public func remoteGCDryRun(remoteName: String?) throws -> RemoteGCReport {
+        let config = try remote(remoteName)
+        let backend = try Workspace.backend(config.url)
+        return try Workspace.remoteCall {
+            var referenced = Set<String>()
+            let records = try backend.list("versions/")
+            for key in records {
+                let id = String(key.dropFirst("versions/".count).dropLast(".json".count))
+                let r = try Workspace.resolveRemoteVersion(backend, id)
+                referenced.insert(r.version.id)
+                for m in r.members { referenced.insert(m.contentSha); referenced.insert(m.sampleId) }
+                referenced.formUnion((try? JSONDecoder().decode(VersionSummary.self, from: Data(r.version.summary.utf8)))?.specs.values.map { $0 } ?? [])
+            }
+            var packs: [String] = [], withoutIndex: [String] = [], loose: [String] = []
+            var bytes = 0, wasted = 0
+            let keys = try backend.list("packs/")
+            let indexed = Set(keys.compactMap(RemoteLayout.packId(ofIndex:)))
+            for key in keys where key.hasSuffix(".pack") {
+                let id = String(key.dropFirst("packs/".count).dropLast(".pack".count))
+                if !indexed.contains(id) { withoutIndex.append(key) }
+            }
+            for id in indexed.sorted() {
+                guard let b = try backend.get(RemoteLayout.packIndex(id)) else { continue }
+                let idx = try PackIndex.decode(b, key: RemoteLayout.packIndex(id))
+                let unused = idx.entries.filter { !referenced.contains($0.key) }
+                if unused.count == idx.entries.count { packs.append(RemoteLayout.pack(id)); bytes += idx.packSize }
+                else { wasted += unused.values.reduce(0) { $0 + $1.length } }
+            }
+            for key in try backend.list("objects/") {
+                if let d = RemoteLayout.looseDigest(key), !referenced.contains(d) { loose.append(key) }
+            }
+            return RemoteGCReport(remote: config.name, versions: records.count, unreferencedPacks: packs, packsWithoutIndex: withoutIndex,
+                                  unreferencedLooseObjects: loose, unreferencedBytesInKeptPacks: wasted, bytes: bytes)
+        }
+    }
+}

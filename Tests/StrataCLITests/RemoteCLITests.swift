@@ -259,6 +259,37 @@ final class RemoteCLITests: XCTestCase {
         }
     }
 
+    func testRemoteGCDryRunNamesPacksNoVersionReferences() throws {
+        let t = TempDir()
+        let a = try project(t, "a", count: 20)
+        let remote = t.path + "/shared"
+        try FileManager.default.createDirectory(atPath: remote, withIntermediateDirectories: true)
+        XCTAssertEqual(try CLI.run(["remote", "add", "team", "file://" + remote, "-C", a]).status, 0)
+        XCTAssertEqual(try CLI.run(["push", "-C", a]).status, 0)
+        // A pack no version references (as a push of a version whose record never arrived leaves), and one without an index.
+        let blob = Array("stray object".utf8)
+        let digest = try sha256(blob, t)
+        let packId = digest
+        t.write("shared/packs/\(packId).pack", blob)
+        t.write("shared/packs/\(packId).idx", Array("strata.pack/1 \(packId) \(blob.count)\n\(digest) 0 \(blob.count)\n".utf8))
+        t.write("shared/packs/\(String(repeating: "e", count: 64)).pack", [1, 2, 3])
+        let gc = try CLI.run(["remote", "gc", "--dry-run", "-C", a])
+        XCTAssertEqual(gc.stdout, """
+            team: 1 versions
+            unreferenced packs: 1 (12 bytes)
+              packs/\(packId).pack
+            packs without an index (a killed or running push): 1
+              packs/\(String(repeating: "e", count: 64)).pack
+            unreferenced loose objects: 0
+            unreferenced bytes inside kept packs: 0
+            nothing was removed (dry run)
+
+            """)
+        let real = try CLI.run(["remote", "gc", "-C", a])
+        XCTAssertEqual(real.status, 2)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: remote + "/packs/\(packId).pack"))
+    }
+
     func sha256(_ bytes: [UInt8], _ t: TempDir) throws -> String {
         let p = t.write("hash-input", bytes)
         let r = try CLI.runProgram("/usr/bin/sha256sum", [p], timeout: 30)

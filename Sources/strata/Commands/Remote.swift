@@ -14,7 +14,7 @@ extension StrataCommand {
                   strata remote add team s3://ml-data/strata/support --default
                   strata remote list
                 """,
-            subcommands: [Add.self, List.self, Remove.self, Show.self],
+            subcommands: [Add.self, List.self, Remove.self, Show.self, GC.self],
             defaultSubcommand: List.self)
 
         struct Add: ParsableCommand {
@@ -65,6 +65,33 @@ extension StrataCommand {
                 print("\(r.name)\t\(r.url)\(r.isDefault ? "\t(default)" : "")")
                 printRemoteVersions(f)
             }
+        }
+    }
+
+    struct GC: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc",
+            abstract: "List what no version on the remote references (--dry-run; removal is not built yet).")
+        @OptionGroup var options: ProjectOptions
+        @Argument(help: "The remote's name (default: the default remote).") var name: String?
+        @Flag(help: "Only report; nothing is removed.") var dryRun = false
+
+        func run() throws {
+            guard dryRun else {
+                throw StrataError.usage("`strata remote gc` only reports for now: removal needs a grace period for pushes still in flight and is not built",
+                                        fix: "run `strata remote gc --dry-run` to see what no version references")
+            }
+            let r = try options.open().remoteGCDryRun(remoteName: name)
+            if options.json { return try Terminal.printJSON(r) }
+            print("\(r.remote): \(r.versions) versions")
+            print("unreferenced packs: \(r.unreferencedPacks.count) (\(r.bytes) bytes)")
+            for p in r.unreferencedPacks { print("  \(p)") }
+            print("packs without an index (a killed or running push): \(r.packsWithoutIndex.count)")
+            for p in r.packsWithoutIndex { print("  \(p)") }
+            print("unreferenced loose objects: \(r.unreferencedLooseObjects.count)")
+            for p in r.unreferencedLooseObjects { print("  \(p)") }
+            print("unreferenced bytes inside kept packs: \(r.unreferencedBytesInKeptPacks)")
+            print("nothing was removed (dry run)")
         }
     }
 
