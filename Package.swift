@@ -61,6 +61,7 @@ let package = Package(
         // Pipeline stages, planner pieces, task runner and executors. Never imports the catalog.
         .target(name: "StrataEngine", dependencies: ["StrataCore", "StrataStore", "StrataQuality", "StrataLanguage", "StrataMedia"]),
         // The Workspace facade: one file per user operation.
+        // Team remotes' storage: file://, s3:// (SigV4 over AsyncHTTPClient) and ssh:// backends, packs, transfer plans.
         .target(name: "StrataRemote", dependencies: [
             "StrataStore",
             .product(name: "Crypto", package: "swift-crypto"),
