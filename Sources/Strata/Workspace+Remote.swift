@@ -26,6 +26,7 @@ public struct PushResult: Codable, Sendable {
     public var packsObjects: Int
     public var bytesUploaded: Int
     public var labelEventsUploaded: Int
+    public var findingsUploaded: Int
     public var seconds: Double
     /// Versions whose name already points at another version on the remote (not overwritten).
     public var conflicts: [String]
@@ -42,6 +43,7 @@ public struct PullResult: Codable, Sendable {
     public var objectsAlreadyHere: Int
     public var bytesDownloaded: Int
     public var labelEventsAdded: Int
+    public var findingsAdded: Int
     public var seconds: Double
 }
 
@@ -59,6 +61,7 @@ public struct FetchResult: Codable, Sendable {
     public var versions: [RemoteVersionInfo]
     public var labelEventsAdded: Int
     public var labelBatches: Int
+    public var findingsAdded: Int
 }
 
 /// A version as stored on a remote (`versions/<id>.json`): its row, members and the samples they name.
@@ -272,6 +275,7 @@ extension Workspace {
                 try backend.put(RemoteLayout.versionRecord(v.id), bytes)
             }
             let labelsSent = try pushLabels(backend, cache: remoteCache(config.name))
+            let findingsSent = try pushFindings(backend, cache: remoteCache(config.name))
             var conflicts: [String] = []
             for v in chosen {
                 let key = RemoteLayout.ref(v.name)
@@ -286,6 +290,7 @@ extension Workspace {
             }
             return PushResult(remote: config.name, versions: chosen.map(\.name), objectsUploaded: objectsSent, objectsAlreadyThere: plan.alreadyThere,
                               packsUploaded: plan.packs.count, packsObjects: plan.packs.reduce(0) { $0 + $1.count }, bytesUploaded: sent, labelEventsUploaded: labelsSent,
+                              findingsUploaded: findingsSent,
                               seconds: Date().timeIntervalSince(start), conflicts: conflicts)
         }
     }
@@ -303,12 +308,17 @@ extension Workspace {
 
     /// Every label event on the remote (batches are immutable, so they are cached locally once read).
     func remoteLabelEvents(_ backend: any RemoteBackend, cache: String) throws -> (events: [LabelEventRow], batches: Int) {
-        try FileIO.makeDirectories(cache + "/labels")
-        var out: [LabelEventRow] = []
-        let keys = try backend.list("labels/")
+        try remoteBatches(backend, folder: "labels", cache: cache)
+    }
+
+    /// Every row of the append-only batches in `folder/` on the remote (label events, findings).
+    func remoteBatches<Row: Decodable>(_ backend: any RemoteBackend, folder: String, cache: String) throws -> (events: [Row], batches: Int) {
+        try FileIO.makeDirectories(cache + "/" + folder)
+        var out: [Row] = []
+        let keys = try backend.list(folder + "/")
         for key in keys {
             let name = (key as NSString).lastPathComponent
-            let local = cache + "/labels/" + name
+            let local = cache + "/" + folder + "/" + name
             var bytes: [UInt8]
             if FileIO.status(local) != nil { bytes = try FileIO.readAll(local) } else {
                 guard let b = try backend.get(key) else { continue }
@@ -321,8 +331,8 @@ extension Workspace {
                 try FileIO.writeAtomically(local, b, sync: false)
             }
             for (i, line) in bytes.split(separator: 0x0A).enumerated() {
-                do { out.append(try JSONDecoder().decode(LabelEventRow.self, from: Data(line))) } catch {
-                    throw StrataError(.failure, "\(key):\(i + 1): not a label event: \(error)")
+                do { out.append(try JSONDecoder().decode(Row.self, from: Data(line))) } catch {
+                    throw StrataError(.failure, "\(key):\(i + 1): not a \(folder == "labels" ? "label event" : "finding"): \(error)")
                 }
             }
         }
@@ -344,6 +354,37 @@ extension Workspace {
         }
         if n > 0 { try backend.put(RemoteLayout.labelBatch(FileIO.sha256(lines)), lines) }
         return n
+    }
+
+    /// Uploads the findings the remote does not have (findings are unique by their key) as one new batch.
+    func pushFindings(_ backend: any RemoteBackend, cache: String) throws -> Int {
+        let remote = Set(try remoteBatches(backend, folder: "findings", cache: cache).events.map { (f: FindingRow) in f.key })
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        var lines: [UInt8] = []
+        var n = 0
+        for (f, _, _) in try catalog.findings(kind: nil, stage: nil) where !remote.contains(f.key) {
+            var c = f
+            c.id = nil
+            lines += Array(try enc.encode(c)) + [0x0A]
+            n += 1
+        }
+        if n > 0 { try backend.put("findings/\(FileIO.sha256(lines)).jsonl", lines) }
+        return n
+    }
+
+    /// Adds the remote's findings this project lacks (by key), for samples it has.
+    func pullFindings(_ backend: any RemoteBackend, cache: String) throws -> Int {
+        let rows: [FindingRow] = try remoteBatches(backend, folder: "findings", cache: cache).events
+        let local = Set(try catalog.findings(kind: nil, stage: nil).map { $0.row.key })
+        let known = try catalog.existingSampleIds(Set(rows.flatMap { [$0.sampleId, $0.relatedSampleId].compactMap { $0 } }))
+        var seen = Set<String>()
+        let add = rows.filter { f in
+            !local.contains(f.key) && seen.insert(f.key).inserted
+                && (f.sampleId.map(known.contains) ?? true) && (f.relatedSampleId.map(known.contains) ?? true)
+        }.map { f -> FindingRow in var c = f; c.id = nil; return c }
+        if !add.isEmpty { try catalog.addFindings(add) }
+        return add.count
     }
 
     /// Adds the remote's label events this project lacks (a union: events are never changed or removed).
@@ -403,7 +444,8 @@ extension Workspace {
             let lock = try lock("fetch")
             defer { withExtendedLifetime(lock) {} }
             let (added, batches) = try pullLabels(backend, cache: remoteCache(config.name))
-            return FetchResult(remote: config.name, versions: out, labelEventsAdded: added, labelBatches: batches)
+            let findings = try pullFindings(backend, cache: remoteCache(config.name))
+            return FetchResult(remote: config.name, versions: out, labelEventsAdded: added, labelBatches: batches, findingsAdded: findings)
         }
     }
 
@@ -503,9 +545,10 @@ extension Workspace {
             }
             try catalog.importRemoteVersion(record.version, members: record.members, samples: samples, now: Workspace.now())
             let (added, _) = try pullLabels(backend, cache: remoteCache(config.name))
+            let findings = try pullFindings(backend, cache: remoteCache(config.name))
             return PullResult(remote: config.name, version: record.version.name, versionId: record.version.id, members: record.members.count,
                               selected: selected.count, objectsDownloaded: need.count, objectsAlreadyHere: here, bytesDownloaded: bytes,
-                              labelEventsAdded: added, seconds: Date().timeIntervalSince(start))
+                              labelEventsAdded: added, findingsAdded: findings, seconds: Date().timeIntervalSince(start))
         }
     }
 

@@ -259,6 +259,31 @@ final class RemoteCLITests: XCTestCase {
         }
     }
 
+    func testFindingsTravelAndMergeByKey() throws {
+        let t = TempDir()
+        let a = t.path + "/a"
+        XCTAssertEqual(try CLI.run(["init", a, "--modality", "text"]).status, 0)
+        let rows = (0..<6).map { "{\"text\": \"ticket \($0) about a thing\", \"label\": \"billing\"}" } + ["{\"text\": \"ticket 1 about a thing\", \"label\": \"billing\"}"]
+        t.write("in/a.jsonl", Array((rows.joined(separator: "\n") + "\n").utf8))
+        XCTAssertEqual(try CLI.run(["ingest", t.path + "/in", "--source", "desk", "--records", "--label-field", "label", "-C", a]).status, 0)
+        XCTAssertEqual(try CLI.run(["version", "create", "v1", "-C", a]).status, 0)
+        XCTAssertEqual(try CLI.run(["version", "promote", "v1", "-C", a]).status, 0)
+        let remote = t.path + "/shared"
+        try FileManager.default.createDirectory(atPath: remote, withIntermediateDirectories: true)
+        XCTAssertEqual(try CLI.run(["remote", "add", "team", "file://" + remote, "-C", a]).status, 0)
+        XCTAssertEqual((try CLI.json(["push", "-C", a]) as? [String: Any])?["findings_uploaded"] as? Int, 1)
+        XCTAssertEqual((try CLI.json(["push", "-C", a]) as? [String: Any])?["findings_uploaded"] as? Int, 0, "sent once")
+        let b = t.path + "/b"
+        let clone = try XCTUnwrap(try CLI.json(["clone", "file://" + remote, b]) as? [String: Any])
+        XCTAssertEqual(clone["findings_added"] as? Int, 1)
+        let fa = try XCTUnwrap(try CLI.json(["findings", "-C", a]) as? [[String: Any]])
+        let fb = try XCTUnwrap(try CLI.json(["findings", "-C", b]) as? [[String: Any]])
+        XCTAssertEqual(fb.count, 1)
+        XCTAssertEqual(fb.first?["kind"] as? String, "duplicate")
+        XCTAssertEqual(fb.first?["reason"] as? String, fa.first?["reason"] as? String)
+        XCTAssertEqual((try CLI.json(["fetch", "-C", b]) as? [String: Any])?["findings_added"] as? Int, 0)
+    }
+
     func testRemoteGCDryRunNamesPacksNoVersionReferences() throws {
         let t = TempDir()
         let a = try project(t, "a", count: 20)
