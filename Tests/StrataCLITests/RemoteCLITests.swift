@@ -209,7 +209,7 @@ final class RemoteCLITests: XCTestCase {
         defer { unsetenv("STRATA_PACK_BYTES") }
         var rng = RemoteSeeds(seed: 21)
         for _ in 0..<4 {
-            try CLI.killed(["push", "-C", a], afterMicroseconds: 50_000 + Int(rng.next() % 400_000))
+            try CLI.killed(["push", "-C", a], afterMicroseconds: 300_000 + Int(rng.next() % 1_500_000))
         }
         let resumed = try XCTUnwrap(try CLI.json(["push", "-C", a]) as? [String: Any])
         XCTAssertEqual(resumed["conflicts"] as? [String], [])

@@ -97,7 +97,7 @@ extension StrataCommand {
 
     struct Push: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Send versions (objects, manifests, specs, samples, label events) to a remote; only what it lacks.",
+            abstract: "Send versions (objects, manifests, specs, samples, label events, findings) to a remote; only what it lacks.",
             discussion: """
                 With no VERSION, every active and retired version is pushed. Small objects travel in packs; every
                 object is hashed before it leaves and checked on arrival. A killed push resumes where it stopped.
@@ -148,7 +148,7 @@ extension StrataCommand {
     }
 
     struct Fetch: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Read a remote's versions and merge its label events (metadata only, no data).")
+        static let configuration = CommandConfiguration(abstract: "Read a remote's versions and merge its label events and findings (metadata only, no data).")
         @OptionGroup var options: ProjectOptions
         @Option(name: .shortAndLong, help: "The remote (default: the default remote).") var remote: String?
         func run() throws {
