@@ -18,6 +18,7 @@ let package = Package(
         // One trait only: with both defaults SwiftPM orders the -D flags differently between runs and rebuilds it.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Domain values, spec decoding, naming rules, format sniffing, record parsing. No file system, no database.
@@ -60,7 +61,13 @@ let package = Package(
         // Pipeline stages, planner pieces, task runner and executors. Never imports the catalog.
         .target(name: "StrataEngine", dependencies: ["StrataCore", "StrataStore", "StrataQuality", "StrataLanguage", "StrataMedia"]),
         // The Workspace facade: one file per user operation.
-        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine", "StrataAnalysis", "StrataLabels", "StrataParquet"]),
+        // Team remotes' storage: file://, s3:// (SigV4 over AsyncHTTPClient) and ssh:// backends, packs, transfer plans.
+        .target(name: "StrataRemote", dependencies: [
+            "StrataStore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine", "StrataAnalysis", "StrataLabels", "StrataParquet", "StrataRemote"]),
         // The labeling web app: routes, sessions, templates over the Workspace API. The only module importing Hummingbird.
         .target(name: "StrataServer", dependencies: [
             "Strata", "StrataCore", "StrataCatalog", "StrataStore",
@@ -80,7 +87,8 @@ let package = Package(
         .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore", "StrataCatalog", "StrataMedia"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataParquetTests", dependencies: ["StrataParquet"]),
-        .testTarget(name: "StrataCLITests", dependencies: ["StrataMedia"]),
+        .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataStore"]),
+        .testTarget(name: "StrataCLITests", dependencies: ["StrataMedia", "StrataRemote"]),
         .testTarget(name: "StrataServerTests", dependencies: [
             "StrataServer", "Strata", "StrataCatalog", "StrataCore", "StrataMedia",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

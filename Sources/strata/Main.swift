@@ -45,6 +45,7 @@ struct StrataCommand: ParsableCommand {
             Rulebook.self, Label.self,
             Version.self, Export.self, Models.self, Lineage.self,
             Predictions.self, Analyze.self, Suggest.self, Report.self,
+            Remote.self, Push.self, Pull.self, Fetch.self, Clone.self,
             Task.self, BenchParquet.self,
         ])
 }
