@@ -62,6 +62,8 @@ struct NearDedupStage: GlobalStage {
     /// Auto mode only: texts under this many words also get a character signature (0: never).
     let shortWords: Int
     let charNgram: Int
+    /// The character n-gram size for short texts in scripts written without spaces (a character carries more).
+    let charNgramNoSpace: Int
     let charThreshold: Double
     /// Bands of the character signature (rows: permutations / charBands).
     let charBands: Int
@@ -90,7 +92,8 @@ struct NearDedupStage: GlobalStage {
         hasher = MinHasher(config: c)
         shortWords = c.shingle == .auto ? try p.int("short_words", default: 64, min: 0, max: 100_000) : 0
         charNgram = try p.int("char_ngram", default: 5, min: 1, max: 32)
-        charThreshold = try p.double("char_threshold", default: 0.6, min: 0.01, max: 1)
+        charNgramNoSpace = try p.int("char_ngram_no_space", default: 3, min: 1, max: 32)
+        charThreshold = try p.double("char_threshold", default: 0.5, min: 0.01, max: 1)
         charBands = try p.int("char_bands", default: 32, min: 1, max: 1024)
         guard c.permutations % charBands == 0 else {
             throw StageError("stage `\(p.stage)`: params.permutations (\(c.permutations)) must be a multiple of params.char_bands (\(charBands))")
@@ -115,16 +118,17 @@ struct NearDedupStage: GlobalStage {
 
     /// The primary shingles of a text (the configured mode; `auto` resolves per text) and, for a short text in auto
     /// mode, its character shingles.
-    func textShingles(_ text: String) -> (primary: [UInt64], mode: ShingleMode, chars: [UInt64]?) {
+    func textShingles(_ text: String) -> (primary: [UInt64], mode: ShingleMode, chars: [UInt64]?, charN: Int) {
         let mode = config.shingle == .auto ? Shingler.resolvedMode(text) : config.shingle
         let primary = Shingler.shingles(text, n: config.ngram, mode: mode)
-        guard shortWords > 0, !primary.isEmpty else { return (primary, mode, nil) }
+        let charN = mode == .characters ? charNgramNoSpace : charNgram
+        guard shortWords > 0, !primary.isEmpty else { return (primary, mode, nil, charN) }
         // Units: words for word mode, letters for scripts without spaces (about 4 to a word in the budget).
         let units = primary.count + config.ngram - 1
         let short = mode == .words ? units < shortWords : units < 4 * shortWords
-        guard short else { return (primary, mode, nil) }
-        let chars = mode == .characters && charNgram == config.ngram ? primary : Shingler.shingles(text, n: charNgram, mode: .characters)
-        return (primary, mode, chars)
+        guard short else { return (primary, mode, nil, charN) }
+        let chars = mode == .characters && charN == config.ngram ? primary : Shingler.shingles(text, n: charN, mode: .characters)
+        return (primary, mode, chars, charN)
     }
 
     func annotate(_ item: WorkItem, context: StageContext) throws -> [UInt8] {
@@ -188,7 +192,7 @@ struct NearDedupStage: GlobalStage {
     /// The exact shingle sets of a text, as `textShingles` cuts it.
     func sets(_ text: String) -> MeasuredSets.Entry {
         let s = textShingles(text)
-        return MeasuredSets.Entry(primary: Shingler.unique(s.primary), mode: s.mode, chars: s.chars.map(Shingler.unique))
+        return MeasuredSets.Entry(primary: Shingler.unique(s.primary), mode: s.mode, chars: s.chars.map(Shingler.unique), charN: s.charN)
     }
 
     /// The measured Jaccard that decides a pair: character n-grams when both texts are short (auto mode) and that
@@ -198,7 +202,7 @@ struct NearDedupStage: GlobalStage {
         if let ca = a.chars, let cb = b.chars {
             let c = Shingler.jaccard(ca, cb)
             if c >= charThreshold || primary < config.threshold {
-                return (c, "character \(charNgram)-gram", charThreshold, c >= charThreshold)
+                return (c, "character \(a.charN)-gram", charThreshold, c >= charThreshold)
             }
         }
         let unit = a.mode == .characters && b.mode == .characters ? "character" : "word"
@@ -278,6 +282,7 @@ final class MeasuredSets: @unchecked Sendable {
         var primary: [UInt64]
         var mode: ShingleMode
         var chars: [UInt64]?
+        var charN: Int
     }
     private let lock = NSLock()
     private var sets: [[UInt8]: Entry] = [:]
