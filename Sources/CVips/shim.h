@@ -439,4 +439,15 @@ static inline int strata_vips_gray_alpha_thumbnail(const char *path, int width, 
     return 0;
 }
 
+/* Wraps interleaved 8-bit RGBA (straight alpha) in an sRGB-tagged image (the data is copied). */
+static inline VipsImage *strata_vips_rgba8_from_memory(const void *data, size_t size, int width, int height) {
+    VipsImage *raw = vips_image_new_from_memory_copy(data, size, width, height, 4, VIPS_FORMAT_UCHAR);
+    if (raw == NULL)
+        return NULL;
+    VipsImage *tagged = NULL;
+    int rc = vips_copy(raw, &tagged, "interpretation", VIPS_INTERPRETATION_sRGB, NULL);
+    g_object_unref(raw);
+    return rc == 0 ? tagged : NULL;
+}
+
 #endif

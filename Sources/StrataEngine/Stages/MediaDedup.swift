@@ -34,7 +34,7 @@ struct MediaNearDup: Sendable {
     init(_ p: inout StageParams) throws {
         imageHash = ImageDuplicates.HashKind(rawValue: try p.string("image_hash", default: "both", allowed: ImageDuplicates.HashKind.allCases.map(\.rawValue)))!
         imageMaxDistance = try p.int("image_max_distance", default: imageHash.defaultMaxDistance, min: 0, max: imageHash == .both ? 64 : 32)
-        imageMinSide = try p.int("image_min_side", default: 8, min: 0, max: 4096)
+        imageMinSide = try p.int("image_min_side", default: 16, min: 0, max: 4096)
         imagePixelRatio = try p.double("image_pixel_ratio", default: 0.25, min: 0, max: 10)
         imagePixelMin = try p.double("image_pixel_min_distance", default: 0.005, min: 0, max: 2)
         imagePixelMax = try p.double("image_pixel_max_distance", default: 0.1, min: 0, max: 2)

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Each image keeps a 32x32 gray thumbnail of what a person sees (transparent images composited first, see
 /// `composite`). Two thumbnails are compared by Pearson correlation (blind to brightness and contrast changes),
-/// maximized over alignments: shifts of up to one pixel, and a crop of one to three pixels per side of either
+/// maximized over alignments (after a 3x3 blur that evens out compression artefacts and noise): shifts of up to one pixel, and a crop of one to three pixels per side of either
 /// thumbnail scaled back to 32x32 (a crop or resize of the original changes the scale by that much). Whether a
 /// correlation is close enough depends on the data: two rendered 3s of different fonts correlate at 0.97 and are
 /// different samples, two photos at 0.97 are the same scene. So the accept threshold is relative to the source
@@ -56,6 +56,21 @@ public enum PixelMatch {
         return (Double(sab) - Double(sa) * Double(sb) / nn) / (va * vb).squareRoot()
     }
 
+    /// A 3x3 box blur: compression ringing and pixel noise average out, shapes stay (edges are clamped).
+    static func smoothed(_ t: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: t.count)
+        for y in 0..<side {
+            for x in 0..<side {
+                var sum = 0, n = 0
+                for yy in max(0, y - 1)...min(side - 1, y + 1) {
+                    for xx in max(0, x - 1)...min(side - 1, x + 1) { sum += Int(t[yy * side + xx]); n += 1 }
+                }
+                out[y * side + x] = UInt8((sum + n / 2) / n)
+            }
+        }
+        return out
+    }
+
     /// `t` with `crop` pixels cut from each side, scaled back to the full size.
     static func cropped(_ t: [UInt8], _ crop: Int) -> [UInt8] {
         if crop == 0 { return t }
@@ -69,6 +84,7 @@ public enum PixelMatch {
     /// `maxCrop` pixels per side of either thumbnail (scaled back).
     public static func similarity(_ a: [UInt8], _ b: [UInt8], maxShift: Int = 1, maxCrop: Int = 3) -> Double {
         guard a.count == side * side, b.count == side * side else { return 0 }
+        let a = smoothed(a), b = smoothed(b)
         var pairs: [([UInt8], [UInt8])] = [(a, b)]
         for c in stride(from: 1, through: maxCrop, by: 1) { pairs.append((cropped(a, c), b)); pairs.append((a, cropped(b, c))) }
         var best = -1.0
