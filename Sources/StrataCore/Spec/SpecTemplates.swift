@@ -285,7 +285,7 @@ public enum SpecTemplates {
                 params: {keep: first}
             """)
         var near: [String] = []
-        if ms.contains(.text) { near.append("shingle: auto, threshold: 0.8, ngram: 5, short_words: 64, char_threshold: 0.6") }
+        if ms.contains(.text) { near.append("shingle: auto, threshold: 0.8, ngram: 5, short_words: 64, char_threshold: 0.5") }
         if ms.contains(.image) { near.append("image_hash: both, image_max_distance: 24") }
         if ms.contains(.audio) { near.append("audio_min_similarity: 0.8") }
         stages.append("""

@@ -25,7 +25,7 @@ struct MediaNearDup: Sendable {
     var audioShortSeconds = 5.0
     var audioShortMinSimilarity = 0.7
     var audioShortRatio = 0.45
-    var imagePixelRatio = 0.25
+    var imagePixelRatio = 0.1
     var imagePixelMin = 0.005
     var imagePixelMax = 0.1
 
@@ -35,7 +35,7 @@ struct MediaNearDup: Sendable {
         imageHash = ImageDuplicates.HashKind(rawValue: try p.string("image_hash", default: "both", allowed: ImageDuplicates.HashKind.allCases.map(\.rawValue)))!
         imageMaxDistance = try p.int("image_max_distance", default: imageHash.defaultMaxDistance, min: 0, max: imageHash == .both ? 64 : 32)
         imageMinSide = try p.int("image_min_side", default: 16, min: 0, max: 4096)
-        imagePixelRatio = try p.double("image_pixel_ratio", default: 0.25, min: 0, max: 10)
+        imagePixelRatio = try p.double("image_pixel_ratio", default: 0.1, min: 0, max: 10)
         imagePixelMin = try p.double("image_pixel_min_distance", default: 0.005, min: 0, max: 2)
         imagePixelMax = try p.double("image_pixel_max_distance", default: 0.1, min: 0, max: 2)
         audioMinSimilarity = try p.double("audio_min_similarity", default: 0.8, min: 0.5, max: 1)
@@ -177,20 +177,34 @@ struct MediaNearDup: Sendable {
         if !images.isEmpty && !chunks.isEmpty {
             let hashes = images.map { MediaNearDup.imageHashes($0.annotation) ?? (0, 0) }
             let thumbs = images.map { MediaNearDup.thumbnail($0.annotation) }
+            var prepared: [PixelMatch.Prepared?] = Array(repeating: nil, count: images.count)
+            func ready(_ k: Int) -> PixelMatch.Prepared {
+                if let p = prepared[k] { return p }
+                let p = PixelMatch.Prepared(thumbs[k])
+                prepared[k] = p
+                return p
+            }
             let sources = images.map { MediaNearDup.source($0.annotation) }
-            // Each source's accept distance, from its own images' nearest-neighbour distances.
+            // Each source's accept distance, from its own images' nearest-neighbour distances (computed only for
+            // sources with a candidate pair in this partition).
             var members: [UInt64: [Int]] = [:]
             for (k, s) in sources.enumerated() { members[s, default: []].append(k) }
             var accept: [UInt64: Double] = [:]
-            for (s, ks) in members {
-                accept[s] = PixelMatch.acceptDistance(median: PixelMatch.medianNeighbourDistance(ks.map { thumbs[$0] }),
-                                                      ratio: imagePixelRatio, minDistance: imagePixelMin, maxDistance: imagePixelMax)
+            func limit(_ s: UInt64) -> Double {
+                if let a = accept[s] { return a }
+                let ks = members[s] ?? []
+                let a = PixelMatch.acceptDistance(median: PixelMatch.medianNeighbourDistance(ks.map { thumbs[$0] }, prepared: ks.map { ready($0) }),
+                                                  ratio: imagePixelRatio, minDistance: imagePixelMin, maxDistance: imagePixelMax)
+                accept[s] = a
+                return a
             }
             let index = ImageDuplicates.index(hashes: hashes, kind: imageHash, maxDistance: imageMaxDistance, chunks: chunks)
             for (i, j) in index.pairs(confirm: { index.distance($0, $1) <= imageMaxDistance }) {
                 // Within one source, closer than its typical neighbour; across sources, the stricter of the two.
-                let limit = min(accept[sources[i]] ?? imagePixelMax, accept[sources[j]] ?? imagePixelMax)
-                if PixelMatch.distance(thumbs[i], thumbs[j]) <= limit { out.append((images[i].index, images[j].index)) }
+                let l = min(limit(sources[i]), limit(sources[j]))
+                if 1 - PixelMatch.similarity(ready(i), ready(j)) <= l {
+                    out.append((images[i].index, images[j].index))
+                }
             }
         }
         // Short audio: every pair whose mean band profiles agree, compared in full, in partition 0, and accepted when

@@ -80,13 +80,30 @@ public enum PixelMatch {
         return thumbnail(GrayImage(width: inner, height: inner, pixels: px))
     }
 
+    /// A thumbnail made ready for comparisons: blurred, and its crops of 1...`maxCrop` pixels per side scaled
+    /// back, computed once.
+    public struct Prepared: Sendable {
+        /// Index 0: the blurred thumbnail; index c: c pixels cropped from each side.
+        let variants: [[UInt8]]
+        public init(_ t: [UInt8], maxCrop: Int = 3) {
+            guard t.count == PixelMatch.side * PixelMatch.side else { variants = []; return }
+            let s = PixelMatch.smoothed(t)
+            variants = [s] + (0..<maxCrop).map { PixelMatch.cropped(s, $0 + 1) }
+        }
+    }
+
     /// The best correlation over alignments: shifts of up to `maxShift` pixels either way, and crops of up to
     /// `maxCrop` pixels per side of either thumbnail (scaled back).
     public static func similarity(_ a: [UInt8], _ b: [UInt8], maxShift: Int = 1, maxCrop: Int = 3) -> Double {
-        guard a.count == side * side, b.count == side * side else { return 0 }
-        let a = smoothed(a), b = smoothed(b)
-        var pairs: [([UInt8], [UInt8])] = [(a, b)]
-        for c in stride(from: 1, through: maxCrop, by: 1) { pairs.append((cropped(a, c), b)); pairs.append((a, cropped(b, c))) }
+        similarity(Prepared(a, maxCrop: maxCrop), Prepared(b, maxCrop: maxCrop), maxShift: maxShift)
+    }
+
+    public static func similarity(_ a: Prepared, _ b: Prepared, maxShift: Int = 1) -> Double {
+        guard !a.variants.isEmpty, !b.variants.isEmpty else { return 0 }
+        var pairs: [([UInt8], [UInt8])] = [(a.variants[0], b.variants[0])]
+        for c in 1..<min(a.variants.count, b.variants.count) {
+            pairs.append((a.variants[c], b.variants[0])); pairs.append((a.variants[0], b.variants[c]))
+        }
         var best = -1.0
         for (x, y) in pairs {
             x.withUnsafeBufferPointer { pa in
@@ -120,7 +137,11 @@ public enum PixelMatch {
     /// The median distance from an image to its nearest neighbour among `thumbnails`, estimated on up to
     /// `queries` images spread evenly over the list (each against all others: the unshifted correlation picks its
     /// 4 closest, which are then aligned). Nil with fewer than 2 images.
-    public static func medianNeighbourDistance(_ thumbnails: [[UInt8]], queries: Int = 200) -> Double? {
+    public static func medianNeighbourDistance(_ thumbnails: [[UInt8]], queries: Int = 100) -> Double? {
+        medianNeighbourDistance(thumbnails, prepared: thumbnails.map { Prepared($0) }, queries: queries)
+    }
+
+    public static func medianNeighbourDistance(_ thumbnails: [[UInt8]], prepared: [Prepared], queries: Int = 100) -> Double? {
         let n = thumbnails.count
         guard n >= 2 else { return nil }
         let step = max(1, n / queries)
@@ -136,7 +157,7 @@ public enum PixelMatch {
                     }
                 }
             }
-            nearest.append(top.map { distance(thumbnails[q], thumbnails[$0.1]) }.min() ?? 1)
+            nearest.append(top.map { 1 - similarity(prepared[q], prepared[$0.1]) }.min() ?? 1)
         }
         nearest.sort()
         let m = nearest.count
