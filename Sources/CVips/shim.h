@@ -372,4 +372,82 @@ static inline unsigned char *strata_jpeg_gray_small(const char *path, int min_si
     return pixels;
 }
 
+/* Like strata_vips_gray_thumbnail, but an image with an alpha channel keeps it: `out` holds `*out_bands` floats per
+ * pixel (gray, then alpha when 2), both 0..255. The caller composites (a person sees a transparent image over a
+ * background, not over the black that transparent pixels often store). */
+static inline int strata_vips_gray_alpha_thumbnail(const char *path, int width, int height, int force,
+                                                   float **out, int *out_w, int *out_h, int *out_bands) {
+    VipsSource *source = vips_source_new_from_file(path);
+    if (source == NULL)
+        return -1;
+    VipsImage *thumb = NULL;
+    int rc = vips_thumbnail_source(source, &thumb, width,
+        "height", height,
+        "size", force ? VIPS_SIZE_FORCE : VIPS_SIZE_DOWN,
+        "option_string", "fail_on=error",
+        NULL);
+    g_object_unref(source);
+    if (rc != 0)
+        return -1;
+    int alpha = vips_image_hasalpha(thumb);
+    VipsImage *gray = NULL;
+    int sixteen = vips_image_get_format(thumb) == VIPS_FORMAT_USHORT;
+    rc = vips_colourspace(thumb, &gray, sixteen ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_B_W, NULL);
+    g_object_unref(thumb);
+    if (rc != 0)
+        return -1;
+    int bands = vips_image_get_bands(gray);
+    int keep = (alpha && bands >= 2) ? 2 : 1;
+    VipsImage *band = NULL;
+    if (bands != keep) {
+        /* gray is band 0; alpha, when present, is the last band */
+        if (keep == 2) {
+            VipsImage *g0 = NULL, *a0 = NULL;
+            if (vips_extract_band(gray, &g0, 0, NULL) != 0) { g_object_unref(gray); return -1; }
+            if (vips_extract_band(gray, &a0, bands - 1, NULL) != 0) { g_object_unref(g0); g_object_unref(gray); return -1; }
+            VipsImage *pair[2] = { g0, a0 };
+            rc = vips_bandjoin(pair, &band, 2, NULL);
+            g_object_unref(g0); g_object_unref(a0);
+        } else {
+            rc = vips_extract_band(gray, &band, 0, NULL);
+        }
+        g_object_unref(gray);
+        if (rc != 0)
+            return -1;
+    } else {
+        band = gray;
+    }
+    VipsImage *scaled = NULL;
+    rc = vips_linear1(band, &scaled, sixteen ? 1.0 / 257.0 : 1.0, 0.0, NULL);
+    g_object_unref(band);
+    if (rc != 0)
+        return -1;
+    VipsImage *f = NULL;
+    rc = vips_cast(scaled, &f, VIPS_FORMAT_FLOAT, NULL);
+    g_object_unref(scaled);
+    if (rc != 0)
+        return -1;
+    size_t size = 0;
+    void *mem = vips_image_write_to_memory(f, &size);
+    *out_w = vips_image_get_width(f);
+    *out_h = vips_image_get_height(f);
+    *out_bands = keep;
+    g_object_unref(f);
+    if (mem == NULL)
+        return -1;
+    *out = (float *)mem;
+    return 0;
+}
+
+/* Wraps interleaved 8-bit RGBA (straight alpha) in an sRGB-tagged image (the data is copied). */
+static inline VipsImage *strata_vips_rgba8_from_memory(const void *data, size_t size, int width, int height) {
+    VipsImage *raw = vips_image_new_from_memory_copy(data, size, width, height, 4, VIPS_FORMAT_UCHAR);
+    if (raw == NULL)
+        return NULL;
+    VipsImage *tagged = NULL;
+    int rc = vips_copy(raw, &tagged, "interpretation", VIPS_INTERPRETATION_sRGB, NULL);
+    g_object_unref(raw);
+    return rc == 0 ? tagged : NULL;
+}
+
 #endif

@@ -16,6 +16,20 @@ public enum Encode {
         try withVipsImage(image) { try save($0, "PNG") { strata_vips_pngsave($0, $1, $2, 6) } }
     }
 
+    /// PNG with an alpha channel: `rgba` holds `width * height * 4` bytes (straight alpha), as icon and stamp
+    /// files store them.
+    public static func pngRGBA(width: Int, height: Int, rgba: [UInt8]) throws -> [UInt8] {
+        Media.initialize()
+        guard width > 0, height > 0, rgba.count == width * height * 4 else {
+            throw EncodeError(reason: "RGBA image \(width)x\(height) needs \(max(0, width * height * 4)) bytes, has \(rgba.count)")
+        }
+        guard let image = rgba.withUnsafeBytes({ strata_vips_rgba8_from_memory($0.baseAddress, $0.count, Int32(width), Int32(height)) }) else {
+            throw EncodeError(reason: "libvips cannot wrap the pixels\(VipsErrors.detail())")
+        }
+        defer { strata_vips_unref(image) }
+        return try save(image, "PNG") { strata_vips_pngsave($0, $1, $2, 6) }
+    }
+
     /// Baseline JPEG through libvips (`vips_jpegsave_buffer`), `quality` 1-100.
     public static func jpeg(_ image: RGBImage, quality: Int) throws -> [UInt8] {
         guard (1...100).contains(quality) else { throw EncodeError(reason: "JPEG quality \(quality) is not in 1...100") }

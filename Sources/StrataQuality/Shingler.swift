@@ -131,7 +131,12 @@ extension Shingler {
     /// The set of n-gram hashes of `text` (what `shingles` gives, sorted, each once): the exact set MinHash
     /// estimates, for checking a candidate pair's Jaccard similarity exactly.
     public static func shingleSet(_ text: String, n: Int, mode: ShingleMode) -> [UInt64] {
-        var s = shingles(text, n: n, mode: mode)
+        unique(shingles(text, n: n, mode: mode))
+    }
+
+    /// The values of `shingles` sorted, each once (the form `jaccard` takes).
+    public static func unique(_ shingles: [UInt64]) -> [UInt64] {
+        var s = shingles
         s.sort()
         var w = 0
         for r in 0..<s.count where r == 0 || s[r] != s[r - 1] {

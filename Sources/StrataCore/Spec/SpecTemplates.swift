@@ -285,14 +285,16 @@ public enum SpecTemplates {
                 params: {keep: first}
             """)
         var near: [String] = []
-        if ms.contains(.text) { near.append("threshold: 0.8, ngram: 5, permutations: 128, bands: 16") }
+        if ms.contains(.text) { near.append("shingle: auto, threshold: 0.8, ngram: 5, short_words: 64, char_threshold: 0.5") }
         if ms.contains(.image) { near.append("image_hash: both, image_max_distance: 24") }
         if ms.contains(.audio) { near.append("audio_min_similarity: 0.8") }
         stages.append("""
-              # Group near duplicates and keep one per group: texts by MinHash over word 5-grams with LSH banding,
-              # images by perceptual hashes (dHash + pHash, Hamming distance, multi-index hashing), audio by
-              # Chromaprint fingerprints aligned at their best offset. Short texts (under ~50 words) find their
-              # near duplicates with `shingle: characters, ngram: 5, threshold: 0.6` instead (docs/pipeline.md).
+              # Group near duplicates and keep one per group (docs/pipeline.md). Texts: MinHash with LSH banding,
+              # each pair decided on its measured Jaccard: word 5-grams (>= threshold), and for two texts under
+              # short_words words also character 5-grams (>= char_threshold); scripts without spaces use characters.
+              # Images: perceptual hashes find candidates (transparent images seen over a contrasting background),
+              # verified on the pixels against the source's own nearest-neighbour distances. Audio: Chromaprint
+              # fingerprints; clips too short for one are compared by log-mel signatures aligned in time.
               - name: near-dups
                 uses: dedup.near
                 params: {\(near.joined(separator: ", ")), keep: first}

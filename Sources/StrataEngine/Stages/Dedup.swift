@@ -38,22 +38,40 @@ struct ExactDedupStage: GlobalStage {
     }
 }
 
-/// `dedup.near`: for text, MinHash over n-gram shingles with LSH banding, candidate pairs confirmed by estimated
-/// Jaccard; for images, perceptual hashes (dHash, pHash) within a Hamming distance, found by multi-index hashing;
-/// for audio, Chromaprint fingerprints aligned at their best offset. Pairs are clustered with union-find and one
-/// member per cluster is kept (`keep`), the same for every modality.
+/// `dedup.near`: for text, MinHash over n-gram shingles with LSH banding, candidate pairs decided on the measured
+/// Jaccard of their shingle sets; for images, perceptual hashes (dHash, pHash) within a Hamming distance, found by
+/// multi-index hashing, then verified on the pixels against the source's own nearest-neighbour distances; for audio,
+/// Chromaprint fingerprints aligned at their best offset (log-mel signatures for clips too short for Chromaprint).
+/// Pairs are clustered with union-find and one member per cluster is kept (`keep`), the same for every modality.
+///
+/// With `shingle: auto` (the default) a text shorter than `short_words` words also carries a signature of its
+/// character `char_ngram`-grams; a pair of two such texts is a near duplicate when their character Jaccard reaches
+/// `char_threshold` (or their word Jaccard reaches `threshold`). Longer texts are compared on word n-grams only
+/// (scripts written without spaces on character n-grams, as before), so long documents cost what they did.
 struct NearDedupStage: GlobalStage {
     /// 3: binary signatures (`m:` + 4 bytes per permutation) in length-prefixed annotation files.
     /// 4: text candidates are confirmed on the exact Jaccard of their shingle sets (`confirmPairs`).
     /// 5: images whose shorter side is below `image_min_side` (default 16) get no perceptual hash.
-    static let codeVersion = 5
+    /// 6: short texts carry a character signature (`t:`); images are composited over a contrasting background and
+    ///    carry a 16x16 thumbnail verified on the pixels; short audio carries a log-mel signature.
+    static let codeVersion = 6
     let media: MediaNearDup
     let modalities: Set<String>
     let config: MinHashConfig
     let hasher: MinHasher
+    /// Auto mode only: texts under this many words also get a character signature (0: never).
+    let shortWords: Int
+    let charNgram: Int
+    /// The character n-gram size for short texts in scripts written without spaces (a character carries more).
+    let charNgramNoSpace: Int
+    let charThreshold: Double
+    /// Bands of the character signature (rows: permutations / charBands).
+    let charBands: Int
     let keep: KeepPolicy
     let partitions: Int
     let findingKind = "near-duplicate"
+    /// Shingle sets of the texts checked by `confirmPairs`, so `reason` can quote the measured Jaccard.
+    let measured = MeasuredSets()
 
     init(_ p: inout StageParams) throws {
         var c = MinHashConfig()
@@ -72,6 +90,14 @@ struct NearDedupStage: GlobalStage {
         c.seed = UInt64(try p.int("seed", default: Int(c.seed), min: 0))
         config = c
         hasher = MinHasher(config: c)
+        shortWords = c.shingle == .auto ? try p.int("short_words", default: 64, min: 0, max: 100_000) : 0
+        charNgram = try p.int("char_ngram", default: 5, min: 1, max: 32)
+        charNgramNoSpace = try p.int("char_ngram_no_space", default: 3, min: 1, max: 32)
+        charThreshold = try p.double("char_threshold", default: 0.5, min: 0.01, max: 1)
+        charBands = try p.int("char_bands", default: 32, min: 1, max: 1024)
+        guard c.permutations % charBands == 0 else {
+            throw StageError("stage `\(p.stage)`: params.permutations (\(c.permutations)) must be a multiple of params.char_bands (\(charBands))")
+        }
         keep = KeepPolicy(rawValue: try p.string("keep", default: "first", allowed: KeepPolicy.allCases.map(\.rawValue)))!
         partitions = try p.int("partitions", default: 4, min: 1, max: 1024)
         media = try MediaNearDup(&p)
@@ -90,21 +116,72 @@ struct NearDedupStage: GlobalStage {
         media.pairs(partition: partition, partitions: partitions, entries: entries)
     }
 
+    /// The primary shingles of a text (the configured mode; `auto` resolves per text) and, for a short text in auto
+    /// mode, its character shingles.
+    func textShingles(_ text: String) -> (primary: [UInt64], mode: ShingleMode, chars: [UInt64]?, charN: Int) {
+        let mode = config.shingle == .auto ? Shingler.resolvedMode(text) : config.shingle
+        let primary = Shingler.shingles(text, n: config.ngram, mode: mode)
+        let charN = mode == .characters ? charNgramNoSpace : charNgram
+        guard shortWords > 0, !primary.isEmpty else { return (primary, mode, nil, charN) }
+        // Units: words for word mode, letters for scripts without spaces (about 4 to a word in the budget).
+        let units = primary.count + config.ngram - 1
+        let short = mode == .words ? units < shortWords : units < 4 * shortWords
+        guard short else { return (primary, mode, nil, charN) }
+        let chars = mode == .characters && charN == config.ngram ? primary : Shingler.shingles(text, n: charN, mode: .characters)
+        return (primary, mode, chars, charN)
+    }
+
     func annotate(_ item: WorkItem, context: StageContext) throws -> [UInt8] {
         if item.modality != "text" { return Array(try media.annotate(item, context: context).utf8) }
-        let shingles = Shingler.shingles(try context.text(item), n: config.ngram, mode: config.shingle)
-        return Signature.encode(hasher, shingles)
+        let s = textShingles(try context.text(item))
+        guard let chars = s.chars else { return Signature.encode(hasher, s.primary) }
+        var out = Signature.encode(hasher, s.primary)
+        out[0] = 0x74 // `t:`: a primary signature followed by a character signature
+        out += Signature.encode(hasher, chars).dropFirst(2)
+        return out
     }
+
+    var signatureBytes: Int { 2 + 4 * config.permutations }
 
     func bandKeys(partition: Int, annotation: Annotation) -> [UInt64] {
         let rows = config.permutations / config.bands
-        guard annotation.count == 2 + 4 * config.permutations else { return [] }
-        return stride(from: partition, to: config.bands, by: partitions).map { Signature.bandKey(annotation, band: $0, rows: rows) }
+        let short = annotation.count == 2 * signatureBytes - 2
+        guard annotation.count == signatureBytes || short else { return [] }
+        var keys = stride(from: partition, to: config.bands, by: partitions).map { Signature.bandKey(annotation, band: $0, rows: rows) }
+        if short {
+            // The character signature's bands follow the primary's; the band index is mixed into each key, so
+            // keys of the two signatures never collide.
+            let charRows = config.permutations / charBands
+            let chars = Array(annotation.dropFirst(4 * config.permutations))[...]
+            for band in stride(from: partition, to: charBands, by: partitions) {
+                keys.append(Signature.bandKey(chars, band: band, rows: charRows, tag: config.bands + band))
+            }
+        }
+        return keys
+    }
+
+    /// The primary and (for short texts) character signatures of a text annotation.
+    func signatures(_ a: Annotation) -> (primary: [UInt32], chars: [UInt32]?)? {
+        if a.count == signatureBytes { return (Signature.decode(a), nil) }
+        guard a.count == 2 * signatureBytes - 2 else { return nil }
+        let all = Signature.decode(a)
+        return (Array(all[..<config.permutations]), Array(all[config.permutations...]))
+    }
+
+    /// Whether the estimates leave a pair worth checking exactly.
+    func plausible(_ a: Annotation, _ b: Annotation) -> Bool {
+        guard let x = signatures(a), let y = signatures(b) else { return false }
+        if LSH.estimatedJaccard(x.primary, y.primary) >= config.threshold - exactCheckMargin { return true }
+        if let cx = x.chars, let cy = y.chars, LSH.estimatedJaccard(cx, cy) >= charThreshold - exactCheckMargin { return true }
+        return false
     }
 
     func confirm(_ a: Annotation, _ b: Annotation) -> Bool {
         if MediaNearDup.isMedia(a) || MediaNearDup.isMedia(b) { return media.confirm(a, b) }
-        return LSH.estimatedJaccard(Signature.decode(a), Signature.decode(b)) >= config.threshold
+        guard let x = signatures(a), let y = signatures(b) else { return false }
+        if LSH.estimatedJaccard(x.primary, y.primary) >= config.threshold { return true }
+        if let cx = x.chars, let cy = y.chars { return LSH.estimatedJaccard(cx, cy) >= charThreshold }
+        return false
     }
 
     /// How far below the threshold a text candidate's signature estimate may be and still be checked exactly:
@@ -112,37 +189,60 @@ struct NearDedupStage: GlobalStage {
     /// true Jaccard reaches the threshold has an estimate this far below it with a probability under 1 in 10^4.
     var exactCheckMargin: Double { 4 * (0.25 / Double(config.permutations)).squareRoot() }
 
+    /// The exact shingle sets of a text, as `textShingles` cuts it.
+    func sets(_ text: String) -> MeasuredSets.Entry {
+        let s = textShingles(text)
+        return MeasuredSets.Entry(primary: Shingler.unique(s.primary), mode: s.mode, chars: s.chars.map(Shingler.unique), charN: s.charN)
+    }
+
+    /// The measured Jaccard that decides a pair: character n-grams when both texts are short (auto mode) and that
+    /// reaches `char_threshold` or the primary n-grams do not reach `threshold`; else the primary n-grams.
+    func measure(_ a: MeasuredSets.Entry, _ b: MeasuredSets.Entry) -> (jaccard: Double, unit: String, limit: Double, passed: Bool) {
+        let primary = Shingler.jaccard(a.primary, b.primary)
+        if let ca = a.chars, let cb = b.chars {
+            let c = Shingler.jaccard(ca, cb)
+            if c >= charThreshold || primary < config.threshold {
+                return (c, "character \(a.charN)-gram", charThreshold, c >= charThreshold)
+            }
+        }
+        let unit = a.mode == .characters && b.mode == .characters ? "character" : "word"
+        return (primary, "\(unit) \(config.ngram)-gram", config.threshold, primary >= config.threshold)
+    }
+
     /// Text candidates are decided on the exact Jaccard of their shingle sets (the items' content is read again
     /// and shingled, in parallel), so a pair at or above the threshold is not lost to the signature estimate's
     /// noise (a standard deviation of 0.035 at 0.8 with 128 permutations) and a pair below it is never merged.
-    /// Candidates whose estimate lies more than `exactCheckMargin` below the threshold are rejected without
+    /// Candidates whose estimates lie more than `exactCheckMargin` below the thresholds are rejected without
     /// reading them. Image and audio candidates are decided by their annotations (`confirm`).
     func confirmPairs(_ pairs: [(Int, Int)], annotations: [Int: [UInt8]], items: [Int: WorkItem], context: StageContext) throws -> [Bool] {
         var decided = [Bool](repeating: false, count: pairs.count)
         var check: [Int] = []
-        let signatureBytes = 2 + 4 * config.permutations
         for (n, (i, j)) in pairs.enumerated() {
             let a = annotations[i]![...], b = annotations[j]![...]
             if MediaNearDup.isMedia(a) || MediaNearDup.isMedia(b) { decided[n] = media.confirm(a, b); continue }
-            guard a.count == signatureBytes, b.count == signatureBytes else { continue }
-            if LSH.estimatedJaccard(Signature.decode(a), Signature.decode(b)) < config.threshold - exactCheckMargin { continue }
-            check.append(n)
+            if plausible(a, b) { check.append(n) }
         }
         if check.isEmpty { return decided }
         let checked = check
-        // Pair by pair, in parallel: each pair's two texts are read and shingled when it is checked, so nothing but
-        // the answers is held (a sample in several pairs is shingled once per pair; memory stays flat).
+        // Pair by pair, in parallel: each pair's two texts are read and shingled when it is checked. The sets of
+        // texts in a confirmed pair are kept (by annotation) for `reason`; memory stays near the duplicates' size.
         let answers = ParallelSlots<Bool>(count: check.count)
         let failure = FirstError()
         let chunks = min(check.count, ProcessInfo.processInfo.activeProcessorCount * 4)
+        let measured = self.measured
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             var k = c
             while k < checked.count {
                 let (i, j) = pairs[checked[k]]
                 do {
-                    let a = Shingler.shingleSet(try context.text(items[i]!), n: config.ngram, mode: config.shingle)
-                    let b = Shingler.shingleSet(try context.text(items[j]!), n: config.ngram, mode: config.shingle)
-                    answers.set(k, Shingler.jaccard(a, b) >= config.threshold)
+                    let a = sets(try context.text(items[i]!))
+                    let b = sets(try context.text(items[j]!))
+                    let passed = measure(a, b).passed
+                    answers.set(k, passed)
+                    if passed {
+                        measured.set(annotations[i]!, a)
+                        measured.set(annotations[j]!, b)
+                    }
                 } catch {
                     failure.set(error); return
                 }
@@ -156,11 +256,38 @@ struct NearDedupStage: GlobalStage {
 
     func reason(of item: WorkItem, duplicating kept: WorkItem, annotations: (Annotation, Annotation)) -> String {
         if MediaNearDup.isMedia(annotations.0) { return media.reason(kept: kept, annotations.0, annotations.1, keep: keep) }
-        // The decision was made on the exact Jaccard of a chain of candidate pairs; the estimate of this pair is
-        // what the signatures say about the two samples directly.
-        let j = LSH.estimatedJaccard(Signature.decode(annotations.0), Signature.decode(annotations.1))
-        return String(format: "near duplicate of %@ (linked by pairs with shingle Jaccard >= %.2f; this pair estimated %.2f; kept by policy `%@`)", kept.place, config.threshold, j, keep.rawValue)
+        guard let a = measured.get(annotations.0), let b = measured.get(annotations.1) else {
+            // Not measured in this process (cannot happen for a pair decided here); say what the signatures say.
+            let x = signatures(annotations.0), y = signatures(annotations.1)
+            let j = x.flatMap { x in y.map { LSH.estimatedJaccard(x.primary, $0.primary) } } ?? 0
+            return "near duplicate of \(kept.place) (signature estimate \(fmt2(j)); kept by policy `\(keep.rawValue)`)"
+        }
+        let m = measure(a, b)
+        if m.passed {
+            return "near duplicate of \(kept.place) (\(m.unit) Jaccard \(fmt2(m.jaccard)) >= \(fmt2(m.limit)), measured; kept by policy `\(keep.rawValue)`)"
+        }
+        return "near duplicate of \(kept.place), linked through other members of its group (\(m.unit) Jaccard to it \(fmt2(m.jaccard)) < \(fmt2(m.limit)), measured; each link >= the threshold; kept by policy `\(keep.rawValue)`)"
     }
+}
+
+/// Two decimals, rounded down, so a value shown as meeting a threshold really does (0.799 shows as 0.79).
+func fmt2(_ x: Double) -> String {
+    let v = (x * 100 + 1e-9).rounded(.down) / 100
+    return String(format: "%.2f", v)
+}
+
+/// Exact shingle sets of texts checked by `dedup.near`, keyed by their annotation (a signature), for reasons.
+final class MeasuredSets: @unchecked Sendable {
+    struct Entry {
+        var primary: [UInt64]
+        var mode: ShingleMode
+        var chars: [UInt64]?
+        var charN: Int
+    }
+    private let lock = NSLock()
+    private var sets: [[UInt8]: Entry] = [:]
+    func set(_ annotation: [UInt8], _ e: Entry) { lock.withLock { sets[annotation] = e } }
+    func get(_ annotation: Annotation) -> Entry? { lock.withLock { sets[Array(annotation)] } }
 }
 
 /// Binary form of a MinHash signature in an annotation: `m:` then each 32-bit value little-endian. The tag keeps
@@ -188,11 +315,12 @@ enum Signature {
     }
 
     /// The LSH key of one band (the same value as `LSH.bandKeys(decode(s))[band]`).
-    static func bandKey(_ s: Annotation, band: Int, rows: Int) -> UInt64 {
+    /// `tag`: the band index mixed into the key (default `band`).
+    static func bandKey(_ s: Annotation, band: Int, rows: Int, tag: Int? = nil) -> UInt64 {
         s.withUnsafeBufferPointer { sig in
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: rows) { values in
                 for r in 0..<rows { values[r] = value(sig, band * rows + r) }
-                return LSH.bandKey(UnsafeBufferPointer(values), band: band)
+                return LSH.bandKey(UnsafeBufferPointer(values), band: tag ?? band)
             }
         }
     }

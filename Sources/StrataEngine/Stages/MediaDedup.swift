@@ -19,6 +19,15 @@ struct MediaNearDup: Sendable {
     var audioMinOverlap = 8
     var audioMinSharedKeys = 2
     var audioMaxBucket = 500
+    /// Pixel verification (`PixelMatch`): a hash candidate is a near duplicate when its pixel distance is at most
+    /// `imagePixelRatio` times its source's median nearest-neighbour distance, within the two bounds.
+    /// Clips shorter than this get a log-mel signature (`ShortAudio`) instead of a Chromaprint fingerprint.
+    var audioShortSeconds = 5.0
+    var audioShortMinSimilarity = 0.7
+    var audioShortRatio = 0.45
+    var imagePixelRatio = 0.1
+    var imagePixelMin = 0.005
+    var imagePixelMax = 0.1
 
     static let frameSeconds = 4096.0 / 3.0 / 11025.0
 
@@ -26,11 +35,17 @@ struct MediaNearDup: Sendable {
         imageHash = ImageDuplicates.HashKind(rawValue: try p.string("image_hash", default: "both", allowed: ImageDuplicates.HashKind.allCases.map(\.rawValue)))!
         imageMaxDistance = try p.int("image_max_distance", default: imageHash.defaultMaxDistance, min: 0, max: imageHash == .both ? 64 : 32)
         imageMinSide = try p.int("image_min_side", default: 16, min: 0, max: 4096)
+        imagePixelRatio = try p.double("image_pixel_ratio", default: 0.1, min: 0, max: 10)
+        imagePixelMin = try p.double("image_pixel_min_distance", default: 0.005, min: 0, max: 2)
+        imagePixelMax = try p.double("image_pixel_max_distance", default: 0.1, min: 0, max: 2)
         audioMinSimilarity = try p.double("audio_min_similarity", default: 0.8, min: 0.5, max: 1)
         let offsetSeconds = try p.double("audio_max_offset_seconds", default: 5, min: 0, max: 600)
         audioMaxOffset = Int((offsetSeconds / MediaNearDup.frameSeconds).rounded(.up))
         audioMinOverlap = max(1, Int((try p.double("audio_min_overlap_seconds", default: 1, min: 0.1, max: 600) / MediaNearDup.frameSeconds).rounded()))
         audioMaxBucket = try p.int("audio_max_bucket", default: 500, min: 2)
+        audioShortSeconds = try p.double("audio_short_seconds", default: 5, min: 0, max: 600)
+        audioShortMinSimilarity = try p.double("audio_short_min_similarity", default: 0.7, min: 0, max: 1)
+        audioShortRatio = try p.double("audio_short_ratio", default: 0.45, min: 0, max: 10)
     }
 
     // MARK: annotate
@@ -43,8 +58,12 @@ struct MediaNearDup: Sendable {
                 context.log("\(item.place): \(size.width)x\(size.height) is below image_min_side \(imageMinSide), too little detail for a perceptual hash; left out of near-duplicate search (exact duplicates are still removed)")
                 return ""
             }
-            switch Media.imageHashes(path: path) {
-            case .success(let h): return "i:" + PerceptualHash.hex(h.d) + PerceptualHash.hex(h.p)
+            switch Media.seenThumbnail(path: path) {
+            case .success(let g):
+                // `i:` dHash, pHash, the 32x32 verification thumbnail (hex) and the source's key.
+                var s = "i:" + PerceptualHash.hex(PerceptualHash.dHash(g)) + PerceptualHash.hex(PerceptualHash.pHash(g))
+                for v in PixelMatch.thumbnail(g) { s += String(Self.hexDigits[Int(v >> 4)]) + String(Self.hexDigits[Int(v & 15)]) }
+                return s + PerceptualHash.hex(MediaNearDup.sourceKey(item.source))
             case .failure(let problem):
                 context.log("\(item.place): not hashed, left out of near-duplicate search: \(problem.reason)")
                 return ""
@@ -52,6 +71,20 @@ struct MediaNearDup: Sendable {
         case "audio":
             switch Media.decodeAudio(path: path) {
             case .success(let audio):
+                let seconds = Double(audio.frames) / Double(max(1, audio.sampleRate))
+                if seconds < audioShortSeconds {
+                    // `s:` and the hex of the log-mel signature (Chromaprint needs several seconds).
+                    let mono = try Media.resample(audio.mono, from: audio.sampleRate, to: ShortAudio.sampleRate)
+                    let sig = ShortAudio.signature(mono)
+                    if sig.isEmpty {
+                        context.log("\(item.place): no sound to compare; left out of near-duplicate search")
+                        return ""
+                    }
+                    var s = "s:"
+                    s.reserveCapacity(2 + 2 * sig.count)
+                    for v in sig { s += String(Self.hexDigits[Int(v >> 4)]) + String(Self.hexDigits[Int(v & 15)]) }
+                    return s + PerceptualHash.hex(MediaNearDup.sourceKey(item.source))
+                }
                 let fp = Media.fingerprint(audio.mono, sampleRate: audio.sampleRate)
                 if fp.count < audioMinOverlap {
                     context.log("\(item.place): \(String(format: "%.2f", Double(audio.frames) / Double(audio.sampleRate))) s is too short for a fingerprint; left out of near-duplicate search")
@@ -72,8 +105,48 @@ struct MediaNearDup: Sendable {
 
     // MARK: parse
 
+    private static let hexDigits = Array("0123456789abcdef")
+
+    /// FNV-1a 64 of a source name: images are verified against their own source's neighbours.
+    static func sourceKey(_ source: String) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in source.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
+    }
+
+    static let thumbnailHex = 2 * PixelMatch.side * PixelMatch.side
+
+    /// The verification thumbnail of an image annotation (empty when malformed).
+    static func thumbnail<C: Collection>(_ a: C) -> [UInt8] where C.Element == UInt8, C.Index == Int {
+        guard a.count >= 34 + thumbnailHex else { return [] }
+        var out = [UInt8](repeating: 0, count: thumbnailHex / 2)
+        var i = a.startIndex + 34
+        for k in 0..<out.count {
+            out[k] = hexValue(a[i]) << 4 | hexValue(a[i + 1])
+            i += 2
+        }
+        return out
+    }
+
+    /// The log-mel signature of a short-audio annotation.
+    static func shortSignature<C: Collection>(_ a: C) -> [UInt8] where C.Element == UInt8, C.Index == Int {
+        var out = [UInt8](repeating: 0, count: (a.count - 2) / 2)
+        var i = a.startIndex + 2
+        for k in 0..<out.count {
+            out[k] = hexValue(a[i]) << 4 | hexValue(a[i + 1])
+            i += 2
+        }
+        return out
+    }
+
+    static func source<C: Collection>(_ a: C) -> UInt64 where C.Element == UInt8, C.Index == Int {
+        PerceptualHash.parseHex(a, offset: 34 + thumbnailHex) ?? 0
+    }
+
+    @inline(__always) static func hexValue(_ c: UInt8) -> UInt8 { c <= 0x39 ? c &- 0x30 : c &- 0x61 &+ 10 }
+
     static func isMedia(_ a: Annotation) -> Bool {
-        a.count >= 2 && a[a.startIndex + 1] == 0x3A && (a[a.startIndex] == 0x69 || a[a.startIndex] == 0x61)
+        a.count >= 2 && a[a.startIndex + 1] == 0x3A && (a[a.startIndex] == 0x69 || a[a.startIndex] == 0x61 || a[a.startIndex] == 0x73)
     }
 
     static func imageHashes<C: Collection>(_ a: C) -> (d: UInt64, p: UInt64)? where C.Element == UInt8, C.Index == Int {
@@ -103,9 +176,59 @@ struct MediaNearDup: Sendable {
         let chunks = (0..<(imageHash.words * HammingIndex.chunksPerWord)).filter { $0 % partitions == partition }
         if !images.isEmpty && !chunks.isEmpty {
             let hashes = images.map { MediaNearDup.imageHashes($0.annotation) ?? (0, 0) }
+            let thumbs = images.map { MediaNearDup.thumbnail($0.annotation) }
+            var prepared: [PixelMatch.Prepared?] = Array(repeating: nil, count: images.count)
+            func ready(_ k: Int) -> PixelMatch.Prepared {
+                if let p = prepared[k] { return p }
+                let p = PixelMatch.Prepared(thumbs[k])
+                prepared[k] = p
+                return p
+            }
+            let sources = images.map { MediaNearDup.source($0.annotation) }
+            // Each source's accept distance, from its own images' nearest-neighbour distances (computed only for
+            // sources with a candidate pair in this partition).
+            var members: [UInt64: [Int]] = [:]
+            for (k, s) in sources.enumerated() { members[s, default: []].append(k) }
+            var accept: [UInt64: Double] = [:]
+            func limit(_ s: UInt64) -> Double {
+                if let a = accept[s] { return a }
+                let ks = members[s] ?? []
+                let a = PixelMatch.acceptDistance(median: PixelMatch.medianNeighbourDistance(ks.map { thumbs[$0] }, prepared: ks.map { ready($0) }),
+                                                  ratio: imagePixelRatio, minDistance: imagePixelMin, maxDistance: imagePixelMax)
+                accept[s] = a
+                return a
+            }
             let index = ImageDuplicates.index(hashes: hashes, kind: imageHash, maxDistance: imageMaxDistance, chunks: chunks)
             for (i, j) in index.pairs(confirm: { index.distance($0, $1) <= imageMaxDistance }) {
-                out.append((images[i].index, images[j].index))
+                // Within one source, closer than its typical neighbour; across sources, the stricter of the two.
+                let l = min(limit(sources[i]), limit(sources[j]))
+                if 1 - PixelMatch.similarity(ready(i), ready(j)) <= l {
+                    out.append((images[i].index, images[j].index))
+                }
+            }
+        }
+        // Short audio: every pair whose mean band profiles agree, compared in full, in partition 0, and accepted when
+        // far closer than the typical nearest neighbour of the source (as for images).
+        let short = entries.filter { $0.annotation.first == 0x73 }
+        if partition == 0 && short.count > 1 {
+            let sigs = short.map { MediaNearDup.shortSignature($0.annotation.dropLast(16)) }
+            let sources = short.map { PerceptualHash.parseHex($0.annotation, offset: $0.annotation.count - 16) ?? 0 }
+            let profiles = sigs.map(ShortAudio.profile)
+            var members: [UInt64: [Int]] = [:]
+            for (k, s) in sources.enumerated() { members[s, default: []].append(k) }
+            var accept: [UInt64: Double] = [:]
+            for (s, ks) in members {
+                accept[s] = PixelMatch.acceptDistance(median: ShortAudio.medianNeighbourDistance(ks.map { sigs[$0] }, profiles: ks.map { profiles[$0] }),
+                                                      ratio: audioShortRatio, minDistance: 0.005, maxDistance: 1 - audioShortMinSimilarity)
+            }
+            for i in 0..<sigs.count {
+                for j in (i + 1)..<sigs.count {
+                    let li = sigs[i].count, lj = sigs[j].count
+                    if min(li, lj) * 10 < max(li, lj) * 7 { continue }
+                    if PixelMatch.pearson(profiles[i], profiles[j]) < 0.8 { continue }
+                    let limit = min(accept[sources[i]] ?? 0, accept[sources[j]] ?? 0)
+                    if 1 - ShortAudio.similarity(sigs[i], sigs[j]) <= limit { out.append((short[i].index, short[j].index)) }
+                }
             }
         }
         // Audio: one inverted index, in partition 0.
@@ -123,7 +246,12 @@ struct MediaNearDup: Sendable {
         guard let x = a.first, x == b.first else { return false }
         if x == 0x69 {
             guard let ha = MediaNearDup.imageHashes(Array(a)), let hb = MediaNearDup.imageHashes(Array(b)) else { return false }
+            // The pair step applied the source-relative limit; this re-checks what the two annotations can settle.
             return ImageDuplicates.distance(ha, hb, kind: imageHash) <= imageMaxDistance
+                && PixelMatch.distance(MediaNearDup.thumbnail(Array(a)), MediaNearDup.thumbnail(Array(b))) <= imagePixelMax
+        }
+        if x == 0x73 {
+            return ShortAudio.similarity(MediaNearDup.shortSignature(a.dropLast(16)), MediaNearDup.shortSignature(b.dropLast(16))) >= audioShortMinSimilarity
         }
         return AudioMatch.similarity(MediaNearDup.fingerprint(Array(a)), MediaNearDup.fingerprint(Array(b)),
                                      maxOffset: audioMaxOffset, minOverlap: audioMinOverlap).score >= audioMinSimilarity
@@ -132,15 +260,23 @@ struct MediaNearDup: Sendable {
     func reason(kept: WorkItem, _ a: Annotation, _ b: Annotation, keep: KeepPolicy) -> String {
         if a.first == 0x69, let ha = MediaNearDup.imageHashes(Array(a)), let hb = MediaNearDup.imageHashes(Array(b)) {
             let dp = PerceptualHash.distance(ha.p, hb.p), dd = PerceptualHash.distance(ha.d, hb.d)
+            let op = ImageDuplicates.distance(ha, hb, kind: imageHash) <= imageMaxDistance ? "<=" : ">"
             let which = switch imageHash {
-            case .both: "pHash distance \(dp) + dHash distance \(dd) = \(dp + dd) <= \(imageMaxDistance) of 128 bits"
-            case .phash: "pHash distance \(dp) <= \(imageMaxDistance) (dHash \(dd))"
-            case .dhash: "dHash distance \(dd) <= \(imageMaxDistance) (pHash \(dp))"
+            case .both: "pHash distance \(dp) + dHash distance \(dd) = \(dp + dd) \(op) \(imageMaxDistance) of 128 bits"
+            case .phash: "pHash distance \(dp) \(op) \(imageMaxDistance) (dHash \(dd))"
+            case .dhash: "dHash distance \(dd) \(op) \(imageMaxDistance) (pHash \(dp))"
             }
-            if ImageDuplicates.distance(ha, hb, kind: imageHash) > imageMaxDistance {
-                return "near-duplicate image in the cluster of \(kept.place), linked through closer members (to the kept image: \(which.replacingOccurrences(of: " <= ", with: " > ")); kept by policy `\(keep.rawValue)`)"
+            let c = PixelMatch.similarity(MediaNearDup.thumbnail(Array(a)), MediaNearDup.thumbnail(Array(b)))
+            let pixels = String(format: "pixel correlation %.3f after alignment", c)
+            if ImageDuplicates.distance(ha, hb, kind: imageHash) > imageMaxDistance || 1 - c > imagePixelMax {
+                return "near-duplicate image in the cluster of \(kept.place), linked through closer members (to the kept image: \(pixels); \(which); kept by policy `\(keep.rawValue)`)"
             }
-            return "near-duplicate image of \(kept.place) (\(which); kept by policy `\(keep.rawValue)`)"
+            return "near-duplicate image of \(kept.place) (\(pixels), far closer than this source's typical nearest neighbour; \(which); kept by policy `\(keep.rawValue)`)"
+        }
+        if a.first == 0x73 {
+            let c = ShortAudio.similarity(MediaNearDup.shortSignature(a.dropLast(16)), MediaNearDup.shortSignature(b.dropLast(16)))
+            return String(format: "near-duplicate audio of %@ (log-mel spectrogram correlation %.3f after time alignment, far closer than this source's typical nearest neighbour; kept by policy `%@`)",
+                          kept.place, c, keep.rawValue)
         }
         let m = AudioMatch.similarity(MediaNearDup.fingerprint(Array(a)), MediaNearDup.fingerprint(Array(b)),
                                       maxOffset: audioMaxOffset, minOverlap: audioMinOverlap)
