@@ -181,14 +181,16 @@ extension Workspace {
             // Record files: progress by bytes (MiB), so one large file does not sit at 0/1 until it is done.
             let mib = 1 << 20
             let totalBytes = entries.reduce(0) { $0 + ($1.status?.size ?? 0) }
-            progress.begin("ingest records (MiB)", total: max(1, (totalBytes + mib - 1) / mib))
-            var bytes = 0
+            let totalMiB = max(1, (totalBytes + mib - 1) / mib)
+            progress.begin("ingest records (MiB)", total: totalMiB)
+            var bytes = 0, reported = 0
             for entry in entries {
                 try context.ingestRecordFile(entry) { n in
                     bytes += n
-                    if bytes >= mib { progress.advance(by: bytes / mib); bytes %= mib }
+                    if bytes >= mib { progress.advance(by: bytes / mib); reported += bytes / mib; bytes %= mib }
                 }
             }
+            if reported < totalMiB { progress.advance(by: totalMiB - reported) }  // the last part of a MiB
         } else {
             progress.begin("ingest", total: entries.count)
         }
