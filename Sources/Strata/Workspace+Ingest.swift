@@ -593,8 +593,12 @@ final class IngestContext {
     func flushAndCommit(_ batch: IngestBatch) throws {
         try waitForCommits()
         if batch.isEmpty { return }
+        let t0 = Date()
         FileIO.syncFileSystem(ws.rawDir)
+        let t1 = Date()
         try ws.catalog.commit(batch)
+        Profile.shared.add("flush-syncfs", t1.timeIntervalSince(t0))
+        Profile.shared.add("flush-commit", Date().timeIntervalSince(t1))
         summary.labelsImported += batch.labels.count
     }
 

@@ -283,6 +283,8 @@ extension IngestContext {
             if let event = labelEvent(sampleId: l.sampleId, value: l.value, origin: f.origin, line: l.line) { batch.labels.append(event) }
         }
         // Texts go to the object store on all workers (content-addressed: each write is independent).
+        Profile.shared.add("records-decide-rows", Date().timeIntervalSince(t0))
+        let t1 = Date()
         let objects = ws.objects
         let failures = parallelMap(texts, workers: options.workers) { text -> String? in
             do { _ = try objects.put(text, sync: false); return nil } catch { return "\(error)" }
@@ -290,9 +292,34 @@ extension IngestContext {
         if let failure = failures.first(where: { $0 != nil }) ?? nil {
             throw StrataError(.failure, "cannot store a row's text in .strata/objects: \(failure)", fix: "batches before this one are committed; fix the cause and run the same command again")
         }
+        Profile.shared.add("records-objects", Date().timeIntervalSince(t1))
         try drainLabelProblems(into: &batch)
-        try flushAndCommit(batch)
+        try commitInBackground(batch)
         batch = IngestBatch()
+    }
+
+    /// Syncs the file system and commits a batch of rows on the commit thread, so the next batch is read, prepared
+    /// and decided meanwhile. Batches commit in order; at most three wait (bounded memory). Decisions never depend
+    /// on a batch still committing: samples, short ids and labels of this run are also kept in memory.
+    func commitInBackground(_ batch: IngestBatch) throws {
+        if let error = commitErrors.take() { throw error }
+        if batch.isEmpty { return }
+        summary.labelsImported += batch.labels.count
+        let waitStart = Date()
+        writerSlots.wait()
+        Profile.shared.add("wait-for-commit", Date().timeIntervalSince(waitStart))
+        let box = UncheckedBox(batch), catalog = ws.catalog, rawDir = ws.rawDir, errors = commitErrors, slots = writerSlots
+        dbQueue.async {
+            defer { slots.signal() }
+            let t0 = Date()
+            FileIO.syncFileSystem(rawDir)  // the objects of the batch's rows are on disk before the rows
+            let t1 = Date()
+            do { try catalog.commit(box.value) } catch {
+                errors.set(StrataError(.failure, "\(error)", fix: "batches before this one are committed; fix the cause and run the same command again"))
+            }
+            Profile.shared.add("commit-syncfs", t1.timeIntervalSince(t0))
+            Profile.shared.add("commit-rows", Date().timeIntervalSince(t1))
+        }
     }
 
     /// Examines a record file as a container: hashed and sniffed, with no limit on its size (its rows are streamed
