@@ -143,15 +143,12 @@ extension IngestContext {
             pendingLabelProblems.append((origin, line, reason, sampleId))
             return nil
         }
-        let importKey = Workspace.shortHash("label", origin, "\(line)", sampleId, value)
-        if (try? ws.catalog.labelImportKeyExists(importKey)) == true { return nil }  // imported by an earlier run
+        let importKey = IngestContext.labelImportKey(origin: origin, line: line, sampleId: sampleId, value: value)
+        // Looked up per batch by `prefetchLabelState`; a label outside a prefetched batch falls back to one lookup.
+        if !checkedImportKeys.contains(importKey) { try? prefetchLabelState([(sampleId, importKey)]) }
+        if storedImportKeys.contains(importKey) { return nil }  // imported by an earlier run
+        if !labelsLoaded.contains(sampleId) { try? prefetchLabelState([(sampleId, importKey)]) }
         var known = labelsBySample[sampleId] ?? []
-        if known.isEmpty, let existing = try? ws.catalog.labelEvents(sampleId: sampleId) {
-            let canonical = try? ws.catalog.sample(id: sampleId)
-            for e in existing where e.status == "label" {
-                if let v = e.value { known.append((v, canonical?.originPath ?? "", canonical?.originLine)) }
-            }
-        }
         if let other = known.first(where: { $0.value != value }) {
             pendingFindings.append(finding(kind: "conflicting-label", sampleId: sampleId, origin: origin, line: line,
                                            relatedSampleId: sampleId, relatedOrigin: other.origin, relatedLine: other.line,
@@ -161,6 +158,31 @@ extension IngestContext {
         labelsBySample[sampleId] = known
         return LabelEventRow(sampleId: sampleId, status: "label", value: value, annotator: "import:" + (origin as NSString).lastPathComponent,
                              role: "importer", source: "import", importKey: importKey, createdAt: now)
+    }
+
+    /// The key that makes a label import idempotent: the same label from the same place is stored once.
+    static func labelImportKey(origin: String, line: Int, sampleId: String, value: String) -> String {
+        Workspace.shortHash("label", origin, "\(line)", sampleId, value)
+    }
+
+    /// Loads, in one query each for the whole batch, which of these import keys earlier runs stored and the labels
+    /// the samples already have in the catalog (for conflicts). Before this, every label of an ingest ran these
+    /// lookups one by one, and the one for existing labels scanned the whole label table: quadratic in rows.
+    func prefetchLabelState(_ items: [(sampleId: String, importKey: String)]) throws {
+        let keys = Array(Set(items.map(\.importKey)).subtracting(checkedImportKeys))
+        if !keys.isEmpty {
+            storedImportKeys.formUnion(try ws.catalog.existingImportKeys(keys))
+            checkedImportKeys.formUnion(keys)
+        }
+        let ids = Array(Set(items.map(\.sampleId)).subtracting(labelsLoaded))
+        if !ids.isEmpty {
+            let stored = try ws.catalog.labelValues(sampleIds: ids)
+            for id in ids {
+                labelsLoaded.insert(id)
+                guard let s = stored[id] else { continue }
+                labelsBySample[id] = s.values.map { ($0, s.originPath, s.originLine) } + (labelsBySample[id] ?? [])
+            }
+        }
     }
 
     /// A label of the wrong JSON type: the sample is kept, the label is quarantined with the reason.

@@ -3,14 +3,14 @@ import StrataCore
 import StrataStore
 
 /// One row read from a JSONL or CSV file.
-enum RecordItem {
+enum RecordItem: Sendable {
     case row(line: Int, fields: [String: JSONValue], bytes: [UInt8])
     case problem(RecordIssue)
     case blank(line: Int)
 }
 
 /// A row that cannot be used, with a stable `kind` and a reason for the user.
-struct RecordIssue {
+struct RecordIssue: Sendable {
     var line: Int
     var kind: String
     var reason: String
@@ -33,32 +33,38 @@ enum RecordReader {
         var splitter = LineSplitter(maxLineBytes: maxRecordBytes)
         func handle(_ line: LineSplitter.Line) throws {
             switch line {
-            case .tooLong(let n, _, let length):
-                try body(.problem(RecordIssue(line: n, kind: "too-large",
-                    reason: "line \(n) has \(length) bytes, more than limits.max_record_bytes = \(maxRecordBytes) in strata.yaml; the row was skipped without reading it into memory",
-                    bytes: [])))
-            case .line(let n, var bytes, _):
-                if n == 1 && bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
-                    try body(.blank(line: n))
-                    return
-                }
-                switch JSONRecord.parseObject(bytes) {
-                case .success(let fields): try body(.row(line: n, fields: fields, bytes: bytes))
-                case .failure(let p):
-                    let kind = p.kind == RecordProblem.invalidUTF8 ? "invalid-utf8" : "malformed-row"
-                    try body(.problem(RecordIssue(line: n, kind: kind, reason: "line \(n): \(p.message)", bytes: bytes)))
-                }
+            case .tooLong(let n, _, let length): try body(tooLong(line: n, length: length, maxRecordBytes: maxRecordBytes))
+            case .line(let n, let bytes, _): try body(jsonlItem(line: n, bytes: bytes))
             }
         }
         try FileIO.readChunks(path) { chunk in try splitter.feed(chunk, handle) }
         try splitter.finish(handle)
     }
 
+    /// The problem reported for a line over `limits.max_record_bytes` (never read into memory).
+    static func tooLong(line n: Int, length: Int, maxRecordBytes: Int) -> RecordItem {
+        .problem(RecordIssue(line: n, kind: "too-large",
+            reason: "line \(n) has \(length) bytes, more than limits.max_record_bytes = \(maxRecordBytes) in strata.yaml; the row was skipped without reading it into memory",
+            bytes: []))
+    }
+
+    /// One JSONL line as a row, a blank line or a problem (pure: ingest calls it on worker threads).
+    static func jsonlItem(line n: Int, bytes raw: [UInt8]) -> RecordItem {
+        var bytes = raw
+        if n == 1 && bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .blank(line: n) }
+        switch JSONRecord.parseObject(bytes) {
+        case .success(let fields): return .row(line: n, fields: fields, bytes: bytes)
+        case .failure(let p):
+            let kind = p.kind == RecordProblem.invalidUTF8 ? "invalid-utf8" : "malformed-row"
+            return .problem(RecordIssue(line: n, kind: kind, reason: "line \(n): \(p.message)", bytes: bytes))
+        }
+    }
+
     /// Reads a CSV file whose first record is the header. Ragged rows, unterminated quotes and oversized rows
     /// become problems; the other rows are returned as column -> value.
     static func readCSV(path: String, delimiter: UInt8, maxRecordBytes: Int, requiredColumn: String? = nil,
-                        _ body: (RecordItem) throws -> Void) throws {
+                        progress: (Int) -> Void = { _ in }, _ body: (RecordItem) throws -> Void) throws {
         var parser = CSVParser(delimiter: delimiter, maxRecordBytes: maxRecordBytes)
         var table: CSVTable?
         let sep = String(UnicodeScalar(delimiter))
@@ -86,7 +92,10 @@ enum RecordReader {
                 try body(.row(line: record.line, fields: fields, bytes: bytes))
             }
         }
-        try FileIO.readChunks(path) { chunk in try parser.feed(chunk, handle) }
+        try FileIO.readChunks(path) { chunk in
+            try parser.feed(chunk, handle)
+            progress(chunk.count)
+        }
         try parser.finish(handle)
     }
 

@@ -32,6 +32,9 @@ public struct IngestOptions: Sendable {
     public var workers: Int
     /// Paths read again even if the stat cache says they are unchanged (used by `quarantine release`).
     public var recheck: Set<String> = []
+    /// Reads every given file again even if the stat cache says it is unchanged (`ingest --reread`): rows and files
+    /// already ingested add nothing, labels and ids not seen before are added.
+    public var reread = false
 
     public init(paths: [String], source: String, date: String? = nil, tags: [String: String] = [:], metaFile: String? = nil,
                 metaFileColumn: String? = nil, metaLabelColumn: String = "label", records: RecordOptions? = nil,
@@ -56,14 +59,22 @@ public struct IngestSummary: Sendable, Codable {
     public var findingsByKind: [String: Int] = [:]
     public var labelsImported = 0
     public var blankLines = 0
+    /// Rows with a `label` field that were ingested without it because no `--label-field` was given.
+    public var unimportedLabelRows = 0
     public var unlistedFiles: [String] = []
     public var seconds = 0.0
     /// `origin\nline` of every file or row this run rejected (including ones already in quarantine).
     public var quarantinedKeys: Set<String> = []
 
+    /// The input was not empty but nothing of it was accepted (all quarantined): the command must not succeed.
+    /// Unchanged files and exact duplicates of samples already in the project count as accepted before.
+    public var acceptedNothing: Bool {
+        quarantined > 0 && accepted == 0 && duplicates == 0 && alreadyIngested == 0 && labelsImported == 0
+    }
+
     enum CodingKeys: String, CodingKey {
         case ingestId, source, filesSeen, rowsSeen, accepted, duplicates, alreadyIngested, quarantined, quarantinedByKind,
-             findingsByKind, labelsImported, blankLines, unlistedFiles, seconds
+             findingsByKind, labelsImported, blankLines, unimportedLabelRows, unlistedFiles, seconds
     }
 }
 
@@ -166,24 +177,35 @@ extension Workspace {
             try context.commitManifestProblems(manifest)
         }
 
-        progress.begin(options.records == nil ? "ingest" : "ingest records", total: entries.count)
+        if options.records != nil {
+            // Record files: progress by bytes (MiB), so one large file does not sit at 0/1 until it is done.
+            let mib = 1 << 20
+            let totalBytes = entries.reduce(0) { $0 + ($1.status?.size ?? 0) }
+            let totalMiB = max(1, (totalBytes + mib - 1) / mib)
+            progress.begin("ingest records (MiB)", total: totalMiB)
+            var bytes = 0, reported = 0
+            for entry in entries {
+                try context.ingestRecordFile(entry) { n in
+                    bytes += n
+                    if bytes >= mib { progress.advance(by: bytes / mib); reported += bytes / mib; bytes %= mib }
+                }
+            }
+            if reported < totalMiB { progress.advance(by: totalMiB - reported) }  // the last part of a MiB
+        } else {
+            progress.begin("ingest", total: entries.count)
+        }
         let batchSize = 2048
-        var start = 0
+        var start = options.records == nil ? 0 : entries.count
         // Files: batch N+1 is read and hashed in the background while batch N is decided on this thread.
         var previous: (pending: IngestContext.PendingBatch, count: Int)?
         while start < entries.count {
             let batch = Array(entries[start..<min(start + batchSize, entries.count)])
-            if options.records != nil {
-                for entry in batch { try context.ingestRecordFile(entry) }
-                progress.advance(by: batch.count)
-            } else {
-                let pending = try context.startBatch(batch)
-                if let (p, n) = previous {
-                    try context.finishBatch(p)
-                    progress.advance(by: n)
-                }
-                previous = (pending, batch.count)
+            let pending = try context.startBatch(batch)
+            if let (p, n) = previous {
+                try context.finishBatch(p)
+                progress.advance(by: n)
             }
+            previous = (pending, batch.count)
             start += batchSize
         }
         if let (p, n) = previous {
@@ -271,6 +293,11 @@ final class IngestContext {
     var pendingFindings: [FindingRow] = []
     /// Labels given to samples during this ingest (and the catalog's, loaded on first use), to report conflicts.
     var labelsBySample: [String: [(value: String, origin: String, line: Int?)]] = [:]
+    /// Samples whose labels in the catalog are already in `labelsBySample`.
+    var labelsLoaded = Set<String>()
+    /// Label import keys looked up in the catalog (`checkedImportKeys`) and those found there (`storedImportKeys`).
+    var checkedImportKeys = Set<String>()
+    var storedImportKeys = Set<String>()
     let now = Workspace.now()
 
     init(workspace: Workspace, options: IngestOptions, compactDate: String, labelNames: [String], ingestId: String) {
@@ -348,7 +375,7 @@ final class IngestContext {
         let cache = try ws.catalog.statCache(paths: entries.map(\.path))
         var todo: [WalkEntry] = []
         for e in entries {
-            if !options.recheck.contains(e.path), let st = e.status, let c = cache[e.path], c.size == st.size, c.mtimeNanos == st.mtimeNanos,
+            if !options.reread, !options.recheck.contains(e.path), let st = e.status, let c = cache[e.path], c.size == st.size, c.mtimeNanos == st.mtimeNanos,
                c.inode == Int64(bitPattern: st.inode) {
                 summary.alreadyIngested += 1
                 if c.outcome != "quarantined", let rows = manifest?.rows(for: e.path) {
@@ -413,6 +440,17 @@ final class IngestContext {
         let candidates = examined.compactMap { $0.reject == nil ? $0.sha : nil }
         let known = try ws.catalog.samples(ids: candidates)
         try prefetchShortIds(candidates.filter { known[$0] == nil })
+        if let manifest {
+            // Labels from the manifest: one lookup of earlier imports and existing labels for the batch.
+            var keys: [(String, String)] = []
+            for (e, x) in zip(todo, examined) where x.reject == nil {
+                guard let sha = x.sha else { continue }
+                for row in manifest.rows(for: e.path) ?? [] {
+                    if let value = row.label { keys.append((sha, IngestContext.labelImportKey(origin: manifest.path, line: row.line, sampleId: sha, value: value))) }
+                }
+            }
+            try prefetchLabelState(keys)
+        }
         var copies: [(from: String, to: String, sha: String, content: Content?)] = []
         let collected = FileNaming.isoDate(compact: compactDate)
         let relativeSourceDir = ws.relative(sourceDir)
@@ -555,8 +593,12 @@ final class IngestContext {
     func flushAndCommit(_ batch: IngestBatch) throws {
         try waitForCommits()
         if batch.isEmpty { return }
+        let t0 = Date()
         FileIO.syncFileSystem(ws.rawDir)
+        let t1 = Date()
         try ws.catalog.commit(batch)
+        Profile.shared.add("flush-syncfs", t1.timeIntervalSince(t0))
+        Profile.shared.add("flush-commit", Date().timeIntervalSince(t1))
         summary.labelsImported += batch.labels.count
     }
 
@@ -743,12 +785,12 @@ final class IngestContext {
     }
 
     func recordDuplicate(sha: String, origin: String, line: Int?, canonicalOrigin: String, canonicalLine: Int?,
-                         into batch: inout IngestBatch) throws {
+                         externalId: String? = nil, into batch: inout IngestBatch) throws {
         if try ws.catalog.occurrenceExists(originPath: origin, line: line ?? 0, sampleId: sha) {
             summary.alreadyIngested += 1
             return
         }
-        batch.occurrences.append(OccurrenceRow(sampleId: sha, originPath: origin, originLine: line ?? 0, ingestId: ingestId))
+        batch.occurrences.append(OccurrenceRow(sampleId: sha, originPath: origin, originLine: line ?? 0, ingestId: ingestId, externalId: externalId))
         let at = canonicalLine.map { "\(canonicalOrigin):\($0)" } ?? canonicalOrigin
         batch.findings.append(finding(kind: "duplicate", sampleId: sha, origin: origin, line: line, relatedSampleId: sha,
                                       relatedOrigin: canonicalOrigin, relatedLine: canonicalLine,

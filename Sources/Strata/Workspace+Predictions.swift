@@ -39,8 +39,9 @@ extension Workspace {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw StrataError.usage("cannot read \(file)", fix: "check the path of the predictions file")
         }
-        var byKey: [String: String] = [:], ambiguous = Set<String>()
+        var byKey: [String: String] = [:], ambiguous = Set<String>(), duplicateRowIds = Set<String>()
         for k in try catalog.sampleKeys() {
+            if k.ofDuplicateRow, let e = k.externalId { duplicateRowIds.insert(e) }
             byKey[k.id] = k.id
             if let old = byKey[k.shortId], old != k.id { ambiguous.insert(k.shortId) } else { byKey[k.shortId] = k.id }
             if let e = k.externalId {
@@ -50,6 +51,7 @@ extension Workspace {
         struct Parsed { var line: Int; var sample: String; var label: String?; var probs: JSONValue?; var embedding: [Float]? }
         var parsed: [Parsed] = [], problems: [String] = []
         var declaredClasses: [String]?, objectKeys = Set<String>(), embeddingDim: Int?, seen: [String: Int] = [:]
+        var seenKey: [String: String] = [:]
         let name = (file as NSString).lastPathComponent
         func problem(_ line: Int, _ text: String) { if problems.count < 20 { problems.append("\(name) line \(line): \(text)") } else if problems.count == 20 { problems.append("(more problems not shown)") } }
         var lineNo = 0
@@ -73,8 +75,13 @@ extension Workspace {
                               : "unknown id `\(key)`: no sample has this id, short id or external id (see `strata findings`/`strata status`; predict only ingested samples)")
                 continue
             }
-            if let first = seen[sample] { problem(lineNo, "sample `\(key)` already has a prediction on line \(first)"); continue }
+            if let first = seen[sample] {
+                // Rows ingested as exact duplicates are one sample: the prediction of the first of them stands.
+                if duplicateRowIds.contains(key) || duplicateRowIds.contains(seenKey[sample] ?? "") { continue }
+                problem(lineNo, "sample `\(key)` already has a prediction on line \(first)"); continue
+            }
             seen[sample] = lineNo
+            seenKey[sample] = key
             var label: String?
             if let l = object["label"] {
                 guard case .string(let s) = l else { problem(lineNo, "`label` must be a string, not \(l.kindDescription)"); continue }

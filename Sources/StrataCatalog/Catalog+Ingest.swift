@@ -3,6 +3,17 @@ import GRDB
 import StrataCore
 
 extension Catalog {
+    /// Registers `v9-occurrence-external-id`: the external id (`--id-field`) of a row ingested as an exact duplicate,
+    /// so `predictions import` can resolve it to the sample it repeats. Called from `Catalog.migrator` after the others.
+    static func registerOccurrenceExternalId(_ m: inout DatabaseMigrator) {
+        m.registerMigration("v9-occurrence-external-id") { db in
+            try db.execute(sql: """
+                ALTER TABLE occurrence ADD COLUMN externalId TEXT;
+                CREATE INDEX occurrence_externalId ON occurrence(externalId) WHERE externalId IS NOT NULL;
+                """)
+        }
+    }
+
     public func ensureSource(_ name: String, now: String) throws {
         try write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO source(name, createdAt) VALUES (?, ?)", arguments: [name, now])
@@ -42,10 +53,10 @@ extension Catalog {
             }
             if !batch.occurrences.isEmpty {
                 let st = try db.cachedStatement(sql: """
-                    INSERT OR IGNORE INTO occurrence(sampleId, originPath, originLine, ingestId) VALUES (?, ?, ?, ?)
+                    INSERT OR IGNORE INTO occurrence(sampleId, originPath, originLine, ingestId, externalId) VALUES (?, ?, ?, ?, ?)
                     """)
                 for o in batch.occurrences {
-                    try st.execute(arguments: [o.sampleId, o.originPath, o.originLine, o.ingestId])
+                    try st.execute(arguments: [o.sampleId, o.originPath, o.originLine, o.ingestId, o.externalId])
                 }
             }
             if !batch.rawFiles.isEmpty {
@@ -220,6 +231,41 @@ extension Catalog {
                 SELECT EXISTS(SELECT 1 FROM occurrence WHERE originPath = ?1 AND originLine = ?2 AND sampleId = ?3)
                     OR EXISTS(SELECT 1 FROM sample WHERE id = ?3 AND originPath = ?1 AND coalesce(originLine, 0) = ?2)
                 """, arguments: [originPath, line, sampleId]) ?? false
+        }
+    }
+
+    /// Which of these label import keys an earlier ingest already stored (one query per chunk of keys).
+    public func existingImportKeys(_ keys: [String]) throws -> Set<String> {
+        if keys.isEmpty { return [] }
+        return try read { db in
+            var out = Set<String>()
+            let st = try db.cachedStatement(sql: "SELECT importKey FROM labelEvent WHERE importKey IN (SELECT value FROM json_each(?))")
+            for chunk in Catalog.chunks(keys) {
+                out.formUnion(try String.fetchAll(st, arguments: [Catalog.jsonArray(chunk)]))
+            }
+            return out
+        }
+    }
+
+    /// The label values (`status = 'label'`, oldest first) these samples already have, with each sample's first
+    /// origin: what an ingest compares new labels with to report conflicts. One query per chunk of ids.
+    public func labelValues(sampleIds: [String]) throws -> [String: (values: [String], originPath: String, originLine: Int?)] {
+        if sampleIds.isEmpty { return [:] }
+        return try read { db in
+            var out: [String: (values: [String], originPath: String, originLine: Int?)] = [:]
+            let st = try db.cachedStatement(sql: """
+                SELECT l.sampleId, l.value, s.originPath, s.originLine FROM labelEvent l JOIN sample s ON s.id = l.sampleId
+                WHERE l.sampleId IN (SELECT value FROM json_each(?)) AND l.status = 'label' AND l.value IS NOT NULL
+                ORDER BY l.id
+                """)
+            for chunk in Catalog.chunks(sampleIds) {
+                let rows = try Row.fetchCursor(st, arguments: [Catalog.jsonArray(chunk)])
+                while let r = try rows.next() {
+                    let id: String = r[0]
+                    out[id, default: ([], r[2], r[3])].values.append(r[1])
+                }
+            }
+            return out
         }
     }
 

@@ -45,6 +45,8 @@ public struct SampleKeyRow: Sendable {
     public var id: String
     public var shortId: String
     public var externalId: String?
+    /// The external id is that of a row ingested as an exact duplicate of this sample (from `occurrence`).
+    public var ofDuplicateRow = false
 }
 
 /// A sample's latest label event from one annotator (what consensus is computed from).
@@ -95,8 +97,14 @@ extension Catalog {
     /// Every sample's id, short id and external id (to resolve the ids users give).
     public func sampleKeys() throws -> [SampleKeyRow] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT id, shortId, externalId FROM sample").map {
-                SampleKeyRow(id: $0["id"], shortId: $0["shortId"], externalId: $0["externalId"])
+            // Rows ingested as exact duplicates keep their own external id in `occurrence`: it names the sample they repeat.
+            try Row.fetchAll(db, sql: """
+                SELECT id, shortId, externalId, 0 AS dup FROM sample
+                UNION ALL
+                SELECT o.sampleId, s.shortId, o.externalId, 1 FROM occurrence o JOIN sample s ON s.id = o.sampleId
+                WHERE o.externalId IS NOT NULL
+                """).map {
+                SampleKeyRow(id: $0["id"], shortId: $0["shortId"], externalId: $0["externalId"], ofDuplicateRow: $0["dup"])
             }
         }
     }

@@ -2,6 +2,13 @@ import Foundation
 import GRDB
 import StrataCore
 
+final class ReadCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
+
 /// The project's index in SQLite (WAL, foreign keys on, versioned migrations).
 ///
 /// The catalog is an index, not the only copy of what the user needs: raw files, quarantine reason records and
@@ -38,8 +45,14 @@ public final class Catalog: Sendable {
     }
 
     public func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
-        try pool.read(body)
+        readCounter.increment()
+        return try pool.read(body)
     }
+
+    /// Read transactions since the catalog was opened: lets tests pin that a bulk operation reads per batch,
+    /// not per row.
+    public var readCount: Int { readCounter.value }
+    private let readCounter = ReadCounter()
 
     public func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) throws -> T {
         try pool.write(body)
@@ -221,6 +234,7 @@ public final class Catalog: Sendable {
         registerTaskers(&m)
         registerServer(&m)
         registerPseudo(&m)
+        registerOccurrenceExternalId(&m)
         return m
     }
 }

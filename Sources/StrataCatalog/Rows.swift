@@ -41,8 +41,11 @@ public struct OccurrenceRow: Codable, Sendable, Equatable, FetchableRecord {
     public var originPath: String
     public var originLine: Int
     public var ingestId: String
-    public init(sampleId: String, originPath: String, originLine: Int, ingestId: String) {
+    /// The row's own id (`--id-field`) at this place, so ids of exact duplicates resolve to the sample they repeat.
+    public var externalId: String?
+    public init(sampleId: String, originPath: String, originLine: Int, ingestId: String, externalId: String? = nil) {
         self.sampleId = sampleId; self.originPath = originPath; self.originLine = originLine; self.ingestId = ingestId
+        self.externalId = externalId
     }
 }
 

@@ -31,7 +31,10 @@ public struct ObjectStore: Sendable {
         let digest = FileIO.sha256(bytes)
         let dest = path(for: digest)
         if access(dest, F_OK) == 0 { return digest }
-        try FileIO.makeDirectories("\(root)/\(digest.prefix(2))")
+        // One `mkdir` (EEXIST is the common answer) instead of Foundation's createDirectory, which stats and walks
+        // the path on every call: record ingest puts one object per row.
+        let dir = "\(root)/\(digest.prefix(2))"
+        if mkdir(dir, 0o755) != 0 && errno != EEXIST { try FileIO.makeDirectories(dir) }
         try FileIO.writeAtomically(dest, bytes, mode: 0o444, sync: sync)
         return digest
     }

@@ -45,7 +45,7 @@ public enum SpecTemplates {
 
             # Size limits checked at ingest; larger inputs go to quarantine/ with a reason.
             limits:
-              # Largest file, in bytes (1 GiB).
+              # Largest file, in bytes (1 GiB). Record files (--records) are streamed: only their rows are limited.
               max_file_bytes: 1073741824
               # Largest single record (one JSONL line or CSV row), in bytes (1 MiB).
               max_record_bytes: 1048576

@@ -50,6 +50,9 @@ extension StrataCommand {
         @Option(help: "With --records: the field holding the row's own id.")
         var idField: String?
 
+        @Flag(help: "Read the given files again even if they are unchanged since the last ingest (to add labels or ids read with other options).")
+        var reread = false
+
         @Option(help: "Worker threads for reading and validating (default: number of cores).")
         var workers: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -65,12 +68,18 @@ extension StrataCommand {
             guard let source = source ?? ws.project.defaults["source"] else {
                 throw StrataError.usage("no --source given", fix: "name where the data came from, e.g. --source helpdesk (or set `defaults: source:` in strata.yaml)")
             }
-            let summary = try ws.ingest(IngestOptions(
+            var ingestOptions = IngestOptions(
                 paths: paths, source: source, date: date, tags: tagMap, metaFile: meta, metaFileColumn: metaFileColumn,
                 metaLabelColumn: labelField ?? "label",
                 records: records ? RecordOptions(textField: textField, labelField: labelField, idField: idField) : nil,
-                workers: workers))
-            if options.json { return try Terminal.printJSON(summary) }
+                workers: workers)
+            ingestOptions.reread = reread
+            let summary = try ws.ingest(ingestOptions)
+            if options.json {
+                try Terminal.printJSON(summary)
+                if summary.acceptedNothing { throw ExitCode(1) }
+                return
+            }
             let unit = records ? "rows" : "files"
             let seen = records ? summary.rowsSeen : summary.filesSeen
             print("ingested \(seen) \(unit) from source `\(summary.source)` in \(String(format: "%.1f", summary.seconds)) s")
@@ -89,6 +98,13 @@ extension StrataCommand {
                 print("  \(summary.unlistedFiles.count) file(s) not named in the manifest were ingested without labels (strata findings --kind unlisted-file)")
             }
             if summary.quarantined > 0 { print("see why: strata quarantine list") }
+            if summary.unimportedLabelRows > 0 {
+                Terminal.note("warning: \(summary.unimportedLabelRows) row(s) have a `label` field that was not imported; to import it: strata ingest --records --label-field label --reread \(paths.joined(separator: " "))")
+            }
+            if summary.acceptedNothing {
+                Terminal.error("nothing was accepted: every file or row of the input was quarantined (see why: strata quarantine list)")
+                throw ExitCode(1)
+            }
         }
     }
 }
