@@ -61,6 +61,12 @@ final class TrustGatingCLITests: XCTestCase {
         XCTAssertEqual(lines[7], "")
         let findings = try XCTUnwrap(try CLI.json(["findings", "--kind", "label-issue"], cwd: project) as? [[String: Any]])
         XCTAssertEqual(findings.compactMap { $0["line"] as? Int }.sorted(), [61, 62])
+        // The credible flags go to people, not to a silent drop.
+        r = try CLI.run(["label", "review", "--from-findings"], cwd: project)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "queued 2 of 2 flagged samples for review at the front of the labeling queue\n")
+        r = try CLI.run(["label", "review"], cwd: project)
+        XCTAssertEqual(r.status, 2, r.stderr)  // a usage error
 
         // errors: the figures next to the verdicts, and no label verdict.
         r = try CLI.run(["analyze", "errors"], cwd: project)
