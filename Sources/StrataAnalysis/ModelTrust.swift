@@ -146,8 +146,8 @@ public struct LabelShift: Sendable, Equatable, Codable {
     /// Labeled samples of each class.
     public var toSupport: Int
     public var fromSupport: Int
-    /// One-sided binomial p-value of `moved` out of `moved + reverse` when both directions are equally likely per
-    /// sample (the expected share is `toSupport / (toSupport + fromSupport)`).
+    /// Poisson upper-tail p-value of `moved` when the per-sample rate is the larger of the reverse direction's and
+    /// the background confusion of the matrix (see `ConfusionPattern.shifts`).
     public var pValue: Double
 
     public var sentence: String {
@@ -157,26 +157,50 @@ public struct LabelShift: Sendable, Equatable, Codable {
 
 public enum ConfusionPattern {
     /// Pairs of classes whose confusion runs one way far more than chance allows: for labeled class b and
-    /// model class a, `counts[b][a]` against `counts[a][b]`. `counts[given][model]` is the confident joint when
-    /// probabilities exist (only confident disagreements count), else the confusion matrix. A pair is reported when
-    /// at least `minMoved` samples (and 3% of the labeled class) moved, at least three times the rate of the other
-    /// direction, with a one-sided binomial p-value at most `maxP`.
-    public static func shifts(classes: [String], counts: [[Int]], support: [Int], minMoved: Int = 5, maxP: Double = 1e-3) -> [LabelShift] {
+    /// model class a, `counts[b][a]` against what b would show if it confused like the reverse direction or like the
+    /// matrix at large. `counts[given][model]` is the confident joint when probabilities exist (only confident
+    /// disagreements count), else the confusion matrix. The expected count is
+    /// `max(counts[a][b] * |b| / |a|, median of the other off-diagonal cells) + 0.5`; a pair is reported when at
+    /// least `minMoved` samples (and 3% of b) moved and the Poisson upper tail of `moved` at that expectation is at
+    /// most `maxP`. Pairs with a starved class are skipped: a class the model never learnt has a tiny threshold, so
+    /// the confident joint counts samples of every class against it.
+    /// (A relabelled slice also makes the model learn part of `a` as `b`, so the reverse direction grows a little
+    /// too; the reverse-rate comparison tolerates that, a symmetric test would not.)
+    public static func shifts(classes: [String], counts: [[Int]], support: [Int], minMoved: Int = 5, maxP: Double = 1e-3,
+                              policy: TrustPolicy = TrustPolicy()) -> [LabelShift] {
         let k = classes.count
+        let present = support.filter { $0 > 0 }.sorted()
+        let median = present.isEmpty ? 0 : present[present.count / 2]
         var out: [LabelShift] = []
         for b in 0..<k {
             for a in 0..<k where a != b {
                 let moved = counts[b][a], reverse = counts[a][b]
                 let sb = support[b], sa = support[a]
-                guard sb > 0, sa > 0, moved >= minMoved, Double(moved) >= 0.03 * Double(sb) else { continue }
-                let rateMoved = Double(moved) / Double(sb), rateReverse = Double(reverse) / Double(sa)
-                guard rateMoved >= 3 * rateReverse else { continue }
-                let p = binomialUpperTail(successes: moved, trials: moved + reverse, p: Double(sb) / Double(sb + sa))
+                guard sb > 0, sa > 0, moved >= minMoved, Double(moved) >= 0.03 * Double(sb),
+                      !ModelTrust.isStarved(count: sa, median: median, policy: policy),
+                      !ModelTrust.isStarved(count: sb, median: median, policy: policy) else { continue }
+                var others: [Int] = []
+                for r in 0..<k { for c in 0..<k where r != c && !(r == b && c == a) { others.append(counts[r][c]) } }
+                others.sort()
+                let background = others.isEmpty ? 0 : Double(others[(others.count - 1) / 2])
+                let expected = max(Double(reverse) * Double(sb) / Double(sa), background) + 0.5
+                let p = poissonUpperTail(moved, mean: expected)
                 guard p <= maxP else { continue }
                 out.append(LabelShift(from: classes[a], to: classes[b], moved: moved, reverse: reverse, toSupport: sb, fromSupport: sa, pValue: p))
             }
         }
         return out.sorted { $0.pValue != $1.pValue ? $0.pValue < $1.pValue : ($0.to, $0.from) < ($1.to, $1.from) }
+    }
+
+    /// P(X >= n) for X ~ Poisson(mean).
+    public static func poissonUpperTail(_ n: Int, mean: Double) -> Double {
+        guard n > 0 else { return 1 }
+        var term = exp(-mean), below = 0.0
+        for x in 0..<n {
+            below += term
+            term *= mean / Double(x + 1)
+        }
+        return max(0, min(1, 1 - below))
     }
 
     /// P(X >= successes) for X ~ Binomial(trials, p), summed in log space.

@@ -139,7 +139,9 @@ final class TrustGatingTests: XCTestCase {
     func testShiftNeedsAsymmetryAndBinomialTail() {
         XCTAssertEqual(ConfusionPattern.binomialUpperTail(successes: 2, trials: 2, p: 0.5), 0.25, accuracy: 1e-12)
         XCTAssertEqual(ConfusionPattern.binomialUpperTail(successes: 0, trials: 5, p: 0.3), 1)
-        // 14 one way, 1 the other (p = 16 / 2^15), equal classes: a shift. 8 and 6: ordinary confusion.
+        XCTAssertEqual(ConfusionPattern.poissonUpperTail(1, mean: 2), 1 - exp(-2), accuracy: 1e-12)
+        XCTAssertEqual(ConfusionPattern.poissonUpperTail(3, mean: 1), 1 - exp(-1) * 2.5, accuracy: 1e-12)
+        // 14 one way, 1 the other, equal classes: a shift. 8 and 6: ordinary confusion.
         let moved = ConfusionPattern.shifts(classes: ["a", "b"], counts: [[140, 1], [14, 128]], support: [141, 142])
         XCTAssertEqual(moved.map { "\($0.from)->\($0.to)" }, ["a->b"])
         XCTAssertTrue(ConfusionPattern.shifts(classes: ["a", "b"], counts: [[140, 6], [8, 128]], support: [146, 136]).isEmpty)
