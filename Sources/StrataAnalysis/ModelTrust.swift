@@ -160,13 +160,15 @@ public enum ConfusionPattern {
     /// model class a, `counts[b][a]` against what b would show if it confused like the reverse direction or like the
     /// matrix at large. `counts[given][model]` is the confident joint when probabilities exist (only confident
     /// disagreements count), else the confusion matrix. The expected count is
-    /// `max(counts[a][b] * |b| / |a|, median of the other off-diagonal cells) + 0.5`; a pair is reported when at
+    /// `max(counts[a][b], median of the other off-diagonal cells) * max(1, |b| / (2 |a|)) + 0.5` (the reverse count,
+    /// scaled only when b is more than twice a's size: a moved slice also teaches the model part of a as b, which
+    /// inflates the reverse direction in proportion to the moved samples, not to b's size); a pair is reported when at
     /// least `minMoved` samples (and 3% of b) moved and the Poisson upper tail of `moved` at that expectation is at
-    /// most `maxP`. Pairs with a starved class are skipped: a class the model never learnt has a tiny threshold, so
+    /// most `maxP` (1e-4: 0.01 over the 90 ordered pairs of ten classes). Pairs with a starved class are skipped: a class the model never learnt has a tiny threshold, so
     /// the confident joint counts samples of every class against it.
     /// (A relabelled slice also makes the model learn part of `a` as `b`, so the reverse direction grows a little
     /// too; the reverse-rate comparison tolerates that, a symmetric test would not.)
-    public static func shifts(classes: [String], counts: [[Int]], support: [Int], minMoved: Int = 5, maxP: Double = 1e-3,
+    public static func shifts(classes: [String], counts: [[Int]], support: [Int], minMoved: Int = 5, maxP: Double = 1e-4,
                               policy: TrustPolicy = TrustPolicy()) -> [LabelShift] {
         let k = classes.count
         let present = support.filter { $0 > 0 }.sorted()
@@ -183,7 +185,7 @@ public enum ConfusionPattern {
                 for r in 0..<k { for c in 0..<k where r != c && !(r == b && c == a) { others.append(counts[r][c]) } }
                 others.sort()
                 let background = others.isEmpty ? 0 : Double(others[(others.count - 1) / 2])
-                let expected = max(Double(reverse) * Double(sb) / Double(sa), background) + 0.5
+                let expected = max(Double(reverse), background) * max(1, Double(sb) / (2 * Double(sa))) + 0.5
                 let p = poissonUpperTail(moved, mean: expected)
                 guard p <= maxP else { continue }
                 out.append(LabelShift(from: classes[a], to: classes[b], moved: moved, reverse: reverse, toSupport: sb, fromSupport: sa, pValue: p))
