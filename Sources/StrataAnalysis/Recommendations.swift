@@ -149,7 +149,9 @@ public enum Recommender {
                 fewEvidence.append("\(s.count) samples against the \(r) the intent requires")
                 collect = max(collect, s.coverageGap)
             }
-            if let e = s.errorRate, e.trials > 0, e.width > policy.maxIntervalWidth {
+            // A class is judged by its support (above), not by the precision of its error rate: the interval rule
+            // named every healthy class of a small set.
+            if s.kind != "label", let e = s.errorRate, e.trials > 0, e.width > policy.maxIntervalWidth {
                 let need = Statistics.trialsForWidth(policy.maxIntervalWidth, rate: e.value)
                 fewEvidence.append("error rate \(pct(e.value)) is measured on \(e.trials) samples: its 95% interval \(pct(e.low))-\(pct(e.high)) is wider than \(pct(policy.maxIntervalWidth)); about \(need) labeled samples narrow it enough")
                 collect = max(collect, need - e.trials)

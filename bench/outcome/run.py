@@ -90,9 +90,12 @@ def main():
     ap.add_argument("--splits", type=int, default=5)
     ap.add_argument("--flip", type=float, default=0.08)
     ap.add_argument("--out", default=os.path.join(HERE, "raw.json"))
+    ap.add_argument("--sets", default="", help="comma-separated set names (default: all)")
     a = ap.parse_args()
     results = []
     for ds in load_sets():
+        if a.sets and ds["name"] not in a.sets.split(","):
+            continue
         X, y, k = ds["X"], ds["y"], len(ds["classes"])
         for split in range(a.splits):
             rng = np.random.default_rng(1000 + split)
