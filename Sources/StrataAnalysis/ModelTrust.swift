@@ -204,17 +204,4 @@ public enum ConfusionPattern {
         }
         return max(0, min(1, 1 - below))
     }
-
-    /// P(X >= successes) for X ~ Binomial(trials, p), summed in log space.
-    public static func binomialUpperTail(successes: Int, trials: Int, p: Double) -> Double {
-        guard successes > 0 else { return 1 }
-        guard p > 0 else { return 0 }
-        guard p < 1 else { return 1 }
-        var total = 0.0
-        for x in successes...trials {
-            let logC = lgamma(Double(trials + 1)) - lgamma(Double(x + 1)) - lgamma(Double(trials - x + 1))
-            total += exp(logC + Double(x) * log(p) + Double(trials - x) * log(1 - p))
-        }
-        return min(1, total)
-    }
 }

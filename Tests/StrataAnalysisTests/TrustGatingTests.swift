@@ -136,9 +136,7 @@ final class TrustGatingTests: XCTestCase {
         XCTAssertEqual(t.accuracy(atConfidence: 0.65), 0)
     }
 
-    func testShiftNeedsAsymmetryAndBinomialTail() {
-        XCTAssertEqual(ConfusionPattern.binomialUpperTail(successes: 2, trials: 2, p: 0.5), 0.25, accuracy: 1e-12)
-        XCTAssertEqual(ConfusionPattern.binomialUpperTail(successes: 0, trials: 5, p: 0.3), 1)
+    func testShiftNeedsAOneWayExcessAndPoissonTail() {
         XCTAssertEqual(ConfusionPattern.poissonUpperTail(1, mean: 2), 1 - exp(-2), accuracy: 1e-12)
         XCTAssertEqual(ConfusionPattern.poissonUpperTail(3, mean: 1), 1 - exp(-1) * 2.5, accuracy: 1e-12)
         // 14 one way, 1 the other, equal classes: a shift. 8 and 6: ordinary confusion.
