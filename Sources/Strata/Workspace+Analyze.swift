@@ -44,6 +44,8 @@ public struct ErrorsReport: Codable, Sendable {
     public var slices: [SliceReport]
     public var checks: [IntentCheck]
     public var labelIssues: Int?
+    /// How far the model can judge labels; when it cannot, no recommendation rests on its view of the labels.
+    public var trust: ModelTrust
     public var recommendations: [Recommendation]
 }
 
@@ -58,6 +60,9 @@ public struct LabelIssue: Codable, Sendable, Equatable {
     public var selfConfidence: Double
     /// Probability of the suggested label.
     public var suggestedProbability: Double
+    /// How often the model's predictions at this confidence were right, out of fold (nil when unmeasured): how sure
+    /// this flag is.
+    public var certainty: Double?
 }
 
 public struct LabelIssuesReport: Codable, Sendable {
@@ -72,6 +77,11 @@ public struct LabelIssuesReport: Codable, Sendable {
     public var confidentJoint: [[Int]]
     /// Most likely errors first.
     public var issues: [LabelIssue]
+    /// The model's trust measurement (docs/analysis.md, "Trust gating").
+    public var trust: ModelTrust
+    /// Flags confident learning raised but not reported: every flag of a weak model except its credible
+    /// high-confidence disagreements, and every flag of a sample labeled with a starved class.
+    public var withheld: Int
 }
 
 public struct DriftReport: Codable, Sendable {
@@ -236,13 +246,22 @@ extension Workspace {
             ids.append(r.sampleId)
         }
         let result = given.isEmpty ? nil : ConfidentLearning.findLabelIssues(.init(probs: probs, labels: given, classes: k))
-        var issues: [LabelIssue] = [], flagged = Set<String>(), bySample: [String: (String, String)] = [:]
+        let predictedClass = given.indices.map { i in (0..<k).max { probs[i * k + $0] < probs[i * k + $1] || (probs[i * k + $0] == probs[i * k + $1] && $0 > $1) }! }
+        let policy = TrustPolicy()
+        let trust = ModelTrust.assess(classes: preds.classes, truth: given.map { Int($0) }, predicted: predictedClass, probs: probs, policy: policy)
+        let keepConfident = !trust.trustworthy && trust.confidentDisagreementsCredible(policy: policy)
+        let starved = Set(trust.starved)
+        var issues: [LabelIssue] = [], flagged = Set<String>(), bySample: [String: (String, String)] = [:], withheld = 0
         if let result {
             for (n, i) in result.ranked.enumerated() {
                 let s = samples[ids[i]]
                 let g = preds.classes[Int(given[i])], sug = preds.classes[result.suggested[n]]
+                let pSug = probs[i * k + result.suggested[n]]
+                // The gate: a weak model keeps only its credible high-confidence disagreements; a starved class is not judged.
+                if starved.contains(g) || (!trust.trustworthy && !(keepConfident && pSug >= policy.credibleConfidence)) { withheld += 1; continue }
                 issues.append(LabelIssue(sample: s?.shortId ?? ids[i], origin: s?.origin ?? "", line: s?.line, given: g, suggested: sug,
-                                         selfConfidence: result.selfConfidence[n], suggestedProbability: probs[i * k + result.suggested[n]]))
+                                         selfConfidence: result.selfConfidence[n], suggestedProbability: pSug,
+                                         certainty: trust.accuracy(atConfidence: pSug)))
                 flagged.insert(ids[i])
                 bySample[ids[i]] = (g, sug)
             }
@@ -250,7 +269,8 @@ extension Workspace {
         var thresholds: [String: Double] = [:]
         if let result { for (c, t) in zip(preds.classes, result.thresholds) where t <= 1 { thresholds[c] = t } }
         let report = LabelIssuesReport(model: preds.model, classes: preds.classes, examined: given.count, flagged: issues.count,
-                                       thresholds: thresholds, confidentJoint: result?.confidentJoint ?? [], issues: issues)
+                                       thresholds: thresholds, confidentJoint: result?.confidentJoint ?? [], issues: issues,
+                                       trust: trust, withheld: withheld)
         return LabelIssueComputation(report: report, flaggedIds: flagged, issuesBySample: bySample)
     }
 
@@ -270,7 +290,8 @@ extension Workspace {
                   let s = byId[id] else { return nil }
             return finding(kind: "label-issue", stage: stage, sample: s,
                            reason: String(format: "labeled `%@` but model `%@` gives that %.2f and `%@` %.2f: likely mislabeled, probably `%@`",
-                                          issue.given, preds.model, issue.selfConfidence, issue.suggested, issue.suggestedProbability, issue.suggested),
+                                          issue.given, preds.model, issue.selfConfidence, issue.suggested, issue.suggestedProbability, issue.suggested)
+                               + (issue.certainty.map { String(format: " (the model is right %.0f%% of the time at this confidence; accuracy %.1f%% overall)", $0 * 100, c.report.trust.accuracy.value * 100) } ?? ""),
                            detail: JSONValue.object(["model": .string(preds.model), "suggested": .string(issue.suggested)]).canonicalJSON,
                            key: Self.findingKey(stage, preds.model, id))
         }
@@ -320,7 +341,10 @@ extension Workspace {
             let byId = Dictionary(uniqueKeysWithValues: samples.map { ($0.id, $0) })
             issues = try computeLabelIssues(preds, labels: labels, samples: byId)
         }
-        let recommendations = try recommend(samples: samples, labels: labels, votes: scope.votes, intent: intent, eval: (eval, evalSamples), issues: issues)
+        // Trust from the probabilities when there are some (calibration included), else from the predicted labels.
+        let trust = issues?.report.trust ?? ModelTrust.assess(classes: classes, truth: truth, predicted: predicted)
+        let recommendations = try recommend(samples: samples, labels: labels, votes: scope.votes, intent: intent, eval: (eval, evalSamples),
+                                            issues: issues, trust: trust)
 
         // Findings: every sample that makes an unacceptable mistake, with its origin.
         let stage = scope.stage("analyze.errors")
@@ -344,13 +368,13 @@ extension Workspace {
         defer { withExtendedLifetime(lock) {} }
         try catalog.replaceFindings(stage: stage, model: preds.model, with: findings)
         return ErrorsReport(model: preds.model, version: scope.version?.name, classes: classes, evaluated: truth.count, unlabeled: unlabeled, overall: overall,
-                            slices: reports, checks: checks, labelIssues: issues?.report.flagged, recommendations: recommendations)
+                            slices: reports, checks: checks, labelIssues: issues?.report.flagged, trust: trust, recommendations: recommendations)
     }
 
     /// Evidence per slice (requirements, sources, tags and fields) and the recommendations it leads to. Works
     /// without predictions too (coverage, agreement, freshness only).
     func recommend(samples: [AnalysisSample], labels: [String: AnalysisLabel], votes: [String: AnalysisLabel], intent: IntentSpec?,
-                   eval: (Evaluation, [Int])?, issues: LabelIssueComputation?) throws -> [Recommendation] {
+                   eval: (Evaluation, [Int])?, issues: LabelIssueComputation?, trust: ModelTrust? = nil) throws -> [Recommendation] {
         let all = Array(samples.indices)
         let coverageRows = try intent.map { try self.coverage(intent: $0, facts: samples.map(\.facts)) } ?? []
         let today = Date()
@@ -383,6 +407,7 @@ extension Workspace {
             if issues == nil { e.labeled = 0 }
             if let top = confusions.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }) {
                 e.topIssue = "\(top.key) (\(top.value))"
+                e.topIssueCount = top.value
             }
             if let maxAge {
                 e.maxAgeDays = maxAge
@@ -398,7 +423,33 @@ extension Workspace {
             let req = intent?.allRequirements.first { $0.category.rawValue == s.kind && $0.requirement.name == s.name }
             list.append(evidence(kind: s.kind, name: s.name, members: s.members, maxAge: req?.requirement.maxAgeDays ?? intent?.maxAgeDays))
         }
-        return Recommender.recommend(list)
+        // Class slices: support against the median class, and labels moved between two classes.
+        var byClass: [String: [Int]] = [:]
+        for i in all { if let l = labels[samples[i].id]?.label { byClass[l, default: []].append(i) } }
+        if byClass.count >= 2 {
+            let sizes = byClass.values.map(\.count).sorted()
+            let median = sizes[sizes.count / 2]
+            let shifts = Self.labelShifts(eval: eval?.0, issues: issues)
+            for name in byClass.keys.sorted() {
+                var e = evidence(kind: "label", name: name, members: byClass[name]!, maxAge: nil)
+                e.medianClassCount = median
+                e.shift = shifts.first { $0.to == name }
+                list.append(e)
+            }
+        }
+        return Recommender.recommend(list, model: trust)
+    }
+
+    /// Labels moved from one class to another: from the confident joint when there are probabilities (only confident
+    /// disagreements count), else from the confusion matrix.
+    static func labelShifts(eval: Evaluation?, issues: LabelIssueComputation?) -> [LabelShift] {
+        if let r = issues?.report, !r.confidentJoint.isEmpty {
+            let support = r.classes.map { r.trust.support[$0] ?? 0 }
+            return ConfusionPattern.shifts(classes: r.classes, counts: r.confidentJoint, support: support)
+        }
+        guard let eval else { return [] }
+        let confusion = eval.report(kind: "all", name: "all").confusion
+        return ConfusionPattern.shifts(classes: eval.classes, counts: confusion, support: confusion.map { $0.reduce(0, +) })
     }
 
     static func ageDays(_ isoDate: String, today: Date) -> Int? {
@@ -607,5 +658,39 @@ extension Workspace {
         defer { withExtendedLifetime(lock) {} }
         try catalog.replaceFindings(stage: stage, with: findings)
         return rows
+    }
+}
+
+/// What `strata label review --from-findings` did.
+public struct ReviewQueued: Codable, Sendable {
+    /// The finding kind read (`label-issue`).
+    public var kind: String
+    public var findings: Int
+    /// Samples moved to the front of the labeling queue, in review order (short ids).
+    public var queued: [String]
+    /// Samples every annotator slot of which is taken: for a reviewer (`strata label consensus`), not the queue.
+    public var full: [String]
+}
+
+extension Workspace {
+    /// `strata label review --from-findings`: sends the samples of the live project's `label-issue` findings (most
+    /// likely errors first) to the front of the labeling queue, so a person looks at each label instead of a silent
+    /// drop or relabel. Nothing is changed in the labels: the new answer is one more vote, and a disagreement with
+    /// the old label goes to a reviewer by the usual consensus rules.
+    public func queueFindingsForReview(kind: String = "label-issue") throws -> ReviewQueued {
+        let stage = kind == "label-issue" ? "analyze.label-issues" : nil
+        let rows = try catalog.findings(kind: kind, stage: stage)
+        var seen = Set<String>(), ids: [String] = [], short: [String: String] = [:]
+        for r in rows { if let id = r.row.sampleId, seen.insert(id).inserted { ids.append(id); short[id] = r.sample ?? id } }
+        guard !ids.isEmpty else {
+            throw StrataError.project("there are no `\(kind)` findings of the live project to review",
+                                      fix: "run `strata analyze label-issues` first (a model too weak to judge labels flags only what stays credible)")
+        }
+        let k = try rulebook().annotatorsPerSample
+        let lock = try self.lock("label review")
+        defer { withExtendedLifetime(lock) {} }
+        try catalog.refreshQueue(annotatorsPerSample: k)
+        let r = try catalog.queueForReview(ids, annotatorsPerSample: k)
+        return ReviewQueued(kind: kind, findings: ids.count, queued: r.queued.map { short[$0]! }, full: r.full.map { short[$0]! })
     }
 }

@@ -27,8 +27,13 @@ public struct SliceEvidence: Sendable, Equatable, Codable {
     public var labeled: Int
     /// Samples confident learning flags as likely label errors.
     public var labelIssues: Int
-    /// The most common flagged confusion: given label -> likely label.
+    /// The most common flagged confusion: given label -> likely label, and how many flagged samples it has.
     public var topIssue: String?
+    public var topIssueCount: Int = 0
+    /// For a class slice (`kind` `label`): the median labeled count of the classes, for the relative support rule.
+    public var medianClassCount: Int?
+    /// For a class slice: labels moved into this class from another, read from the confusion pattern.
+    public var shift: LabelShift?
     /// Samples with two or more annotators, and how many of them all agree.
     public var multiAnnotated: Int
     public var unanimous: Int
@@ -39,8 +44,9 @@ public struct SliceEvidence: Sendable, Equatable, Codable {
     public var drift: Double?
 
     public init(kind: String, name: String, count: Int, required: Int? = nil, coverageGap: Int = 0, errorRate: Proportion? = nil,
-                labeled: Int = 0, labelIssues: Int = 0, topIssue: String? = nil, multiAnnotated: Int = 0, unanimous: Int = 0,
-                stale: Int = 0, maxAgeDays: Int? = nil, drift: Double? = nil) {
+                labeled: Int = 0, labelIssues: Int = 0, topIssue: String? = nil, topIssueCount: Int = 0, multiAnnotated: Int = 0, unanimous: Int = 0,
+                stale: Int = 0, maxAgeDays: Int? = nil, drift: Double? = nil, medianClassCount: Int? = nil, shift: LabelShift? = nil) {
+        self.topIssueCount = topIssueCount; self.medianClassCount = medianClassCount; self.shift = shift
         self.kind = kind; self.name = name; self.count = count; self.required = required; self.coverageGap = coverageGap
         self.errorRate = errorRate; self.labeled = labeled; self.labelIssues = labelIssues; self.topIssue = topIssue
         self.multiAnnotated = multiAnnotated; self.unanimous = unanimous; self.stale = stale; self.maxAgeDays = maxAgeDays
@@ -59,6 +65,8 @@ public struct Recommendation: Sendable, Equatable, Codable {
     public var evidence: [String]
     /// For `too-few-samples`: how many more samples to collect.
     public var collect: Int?
+    /// How sure the verdict is and what it rests on (with the model's accuracy when it rests on the model).
+    public var certainty: String = ""
 }
 
 /// Thresholds of the recommendation rules (documented in docs/analysis.md).
@@ -69,6 +77,13 @@ public struct RecommendationPolicy: Sendable, Equatable {
     /// and be at least this high.
     public var minIssueRate = 0.08
     public var minIssues = 3
+    /// Label issues of a slice count as label trouble only when they are concentrated: one confusion (given ->
+    /// likely) holds at least `minConcentration` of them, or the slice's rate is at least `minRateRatio` times the
+    /// project's. Flags spread thinly over every class and slice are the model's errors, not a labeling problem.
+    public var minConcentration = 0.5
+    public var minRateRatio = 2.0
+    /// The model's bar and the class-support bars (`TrustPolicy`).
+    public var trust = TrustPolicy()
     /// Below this share of unanimous multi-annotated samples (with at least `minMultiAnnotated` of them) labels are trouble.
     public var minAgreement = 0.7
     public var minMultiAnnotated = 5
@@ -82,7 +97,13 @@ public struct RecommendationPolicy: Sendable, Equatable {
 public enum Recommender {
     /// Separates the causes for each slice: too few samples, label trouble, stale data, or fine. A slice can have
     /// several causes; `fine` is given only when it has none. Recommendations come worst first.
-    public static func recommend(_ slices: [SliceEvidence], policy: RecommendationPolicy = RecommendationPolicy()) -> [Recommendation] {
+    ///
+    /// `model` is the trust measurement of the model behind `errorRate` and `labelIssues`: when it is missing or not
+    /// trustworthy, no verdict rests on the model's view of the labels (annotator agreement still counts).
+    public static func recommend(_ slices: [SliceEvidence], policy: RecommendationPolicy = RecommendationPolicy(),
+                                 model: ModelTrust? = nil) -> [Recommendation] {
+        let modelJudges = model?.trustworthy ?? false
+        let modelNote = model.map { "; " + $0.summary } ?? ""
         let totalLabeled = slices.first(where: { $0.kind == "all" })?.labeled ?? slices.reduce(0) { $0 + $1.labeled }
         let totalIssues = slices.first(where: { $0.kind == "all" })?.labelIssues ?? slices.reduce(0) { $0 + $1.labelIssues }
         let baseRate = totalLabeled > 0 ? Double(totalIssues) / Double(totalLabeled) : 0
@@ -91,38 +112,55 @@ public enum Recommender {
             var found: [Recommendation] = []
             // Label trouble: disagreement, or significantly more likely label errors than elsewhere.
             let issues = Proportion(successes: s.labelIssues, trials: s.labeled)
-            var labelEvidence: [String] = []
-            if s.labeled > 0, s.labelIssues >= policy.minIssues, issues.value >= policy.minIssueRate, issues.low > baseRate {
+            var labelEvidence: [String] = [], labelCertainty: [String] = []
+            let starved = s.kind == "label" && s.medianClassCount.map { ModelTrust.isStarved(count: s.count, median: $0, policy: policy.trust) } == true
+            let concentrated = s.labelIssues > 0 && (Double(s.topIssueCount) >= policy.minConcentration * Double(s.labelIssues)
+                                                     || issues.value >= policy.minRateRatio * baseRate)
+            if modelJudges, !starved, s.kind != "label", s.labeled > 0, s.labelIssues >= policy.minIssues, issues.value >= policy.minIssueRate,
+               issues.low > baseRate, concentrated {
+                labelCertainty.append("likely: the slice's label-issue rate is above the project's with 95% confidence\(modelNote)")
                 labelEvidence.append("\(s.labelIssues) of \(s.labeled) labeled samples (\(pct(issues.value)), 95% CI \(pct(issues.low))-\(pct(issues.high))) are likely label errors, against \(pct(baseRate)) in the whole project" + (s.topIssue.map { "; most often \($0)" } ?? ""))
             }
             if s.multiAnnotated >= policy.minMultiAnnotated {
                 let agree = Double(s.unanimous) / Double(s.multiAnnotated)
                 if agree < policy.minAgreement {
                     labelEvidence.append("annotators agree on only \(s.unanimous) of \(s.multiAnnotated) samples labeled more than once (\(pct(agree)))")
+                    labelCertainty.append("measured: annotators' votes, not the model")
                 }
             }
+            if modelJudges, !starved, let shift = s.shift {
+                labelEvidence.append(shift.sentence)
+                labelCertainty.append("likely (p=\(String(format: "%.1g", shift.pValue)))\(modelNote)")
+            }
             if !labelEvidence.isEmpty {
-                let which = s.topIssue.map { " (\($0))" } ?? ""
+                let which = s.shift.map { " (`\($0.to)` -> `\($0.from)`)" } ?? s.topIssue.map { " (\($0))" } ?? ""
                 found.append(Recommendation(kind: s.kind, slice: s.name, cause: .labelTrouble,
-                                            action: "relabel the flagged samples and clarify the rulebook for the labels they confuse\(which) before adding data here",
-                                            evidence: labelEvidence + errorEvidence(s), collect: nil))
+                                            action: "review the flagged samples (`strata label review --from-findings`) and clarify the rulebook for the labels they confuse\(which) before adding data here",
+                                            evidence: labelEvidence + errorEvidence(s), collect: nil, certainty: labelCertainty.joined(separator: "; ")))
             }
             // Too few samples: below the requirement, or an error rate that cannot be measured precisely enough.
-            var fewEvidence: [String] = []
+            var fewEvidence: [String] = [], fewCertainty = "sure: counted"
             var collect = 0
+            if starved, let median = s.medianClassCount {
+                fewEvidence.append("\(s.count) labeled samples of this class against a median of \(median) per class (bar: \(policy.trust.minClassSupport), or \(Int(policy.trust.starvedShare * 100))% of the median)")
+                collect = max(policy.trust.minClassSupport, median / 2) - s.count
+            }
             if s.coverageGap > 0, let r = s.required {
                 fewEvidence.append("\(s.count) samples against the \(r) the intent requires")
-                collect = s.coverageGap
+                collect = max(collect, s.coverageGap)
             }
-            if let e = s.errorRate, e.trials > 0, e.width > policy.maxIntervalWidth {
+            // A class is judged by its support (above), not by the precision of its error rate: the interval rule
+            // named every healthy class of a small set.
+            if s.kind != "label", let e = s.errorRate, e.trials > 0, e.width > policy.maxIntervalWidth {
                 let need = Statistics.trialsForWidth(policy.maxIntervalWidth, rate: e.value)
                 fewEvidence.append("error rate \(pct(e.value)) is measured on \(e.trials) samples: its 95% interval \(pct(e.low))-\(pct(e.high)) is wider than \(pct(policy.maxIntervalWidth)); about \(need) labeled samples narrow it enough")
                 collect = max(collect, need - e.trials)
+                fewCertainty = "sure: the interval follows from the counts\(modelNote)"
             }
             if !fewEvidence.isEmpty {
                 found.append(Recommendation(kind: s.kind, slice: s.name, cause: .tooFewSamples,
                                             action: "collect about \(collect) more samples matching this slice, and label them",
-                                            evidence: fewEvidence + errorEvidence(s), collect: collect))
+                                            evidence: fewEvidence + errorEvidence(s), collect: collect, certainty: fewCertainty))
             }
             // Stale or drifted.
             var staleEvidence: [String] = []
@@ -135,7 +173,7 @@ public enum Recommender {
             if !staleEvidence.isEmpty {
                 found.append(Recommendation(kind: s.kind, slice: s.name, cause: .stale,
                                             action: "refresh this slice with recently collected samples",
-                                            evidence: staleEvidence, collect: nil))
+                                            evidence: staleEvidence, collect: nil, certainty: "sure: collection dates are counted"))
             }
             if found.isEmpty {
                 var evidence = ["\(s.count) samples" + (s.required.map { " (requirement \($0) met)" } ?? "")]

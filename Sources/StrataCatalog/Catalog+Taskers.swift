@@ -256,3 +256,28 @@ extension Catalog {
         return db.lastInsertedRowID
     }
 }
+
+extension Catalog {
+    /// Moves samples to the front of the labeling queue for a human second look (queueing them when they are not
+    /// yet), in the given order. A sample every annotator slot of which is already taken (`taken >= k`) is not
+    /// reopened: it is returned as full, for a reviewer to settle.
+    /// - Returns: the samples queued or moved, and the full ones.
+    public func queueForReview(_ sampleIds: [String], annotatorsPerSample k: Int) throws -> (queued: [String], full: [String]) {
+        try write { db in
+            var queued: [String] = [], full: [String] = []
+            // Review order: the first id gets the most negative position (front of the queue).
+            let base = -(try Int.fetchOne(db, sql: "SELECT max(abs(seq)) FROM queueSample") ?? 0) - Int(sampleIds.count) - 1
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO queueSample(sampleId, seq, taken, open) VALUES (?, ?, 0, 1)
+                ON CONFLICT(sampleId) DO UPDATE SET seq = excluded.seq
+                """)
+            for (n, id) in sampleIds.enumerated() {
+                let taken = try Int.fetchOne(db, sql: "SELECT taken FROM queueSample WHERE sampleId = ?", arguments: [id]) ?? 0
+                if taken >= k { full.append(id); continue }
+                try upsert.execute(arguments: [id, base + n])
+                queued.append(id)
+            }
+            return (queued, full)
+        }
+    }
+}

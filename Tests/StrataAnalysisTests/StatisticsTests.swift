@@ -199,11 +199,15 @@ final class ErrorAnalysisTests: XCTestCase {
         let rare = SliceEvidence(kind: "scenarios", name: "rare", count: 12, required: 60, coverageGap: 48,
                                  errorRate: Proportion(successes: 3, trials: 12), labeled: 12, labelIssues: 0)
         let noisy = SliceEvidence(kind: "scenarios", name: "noisy", count: 200, required: 50, errorRate: Proportion(successes: 50, trials: 200),
-                                  labeled: 200, labelIssues: 35, topIssue: "`cat` -> `dog` (30)")
+                                  labeled: 200, labelIssues: 35, topIssue: "`cat` -> `dog` (30)", topIssueCount: 30)
         let old = SliceEvidence(kind: "source", name: "old", count: 100, labeled: 100, labelIssues: 4, stale: 90, maxAgeDays: 365)
         let ok = SliceEvidence(kind: "scenarios", name: "fine", count: 400, required: 100, errorRate: Proportion(successes: 8, trials: 400),
                                labeled: 400, labelIssues: 1)
-        let recs = Recommender.recommend([all, rare, noisy, old, ok])
+        // A model that judges: 95% right against a 50% baseline, calibrated.
+        let truth = (0..<1000).map { $0 % 2 }, predicted = truth.enumerated().map { $0.offset % 20 == 0 ? 1 - $0.element : $0.element }
+        let trusted = ModelTrust.assess(classes: ["cat", "dog"], truth: truth, predicted: predicted)
+        XCTAssertTrue(trusted.trustworthy)
+        let recs = Recommender.recommend([all, rare, noisy, old, ok], model: trusted)
         func causes(_ name: String) -> Set<Cause> { Set(recs.filter { $0.slice == name }.map(\.cause)) }
         XCTAssertEqual(causes("rare"), [.tooFewSamples])
         XCTAssertEqual(causes("noisy"), [.labelTrouble])
@@ -211,6 +215,16 @@ final class ErrorAnalysisTests: XCTestCase {
         XCTAssertEqual(causes("fine"), [.fine])
         XCTAssertEqual(recs.first?.slice, "noisy")
         XCTAssertGreaterThanOrEqual(recs.first { $0.slice == "rare" }?.collect ?? 0, 48)
+        // The same evidence without a model that can judge: no label verdict; nor when the issues are spread out
+        // (no dominant confusion, and a rate under twice the project's).
+        XCTAssertEqual(Set(Recommender.recommend([all, noisy]).map(\.cause)), [.fine])
+        var spread = noisy, project = all
+        project.labelIssues = 60
+        spread.labelIssues = 20
+        spread.topIssueCount = 8
+        XCTAssertEqual(Set(Recommender.recommend([project, spread], model: trusted).map(\.cause)), [.fine])
+        spread.topIssueCount = 10
+        XCTAssertEqual(Set(Recommender.recommend([project, spread], model: trusted).map(\.cause)), [.labelTrouble])
     }
 }
 

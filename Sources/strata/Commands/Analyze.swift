@@ -89,6 +89,11 @@ extension StrataCommand.Analyze {
             if let v = r.version { print("dataset version \(v)") }
             print("model `\(r.model)`: \(r.evaluated) labeled samples evaluated (\(r.unlabeled) predicted but unlabeled)")
             print("error rate \(pct(r.overall.errorRate)) overall\(r.labelIssues.map { "; \($0) likely label errors" } ?? "")")
+            print(r.trust.summary)
+            if !r.trust.trustworthy {
+                print("model too weak to judge labels: no verdict rests on its view of the labels")
+                for s in r.trust.shortfalls { print("  - \(s)") }
+            }
             if !r.checks.isEmpty {
                 print("\nintent:")
                 for c in r.checks {
@@ -130,13 +135,39 @@ extension StrataCommand.Analyze {
             let ws = try options.open()
             let r = try ws.analyzeLabelIssues(model: analyze.model, version: analyze.version)
             if options.json { return try Terminal.printJSON(r) }
-            print("model `\(r.model)`\(r.version.map { " on version \($0)" } ?? ""): \(r.flagged) of \(r.examined) labeled samples are likely label errors")
+            print(StrataCommand.Analyze.header(r))
             for i in (limit > 0 ? Array(r.issues.prefix(limit)) : r.issues) {
                 let at = i.line.map { "\(i.origin):\($0)" } ?? i.origin
-                print(String(format: "  %@  labeled %@, likely %@ (%.2f vs %.2f)  %@", i.sample, i.given, i.suggested, i.selfConfidence, i.suggestedProbability, at))
+                let sure = i.certainty.map { String(format: ", right %.0f%% at this confidence", $0 * 100) } ?? ""
+                print(String(format: "  %@  labeled %@, likely %@ (%.2f vs %.2f%@)  %@", i.sample, i.given, i.suggested, i.selfConfidence, i.suggestedProbability, sure, at))
             }
             if limit > 0 && r.issues.count > limit { print("  ... \(r.issues.count - limit) more (--limit 0 shows all; `strata findings --kind label-issue`)") }
         }
+    }
+
+    /// What the model is worth as a judge, then what it flagged: the lines above the list of issues.
+    static func header(_ r: LabelIssuesReport) -> String {
+        let policy = TrustPolicy()
+        var lines = ["model `\(r.model)`\(r.version.map { " on version \($0)" } ?? ""): \(r.trust.summary)"]
+        if r.trust.trustworthy {
+            lines.append("\(r.flagged) of \(r.examined) labeled samples are likely label errors")
+        } else {
+            lines.append("model too weak to judge labels:")
+            lines += r.trust.shortfalls.map { "  - \($0)" }
+            if r.flagged > 0, let c = r.trust.confident {
+                lines.append(String(format: "flagged only its %d high-confidence disagreements (other class at >= %.0f%%, where the model is right %.1f%% of the time on %d samples)",
+                                    r.flagged, policy.credibleConfidence * 100, c.value * 100, c.trials))
+            } else {
+                lines.append("flagged nothing: its confident predictions are not right often enough to overrule a label")
+            }
+        }
+        if r.withheld > 0 {
+            var why: [String] = []
+            if !r.trust.trustworthy { why.append("the model is too weak") }
+            if !r.trust.starved.isEmpty { why.append("starved classes (\(r.trust.starved.map { "`\($0)`" }.joined(separator: ", ")): too few samples to learn) are not judged") }
+            lines.append("\(r.withheld) more flags withheld: \(why.joined(separator: "; "))")
+        }
+        return lines.joined(separator: "\n")
     }
 
     struct Coverage: ParsableCommand {
@@ -265,6 +296,7 @@ func printRecommendations(_ recs: [Recommendation]) {
     for r in act {
         print("  [\(r.cause.rawValue)] \(r.kind) `\(r.slice)`: \(r.action)")
         for e in r.evidence { print("      - \(e)") }
+        if !r.certainty.isEmpty { print("      how sure: \(r.certainty)") }
     }
     let fine = recs.count - act.count
     if fine > 0 { print("  (\(fine) slice(s) fine)") }

@@ -21,6 +21,7 @@ extension StrataCommand {
                 Pseudo.self,
                 LabelServe.self,
                 LabelTaskers.self,
+                Review.self,
             ])
 
         struct Import: ParsableCommand {
