@@ -9,10 +9,13 @@ public struct PipelineSpec: Sendable, Equatable {
 
     public var version: Int
     public var stages: [Stage]
+    /// When a stage's removals stop the run (`guard:`).
+    public var removalGuard: RemovalGuardSpec
 
-    public init(version: Int = PipelineSpec.currentVersion, stages: [Stage] = []) {
+    public init(version: Int = PipelineSpec.currentVersion, stages: [Stage] = [], removalGuard: RemovalGuardSpec = RemovalGuardSpec()) {
         self.version = version
         self.stages = stages
+        self.removalGuard = removalGuard
     }
 
     public struct Stage: Sendable, Equatable {
@@ -64,9 +67,10 @@ extension PipelineSpec {
             firstLine[stage.name] = item.child("name")?.line ?? 0
             stages.append(stage)
         }
+        let removalGuard = decodeGuard(root, stageNames: stages.map(\.name))
         root.finish()
-        guard let version, ok else { return nil }
-        return PipelineSpec(version: version, stages: stages)
+        guard let version, ok, let removalGuard else { return nil }
+        return PipelineSpec(version: version, stages: stages, removalGuard: removalGuard)
     }
 
     private static func decodeStage(_ item: SpecNode) -> Stage? {

@@ -168,3 +168,8 @@ struct QualityFilterStage: MapStage {
         return max(0, min(1, alpha * (1 - s.duplicateLineFraction) * (1 - min(1, s.symbolToWordRatio))))
     }
 }
+
+/// The parameter that tunes each `filter.quality` rule kind (for the removal guard's advice).
+public enum QualityFilterStageParameters {
+    public static func of(_ kind: String) -> String? { QualityFilterStage.ruleParameters[kind] }
+}
