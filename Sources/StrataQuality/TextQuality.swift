@@ -44,6 +44,17 @@ public struct TextQualitySignals: Sendable, Codable, Equatable {
     /// Tokens that look like code or command-line syntax (an option such as `-a` or `--all`, or a token holding one
     /// of `_ / \ = { } [ ] < > $ | ( ) ;` or `::`) / tokens.
     public var technicalTokenFraction = 0.0
+    /// Non-blank lines indented by two or more spaces (a tab counts two) / non-blank lines: laid-out text such as
+    /// man pages, code and configuration.
+    public var indentedLineFraction = 0.0
+    /// Non-whitespace characters.
+    public var nonWhitespaceCount = 0
+
+    /// Technical text (man pages, code, command lines, configuration): at least `tokens` of its tokens look like
+    /// code or options, or at least half of its lines (5 or more) are indented.
+    public func isTechnical(tokens: Double) -> Bool {
+        technicalTokenFraction >= tokens || (lineCount >= 5 && indentedLineFraction >= 0.5)
+    }
 
     public init() {}
 
@@ -120,7 +131,7 @@ public enum TextQuality {
         var paragraphs: [(hash: UInt64, chars: Int)] = []
         var bulletLines = 0, ellipsisLines = 0, punctLines = 0
         var paraHash = fnvOffset64, paraChars = 0
-        var technicalTokens = 0
+        var technicalTokens = 0, indentedLines = 0, leading = 0, spacedAlphaTokens = 0
 
         withUTF8Bytes(text) { p in
             var i = 0
@@ -137,9 +148,9 @@ public enum TextQuality {
                 guard inToken else { return }
                 s.wordCount += 1
                 if tokenHasLetter { alphaWords += 1 }
-                if !tokenUnspaced { s.spacedTokenCount += 1 }
+                if !tokenUnspaced { s.spacedTokenCount += 1; if tokenHasLetter { spacedAlphaTokens += 1 } }
                 // `-a`, `--all`: an option; a token holding code punctuation: code, a path, markup.
-                if tokenTechnical || (tokenFirst == 0x2D && tokenLength >= 2 && (isLetter(tokenSecond) || tokenSecond == 0x2D)) { technicalTokens += 1 }
+                if tokenTechnical || (tokenFirst == 0x2D && tokenLength >= 2 && (isLetter(tokenSecond) || (tokenSecond == 0x2D && tokenLength >= 3))) { technicalTokens += 1 }
                 if coreLen > 0 {
                     let h = fmix64(coreHash)
                     wordHashes.append(h); wordLengths.append(coreLen)
@@ -149,6 +160,7 @@ public enum TextQuality {
             }
             func endLine() {
                 if lineStarted {
+                    if leading >= 2 { indentedLines += 1 }
                     let n = lineChars - trailingSpaces
                     lines.append((fmix64(lineHash), n))
                     s.maxLineLength = max(s.maxLineLength, n)
@@ -163,6 +175,7 @@ public enum TextQuality {
                 } else if paraChars > 0 {
                     paragraphs.append((paraHash, paraChars)); paraHash = fnvOffset64; paraChars = 0
                 }
+                leading = 0
                 lineHash = fnvOffset64; lineChars = 0; lineStarted = false; lastScalar = 0; lastScalars = (0, 0, 0); trailingSpaces = 0
             }
 
@@ -174,6 +187,7 @@ public enum TextQuality {
                 if u == 0x2E { dotRun += 1; if dotRun == 3 { ellipses += 1 } } else { dotRun = 0 }
                 if isSpace(u) {
                     endToken()
+                    if !lineStarted { leading += u == 0x09 ? 2 : 1 }
                     if lineStarted { lineHash = (lineHash ^ 0x20) &* fnvPrime64; lineChars += 1; trailingSpaces += 1 }
                     continue
                 }
@@ -223,12 +237,18 @@ public enum TextQuality {
 
         s.characterCount = chars
         s.letterCount = letters
+        s.indentedLineFraction = lines.isEmpty ? 0 : Double(indentedLines) / Double(lines.count)
+        s.nonWhitespaceCount = nonWS
         s.technicalTokenFraction = s.wordCount == 0 ? 0 : Double(technicalTokens) / Double(s.wordCount)
         s.lineCount = lines.count
         let words = Double(max(1, s.wordCount))
         s.meanWordLength = wordLengths.isEmpty ? 0 : Double(wordLengths.reduce(0, +)) / Double(wordLengths.count)
         s.symbolToWordRatio = s.wordCount == 0 ? 0 : Double(hashes + ellipses) / words
         s.alphaWordFraction = s.wordCount == 0 ? 0 : Double(alphaWords) / words
+        if s.isUnspaced {
+            // Each letter of an unspaced script is a word with a letter; other tokens count as they are.
+            s.alphaWordFraction = Double(s.unspacedLetterCount + spacedAlphaTokens) / Double(max(1, s.readerWordCount))
+        }
         s.uppercaseFraction = letters == 0 ? 0 : Double(upper) / Double(letters)
         s.digitFraction = nonWS == 0 ? 0 : Double(digits) / Double(nonWS)
         s.nonAlphaNumericFraction = nonWS == 0 ? 0 : Double(other) / Double(nonWS)

@@ -14,6 +14,10 @@ public struct TextQualityRules: Sendable, Codable, Equatable {
     public var maxBulletLineFraction: Double? = 0.9
     public var maxEllipsisLineFraction: Double? = 0.3
     public var minAlphaWordFraction: Double? = 0.8
+    /// Largest share of non-whitespace characters that are neither letters nor digits (symbol soup, binary junk
+    /// decoded as text). Applies from `symbolSoupMinCharacters` non-whitespace characters, at any word count.
+    public var maxSymbolCharFraction: Double? = 0.5
+    public var symbolSoupMinCharacters: Int = 8
     public var maxDuplicateLineFraction: Double? = 0.3
     public var maxDuplicateParagraphFraction: Double? = 0.3
     public var maxTopNgramCharFraction: [Int: Double]? = [2: 0.20, 3: 0.18, 4: 0.16]
@@ -21,15 +25,16 @@ public struct TextQualityRules: Sendable, Codable, Equatable {
     /// Gopher requires 2 English stop words; off by default (it rejects every non-English text).
     public var minStopwords: Int? = nil
     public var maxLineLength: Int? = nil
-    /// Symbol and alphabetic-word rules apply from this many words on: "order #1234 is wrong" has 0.2 '#' per word
-    /// and is a fine message.
-    public var ratioRulesMinWords: Int = 10
+    /// Symbol and alphabetic-word rules (Gopher's, meant for web prose) apply from this many words on: "order #1234
+    /// is wrong" has 0.2 '#' per word and is a fine message, and a two-line joke with "???" and "!!!" is too.
+    public var ratioRulesMinWords: Int = 50
     /// Mean word length, bullet and ellipsis lines apply from this many words on.
     public var shapeRulesMinWords: Int = 50
     /// Repetition rules (lines, paragraphs, n-grams) apply from this many words on.
     public var repetitionRulesMinWords: Int = 50
-    /// Texts with at least this share of technical tokens (`TextQualitySignals.technicalTokenFraction`) skip the
-    /// word n-gram and mean-word-length rules. nil: no exemption.
+    /// Technical texts (`TextQualitySignals.isTechnical`: at least this share of code-like tokens, or mostly
+    /// indented lines) skip the rules written for web prose: mean word length, symbol-heavy, low-alpha and word
+    /// n-gram repetition. nil: no exemption.
     public var technicalTokenFraction: Double? = 0.05
 
     public init() {}
@@ -52,6 +57,7 @@ public struct TextQualityRules: Sendable, Codable, Equatable {
         case "bullet-heavy": maxBulletLineFraction = nil
         case "ellipsis-heavy": maxEllipsisLineFraction = nil
         case "low-alpha": minAlphaWordFraction = nil
+        case "mostly-symbols": maxSymbolCharFraction = nil
         case "few-stopwords": minStopwords = nil
         case "line-too-long": maxLineLength = nil
         case "repetitive-lines": maxDuplicateLineFraction = nil
@@ -65,21 +71,26 @@ public struct TextQualityRules: Sendable, Codable, Equatable {
 
 public enum TextQualityFilter {
     /// Every rule kind `verdict` can return, in the order rules are checked.
-    public static let kinds = ["too-few-words", "too-many-words", "mean-word-length", "symbol-heavy", "bullet-heavy",
+    public static let kinds = ["too-few-words", "too-many-words", "mostly-symbols", "mean-word-length", "symbol-heavy", "bullet-heavy",
                                "ellipsis-heavy", "low-alpha", "few-stopwords", "line-too-long", "repetitive-lines",
                                "repetitive-paragraphs", "repetitive-ngrams"]
 
     /// The first failing rule as (kebab-case kind, reason with the measured value and the limit), or nil.
-    public static func verdict(_ s: TextQualitySignals, rules: TextQualityRules) -> (kind: String, reason: String)? {
+    /// `technicalSource`: the text's source is technical as a whole (the data profile: most of its texts are), so
+    /// the text is judged as technical even when cleaning removed the layout that shows it.
+    public static func verdict(_ s: TextQualitySignals, rules: TextQualityRules, technicalSource: Bool = false) -> (kind: String, reason: String)? {
         let unspaced = s.isUnspaced
         let words = s.readerWordCount
         let unit = unspaced ? " (each Chinese/Japanese/Thai letter counts as a word)" : ""
-        let technical = rules.technicalTokenFraction.map { s.technicalTokenFraction >= $0 } ?? false
+        let technical = rules.technicalTokenFraction.map { technicalSource || s.isTechnical(tokens: $0) } ?? false
         if let lo = rules.minWords, words < lo {
             return ("too-few-words", "\(words) words\(unit), minimum \(lo)")
         }
         if let hi = rules.maxWords, words > hi {
             return ("too-many-words", "\(words) words\(unit), maximum \(hi)")
+        }
+        if let max = rules.maxSymbolCharFraction, s.nonWhitespaceCount >= rules.symbolSoupMinCharacters, s.nonAlphaNumericFraction > max {
+            return ("mostly-symbols", "\(fmtVs(s.nonAlphaNumericFraction, max)) of the characters are neither letters nor digits, maximum \(fmt(max))")
         }
         if words >= rules.shapeRulesMinWords {
             if let range = rules.meanWordLength, !unspaced, !technical, s.wordCount > 0, !range.contains(s.meanWordLength) {
@@ -93,7 +104,7 @@ public enum TextQualityFilter {
                 return ("ellipsis-heavy", "\(fmtVs(s.fractionLinesEndingWithEllipsis, max)) of lines end with an ellipsis, maximum \(fmt(max))")
             }
         }
-        if words >= rules.ratioRulesMinWords {
+        if words >= rules.ratioRulesMinWords && !technical {
             if let limit = rules.maxSymbolToWordRatio, s.wordCount > 0 {
                 let ratio = s.symbolToWordRatio * Double(s.wordCount) / Double(max(1, words))
                 if ratio > limit {

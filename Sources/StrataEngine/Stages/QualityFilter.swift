@@ -21,7 +21,7 @@ struct QualityFilterStage: MapStage {
     static let ruleParameters: [String: String] = [
         "too-few-words": "min_words", "too-many-words": "max_words", "mean-word-length": "min_mean_word_length / max_mean_word_length",
         "symbol-heavy": "max_symbol_word_ratio", "bullet-heavy": "max_bullet_line_fraction", "ellipsis-heavy": "max_ellipsis_line_fraction",
-        "low-alpha": "min_alpha_word_fraction", "few-stopwords": "min_stopwords", "line-too-long": "max_line_length",
+        "low-alpha": "min_alpha_word_fraction", "mostly-symbols": "max_symbol_char_fraction", "few-stopwords": "min_stopwords", "line-too-long": "max_line_length",
         "repetitive-lines": "max_duplicate_line_fraction", "repetitive-paragraphs": "max_duplicate_paragraph_fraction",
         "repetitive-ngrams": "max_top_ngram_fraction / max_duplicate_ngram_fraction",
         "too-small": "image_min_side_ratio (relative) / image_min_width, image_min_height (floor)",
@@ -42,6 +42,7 @@ struct QualityFilterStage: MapStage {
         r.maxBulletLineFraction = try p.double("max_bullet_line_fraction", default: r.maxBulletLineFraction!, min: 0, max: 1)
         r.maxEllipsisLineFraction = try p.double("max_ellipsis_line_fraction", default: r.maxEllipsisLineFraction!, min: 0, max: 1)
         r.minAlphaWordFraction = try p.double("min_alpha_word_fraction", default: r.minAlphaWordFraction!, min: 0, max: 1)
+        r.maxSymbolCharFraction = try p.double("max_symbol_char_fraction", default: r.maxSymbolCharFraction!, min: 0, max: 1)
         r.maxDuplicateLineFraction = try p.double("max_duplicate_line_fraction", default: r.maxDuplicateLineFraction!, min: 0, max: 1)
         r.maxDuplicateParagraphFraction = try p.double("max_duplicate_paragraph_fraction", default: r.maxDuplicateParagraphFraction!, min: 0, max: 1)
         // One number scales Gopher's table: the 2-gram limit (3- and 4-gram limits keep Gopher's proportions).
@@ -107,7 +108,7 @@ struct QualityFilterStage: MapStage {
             default: break
             }
             let signals = TextQuality.signals(try context.text(item))
-            if let (kind, reason) = TextQualityFilter.verdict(signals, rules: rules) {
+            if let (kind, reason) = TextQualityFilter.verdict(signals, rules: rules, technicalSource: medians[item.source]?["text_technical"] == 1) {
                 return .reject(item, kind: kind, reason: reason)
             }
             var out = item

@@ -14,7 +14,8 @@ public struct DataProfile: Codable, Sendable, Equatable {
     /// a deterministic sample independent of ingest order. Medians of 2,000 samples are within a few percent.
     public static let sampleLimit = 2000
 
-    /// The medians `filter.quality` compares against, per source: `{source: {image_side: N, audio_seconds: S}}`.
+    /// What `filter.quality` compares against, per source: `{source: {image_side: N, audio_seconds: S,
+    /// text_technical: 1}}` (the medians, and whether most of a text source is technical).
     /// Audio medians are rounded to 2 significant digits so that adding a few clips does not invalidate every cached
     /// quality result.
     public var stageMedians: [String: [String: Double]] {
@@ -22,6 +23,8 @@ public struct DataProfile: Codable, Sendable, Equatable {
         for s in sources {
             if let i = s.image, s.measured > 0 { out[s.source, default: [:]]["image_side"] = i.shorterSide.median }
             if let a = s.audio, s.measured > 0 { out[s.source, default: [:]]["audio_seconds"] = DataProfile.twoDigits(a.seconds.median) }
+            // A source whose texts are mostly technical (man pages, code) is judged as technical text throughout.
+            if let t = s.text, s.measured > 0, 2 * t.technical >= s.measured { out[s.source, default: [:]]["text_technical"] = 1 }
         }
         return out
     }
@@ -146,7 +149,7 @@ public struct TextMeasure: Sendable, Equatable {
         characters = s.characterCount
         words = s.readerWordCount
         unspaced = s.isUnspaced
-        technical = rules.technicalTokenFraction.map { s.technicalTokenFraction >= $0 } ?? false
+        technical = rules.technicalTokenFraction.map { s.isTechnical(tokens: $0) } ?? false
         var counts: [String: Int] = [:]
         for u in text.unicodeScalars where TextQuality.isLetter(u.value) {
             counts[TextMeasure.script(of: u.value), default: 0] += 1
