@@ -30,11 +30,14 @@ public struct StageRemovals: Codable, Sendable {
     public var labels: [String: Counts]
     /// Up to three removed samples per source and kind, in input order.
     public var examples: [String: [Example]]
+    /// Up to three removed samples per label, in input order.
+    public var labelExamples: [String: [Example]]?
 
     init(stage: PipelineSpec.Stage, outcomes: [ItemOutcome], labels: [String: String]) {
         self.stage = stage.name
         uses = stage.uses
         var sources: [String: Counts] = [:], byLabel: [String: Counts] = [:], examples: [String: [Example]] = [:]
+        var labelExamples: [String: [Example]] = [:]
         func add(_ c: inout Counts, _ o: ItemOutcome) {
             c.inputs += 1
             switch o {
@@ -50,9 +53,9 @@ public struct StageRemovals: Codable, Sendable {
             case .reject(let i, let kind, let reason), .duplicate(let i, _, let kind, let reason):
                 item = i
                 let key = item.source + "\u{1}" + kind
-                if examples[key, default: []].count < 3 {
-                    examples[key, default: []].append(Example(origin: item.origin, line: item.line, kind: kind, reason: reason))
-                }
+                let example = Example(origin: item.origin, line: item.line, kind: kind, reason: reason)
+                if examples[key, default: []].count < 3 { examples[key, default: []].append(example) }
+                if let l = labels[item.sample], labelExamples[l, default: []].count < 3 { labelExamples[l, default: []].append(example) }
             }
             add(&sources[item.source, default: Counts()], o)
             if let l = labels[item.sample] { add(&byLabel[l, default: Counts()], o) }
@@ -60,6 +63,7 @@ public struct StageRemovals: Codable, Sendable {
         self.sources = sources
         self.labels = byLabel
         self.examples = examples
+        self.labelExamples = labelExamples
     }
 
     func examples(source: String) -> [Example] {
@@ -110,7 +114,7 @@ enum RemovalGuard {
             if Double(c.removed) > spec.maxLabelLoss * Double(c.inputs) {
                 out.append(GuardBreach(stage: r.stage, uses: r.uses, scope: "label", name: label, inputs: c.inputs, removed: c.removed,
                                        removal: "removed", setting: "guard.max_label_loss", limit: spec.maxLabelLoss, reasons: c.reasons,
-                                       examples: []))
+                                       examples: r.labelExamples?[label] ?? []))
             }
         }
         return out

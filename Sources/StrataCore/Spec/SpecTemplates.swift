@@ -266,7 +266,7 @@ public enum SpecTemplates {
         }
         var quality: [String] = []
         if ms.contains(.image) {
-            quality.append("image_min_side_ratio: 0.25, image_min_width: 8, image_min_height: 8, image_max_aspect_ratio: 4, image_min_stddev: 4, image_min_sharpness: 20")
+            quality.append("image_min_side_ratio: 0.25, image_min_width: 8, image_min_height: 8, image_max_aspect_ratio: 4, image_min_stddev: 4, image_min_sharpness: 5")
         }
         if ms.contains(.audio) {
             quality.append("audio_min_duration_ratio: 0.1, audio_min_seconds: 0.1, audio_max_silent_fraction: 0.8, audio_max_clipped_fraction: 0.001")
