@@ -9,6 +9,10 @@ public struct ImagePixelInfo: Sendable, Equatable {
     /// Bands including alpha (1 gray, 2 gray + alpha, 3 RGB, 4 RGBA; CMYK has 4 without alpha).
     public var bands: Int
     public var hasAlpha: Bool
+
+    public init(width: Int, height: Int, bands: Int, hasAlpha: Bool) {
+        self.width = width; self.height = height; self.bands = bands; self.hasAlpha = hasAlpha
+    }
 }
 
 extension Media {

@@ -151,14 +151,14 @@ func fmt(_ x: Double) -> String {
 }
 
 /// A measured value beside the limit it broke, with enough decimals (3 to 6) that the two do not read the same:
-/// 0.1834 against a maximum of 0.18, not "0.183" or "0.18".
+/// 0.1801 against a maximum of 0.18, not "0.18" (3 decimals when they suffice, as `fmt`).
 func fmtVs(_ x: Double, _ limit: Double) -> String {
     if x.isNaN || x == limit { return fmt(x) }
-    var scale = 10.0
-    for decimals in 2...6 {
+    var scale = 100.0
+    for decimals in 3...6 {
         scale *= 10
         let a = (x * scale).rounded(), b = (limit * scale).rounded()
-        if a != b { return decimals <= 3 ? fmt(a / scale) : fmtDecimals(x, decimals) }
+        if a != b { return decimals == 3 ? fmt(x) : fmtDecimals(x, decimals) }
     }
     return fmtDecimals(x, 6)
 }
