@@ -268,12 +268,14 @@ extension Workspace {
         } catch {
             let message = "\(error)"
             let stop = error as? RemovalGuardStop
-            let status = error is ExecutorInterrupted ? "interrupted" : stop != nil ? "blocked" : "failed"
+            // A run the removal guard stopped is `failed` (the catalog's statuses); its error says the guard stopped it.
+            let status = error is ExecutorInterrupted ? "interrupted" : "failed"
             // A stopped run keeps its profile and what its stages would have removed (`strata runs show`).
             let partial = RunReport(runId: runId, executor: executor.name, stages: reports, cleaned: 0, seconds: Date().timeIntervalSince(started),
                                     nothingChanged: false, digest: "", profile: dataProfile, removals: removals)
             if !options.preview {
-                try? catalog.finishRun(id: runId, status: status, report: Workspace.json(partial), error: message, now: Workspace.now())
+                let recorded = stop.map { RemovalGuard.message($0.breaches).message } ?? message
+                try? catalog.finishRun(id: runId, status: status, report: Workspace.json(partial), error: recorded, now: Workspace.now())
             }
             log.event("run-end", ["status": .string(status), "error": .string(message)])
             if let stop {
