@@ -192,11 +192,11 @@ extension Workspace {
         return out
     }
 
-    /// `strata runs show`: removals per stage, source and label.
+    /// `strata runs show`: removals per stage, source and label (only where a stage removed something).
     public func removalsText(_ removals: [StageRemovals]) -> String {
         var out = ""
         for r in removals {
-            for (source, c) in r.sources.sorted(by: { $0.key < $1.key }) {
+            for (source, c) in r.sources.sorted(by: { $0.key < $1.key }) where c.removed > 0 {
                 out += "  \(r.stage) source `\(source)`: \(c.inputs) in, \(c.quarantined) quarantined, \(c.duplicates) duplicates\n"
             }
             for (label, c) in r.labels.sorted(by: { $0.key < $1.key }) where c.removed > 0 {

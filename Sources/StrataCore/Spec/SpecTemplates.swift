@@ -318,6 +318,15 @@ public enum SpecTemplates {
               #   uses: command
               #   command: "python3 filters/score.py"
 
+            # The removal guard: a run stops before publishing anything when a stage would quarantine more than
+            # max_removed of a source, remove more than max_duplicates of a source as duplicates, or take more than
+            # max_label_loss of a label's samples (`strata run --preview` shows what each stage would remove).
+            # guard:
+            #   max_removed: 0.2
+            #   max_duplicates: 0.5
+            #   max_label_loss: 0.5
+            #   accept: [near-dups]     # stages whose removals you accept as they are
+
             """
     }
 
