@@ -67,6 +67,8 @@ public struct RunReport: Codable, Sendable {
     public var removals: [StageRemovals]? = nil
     /// A preview (`--preview`): nothing was written.
     public var preview: Bool? = nil
+    /// Open quarantine entries of this run's stages that it did not quarantine again (earlier settings), now released.
+    public var superseded: Int? = nil
 }
 
 /// The run stopped by the removal guard, with what it found (the error's message and fix are for the terminal).
@@ -229,6 +231,9 @@ extension Workspace {
                 catalog.releaseMemory()
                 prof.add("run: \(p.report.name) merge", Date().timeIntervalSince(t0))
             }
+            // The ledger shows what the current settings reject: entries of these stages from earlier runs that this
+            // run did not reject again are released as superseded.
+            let superseded = try catalog.supersedeQuarantine(stages: stages.map(\.0.name), runId: runId, at: Workspace.now())
             // The digest covers the rows just written to the catalog's cleaned set (the same rows, not read back).
             // The run digest covers the rows written to the catalog's cleaned set (the same rows, not read back); it is
             // computed on another thread while the catalog writes them.
@@ -259,7 +264,8 @@ extension Workspace {
                                    seconds: Date().timeIntervalSince(started),
                                    nothingChanged: reports.allSatisfy { $0.cachedTasks == $0.tasks }
                                        && pseudo.allSatisfy { $0.added + $0.corrected + $0.withdrawn == 0 },
-                                   digest: runDigest, labelStages: pseudo.isEmpty ? nil : pseudo, profile: dataProfile, removals: removals)
+                                   digest: runDigest, labelStages: pseudo.isEmpty ? nil : pseudo, profile: dataProfile, removals: removals,
+                                   superseded: superseded > 0 ? superseded : nil)
             try catalog.finishRun(id: runId, status: "done", report: Workspace.json(report), error: nil, now: Workspace.now())
             log.event("run-end", ["status": .string("done"), "cleaned": .int(Int64(cleaned))])
             prof.add("run: total", Date().timeIntervalSince(started))

@@ -106,8 +106,19 @@ final class CurationGuardCLITests: XCTestCase {
         // Accepting the removals lets the run through.
         let accepted = try CLI.run(["run", "--accept-removals", "quality", "-C", project])
         XCTAssertEqual(accepted.status, 0, accepted.stderr)
+        // The ledger shows what the current settings reject: the soup's `mostly-symbols` entry of the first run is
+        // superseded by its `too-few-words` entry.
+        XCTAssertTrue(accepted.stdout.contains("\nquarantine: 1 entry of earlier settings superseded (released)\n"), accepted.stdout)
         let ledger = try XCTUnwrap(try CLI.json(["quarantine", "list", "-C", project]) as? [[String: Any]])
-        XCTAssertEqual(Set(ledger.compactMap { $0["kind"] as? String }), ["too-few-words", "mostly-symbols"])
+        XCTAssertEqual(ledger.count, 21)
+        XCTAssertEqual(Set(ledger.compactMap { $0["kind"] as? String }), ["too-few-words"])
+        // Back to the defaults: the short notes' entries are superseded, the soup's `mostly-symbols` entry is open again.
+        try String(contentsOfFile: project + "/pipeline.yaml", encoding: .utf8).replacingOccurrences(of: "min_words: 12, ", with: "")
+            .write(toFile: project + "/pipeline.yaml", atomically: true, encoding: .utf8)
+        let back = try CLI.run(["run", "-C", project])
+        XCTAssertEqual(back.status, 0, back.stderr)
+        XCTAssertTrue(back.stdout.contains("\nquarantine: 21 entries of earlier settings superseded (released)\n"), back.stdout)
+        XCTAssertEqual(try state(project), before, "the ledger, data/cleaned and status are those of the first run again")
 
         // Unknown stage names are refused, on the command line and in `guard:` (with the line).
         let unknown = try CLI.run(["run", "--accept-removals", "qualty", "-C", project])

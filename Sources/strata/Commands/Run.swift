@@ -75,6 +75,7 @@ extension StrataCommand {
                       + (reasons.isEmpty ? "" : " [\(reasons)]") + "  tasks \(s.tasks - s.cachedTasks) run, \(s.cachedTasks) cached")
             }
             print("cleaned set: \(report.cleaned) samples in data/cleaned/ (result digest \(report.digest.prefix(16)))")
+            if let n = report.superseded { print("quarantine: \(n) entr\(n == 1 ? "y" : "ies") of earlier settings superseded (released)") }
             for p in report.labelStages ?? [] {
                 let classes = p.classes.map { "\($0.label) \($0.threshold.map { String(format: "%.3f", $0) } ?? $0.status)" }.joined(separator: ", ")
                 print("pseudo labels (\(p.model)): added \(p.added), corrected \(p.corrected), withdrawn \(p.withdrawn), \(p.accepted) carried; \(p.spotChecks) new spot check(s); thresholds: \(classes)\(p.dryRun ? " (dry run)" : "")")
