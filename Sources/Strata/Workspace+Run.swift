@@ -94,6 +94,7 @@ extension Workspace {
         // catalog after the cleaned set is published, so they come after every data stage.
         var stages: [(PipelineSpec.Stage, BuiltStage)] = []
         var labelStages: [(PipelineSpec.Stage, PseudoLabelOptions)] = []
+        var stageProblems: [String] = []
         for s in spec.stages {
             if s.uses == PseudoLabelOptions.stageKind {
                 do { labelStages.append((s, try PseudoLabelOptions(stage: s))) } catch {
@@ -106,9 +107,14 @@ extension Workspace {
                 throw StrataError.project("pipeline.yaml: stage `\(s.name)` comes after the label stage `\(first.0.name)`",
                                           fix: "put `uses: \(PseudoLabelOptions.stageKind)` stages after every data stage: they label the cleaned set")
             }
+            // Every stage is built, so that the problems of all stages are reported at once (each with its line).
             do { stages.append((s, try StageRegistry.build(s))) } catch {
-                throw StrataError.project("pipeline.yaml: \(error)", fix: "fix the stage's parameters; `strata check` validates pipeline.yaml")
+                stageProblems.append("pipeline.yaml:\(s.line.map(String.init) ?? "?"): \(error)")
             }
+        }
+        if !stageProblems.isEmpty {
+            throw StrataError.project(stageProblems.count == 1 ? stageProblems[0] : "\(stageProblems.count) problems in pipeline.yaml:\n  " + stageProblems.joined(separator: "\n  "),
+                                      fix: "fix the stages' parameters (docs/pipeline.md); `strata check` validates pipeline.yaml")
         }
         if let last = options.stage, let idx = labelStages.firstIndex(where: { $0.0.name == last }) {
             labelStages = Array(labelStages[...idx])

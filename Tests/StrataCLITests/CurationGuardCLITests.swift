@@ -163,4 +163,22 @@ final class CurationGuardCLITests: XCTestCase {
         XCTAssertTrue(shown.contains("data profile:\n  digits (image): 5 samples\n    width: median 28 px"), shown)
         XCTAssertFalse(try CLI.run(["quarantine", "list", "-C", project]).stdout.contains("too-small"))
     }
+
+    /// Parameter problems of every stage are reported at once, each with its line in pipeline.yaml.
+    func testStageParameterProblemsAreReportedTogetherWithTheirLines() throws {
+        let t = TempDir()
+        let project = t.path + "/p"
+        XCTAssertEqual(try CLI.run(["init", project, "--modality", "text"]).status, 0)
+        try "version: 1\nstages:\n  - name: clean\n    uses: clean.text\n    params: {normalize: nfd}\n  - name: quality\n    uses: filter.quality\n    params: {disable: [repetitive-ngram]}\n"
+            .write(toFile: project + "/pipeline.yaml", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["run", "-C", project])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr, """
+            error: 2 problems in pipeline.yaml:
+              pipeline.yaml:3: stage `clean`: params.normalize is `nfd`; allowed: nfc, nfkc, none
+              pipeline.yaml:6: stage `quality`: params.disable names `repetitive-ngram`, not a rule; rules: too-few-words, too-many-words, mostly-symbols, mean-word-length, symbol-heavy, bullet-heavy, ellipsis-heavy, low-alpha, few-stopwords, line-too-long, repetitive-lines, repetitive-paragraphs, repetitive-ngrams, too-small, extreme-aspect-ratio, near-uniform, blurry, too-short, mostly-silence, clipping
+              fix: fix the stages' parameters (docs/pipeline.md); `strata check` validates pipeline.yaml
+
+            """)
+    }
 }

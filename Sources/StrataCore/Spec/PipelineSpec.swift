@@ -26,11 +26,18 @@ public struct PipelineSpec: Sendable, Equatable {
         public var params: [String: SpecValue]
         /// The program a `command` stage runs (reads JSONL samples on stdin, writes JSONL on stdout).
         public var command: String?
-        public init(name: String, uses: String, params: [String: SpecValue] = [:], command: String? = nil) {
+        /// The line of the stage's `name` in `pipeline.yaml` (for messages; not part of equality).
+        public var line: Int?
+        public init(name: String, uses: String, params: [String: SpecValue] = [:], command: String? = nil, line: Int? = nil) {
             self.name = name
             self.uses = uses
             self.params = params
             self.command = command
+            self.line = line
+        }
+
+        public static func == (a: Stage, b: Stage) -> Bool {
+            a.name == b.name && a.uses == b.uses && a.params == b.params && a.command == b.command
         }
     }
 
@@ -103,9 +110,10 @@ extension PipelineSpec {
         } else {
             item.allow("command")
         }
+        let line = item.child("name")?.line
         item.finish()
         guard let name, let uses, paramsOK, commandOK else { return nil }
-        return Stage(name: name, uses: uses, params: params, command: command)
+        return Stage(name: name, uses: uses, params: params, command: command, line: line)
     }
 }
 
