@@ -239,7 +239,8 @@ public enum Demo {
         // Low-value images for filter.quality: blank, tiny, a thin strip. (Blurred photos are wanted here: the intent
         // asks for blurred night shots, so the demo's pipeline turns the blur rule off.)
         try write(dir + "/blank_010.png", try Encode.png(RGBImage(width: 64, height: 64, pixels: [UInt8](repeating: 128, count: 64 * 64 * 3))))
-        try write(dir + "/tiny_011.png", try Encode.png(Synth.shape(.square, size: 16, night: false, blur: 0, seed: 990)))
+        // Tiny: 12 px among the camera's 64 px images (`too-small` takes what is under a quarter of its source's median).
+        try write(dir + "/tiny_011.png", try Encode.png(Synth.shape(.square, size: 12, night: false, blur: 0, seed: 990)))
         try write(dir + "/strip_012.png", try Encode.png(Synth.scene(width: 320, height: 40, seed: 991)))
         manifest += "blank_010.png,square,day,no\ntiny_011.png,square,day,no\nstrip_012.png,square,day,no\n"
         planted["blank-image"] = 1

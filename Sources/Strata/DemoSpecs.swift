@@ -122,6 +122,6 @@ enum DemoSpecs {
     /// photos (an edge case to cover), so blur is not a defect in this data set.
     static var pipeline: String {
         SpecTemplates.pipeline(modalities: [.text, .image, .audio]).replacingOccurrences(
-            of: "image_min_sharpness: 20", with: "image_min_sharpness: 0")
+            of: "image_min_sharpness: 5", with: "image_min_sharpness: 0")
     }
 }

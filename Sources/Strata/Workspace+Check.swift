@@ -58,7 +58,7 @@ extension Workspace {
                         do {
                             if stage.uses == PseudoLabelOptions.stageKind { _ = try PseudoLabelOptions(stage: stage) } else { _ = try StageRegistry.build(stage) }
                         } catch {
-                            problems.append(CheckProblem(category: "spec", path: file, message: "\(error)",
+                            problems.append(CheckProblem(category: "spec", path: file, line: stage.line, message: "\(error)",
                                                          fix: "see docs/pipeline.md for each stage kind's parameters"))
                         }
                     }

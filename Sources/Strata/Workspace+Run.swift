@@ -2,6 +2,7 @@ import Foundation
 import StrataCatalog
 import StrataCore
 import StrataEngine
+import StrataQuality
 import StrataStore
 #if canImport(Glibc)
 import Glibc
@@ -21,11 +22,17 @@ public struct RunOptions: Sendable {
     public var shardSize: Int
     /// Where tasks run; nil: `executor.kind` in strata.yaml.
     public var executor: ProjectSpec.Executor.Kind?
+    /// Plan and evaluate the stages, report what each would remove, and write nothing to the catalog, the quarantine
+    /// ledger or data/cleaned (task results are cached as usual).
+    public var preview: Bool
+    /// Stages whose removals the removal guard lets through in this run (`--accept-removals`).
+    public var acceptRemovals: [String]
 
     public init(stage: String? = nil, from: String? = nil, force: Bool = false,
-                workers: Int? = nil, retries: Int = 1, shardSize: Int = 1000, executor: ProjectSpec.Executor.Kind? = nil) {
+                workers: Int? = nil, retries: Int = 1, shardSize: Int = 1000, executor: ProjectSpec.Executor.Kind? = nil,
+                preview: Bool = false, acceptRemovals: [String] = []) {
         self.stage = stage; self.from = from; self.force = force; self.workers = workers.map { max(1, $0) }; self.retries = max(0, retries)
-        self.shardSize = max(1, shardSize); self.executor = executor
+        self.shardSize = max(1, shardSize); self.executor = executor; self.preview = preview; self.acceptRemovals = acceptRemovals
     }
 }
 
@@ -54,6 +61,20 @@ public struct RunReport: Codable, Sendable {
     public var digest: String
     /// What the `label.pseudo` stages did (after the cleaned set was published).
     public var labelStages: [PseudoLabelReport]? = nil
+    /// The data profile the run computed before its first stage.
+    public var profile: DataProfile? = nil
+    /// What each stage removed, per source and per label.
+    public var removals: [StageRemovals]? = nil
+    /// A preview (`--preview`): nothing was written.
+    public var preview: Bool? = nil
+    /// Open quarantine entries of this run's stages that it did not quarantine again (earlier settings), now released.
+    public var superseded: Int? = nil
+}
+
+/// The run stopped by the removal guard, with what it found (the error's message and fix are for the terminal).
+struct RemovalGuardStop: Error, CustomStringConvertible {
+    var breaches: [GuardBreach]
+    var description: String { RemovalGuard.message(breaches).message }
 }
 
 extension Workspace {
@@ -73,6 +94,7 @@ extension Workspace {
         // catalog after the cleaned set is published, so they come after every data stage.
         var stages: [(PipelineSpec.Stage, BuiltStage)] = []
         var labelStages: [(PipelineSpec.Stage, PseudoLabelOptions)] = []
+        var stageProblems: [String] = []
         for s in spec.stages {
             if s.uses == PseudoLabelOptions.stageKind {
                 do { labelStages.append((s, try PseudoLabelOptions(stage: s))) } catch {
@@ -85,9 +107,14 @@ extension Workspace {
                 throw StrataError.project("pipeline.yaml: stage `\(s.name)` comes after the label stage `\(first.0.name)`",
                                           fix: "put `uses: \(PseudoLabelOptions.stageKind)` stages after every data stage: they label the cleaned set")
             }
+            // Every stage is built, so that the problems of all stages are reported at once (each with its line).
             do { stages.append((s, try StageRegistry.build(s))) } catch {
-                throw StrataError.project("pipeline.yaml: \(error)", fix: "fix the stage's parameters; `strata check` validates pipeline.yaml")
+                stageProblems.append("pipeline.yaml:\(s.line.map(String.init) ?? "?"): \(error)")
             }
+        }
+        if !stageProblems.isEmpty {
+            throw StrataError.project(stageProblems.count == 1 ? stageProblems[0] : "\(stageProblems.count) problems in pipeline.yaml:\n  " + stageProblems.joined(separator: "\n  "),
+                                      fix: "fix the stages' parameters (docs/pipeline.md); `strata check` validates pipeline.yaml")
         }
         if let last = options.stage, let idx = labelStages.firstIndex(where: { $0.0.name == last }) {
             labelStages = Array(labelStages[...idx])
@@ -97,7 +124,7 @@ extension Workspace {
         if stages.isEmpty && labelStages.isEmpty {
             throw StrataError.project("pipeline.yaml has no stages", fix: "add stages (see the commented examples in pipeline.yaml), or run `strata init --force` for the default pipeline")
         }
-        for name in [options.stage, options.from].compactMap({ $0 }) where spec.stage(named: name) == nil {
+        for name in [options.stage, options.from].compactMap({ $0 }) + options.acceptRemovals where spec.stage(named: name) == nil {
             throw StrataError.usage("no stage `\(name)` in pipeline.yaml (stages: \(spec.stages.map(\.name).joined(separator: ", ")))")
         }
         if let last = options.stage, let idx = stages.firstIndex(where: { $0.0.name == last }) { stages = Array(stages[...idx]) }
@@ -116,7 +143,7 @@ extension Workspace {
         let runDir = strataDir + "/runs/" + runId
         try FileIO.makeDirectories(runDir)
         let log = RunLog(path: runDir + "/log.jsonl")
-        try catalog.startRun(id: runId, executor: executor.name, pipelineHash: pipelineHash, now: Workspace.now())
+        if !options.preview { try catalog.startRun(id: runId, executor: executor.name, pipelineHash: pipelineHash, now: Workspace.now()) }
         log.event("run-start", ["run": .string(runId), "executor": .string(executor.name), "stages": .int(Int64(stages.count))])
         // A cluster executor starts its workers now: their scheduling overlaps loading the samples and planning.
         executor.begin(run: runId, projectRoot: root, log: { kind, fields in log.event(kind, fields) })
@@ -125,16 +152,25 @@ extension Workspace {
 
         let prof = Profile.shared
         var t0 = Date()
-        var items = try catalog.runSamples { s in
-            WorkItem(id: s.id, sample: s.id, source: s.source, modality: s.modality, format: s.format,
-                     content: s.kind == "file" ? "raw:" + s.rawPath : "object:" + s.id, origin: s.originPath, line: s.originLine,
-                     collected: s.collected, size: s.size)
-        }
+        var items = try runItems()
         catalog.releaseMemory()
         Workspace.returnFreedMemory()
         prof.add("run: load samples", Date().timeIntervalSince(t0))
         var reports: [StageReport] = []
+        var removals: [StageRemovals] = []
+        var dataProfile: DataProfile?
         do {
+            // Profile first: the relative thresholds of `filter.quality` come from it (RunProfile.swift).
+            t0 = Date()
+            let profile = Workspace.profile(items, context: StageContext(projectRoot: root, objects: objects))
+            dataProfile = profile
+            stages = try Workspace.handProfile(profile, to: stages)
+            prof.add("run: profile", Date().timeIntervalSince(t0))
+            log.event("profile", ["sources": .int(Int64(profile.sources.count))])
+            let labels = try analysisLabelSet().votes.mapValues(\.label)
+            let accepted = Set(options.acceptRemovals + spec.removalGuard.accept)
+            // Merges wait until every stage has passed the guard: a stopped run leaves the ledger as it was.
+            var pending: [(position: Int, report: StageReport, outcomes: [ItemOutcome])] = []
             for (position, (stageSpec, built)) in stages.enumerated() {
                 let stageStarted = Date()
                 let planner = StagePlanner(runId: runId, runDir: runDir, projectRoot: root, stage: stageSpec, built: built,
@@ -169,21 +205,17 @@ extension Workspace {
                     throw StrataError(.failure, "stage `\(stageSpec.name)` broke the invariant: \(items.count) inputs, \(counts.kept) kept + \(counts.rejected) quarantined + \(counts.duplicates) duplicates",
                                       fix: "this is a bug in the stage; its task outputs are under \(relative(runDir))")
                 }
-                // The stage digest is computed on another thread while the catalog merge runs (neither needs the other).
-                let digest = ConcurrentSlots<String>(count: 1)
-                let digesting = DispatchGroup()
-                DispatchQueue.global().async(group: digesting) { digest.set(0, Workspace.digest(outcomes)) }
-                var report = StageReport(name: stageSpec.name, uses: stageSpec.uses, counts: counts, tasks: taskCount, cachedTasks: cachedCount,
-                                         seconds: Date().timeIntervalSince(stageStarted), digest: "")
-                prof.add("run: \(stageSpec.name) counts", Date().timeIntervalSince(t0))
-                t0 = Date()
-                do {
-                    defer { digesting.wait() }
-                    try mergeStage(runId: runId, position: position, report: report, outcomes: outcomes)
+                let stageRemovals = StageRemovals(stage: stageSpec, outcomes: outcomes, labels: labels)
+                removals.append(stageRemovals)
+                if !options.preview && !accepted.contains(stageSpec.name) {
+                    let breaches = RemovalGuard.breaches(stageRemovals, spec: spec.removalGuard)
+                    if !breaches.isEmpty { throw RemovalGuardStop(breaches: breaches) }
                 }
-                report.digest = digest.take(0)
-                catalog.releaseMemory()
-                prof.add("run: \(stageSpec.name) merge", Date().timeIntervalSince(t0))
+                var report = StageReport(name: stageSpec.name, uses: stageSpec.uses, counts: counts, tasks: taskCount, cachedTasks: cachedCount,
+                                         seconds: Date().timeIntervalSince(stageStarted), digest: Workspace.digest(outcomes))
+                prof.add("run: \(stageSpec.name) counts", Date().timeIntervalSince(t0))
+                report.seconds = Date().timeIntervalSince(stageStarted)
+                pending.append((position, report, outcomes.filter { if case .keep = $0 { false } else { true } }))
                 log.event("stage", ["name": .string(stageSpec.name), "inputs": .int(Int64(counts.inputs)), "kept": .int(Int64(counts.kept)),
                                     "rejected": .int(Int64(counts.rejected)), "duplicates": .int(Int64(counts.duplicates)),
                                     "tasks": .int(Int64(taskCount)), "cached": .int(Int64(cachedCount)), "digest": .string(report.digest)])
@@ -192,6 +224,22 @@ extension Workspace {
             }
             executorFinished = true
             executor.finish(succeeded: true)
+            if options.preview {
+                let report = RunReport(runId: runId, executor: executor.name, stages: reports, cleaned: items.count,
+                                       seconds: Date().timeIntervalSince(started), nothingChanged: false, digest: "",
+                                       profile: dataProfile, removals: removals, preview: true)
+                log.event("run-end", ["status": .string("preview")])
+                return report
+            }
+            for p in pending {
+                t0 = Date()
+                try mergeStage(runId: runId, position: p.position, report: p.report, outcomes: p.outcomes)
+                catalog.releaseMemory()
+                prof.add("run: \(p.report.name) merge", Date().timeIntervalSince(t0))
+            }
+            // The ledger shows what the current settings reject: entries of these stages from earlier runs that this
+            // run did not reject again are released as superseded.
+            let superseded = try catalog.supersedeQuarantine(stages: stages.map(\.0.name), runId: runId, at: Workspace.now())
             // The digest covers the rows just written to the catalog's cleaned set (the same rows, not read back).
             // The run digest covers the rows written to the catalog's cleaned set (the same rows, not read back); it is
             // computed on another thread while the catalog writes them.
@@ -222,7 +270,8 @@ extension Workspace {
                                    seconds: Date().timeIntervalSince(started),
                                    nothingChanged: reports.allSatisfy { $0.cachedTasks == $0.tasks }
                                        && pseudo.allSatisfy { $0.added + $0.corrected + $0.withdrawn == 0 },
-                                   digest: runDigest, labelStages: pseudo.isEmpty ? nil : pseudo)
+                                   digest: runDigest, labelStages: pseudo.isEmpty ? nil : pseudo, profile: dataProfile, removals: removals,
+                                   superseded: superseded > 0 ? superseded : nil)
             try catalog.finishRun(id: runId, status: "done", report: Workspace.json(report), error: nil, now: Workspace.now())
             log.event("run-end", ["status": .string("done"), "cleaned": .int(Int64(cleaned))])
             prof.add("run: total", Date().timeIntervalSince(started))
@@ -230,9 +279,21 @@ extension Workspace {
             return report
         } catch {
             let message = "\(error)"
+            let stop = error as? RemovalGuardStop
+            // A run the removal guard stopped is `failed` (the catalog's statuses); its error says the guard stopped it.
             let status = error is ExecutorInterrupted ? "interrupted" : "failed"
-            try? catalog.finishRun(id: runId, status: status, report: nil, error: message, now: Workspace.now())
+            // A stopped run keeps its profile and what its stages would have removed (`strata runs show`).
+            let partial = RunReport(runId: runId, executor: executor.name, stages: reports, cleaned: 0, seconds: Date().timeIntervalSince(started),
+                                    nothingChanged: false, digest: "", profile: dataProfile, removals: removals)
+            if !options.preview {
+                let recorded = stop.map { RemovalGuard.message($0.breaches).message } ?? message
+                try? catalog.finishRun(id: runId, status: status, report: Workspace.json(partial), error: recorded, now: Workspace.now())
+            }
             log.event("run-end", ["status": .string(status), "error": .string(message)])
+            if let stop {
+                let text = RemovalGuard.message(stop.breaches)
+                throw StrataError(.project, "run \(runId) stopped: " + text.message, fix: text.fix)
+            }
             if error is ExecutorInterrupted {
                 throw StrataError(.interrupted, "run \(runId) \(message)", fix: "finished tasks are kept: `strata run` resumes where this run stopped")
             }

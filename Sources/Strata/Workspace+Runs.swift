@@ -2,6 +2,7 @@ import Foundation
 import StrataCatalog
 import StrataCore
 import StrataEngine
+import StrataQuality
 import StrataStore
 
 /// A run as `strata runs list` shows it.
@@ -37,6 +38,10 @@ public struct RunDetail: Codable, Sendable {
     public var previous: String?
     /// Changes against the previous finished run that deserve a look (e.g. a reject rate that jumped).
     public var anomalies: [String]
+    /// The data profile the run computed (runs before profiles existed have none).
+    public var profile: DataProfile?
+    /// What each stage removed per source and label (also for a run the removal guard stopped).
+    public var removals: [StageRemovals]?
 }
 
 extension Workspace {
@@ -97,7 +102,8 @@ extension Workspace {
                 }
             }
         }
-        return RunDetail(run: view, stages: stages, previous: previous?.id, anomalies: anomalies)
+        let report = run.report.flatMap { try? JSONDecoder().decode(RunReport.self, from: Data($0.utf8)) }
+        return RunDetail(run: view, stages: stages, previous: previous?.id, anomalies: anomalies, profile: report?.profile, removals: report?.removals)
     }
 
     /// The run's JSONL log followed by each task log that is not empty.

@@ -121,8 +121,9 @@ extension Catalog {
         try write { db in
             try Catalog.insertFindings(findings, db)
             let st = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO quarantine(id, kind, stage, origin, line, reason, storedPath, source, contentSha256,
+                INSERT INTO quarantine(id, kind, stage, origin, line, reason, storedPath, source, contentSha256,
                   detail, runId, createdAt, releasedAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
+                  ON CONFLICT(id) DO UPDATE SET releasedAt = NULL, runId = excluded.runId, reason = excluded.reason
                 """)
             for q in quarantine {
                 try st.execute(arguments: [q.id, q.kind, q.stage, q.origin, q.line, q.reason, q.storedPath, q.source,
@@ -133,6 +134,21 @@ extension Catalog {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [stage.runId, stage.position, stage.name, stage.uses, stage.inputs, stage.kept, stage.rejected,
                                  stage.duplicates, stage.reasons, stage.tasks, stage.cachedTasks, stage.seconds])
+        }
+    }
+
+    /// Marks released the open quarantine entries of `stages` that `runId` did not quarantine again: after a run,
+    /// a pipeline stage's entries are what its current settings reject (entries of earlier settings are superseded).
+    /// Returns how many were superseded.
+    @discardableResult
+    public func supersedeQuarantine(stages: [String], runId: String, at now: String) throws -> Int {
+        guard !stages.isEmpty else { return 0 }
+        return try write { db in
+            let marks = Array(repeating: "?", count: stages.count).joined(separator: ", ")
+            try db.execute(sql: """
+                UPDATE quarantine SET releasedAt = ? WHERE releasedAt IS NULL AND runId != ? AND stage IN (\(marks))
+                """, arguments: StatementArguments([now, runId] + stages))
+            return db.changesCount
         }
     }
 

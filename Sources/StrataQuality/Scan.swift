@@ -150,6 +150,31 @@ func fmt(_ x: Double) -> String {
     return frac.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(frac)"
 }
 
+/// A measured value beside the limit it broke, with enough decimals (3 to 6) that the two do not read the same:
+/// 0.1801 against a maximum of 0.18, not "0.18" (3 decimals when they suffice, as `fmt`).
+func fmtVs(_ x: Double, _ limit: Double) -> String {
+    if x.isNaN || x == limit { return fmt(x) }
+    var scale = 100.0
+    for decimals in 3...6 {
+        scale *= 10
+        let a = (x * scale).rounded(), b = (limit * scale).rounded()
+        if a != b { return decimals == 3 ? fmt(x) : fmtDecimals(x, decimals) }
+    }
+    return fmtDecimals(x, 6)
+}
+
+func fmtDecimals(_ x: Double, _ decimals: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let scaled = (abs(x) * scale).rounded()
+    let whole = Int64(scaled / scale)
+    var frac = String(Int64(scaled) % Int64(scale))
+    while frac.count < decimals { frac = "0" + frac }
+    while frac.hasSuffix("0") { frac.removeLast() }
+    let sign = x < 0 && scaled > 0 ? "-" : ""
+    return frac.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(frac)"
+}
+
 /// True when every byte is ASCII (normalization and full lower-casing are then identities or byte maps).
 func isASCII(_ text: String) -> Bool {
     withUTF8Bytes(text) { p in

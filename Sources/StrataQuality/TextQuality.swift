@@ -37,8 +37,36 @@ public struct TextQualitySignals: Sendable, Codable, Equatable {
     public var maxLineLength = 0
     /// Non-blank lines ending in terminal punctuation (. ! ? " ' and CJK 。！？) / non-blank lines (C4 keeps such lines).
     public var fractionLinesEndingWithPunctuation = 0.0
+    /// Letters of scripts written without spaces between words (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar).
+    public var unspacedLetterCount = 0
+    /// Whitespace-separated tokens with no letter of those scripts (words of spaced scripts, numbers, symbols).
+    public var spacedTokenCount = 0
+    /// Tokens that look like code or command-line syntax (an option such as `-a` or `--all`, or a token holding one
+    /// of `_ / \ = { } [ ] < > $ | ( ) ;` or `::`) / tokens.
+    public var technicalTokenFraction = 0.0
+    /// Non-blank lines indented by two or more spaces (a tab counts two) / non-blank lines: laid-out text such as
+    /// man pages, code and configuration.
+    public var indentedLineFraction = 0.0
+    /// Non-whitespace characters.
+    public var nonWhitespaceCount = 0
+
+    /// Technical text (man pages, code, command lines, configuration): at least `tokens` of its tokens look like
+    /// code or options, or at least half of its lines (5 or more) are indented.
+    public func isTechnical(tokens: Double) -> Bool {
+        technicalTokenFraction >= tokens || (lineCount >= 5 && indentedLineFraction >= 0.5)
+    }
 
     public init() {}
+
+    /// Whether the text is mostly in a script without spaces between words (Chinese, Japanese, Thai, ...): at least
+    /// 30% of its letters are of such a script. Word counts and word lengths mean nothing there.
+    public var isUnspaced: Bool { unspacedLetterCount > 0 && Double(unspacedLetterCount) >= 0.3 * Double(max(1, letterCount)) }
+
+    /// Words as a reader counts them: each letter of an unspaced script is a word, as is each other token.
+    public var readerWordCount: Int { isUnspaced ? unspacedLetterCount + spacedTokenCount : wordCount }
+
+    /// Letters (of every script).
+    public var letterCount = 0
 }
 
 public enum TextQuality {
@@ -64,6 +92,22 @@ public enum TextQuality {
         isWordScalar(u) && !((u &- 0x30) < 10) && !(u >= 0x300 && u <= 0x36F)
     }
 
+    /// Scripts written without spaces between words.
+    @inline(__always) static func isUnspacedScript(_ u: UInt32) -> Bool {
+        if u < 0x0E00 { return false }
+        return u <= 0x0EFF || (u >= 0x1000 && u <= 0x109F) || (u >= 0x1780 && u <= 0x17FF) || (u >= 0x3040 && u <= 0x30FF)
+            || (u >= 0x31F0 && u <= 0x31FF) || (u >= 0x3400 && u <= 0x4DBF) || (u >= 0x4E00 && u <= 0x9FFF)
+            || (u >= 0xF900 && u <= 0xFAFF) || (u >= 0xFF66 && u <= 0xFF9F) || (u >= 0x20000 && u <= 0x2FFFF)
+    }
+
+    /// Characters that mark a token as code or command-line syntax.
+    @inline(__always) static func isTechnicalScalar(_ u: UInt32) -> Bool {
+        switch u {
+        case 0x5F, 0x2F, 0x5C, 0x3D, 0x7B, 0x7D, 0x5B, 0x5D, 0x3C, 0x3E, 0x24, 0x7C: return true
+        default: return false
+        }
+    }
+
     @inline(__always) static func isDigit(_ u: UInt32) -> Bool {
         (u &- 0x30) < 10 || (u >= 0xFF10 && u <= 0xFF19)
     }
@@ -87,11 +131,13 @@ public enum TextQuality {
         var paragraphs: [(hash: UInt64, chars: Int)] = []
         var bulletLines = 0, ellipsisLines = 0, punctLines = 0
         var paraHash = fnvOffset64, paraChars = 0
+        var technicalTokens = 0, indentedLines = 0, leading = 0, spacedAlphaTokens = 0
 
         withUTF8Bytes(text) { p in
             var i = 0
             // current token
-            var inToken = false, tokenHasLetter = false
+            var inToken = false, tokenHasLetter = false, tokenUnspaced = false, tokenTechnical = false, tokenLength = 0
+            var tokenFirst: UInt32 = 0, tokenSecond: UInt32 = 0
             var coreHash = fnvOffset64, coreLen = 0, pendingPunct = 0, coreStarted = false
             // current line
             var lineHash = fnvOffset64, lineChars = 0, lineStarted = false, firstScalar: UInt32 = 0, lastScalar: UInt32 = 0
@@ -102,15 +148,19 @@ public enum TextQuality {
                 guard inToken else { return }
                 s.wordCount += 1
                 if tokenHasLetter { alphaWords += 1 }
+                if !tokenUnspaced { s.spacedTokenCount += 1; if tokenHasLetter { spacedAlphaTokens += 1 } }
+                // `-a`, `--all`: an option; a token holding code punctuation: code, a path, markup.
+                if tokenTechnical || (tokenFirst == 0x2D && tokenLength >= 2 && (isLetter(tokenSecond) || (tokenSecond == 0x2D && tokenLength >= 3))) { technicalTokens += 1 }
                 if coreLen > 0 {
                     let h = fmix64(coreHash)
                     wordHashes.append(h); wordLengths.append(coreLen)
                     if stopwordHashes.contains(h) { s.stopwordCount += 1 }
                 }
-                inToken = false; tokenHasLetter = false; coreHash = fnvOffset64; coreLen = 0; pendingPunct = 0; coreStarted = false
+                inToken = false; tokenHasLetter = false; tokenUnspaced = false; tokenTechnical = false; tokenLength = 0; coreHash = fnvOffset64; coreLen = 0; pendingPunct = 0; coreStarted = false
             }
             func endLine() {
                 if lineStarted {
+                    if leading >= 2 { indentedLines += 1 }
                     let n = lineChars - trailingSpaces
                     lines.append((fmix64(lineHash), n))
                     s.maxLineLength = max(s.maxLineLength, n)
@@ -125,6 +175,7 @@ public enum TextQuality {
                 } else if paraChars > 0 {
                     paragraphs.append((paraHash, paraChars)); paraHash = fnvOffset64; paraChars = 0
                 }
+                leading = 0
                 lineHash = fnvOffset64; lineChars = 0; lineStarted = false; lastScalar = 0; lastScalars = (0, 0, 0); trailingSpaces = 0
             }
 
@@ -136,6 +187,7 @@ public enum TextQuality {
                 if u == 0x2E { dotRun += 1; if dotRun == 3 { ellipses += 1 } } else { dotRun = 0 }
                 if isSpace(u) {
                     endToken()
+                    if !lineStarted { leading += u == 0x09 ? 2 : 1 }
                     if lineStarted { lineHash = (lineHash ^ 0x20) &* fnvPrime64; lineChars += 1; trailingSpaces += 1 }
                     continue
                 }
@@ -159,7 +211,11 @@ public enum TextQuality {
                     other += 1
                 }
                 // token
+                if !inToken { tokenFirst = u } else if tokenLength == 1 { tokenSecond = u }
+                tokenLength += 1
                 inToken = true
+                if isTechnicalScalar(u) { tokenTechnical = true }
+                if isUnspacedScript(u) && word { tokenUnspaced = true; s.unspacedLetterCount += 1 }
                 if word {
                     if isLetter(u) { tokenHasLetter = true }
                     if coreStarted && pendingPunct > 0 {
@@ -180,11 +236,19 @@ public enum TextQuality {
         }
 
         s.characterCount = chars
+        s.letterCount = letters
+        s.indentedLineFraction = lines.isEmpty ? 0 : Double(indentedLines) / Double(lines.count)
+        s.nonWhitespaceCount = nonWS
+        s.technicalTokenFraction = s.wordCount == 0 ? 0 : Double(technicalTokens) / Double(s.wordCount)
         s.lineCount = lines.count
         let words = Double(max(1, s.wordCount))
         s.meanWordLength = wordLengths.isEmpty ? 0 : Double(wordLengths.reduce(0, +)) / Double(wordLengths.count)
         s.symbolToWordRatio = s.wordCount == 0 ? 0 : Double(hashes + ellipses) / words
         s.alphaWordFraction = s.wordCount == 0 ? 0 : Double(alphaWords) / words
+        if s.isUnspaced {
+            // Each letter of an unspaced script is a word with a letter; other tokens count as they are.
+            s.alphaWordFraction = Double(s.unspacedLetterCount + spacedAlphaTokens) / Double(max(1, s.readerWordCount))
+        }
         s.uppercaseFraction = letters == 0 ? 0 : Double(upper) / Double(letters)
         s.digitFraction = nonWS == 0 ? 0 : Double(digits) / Double(nonWS)
         s.nonAlphaNumericFraction = nonWS == 0 ? 0 : Double(other) / Double(nonWS)

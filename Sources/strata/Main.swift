@@ -41,7 +41,7 @@ struct StrataCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Init.self, Demo.self, Ingest.self, Status.self, Check.self, Doctor.self,
-            Run.self, Runs.self, Findings.self, Quarantine.self,
+            Run.self, Runs.self, Profile.self, Findings.self, Quarantine.self,
             Rulebook.self, Label.self,
             Version.self, Export.self, Models.self, Lineage.self,
             Predictions.self, Analyze.self, Suggest.self, Report.self,

@@ -67,10 +67,10 @@ final class TextQualityTests: XCTestCase {
         XCTAssertEqual(TextQuality.signals(bullets).fractionLinesStartingWithBullet, 1)
 
         let teasers = (0..<12).map { "Read the full story about the mayor number \($0)..." }.joined(separator: "\n")
-        XCTAssertEqual(TextQualityFilter.verdict(teasers, rules: TextQualityRules())?.kind, "symbol-heavy")
+        XCTAssertEqual(TextQualityFilter.verdict(teasers, rules: TextQualityRules())?.kind, "ellipsis-heavy")
         var rules = TextQualityRules()
-        rules.maxSymbolToWordRatio = nil
-        XCTAssertEqual(TextQualityFilter.verdict(teasers, rules: rules)?.kind, "ellipsis-heavy")
+        rules.maxEllipsisLineFraction = nil
+        XCTAssertEqual(TextQualityFilter.verdict(teasers, rules: rules)?.kind, "symbol-heavy")
 
         let spam = (0..<40).map { _ in "click here" }.joined(separator: " ")
         let s = TextQuality.signals(spam)
@@ -78,10 +78,12 @@ final class TextQualityTests: XCTestCase {
         XCTAssertGreaterThan(s.duplicateNgramCharFraction[5]!, 0.9)
         XCTAssertEqual(TextQualityFilter.verdict(s, rules: TextQualityRules())?.kind, "repetitive-ngrams")
 
-        XCTAssertEqual(TextQualityFilter.verdict("supercalifragilisticexpialidocious antidisestablishmentarianism floccinaucinihilipilification",
-                                                 rules: TextQualityRules())?.kind, "mean-word-length")
-        XCTAssertNil(TextQualityFilter.verdict("supercalifragilisticexpialidocious antidisestablishmentarianism floccinaucinihilipilification",
-                                               rules: .none))
+        // Mean word length is a rule for documents (50 words and more, as Gopher): three long words pass.
+        let long = "supercalifragilisticexpialidocious antidisestablishmentarianism floccinaucinihilipilification"
+        XCTAssertNil(TextQualityFilter.verdict(long, rules: TextQualityRules()))
+        let longDocument = Array(repeating: long, count: 20).enumerated().map { "\($0.element)\($0.offset)" }.joined(separator: " ")
+        XCTAssertEqual(TextQualityFilter.verdict(longDocument, rules: TextQualityRules())?.kind, "mean-word-length")
+        XCTAssertNil(TextQualityFilter.verdict(longDocument, rules: .none))
     }
 
     func testCharacterClassSignals() {

@@ -180,7 +180,9 @@ final class RunTests: XCTestCase {
         _ = try ws.run(RunOptions(workers: 2))
         let yaml = try String(contentsOfFile: p.root + "/pipeline.yaml", encoding: .utf8).replacingOccurrences(of: "min_length: 3", with: "min_length: 3, max_length: 200")
         try yaml.write(toFile: p.root + "/pipeline.yaml", atomically: true, encoding: .utf8)
-        _ = try ws.run(RunOptions(workers: 2))
+        // The jump is large enough for the removal guard to stop the run; accepted here, as a user would.
+        XCTAssertThrowsError(try ws.run(RunOptions(workers: 2)))
+        _ = try ws.run(RunOptions(workers: 2, acceptRemovals: ["clean-text"]))
         let detail = try ws.runDetail(nil)
         XCTAssertTrue(detail.anomalies.contains { $0.contains("`clean-text` removed") }, "\(detail.anomalies)")
         XCTAssertTrue(try ws.runLogs(nil).contains("\"event\":\"run-end\""))

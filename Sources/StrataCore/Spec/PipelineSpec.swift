@@ -9,10 +9,13 @@ public struct PipelineSpec: Sendable, Equatable {
 
     public var version: Int
     public var stages: [Stage]
+    /// When a stage's removals stop the run (`guard:`).
+    public var removalGuard: RemovalGuardSpec
 
-    public init(version: Int = PipelineSpec.currentVersion, stages: [Stage] = []) {
+    public init(version: Int = PipelineSpec.currentVersion, stages: [Stage] = [], removalGuard: RemovalGuardSpec = RemovalGuardSpec()) {
         self.version = version
         self.stages = stages
+        self.removalGuard = removalGuard
     }
 
     public struct Stage: Sendable, Equatable {
@@ -23,11 +26,18 @@ public struct PipelineSpec: Sendable, Equatable {
         public var params: [String: SpecValue]
         /// The program a `command` stage runs (reads JSONL samples on stdin, writes JSONL on stdout).
         public var command: String?
-        public init(name: String, uses: String, params: [String: SpecValue] = [:], command: String? = nil) {
+        /// The line of the stage's `name` in `pipeline.yaml` (for messages; not part of equality).
+        public var line: Int?
+        public init(name: String, uses: String, params: [String: SpecValue] = [:], command: String? = nil, line: Int? = nil) {
             self.name = name
             self.uses = uses
             self.params = params
             self.command = command
+            self.line = line
+        }
+
+        public static func == (a: Stage, b: Stage) -> Bool {
+            a.name == b.name && a.uses == b.uses && a.params == b.params && a.command == b.command
         }
     }
 
@@ -64,9 +74,10 @@ extension PipelineSpec {
             firstLine[stage.name] = item.child("name")?.line ?? 0
             stages.append(stage)
         }
+        let removalGuard = decodeGuard(root, stageNames: stages.map(\.name))
         root.finish()
-        guard let version, ok else { return nil }
-        return PipelineSpec(version: version, stages: stages)
+        guard let version, ok, let removalGuard else { return nil }
+        return PipelineSpec(version: version, stages: stages, removalGuard: removalGuard)
     }
 
     private static func decodeStage(_ item: SpecNode) -> Stage? {
@@ -99,9 +110,10 @@ extension PipelineSpec {
         } else {
             item.allow("command")
         }
+        let line = item.child("name")?.line
         item.finish()
         guard let name, let uses, paramsOK, commandOK else { return nil }
-        return Stage(name: name, uses: uses, params: params, command: command)
+        return Stage(name: name, uses: uses, params: params, command: command, line: line)
     }
 }
 

@@ -266,14 +266,16 @@ public enum SpecTemplates {
         }
         var quality: [String] = []
         if ms.contains(.image) {
-            quality.append("image_min_width: 32, image_min_height: 32, image_max_aspect_ratio: 4, image_min_stddev: 4, image_min_sharpness: 20")
+            quality.append("image_min_side_ratio: 0.25, image_min_width: 8, image_min_height: 8, image_max_aspect_ratio: 4, image_min_stddev: 4, image_min_sharpness: 5")
         }
         if ms.contains(.audio) {
-            quality.append("audio_min_seconds: 0.3, audio_max_silent_fraction: 0.8, audio_max_clipped_fraction: 0.001")
+            quality.append("audio_min_duration_ratio: 0.1, audio_min_seconds: 0.1, audio_max_silent_fraction: 0.8, audio_max_clipped_fraction: 0.001")
         }
         stages.append("""
               # Quarantine low-value samples, each with a named reason: text (repetition, symbol soup, no words),
               # images (too-small, extreme-aspect-ratio, near-uniform, blurry), audio (too-short, mostly-silence, clipping).
+              # Sizes and durations are judged against the source's own median (the data profile, `strata profile`)
+              # with an absolute floor; turn a rule off by name with `disable: [repetitive-ngrams]` (docs/pipeline.md).
               - name: quality
                 uses: filter.quality
             """ + (quality.isEmpty ? "" : "\n    params: {\(quality.joined(separator: ", "))}"))
@@ -317,6 +319,15 @@ public enum SpecTemplates {
               # - name: score
               #   uses: command
               #   command: "python3 filters/score.py"
+
+            # The removal guard: a run stops before publishing anything when a stage would quarantine more than
+            # max_removed of a source, remove more than max_duplicates of a source as duplicates, or take more than
+            # max_label_loss of a label's samples (`strata run --preview` shows what each stage would remove).
+            # guard:
+            #   max_removed: 0.2
+            #   max_duplicates: 0.5
+            #   max_label_loss: 0.5
+            #   accept: [near-dups]     # stages whose removals you accept as they are
 
             """
     }

@@ -3,6 +3,7 @@ import Foundation
 import Strata
 import StrataCore
 import StrataEngine
+import StrataQuality
 
 extension StrataCommand {
     struct Run: ParsableCommand {
@@ -19,6 +20,13 @@ extension StrataCommand {
                   strata run near-dups            run up to and including the stage `near-dups`
                   strata run --from quality       re-run `quality` and the stages after it, ignoring their cache
                   strata run --executor slurm     run every task on Slurm workers (see docs/slurm.md)
+                  strata run --preview            show what each stage would remove; write nothing
+                  strata run --accept-removals quality   let the removal guard pass the stage `quality`
+
+                Before the first stage the run profiles each source (`strata profile`); `filter.quality` judges sizes
+                and durations against it. The removal guard stops the run before anything is published when a stage
+                would remove more than `guard.max_removed` (20%) of a source, or more than half of a label
+                (docs/pipeline.md, "The removal guard").
                 """)
 
         @OptionGroup var options: ProjectOptions
@@ -44,11 +52,21 @@ extension StrataCommand {
         @Option(help: "Samples per task.")
         var shardSize: Int = 1000
 
+        @Flag(help: "Evaluate the stages and print what each would remove (by reason, per source and label, with examples); write nothing.")
+        var preview = false
+
+        @Option(name: .customLong("accept-removals"), help: "Let the removal guard pass this stage's removals in this run (repeatable).")
+        var acceptRemovals: [String] = []
+
         func run() throws {
             let ws = try options.open()
             let report = try ws.run(RunOptions(stage: stage, from: from, force: force, workers: workers, retries: retries, shardSize: shardSize,
-                                               executor: executor))
+                                               executor: executor, preview: preview, acceptRemovals: acceptRemovals))
             if options.json { return try Terminal.printJSON(report) }
+            if preview {
+                print(ws.previewText(report), terminator: "")
+                return
+            }
             print("run \(report.runId) (\(report.executor), \(String(format: "%.1f", report.seconds)) s)")
             for s in report.stages {
                 let c = s.counts
@@ -57,6 +75,7 @@ extension StrataCommand {
                       + (reasons.isEmpty ? "" : " [\(reasons)]") + "  tasks \(s.tasks - s.cachedTasks) run, \(s.cachedTasks) cached")
             }
             print("cleaned set: \(report.cleaned) samples in data/cleaned/ (result digest \(report.digest.prefix(16)))")
+            if let n = report.superseded { print("quarantine: \(n) entr\(n == 1 ? "y" : "ies") of earlier settings superseded (released)") }
             for p in report.labelStages ?? [] {
                 let classes = p.classes.map { "\($0.label) \($0.threshold.map { String(format: "%.3f", $0) } ?? $0.status)" }.joined(separator: ", ")
                 print("pseudo labels (\(p.model)): added \(p.added), corrected \(p.corrected), withdrawn \(p.withdrawn), \(p.accepted) carried; \(p.spotChecks) new spot check(s); thresholds: \(classes)\(p.dryRun ? " (dry run)" : "")")
@@ -97,6 +116,14 @@ extension StrataCommand {
                 for s in detail.stages {
                     print("  \(s.name) (\(s.uses)): \(s.inputs) in -> \(s.kept) kept, \(s.rejected) quarantined, \(s.duplicates) duplicates; tasks \(s.tasks) (\(s.cachedTasks) cached), \(String(format: "%.2f", s.seconds)) s")
                     for (k, v) in s.reasons.sorted(by: { $0.key < $1.key }) { print("      \(k): \(v)") }
+                }
+                if let removals = detail.removals, !removals.isEmpty {
+                    print("removals by source and label:")
+                    print(ws.removalsText(removals), terminator: "")
+                }
+                if let profile = detail.profile {
+                    print("data profile:")
+                    print(profile.text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n"), terminator: "")
                 }
                 if let prev = detail.previous { print("compared with \(prev):") }
                 if detail.anomalies.isEmpty && detail.previous != nil { print("  no anomalies") }
@@ -175,3 +202,22 @@ extension StrataCommand {
 }
 
 extension ProjectSpec.Executor.Kind: ExpressibleByArgument {}
+
+extension StrataCommand {
+    struct Profile: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Profile the samples per source: text length and scripts, image sizes and channels, audio duration, rate and peak.",
+            discussion: """
+                The same profile every `strata run` computes before its first stage: `filter.quality` judges image
+                sizes and audio durations against their source's median (docs/pipeline.md, "Data profile"). At most
+                2,000 samples per source and modality are measured (those with the smallest content hashes).
+                """)
+        @OptionGroup var options: ProjectOptions
+        func run() throws {
+            let ws = try options.open()
+            let profile = try ws.dataProfile()
+            if options.json { return try Terminal.printJSON(profile) }
+            print(profile.text, terminator: "")
+        }
+    }
+}
