@@ -104,6 +104,15 @@ extension Workspace {
         for k in kinds where k.kind != "leakage" { byKind[k.kind, default: 0] += 1 }
         for (k, c) in byKind.sorted(by: { $0.key < $1.key }) { issues.append("\(c) sample(s) have a `\(k)` finding in the ledger.") }
         md += issues.isEmpty ? "None recorded.\n\n" : issues.map { "- " + $0 }.joined(separator: "\n") + "\n\n"
+        if !info.excludedFindings.isEmpty {
+            md += "## Excluded samples\n\n"
+            for e in info.excludedFindings {
+                md += "- \(e.samples) sample(s) with an open `\(e.kind)` finding were left out at the user's request "
+                md += "(`strata version create --exclude-findings \(e.kind)`); their ids are under `excluded` in the version manifest.\n"
+            }
+            md += "\nLeaving flagged samples out removes them from every split, test included, so scores on this version "
+            md += "are not comparable with a version that kept them.\n\n"
+        }
         md += "## Lineage\n\n"
         md += "- Version: `\(info.name)` `\(info.id)` (created \(info.created))\(info.message.isEmpty ? "" : ": \(info.message)")\n"
         md += "- Parent: \(info.parent.map { "`\($0)`" } ?? "none")\n"

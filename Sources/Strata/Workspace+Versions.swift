@@ -31,6 +31,8 @@ public struct VersionInfo: Codable, Sendable, Equatable {
     public var splitsFrom: String?
     public var specs: [String: String]
     public var runs: [String]
+    /// Samples left out at the user's request (`--exclude-findings KIND`), per finding kind.
+    public var excludedFindings: [ExcludedFindings]
 
     init(_ r: VersionRow, parentName: String?) {
         id = r.id; name = r.name; state = r.state; parent = parentName; message = r.message; created = r.createdAt
@@ -39,7 +41,18 @@ public struct VersionInfo: Codable, Sendable, Equatable {
         splits = s.splits; labels = s.labels; unresolvedLabels = s.unresolvedLabels; pendingLabels = s.pendingLabels ?? 0; leakage = s.leakage
         pseudoLabels = s.pseudoLabels ?? 0; pseudoExcludedFromTest = s.pseudoExcludedFromTest ?? 0
         movedForGroups = s.movedForGroups; splitsFrom = s.splitsFrom; specs = s.specs; runs = s.runs
+        excludedFindings = s.excludedFindings ?? []
     }
+}
+
+/// The samples a version left out because they had open findings of one kind, at the user's request
+/// (`strata version create --exclude-findings KIND`). The version manifest lists their ids under `excluded`.
+public struct ExcludedFindings: Codable, Sendable, Equatable {
+    public var kind: String
+    /// Candidates (samples that would otherwise have been members) with an open finding of this kind.
+    public var samples: Int
+    /// Always `user request`: Strata never drops flagged samples on its own.
+    public var reason: String
 }
 
 /// Two samples in different splits that are exact or near duplicates.
@@ -71,6 +84,7 @@ struct VersionSummary: Codable {
     var splitsFrom: String?
     var specs: [String: String] = [:]
     var runs: [String] = []
+    var excludedFindings: [ExcludedFindings]?
 }
 
 public struct VersionCreateResult: Codable, Sendable {
@@ -136,7 +150,8 @@ extension Workspace {
     }
 
     /// Creates (or replaces, for a draft of the same name) a draft version from the current catalog.
-    public func createVersion(name: String?, message: String, parent parentRef: String? = nil) throws -> VersionCreateResult {
+    public func createVersion(name: String?, message: String, parent parentRef: String? = nil,
+                              excludeFindings: [String] = []) throws -> VersionCreateResult {
         let lock = try lock("version create")
         defer { withExtendedLifetime(lock) {} }
         // A killed `version create` may have left a half-written manifest object; its writer is gone.
@@ -194,6 +209,15 @@ extension Workspace {
         candidates.sort { $0.sample.id < $1.sample.id }
         if candidates.isEmpty {
             throw StrataError.project("there are no samples to version", fix: "ingest data first (`strata ingest PATH --source NAME`)")
+        }
+        // Samples with open findings of the kinds the user asked to leave out (never a default).
+        let exclusion = try findingExclusion(kinds: excludeFindings, candidates: Set(candidates.map(\.sample.id)))
+        if !exclusion.ids.isEmpty {
+            candidates.removeAll { exclusion.ids.contains($0.sample.id) }
+            if candidates.isEmpty {
+                throw StrataError.usage("--exclude-findings would leave out every sample (\(exclusion.ids.count))",
+                                        fix: "review the flagged labels instead: `strata label review --from-findings`")
+            }
         }
         let runs = try catalog.cleanedRunIds()
 
@@ -276,7 +300,7 @@ extension Workspace {
         }
         let labelSetId = FileIO.sha256(JSONValue.object(["method": .string(VersionLabels.method), "labels": .array(labelPairs)]).serialize())
 
-        let manifest: JSONValue = .object([
+        var manifestFields: [String: JSONValue] = [
             "format": .string(Workspace.manifestFormat),
             "parent": parent.map { .string($0.id) } ?? .null,
             "project": .string(project.name),
@@ -285,7 +309,15 @@ extension Workspace {
             "splits": spec.json,
             "runs": .array(runs.map { .string($0) }),
             "samples": .array(manifestSamples),
-        ])
+        ]
+        // Only when asked for, so versions made without the option keep their ids.
+        if !exclusion.summary.isEmpty {
+            manifestFields["excluded"] = .array(exclusion.summary.map { e in
+                .object(["kind": .string(e.kind), "reason": .string(e.reason),
+                         "samples": .array((exclusion.byKind[e.kind] ?? []).sorted().map { .string($0) })])
+            })
+        }
+        let manifest: JSONValue = .object(manifestFields)
         let manifestBytes = manifest.serialize()
         let id = FileIO.sha256(manifestBytes)
         if let same = existing.first(where: { $0.id == id }) {
@@ -299,6 +331,7 @@ extension Workspace {
         summary.splitsFrom = splitsFrom?.name
         summary.specs = specs
         summary.runs = runs
+        if !exclusion.summary.isEmpty { summary.excludedFindings = exclusion.summary }
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
         let row = VersionRow(id: id, name: finalName, state: "draft", parentId: parent?.id, message: message, createdAt: now,
@@ -315,6 +348,30 @@ extension Workspace {
         }
         if !findings.isEmpty { try catalog.addFindings(findings) }
         return VersionCreateResult(version: try info(row), replacedDraft: replacing?.id, unchanged: false)
+    }
+
+    /// The candidates to leave out for `--exclude-findings`: those with an open finding of each kind in the live
+    /// project's ledger (findings of a versioned analysis, stage `...@vN`, describe that version and do not count).
+    func findingExclusion(kinds: [String], candidates: Set<String>) throws
+        -> (ids: Set<String>, byKind: [String: Set<String>], summary: [ExcludedFindings]) {
+        var ids = Set<String>(), byKind: [String: Set<String>] = [:], summary: [ExcludedFindings] = []
+        for kind in kinds.reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
+            if kind == "leakage" {
+                throw StrataError.usage("--exclude-findings leakage is not supported: leakage is settled while splitting",
+                                        fix: "set `leakage: drop` or `leakage: group` in splits.yaml")
+            }
+            let flagged = Set(try catalog.findings(kind: kind, stage: nil)
+                .filter { !$0.row.stage.contains("@") }.compactMap(\.row.sampleId)).intersection(candidates)
+            guard !flagged.isEmpty else {
+                throw StrataError.usage("no open `\(kind)` findings on samples of the project: nothing to exclude",
+                                        fix: kind == "label-issue" ? "run `strata analyze label-issues` first, or leave out --exclude-findings"
+                                            : "see the kinds with `strata findings`, or leave out --exclude-findings \(kind)")
+            }
+            byKind[kind] = flagged
+            ids.formUnion(flagged)
+            summary.append(ExcludedFindings(kind: kind, samples: flagged.count, reason: "user request"))
+        }
+        return (ids, byKind, summary)
     }
 
     /// The bytes of cleaned content that is not in the object store: a cleaned file, or the `text` of a cleaned JSONL line.

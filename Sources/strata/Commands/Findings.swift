@@ -79,18 +79,57 @@ extension StrataCommand {
 
         struct Release: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Re-admit a quarantined file or row after fixing it at its origin.",
-                discussion: "Re-runs the ingest that rejected it (same source, date, tags, manifest); the entry is released only if it now passes.")
+                abstract: "Re-admit quarantined files or rows after fixing them at their origin: one id, or in bulk.",
+                discussion: """
+                    Re-runs the ingest that rejected them (same source, date, tags, manifest; one pass per ingest); an entry
+                    is released only if it now passes. In bulk the filters combine: `--kind corrupt --source cam1`.
+                    Entries of pipeline stages are not released (the stage would reject them again): change the stage's
+                    parameter or disable the rule in pipeline.yaml, then `strata run`.
+                    """)
             @OptionGroup var options: ProjectOptions
-            @Argument(help: "The entry's id (or a unique prefix).") var id: String
+            @Argument(help: "The entry's id (or a unique prefix).") var id: String?
+            @Option(help: "Release every unreleased entry of this kind (e.g. corrupt).") var kind: String?
+            @Option(help: "Release every unreleased entry of this source.") var source: String?
+            @Option(help: "Release every unreleased entry of this stage (only `ingest` entries can be released).") var stage: String?
+            @Flag(help: "Release every unreleased entry.") var all = false
+
+            func validate() throws {
+                let bulk = kind != nil || source != nil || stage != nil || all
+                if id != nil && bulk { throw ValidationError("give an entry id, or --kind/--source/--stage/--all, not both") }
+                if id == nil && !bulk { throw ValidationError("give an entry id (see `strata quarantine list`), or --kind K, --source S, --stage S or --all") }
+                if all && (kind != nil || source != nil || stage != nil) { throw ValidationError("--all releases everything; leave out --kind/--source/--stage, or leave out --all") }
+            }
 
             func run() throws {
                 let ws = try options.open()
+                guard let id else { return try bulk(ws) }
                 let result = try ws.releaseQuarantine(id)
                 if options.json { try Terminal.printJSON(result) }
                 else if result.released { print("released \(result.id)" + (result.reason.map { " (\($0))" } ?? "")) }
                 else { print("\(result.id) still fails: \(result.reason ?? "unknown reason")\nfix the file at its origin and try again") }
                 if !result.released { throw ExitCode(1) }
+            }
+
+            func bulk(_ ws: Workspace) throws {
+                let r = try ws.releaseQuarantine(kind: kind, source: source, stage: stage)
+                if options.json { try Terminal.printJSON(r) }
+                if r.matched == 0 {
+                    let filters = [kind.map { "kind `\($0)`" }, source.map { "source `\($0)`" }, stage.map { "stage `\($0)`" }].compactMap { $0 }
+                    Terminal.error("no quarantined entries to release" + (filters.isEmpty ? "" : " with " + filters.joined(separator: " and "))
+                                   + "\n  fix: see what is quarantined with `strata quarantine list` (released ones with `--all`)")
+                    throw ExitCode(1)
+                }
+                if !options.json {
+                    let failing = r.stillFailing.count
+                    print("released \(r.released.count) of \(r.released.count + failing) entr\(r.released.count + failing == 1 ? "y" : "ies")"
+                          + (failing > 0 ? "; \(failing) still fail\(failing == 1 ? "s" : "")" : ""))
+                    for f in r.stillFailing { print("  \(f.id): \(f.reason ?? "unknown reason")") }
+                    for (stage, n) in r.skippedPipeline.sorted(by: { $0.key < $1.key }) {
+                        print("skipped \(n) entr\(n == 1 ? "y" : "ies") of pipeline stage `\(stage)`: change its parameter or disable the rule in pipeline.yaml, then `strata run`")
+                    }
+                    if failing > 0 { print("fix the files at their origin and try again") }
+                }
+                if r.released.isEmpty || !r.stillFailing.isEmpty { throw ExitCode(1) }
             }
         }
     }

@@ -24,10 +24,11 @@ extension StrataCommand {
             @Argument(help: "The version's name (default: v<N>). An existing draft of that name is replaced.") var name: String?
             @Option(name: .shortAndLong, help: "What changed, in a sentence.") var message: String = ""
             @Option(help: "The parent version, whose splits to keep (default: splits stick to the latest version of any state, drafts included; the parent is the latest active or retired version).") var parent: String?
+            @Option(name: .customLong("exclude-findings"), help: ArgumentHelp("Leave out the samples with an open finding of this kind (repeatable; e.g. label-issue). Prefer `strata label review --from-findings`: dropping flagged samples helps only when the model is trustworthy.", valueName: "kind")) var excludeFindings: [String] = []
 
             func run() throws {
                 let ws = try options.open()
-                let r = try ws.createVersion(name: name, message: message, parent: parent)
+                let r = try ws.createVersion(name: name, message: message, parent: parent, excludeFindings: excludeFindings)
                 if options.json { return try Terminal.printJSON(r) }
                 if r.unchanged {
                     print("nothing changed: the content equals version \(r.version.name) (\(r.version.id.prefix(12)))")
@@ -169,6 +170,9 @@ func printSummary(_ v: VersionInfo) {
     if v.pendingLabels > 0 { print("pending labels: \(v.pendingLabels) (fewer annotators than the rulebook asks; kept because they agree)") }
     if v.pseudoLabels > 0 { print("pseudo labels: \(v.pseudoLabels) (model labels above calibrated thresholds, no human label; marked in the manifest)") }
     if v.pseudoExcludedFromTest > 0 { print("pseudo labels left out of test: \(v.pseudoExcludedFromTest) (test samples stay human-labeled)") }
+    for e in v.excludedFindings {
+        print("excluded: \(e.samples) sample(s) with an open `\(e.kind)` finding, at the user's request (--exclude-findings \(e.kind))")
+    }
     if v.movedForGroups > 0 { print("moved to keep groups together: \(v.movedForGroups)") }
     if !v.leakage.isEmpty {
         print("leakage: \(v.leakage.count) duplicate pair(s) across splits")
