@@ -116,3 +116,12 @@ enum PythonPeers {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("python").path
     }()
 }
+
+/// Switches the init pipeline's text near duplicates to word 5-grams (`shingle: words`), for tests whose generated
+/// rows are one template filled in: by the default's character 5-grams those are near duplicates of each other.
+func useWordShingles(_ project: String) throws {
+    let path = project + "/pipeline.yaml"
+    let yaml = try String(contentsOfFile: path, encoding: .utf8)
+    guard yaml.contains("shingle: auto,") else { throw CocoaError(.fileReadCorruptFile) }
+    try yaml.replacingOccurrences(of: "shingle: auto,", with: "shingle: words,").write(toFile: path, atomically: true, encoding: .utf8)
+}

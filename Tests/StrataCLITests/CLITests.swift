@@ -249,6 +249,7 @@ final class CLITests: XCTestCase {
                 command: "python3 slow.py"
               - name: near
                 uses: dedup.near
+                params: {shingle: words}
             """
         func project(_ name: String) throws -> String {
             let dir = t.path + "/" + name

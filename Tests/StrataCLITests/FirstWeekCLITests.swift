@@ -37,8 +37,8 @@ final class FirstWeekCLITests: XCTestCase {
         let r = try CLI.run(["run", "-C", t.path + "/p"])
         XCTAssertEqual(r.status, 2)
         XCTAssertEqual(r.stderr, """
-            error: pipeline.yaml: stage `near`: unknown stage kind `dedup.neer` (did you mean `dedup.near`?); known kinds: clean.text, clean.image, clean.audio, dedup.exact, dedup.near, filter.quality, command
-              fix: fix the stage's parameters; `strata check` validates pipeline.yaml
+            error: pipeline.yaml:3: stage `near`: unknown stage kind `dedup.neer` (did you mean `dedup.near`?); known kinds: clean.text, clean.image, clean.audio, dedup.exact, dedup.near, filter.quality, command
+              fix: fix the stages' parameters (docs/pipeline.md); `strata check` validates pipeline.yaml
 
             """)
     }

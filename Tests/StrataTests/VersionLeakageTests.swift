@@ -70,6 +70,10 @@ final class VersionLeakageTests: XCTestCase {
     func testVersionKeepsCleanedContentAfterTheCleanedFolderIsRewritten() throws {
         let p = try TempProject(modalities: "text")
         p.write("in/rows.jsonl", (0..<30).map { "{\"text\": \"  Message   number \($0) with <b>markup</b>  \"}" }.joined(separator: "\n") + "\n")
+        // One template filled in: near duplicates by the default's character 5-grams; this test is about versions.
+        let pipeline = p.root + "/pipeline.yaml"
+        try String(contentsOfFile: pipeline, encoding: .utf8).replacingOccurrences(of: "shingle: auto,", with: "shingle: words,")
+            .write(toFile: pipeline, atomically: true, encoding: .utf8)
         let ws = try p.open()
         _ = try ws.ingest(IngestOptions(paths: [p.incoming + "/in"], source: "chat", records: RecordOptions()))
         _ = try ws.run(RunOptions(workers: 1))

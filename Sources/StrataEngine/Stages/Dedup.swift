@@ -90,7 +90,10 @@ struct NearDedupStage: GlobalStage {
         c.seed = UInt64(try p.int("seed", default: Int(c.seed), min: 0))
         config = c
         hasher = MinHasher(config: c)
-        shortWords = c.shingle == .auto ? try p.int("short_words", default: 64, min: 0, max: 100_000) : 0
+        // Read (and validated) in every mode, so switching `shingle` in the init pipeline needs no other edit;
+        // only `auto` gives short texts character signatures.
+        let shortWordsParam = try p.int("short_words", default: 64, min: 0, max: 100_000)
+        shortWords = c.shingle == .auto ? shortWordsParam : 0
         charNgram = try p.int("char_ngram", default: 5, min: 1, max: 32)
         charNgramNoSpace = try p.int("char_ngram_no_space", default: 3, min: 1, max: 32)
         charThreshold = try p.double("char_threshold", default: 0.5, min: 0.01, max: 1)
