@@ -7,42 +7,8 @@ final class ExcludeAndReleaseCLITests: XCTestCase {
     /// The 302-quote project of `TrustGatingCLITests`: a weak model whose only credible flags are two label issues
     /// (quotes.jsonl lines 61 and 62).
     private func flaggedProject(_ dir: TempDir) throws -> String {
-        let project = dir.path + "/p"
-        XCTAssertEqual(try CLI.run(["init", project, "--modality", "text"]).status, 0)
-        dir.write("p/rulebook.yaml", Array("""
-            version: 1
-            labels:
-              - {name: art, definition: about art}
-              - {name: love, definition: about love}
-              - {name: war, definition: about war}
-            policies:
-              unclear: {action: escalate}
-              no_fit: {action: skip}
-            annotators_per_sample: 1
-
-            """.utf8))
-        let classes = ["art", "love", "war"]
-        var records = "", predictions = ""
-        func row(_ top: Int, _ p: Double) -> String {
-            let rest = (1 - p) / 2
-            return "{" + classes.indices.map { "\"\(classes[$0])\": \($0 == top ? p : rest)" }.joined(separator: ", ") + "}"
-        }
-        for i in 0..<302 {
-            let label = i % 3
-            records += "{\"id\": \"q\(i)\", \"text\": \"quote number \(i) about \(classes[label])\", \"label\": \"\(classes[label])\"}\n"
-            let probs: String
-            if i < 60 { probs = row(label, 0.95) }
-            else if i < 62 { probs = row((label + 1) % 3, 0.95) }
-            else { probs = row((label + i / 3) % 3, i % 2 == 0 ? 0.4 : 0.5) }
-            predictions += "{\"id\": \"q\(i)\", \"probs\": \(probs)}\n"
-        }
-        dir.write("in/quotes.jsonl", Array(records.utf8))
-        dir.write("preds.jsonl", Array(predictions.utf8))
-        var r = try CLI.run(["ingest", dir.path + "/in", "--source", "quotes", "--records", "--label-field", "label", "--id-field", "id"], cwd: project)
-        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
-        r = try CLI.run(["predictions", "import", dir.path + "/preds.jsonl", "--model", "weak"], cwd: project)
-        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
-        r = try CLI.run(["analyze", "label-issues", "--limit", "0"], cwd: project)
+        let project = try weakModelQuoteProject(dir)
+        let r = try CLI.run(["analyze", "label-issues", "--limit", "0"], cwd: project)
         XCTAssertEqual(r.status, 0, r.stderr)
         return project
     }

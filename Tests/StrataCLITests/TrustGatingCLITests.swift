@@ -8,41 +8,8 @@ final class TrustGatingCLITests: XCTestCase {
     /// about 46% against a 33% baseline: too weak. Only the 2 high-confidence disagreements are flagged.
     func testWeakModelSaysTooWeakAndFlagsOnlyHighConfidenceDisagreements() throws {
         let dir = TempDir()
-        let project = dir.path + "/p"
-        XCTAssertEqual(try CLI.run(["init", project, "--modality", "text"]).status, 0)
-        dir.write("p/rulebook.yaml", Array("""
-            version: 1
-            labels:
-              - {name: art, definition: about art}
-              - {name: love, definition: about love}
-              - {name: war, definition: about war}
-            policies:
-              unclear: {action: escalate}
-              no_fit: {action: skip}
-            annotators_per_sample: 1
-
-            """.utf8))
-        let classes = ["art", "love", "war"]
-        var records = "", predictions = ""
-        func row(_ top: Int, _ p: Double) -> String {
-            let rest = (1 - p) / 2
-            return "{" + classes.indices.map { "\"\(classes[$0])\": \($0 == top ? p : rest)" }.joined(separator: ", ") + "}"
-        }
-        for i in 0..<302 {
-            let label = i % 3
-            records += "{\"id\": \"q\(i)\", \"text\": \"quote number \(i) about \(classes[label])\", \"label\": \"\(classes[label])\"}\n"
-            let probs: String
-            if i < 60 { probs = row(label, 0.95) }
-            else if i < 62 { probs = row((label + 1) % 3, 0.95) }
-            else { probs = row((label + i / 3) % 3, i % 2 == 0 ? 0.4 : 0.5) }
-            predictions += "{\"id\": \"q\(i)\", \"probs\": \(probs)}\n"
-        }
-        dir.write("in/quotes.jsonl", Array(records.utf8))
-        dir.write("preds.jsonl", Array(predictions.utf8))
-        var r = try CLI.run(["ingest", dir.path + "/in", "--source", "quotes", "--records", "--label-field", "label", "--id-field", "id"], cwd: project)
-        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
-        r = try CLI.run(["predictions", "import", dir.path + "/preds.jsonl", "--model", "weak"], cwd: project)
-        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        let project = try weakModelQuoteProject(dir)
+        var r: CLI.Result
 
         r = try CLI.run(["analyze", "label-issues", "--limit", "0"], cwd: project)
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -84,4 +51,46 @@ final class TrustGatingCLITests: XCTestCase {
         XCTAssertFalse(recs.contains { $0["cause"] as? String == "label-trouble" }, "\(recs)")
         XCTAssertEqual((json["trust"] as? [String: Any])?["trustworthy"] as? Bool, false)
     }
+}
+
+/// 302 quotes in three topics with the predictions of a weak model (see
+/// `TrustGatingCLITests.testWeakModelSaysTooWeakAndFlagsOnlyHighConfidenceDisagreements`): ingested with labels and
+/// ids, predictions imported. Returns the project's path.
+func weakModelQuoteProject(_ dir: TempDir) throws -> String {
+    let project = dir.path + "/p"
+    XCTAssertEqual(try CLI.run(["init", project, "--modality", "text"]).status, 0)
+    dir.write("p/rulebook.yaml", Array("""
+        version: 1
+        labels:
+          - {name: art, definition: about art}
+          - {name: love, definition: about love}
+          - {name: war, definition: about war}
+        policies:
+          unclear: {action: escalate}
+          no_fit: {action: skip}
+        annotators_per_sample: 1
+
+        """.utf8))
+    let classes = ["art", "love", "war"]
+    var records = "", predictions = ""
+    func row(_ top: Int, _ p: Double) -> String {
+        let rest = (1 - p) / 2
+        return "{" + classes.indices.map { "\"\(classes[$0])\": \($0 == top ? p : rest)" }.joined(separator: ", ") + "}"
+    }
+    for i in 0..<302 {
+        let label = i % 3
+        records += "{\"id\": \"q\(i)\", \"text\": \"quote number \(i) about \(classes[label])\", \"label\": \"\(classes[label])\"}\n"
+        let probs: String
+        if i < 60 { probs = row(label, 0.95) }
+        else if i < 62 { probs = row((label + 1) % 3, 0.95) }
+        else { probs = row((label + i / 3) % 3, i % 2 == 0 ? 0.4 : 0.5) }
+        predictions += "{\"id\": \"q\(i)\", \"probs\": \(probs)}\n"
+    }
+    dir.write("in/quotes.jsonl", Array(records.utf8))
+    dir.write("preds.jsonl", Array(predictions.utf8))
+    var r = try CLI.run(["ingest", dir.path + "/in", "--source", "quotes", "--records", "--label-field", "label", "--id-field", "id"], cwd: project)
+    XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+    r = try CLI.run(["predictions", "import", dir.path + "/preds.jsonl", "--model", "weak"], cwd: project)
+    XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+    return project
 }
