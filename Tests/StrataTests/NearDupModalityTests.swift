@@ -1,6 +1,7 @@
 import Foundation
 import StrataCore
 @testable import StrataMedia
+import StrataQuality
 import XCTest
 @testable import Strata
 
@@ -186,5 +187,47 @@ final class NearDupModalityTests: XCTestCase {
         XCTAssertEqual(found.map { (($0.origin ?? "") as NSString).lastPathComponent }, ["word_0_edit.wav"], "\(found.map(\.reason))")
         XCTAssertEqual(found.first.map { ($0.relatedOrigin.map { ($0 as NSString).lastPathComponent }) ?? "" }, "word_0.wav")
         XCTAssertTrue(found.first?.reason.hasPrefix("near-duplicate audio of ") ?? false)
+    }
+
+    /// The same synthetic word at two "voices" (the pitch contour 6% higher, same formants, same timing) is two
+    /// recordings and must not merge; the waveform check tells them apart where the log-mel patterns stay close.
+    /// A gain change plus a trim of one of them is the same recording and must merge.
+    func testSameWordByAnotherVoiceIsNotMergedButItsGainAndTrimCopyIs() throws {
+        let p = try project("audio")
+        let words: [(Double, Double, (Double, Double))] = [
+            (150, 150, (300, 900)), (110, 90, (600, 1700)), (170, 230, (500, 2600)), (130, 200, (800, 1400)),
+            (190, 120, (350, 2000)), (140, 170, (650, 1000)),
+        ]
+        for (k, w) in words.enumerated() {
+            p.write("words/word_\(k).wav", try Encode.wav(Self.word(seconds: 0.5, f0: w.0, f1: w.1, formants: w.2), sampleRate: 16_000, channels: 1))
+        }
+        let voiceA = Self.word(seconds: 0.5, f0: 120, f1: 180, formants: (700, 1200))
+        let voiceB = Self.word(seconds: 0.5, f0: 127, f1: 191, formants: (700, 1200))
+        p.write("words/hello_a.wav", try Encode.wav(voiceA, sampleRate: 16_000, channels: 1))
+        p.write("words/hello_b.wav", try Encode.wav(voiceB, sampleRate: 16_000, channels: 1))
+        // Voice a at 70% gain with 35 ms cut at the start (an odd number of 16 kHz samples: half a sample at 8 kHz).
+        let edit = Self.word(seconds: 0.5, f0: 120, f1: 180, formants: (700, 1200), gain: 0.35)
+        p.write("words/hello_a_edit.wav", try Encode.wav(Array(edit.dropFirst(561)), sampleRate: 16_000, channels: 1))
+        let found = try run(p, source: "words", records: false)
+        XCTAssertEqual(found.map { (($0.origin ?? "") as NSString).lastPathComponent }, ["hello_a_edit.wav"], "\(found.map(\.reason))")
+        XCTAssertEqual(found.first.map { ($0.relatedOrigin.map { ($0 as NSString).lastPathComponent }) ?? "" }, "hello_a.wav")
+        let reason = found.first?.reason ?? ""
+        let kept = NSRegularExpression.escapedPattern(for: p.incoming + "/words/hello_a.wav")
+        let pattern = "^near-duplicate audio of " + kept + #" \(log-mel spectrogram correlation 0\.\d{3} after time alignment, far closer than this source's typical nearest neighbour; waveform correlation 0\.9\d{2} >= 0\.90; kept by policy `first`\)$"#
+        XCTAssertNotNil(reason.range(of: pattern, options: .regularExpression), reason)
+    }
+
+    /// The waveform check itself: a gain change and a trim by half a sample keep the correlation near 1; another
+    /// pitch of the same word, and silence, do not.
+    func testWaveformCorrelationSeparatesVariantsFromOtherVoices() throws {
+        func at8k(_ x: [Float]) throws -> [Float] { try Media.resample(x, from: 16_000, to: ShortAudio.sampleRate) }
+        let a = try at8k(Self.word(seconds: 0.5, f0: 120, f1: 180, formants: (700, 1200)))
+        let gainTrim = try at8k(Array(Self.word(seconds: 0.5, f0: 120, f1: 180, formants: (700, 1200), gain: 0.35).dropFirst(561)))
+        let otherVoice = try at8k(Self.word(seconds: 0.5, f0: 127, f1: 191, formants: (700, 1200)))
+        XCTAssertEqual(ShortAudio.waveformCorrelation(a, a), 1, accuracy: 1e-4)
+        XCTAssertGreaterThan(ShortAudio.waveformCorrelation(a, gainTrim), 0.97)
+        XCTAssertLessThan(ShortAudio.waveformCorrelation(a, otherVoice), 0.7)
+        XCTAssertEqual(ShortAudio.waveformCorrelation(a, [Float](repeating: 0, count: 4000)), 0)
+        XCTAssertEqual(ShortAudio.waveformCorrelation(a, []), 0)
     }
 }

@@ -54,7 +54,8 @@ struct NearDedupStage: GlobalStage {
     /// 5: images whose shorter side is below `image_min_side` (default 16) get no perceptual hash.
     /// 6: short texts carry a character signature (`t:`); images are composited over a contrasting background and
     ///    carry a 16x16 thumbnail verified on the pixels; short audio carries a log-mel signature.
-    static let codeVersion = 6
+    /// 7: short-audio pairs are also decided on their waveforms' correlation (`audio_short_min_waveform`).
+    static let codeVersion = 7
     let media: MediaNearDup
     let modalities: Set<String>
     let config: MinHashConfig
@@ -216,14 +217,24 @@ struct NearDedupStage: GlobalStage {
     /// and shingled, in parallel), so a pair at or above the threshold is not lost to the signature estimate's
     /// noise (a standard deviation of 0.035 at 0.8 with 128 permutations) and a pair below it is never merged.
     /// Candidates whose estimates lie more than `exactCheckMargin` below the thresholds are rejected without
-    /// reading them. Image and audio candidates are decided by their annotations (`confirm`).
+    /// reading them. Image and audio candidates are decided by their annotations (`confirm`); short-audio pairs that
+    /// pass are then decided on their decoded waveforms (`MediaNearDup.confirmWaveforms`).
     func confirmPairs(_ pairs: [(Int, Int)], annotations: [Int: [UInt8]], items: [Int: WorkItem], context: StageContext) throws -> [Bool] {
         var decided = [Bool](repeating: false, count: pairs.count)
-        var check: [Int] = []
+        var check: [Int] = [], short: [Int] = []
         for (n, (i, j)) in pairs.enumerated() {
             let a = annotations[i]![...], b = annotations[j]![...]
-            if MediaNearDup.isMedia(a) || MediaNearDup.isMedia(b) { decided[n] = media.confirm(a, b); continue }
+            if MediaNearDup.isMedia(a) || MediaNearDup.isMedia(b) {
+                decided[n] = media.confirm(a, b)
+                if decided[n] && a.first == 0x73 && b.first == 0x73 { short.append(n) }
+                continue
+            }
             if plausible(a, b) { check.append(n) }
+        }
+        if !short.isEmpty {
+            let answers = try media.confirmWaveforms(short.map { (items[pairs[$0].0]!, items[pairs[$0].1]!, annotations[pairs[$0].0]!, annotations[pairs[$0].1]!) },
+                                                     context: context)
+            for (k, n) in short.enumerated() { decided[n] = answers[k] }
         }
         if check.isEmpty { return decided }
         let checked = check

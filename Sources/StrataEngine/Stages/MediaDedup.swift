@@ -24,12 +24,17 @@ struct MediaNearDup: Sendable {
     /// Clips shorter than this get a log-mel signature (`ShortAudio`) instead of a Chromaprint fingerprint.
     var audioShortSeconds = 5.0
     var audioShortMinSimilarity = 0.7
-    var audioShortRatio = 0.45
+    var audioShortRatio = 1.0
+    /// Short-audio pairs that pass the log-mel test are decided on the waveforms (`ShortAudio.waveformCorrelation`):
+    /// only variants of one recording keep the same waveform; the same word by another voice does not.
+    var audioShortMinWaveform = 0.9
     var imagePixelRatio = 0.1
     var imagePixelMin = 0.005
     var imagePixelMax = 0.1
 
     static let frameSeconds = 4096.0 / 3.0 / 11025.0
+    /// Waveform correlations measured by `confirmWaveforms`, so `reason` can quote them.
+    let waveforms = MeasuredWaveforms()
 
     init(_ p: inout StageParams) throws {
         imageHash = ImageDuplicates.HashKind(rawValue: try p.string("image_hash", default: "both", allowed: ImageDuplicates.HashKind.allCases.map(\.rawValue)))!
@@ -45,7 +50,8 @@ struct MediaNearDup: Sendable {
         audioMaxBucket = try p.int("audio_max_bucket", default: 500, min: 2)
         audioShortSeconds = try p.double("audio_short_seconds", default: 5, min: 0, max: 600)
         audioShortMinSimilarity = try p.double("audio_short_min_similarity", default: 0.7, min: 0, max: 1)
-        audioShortRatio = try p.double("audio_short_ratio", default: 0.45, min: 0, max: 10)
+        audioShortRatio = try p.double("audio_short_ratio", default: 1.0, min: 0, max: 10)
+        audioShortMinWaveform = try p.double("audio_short_min_waveform", default: 0.9, min: 0, max: 1)
     }
 
     // MARK: annotate
@@ -275,12 +281,56 @@ struct MediaNearDup: Sendable {
         }
         if a.first == 0x73 {
             let c = ShortAudio.similarity(MediaNearDup.shortSignature(a.dropLast(16)), MediaNearDup.shortSignature(b.dropLast(16)))
-            return String(format: "near-duplicate audio of %@ (log-mel spectrogram correlation %.3f after time alignment, far closer than this source's typical nearest neighbour; kept by policy `%@`)",
-                          kept.place, c, keep.rawValue)
+            let w = waveforms.get(a, b).map { String(format: "; waveform correlation %.3f >= %.2f", $0, audioShortMinWaveform) } ?? ""
+            return String(format: "near-duplicate audio of %@ (log-mel spectrogram correlation %.3f after time alignment, far closer than this source's typical nearest neighbour%@; kept by policy `%@`)",
+                          kept.place, c, w, keep.rawValue)
         }
         let m = AudioMatch.similarity(MediaNearDup.fingerprint(Array(a)), MediaNearDup.fingerprint(Array(b)),
                                       maxOffset: audioMaxOffset, minOverlap: audioMinOverlap)
         return String(format: "near-duplicate audio of %@ (fingerprint similarity %.2f >= %.2f at an offset of %.1f s; kept by policy `%@`)",
                       kept.place, m.score, audioMinSimilarity, Double(m.offset) * MediaNearDup.frameSeconds, keep.rawValue)
     }
+}
+
+extension MediaNearDup {
+    /// Decides short-audio pairs that passed `confirm` on their waveforms: both clips are decoded again, resampled
+    /// to `ShortAudio.sampleRate` and accepted when `ShortAudio.waveformCorrelation` reaches
+    /// `audioShortMinWaveform` (pairs are checked in parallel). Returns one answer per pair.
+    func confirmWaveforms(_ pairs: [(WorkItem, WorkItem, [UInt8], [UInt8])], context: StageContext) throws -> [Bool] {
+        if pairs.isEmpty { return [] }
+        let answers = ParallelSlots<Bool>(count: pairs.count)
+        let failure = FirstError()
+        let chunks = min(pairs.count, ProcessInfo.processInfo.activeProcessorCount * 4)
+        let waveforms = self.waveforms, limit = audioShortMinWaveform
+        @Sendable func mono(_ item: WorkItem) throws -> [Float] {
+            switch Media.decodeAudio(path: try context.path(item)) {
+            case .success(let audio): return try Media.resample(audio.mono, from: audio.sampleRate, to: ShortAudio.sampleRate)
+            case .failure: return []
+            }
+        }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            var k = c
+            while k < pairs.count {
+                let (x, y, ax, ay) = pairs[k]
+                do {
+                    let w = ShortAudio.waveformCorrelation(try mono(x), try mono(y))
+                    waveforms.set(ax, ay, w)
+                    answers.set(k, w >= limit)
+                } catch {
+                    failure.set(error); return
+                }
+                k += chunks
+            }
+        }
+        if let e = failure.error { throw e }
+        return (0..<pairs.count).map { answers.get($0) }
+    }
+}
+
+/// Waveform correlations of short-audio pairs, by the pair's annotations (either order).
+final class MeasuredWaveforms: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [[UInt8]: Double] = [:]
+    func set(_ a: [UInt8], _ b: [UInt8], _ v: Double) { lock.withLock { values[a + [0] + b] = v; values[b + [0] + a] = v } }
+    func get(_ a: Annotation, _ b: Annotation) -> Double? { lock.withLock { values[Array(a) + [0] + Array(b)] } }
 }
