@@ -52,6 +52,9 @@ def main():
     if ("strata", "clone") in med and ("strata", "clone-train") in med:
         out.append("")
         out.append("strata clone --split train / whole clone, wall: %.2f" % (med[("strata", "clone-train")][0] / med[("strata", "clone")][0]))
+    if ("strata", "clone") in med and ("strata", "clone-test") in med:
+        out.append("")
+        out.append("strata clone --split test / whole clone, wall: %.2f" % (med[("strata", "clone-test")][0] / med[("strata", "clone")][0]))
     text = "\n".join(out) + "\n"
     header = "\n".join("- %s: %s" % (k, v) for k, v in meta.items())
     with open(os.path.join(work, "table.md"), "w") as f:

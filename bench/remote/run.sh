@@ -128,12 +128,13 @@ dvc_push() {
         if [ "$REMOTE" = s3 ]; then "$DVC" remote modify "r$r" endpointurl "$AWS_ENDPOINT_URL" && "$DVC" remote modify "r$r" region "$AWS_REGION"; fi)
     timed "$r" dvc push - -- bash -c 'cd "$1" && exec "$2" push -r "$3"' _ "$DR" "$DVC" "r$r"
 }
-strata_clone() { # ROUND: whole version, then the train split alone
+strata_clone() { # ROUND: whole version, then the train split alone, then the test split alone
     local r=$1 url
     url=$(remote_url strata "$r")
     [ "$REMOTE" = s3 ] || url="file://$url"
     timed "$r" strata clone "$WORK/r$r/strata-clone/data/raw" -- "$STRATA" clone "$url" "$WORK/r$r/strata-clone" --json
     timed "$r" strata clone-train "$WORK/r$r/strata-train/data/raw" -- "$STRATA" clone "$url" "$WORK/r$r/strata-train" --split train --json
+    timed "$r" strata clone-test "$WORK/r$r/strata-test/data/raw" -- "$STRATA" clone "$url" "$WORK/r$r/strata-test" --split test --json
 }
 dvc_pull() { # ROUND: a fresh checkout (git init + dvc init, then the source's .dvc/config and data.dvc), then dvc pull
     local r=$1 d=$WORK/r$r/dvc-checkout
