@@ -139,40 +139,26 @@ static inline void strata_g_free(void *p) {
 
 /* ---- Pixels for hashing and quality signals ---- */
 
-/* Decodes `path` reduced to fit width x height (force=1: exactly width x height, aspect ignored;
- * force=0: fit inside, never enlarged), honouring EXIF orientation, as one gray band of floats
- * scaled to 0...255. JPEG and WebP shrink on load. *out is freed with g_free. Returns 0 on success. */
-static inline int strata_vips_gray_thumbnail(const char *path, int width, int height, int force,
-                                             float **out, int *out_w, int *out_h) {
+/* The thumbnail both pixel readers start from: `path` reduced to width x height (force=1: exactly, aspect ignored;
+ * force=0: fit inside, never enlarged), EXIF orientation applied, shrink-on-load for JPEG and WebP. */
+static inline int strata_vips_thumbnail_file(const char *path, int width, int height, int force, VipsImage **thumb) {
     VipsSource *source = vips_source_new_from_file(path);
     if (source == NULL)
         return -1;
-    VipsImage *thumb = NULL;
-    int rc = vips_thumbnail_source(source, &thumb, width,
+    int rc = vips_thumbnail_source(source, thumb, width,
         "height", height,
         "size", force ? VIPS_SIZE_FORCE : VIPS_SIZE_DOWN,
         "option_string", "fail_on=error",
         NULL);
     g_object_unref(source);
-    if (rc != 0)
-        return -1;
-    VipsImage *gray = NULL;
-    int sixteen = vips_image_get_format(thumb) == VIPS_FORMAT_USHORT;
-    rc = vips_colourspace(thumb, &gray, sixteen ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_B_W, NULL);
-    g_object_unref(thumb);
-    if (rc != 0)
-        return -1;
-    VipsImage *band = NULL;
-    if (vips_image_get_bands(gray) > 1) {
-        rc = vips_extract_band(gray, &band, 0, NULL);
-        g_object_unref(gray);
-        if (rc != 0)
-            return -1;
-    } else {
-        band = gray;
-    }
+    return rc;
+}
+
+/* `band` (taken: unreferenced here) scaled to 0...255 (16-bit divided by 257) and cast to floats in memory;
+ * *out is freed with g_free. Returns 0 on success. */
+static inline int strata_vips_float_pixels(VipsImage *band, int sixteen, float **out, int *out_w, int *out_h) {
     VipsImage *scaled = NULL;
-    rc = vips_linear1(band, &scaled, sixteen ? 1.0 / 257.0 : 1.0, 0.0, NULL);
+    int rc = vips_linear1(band, &scaled, sixteen ? 1.0 / 257.0 : 1.0, 0.0, NULL);
     g_object_unref(band);
     if (rc != 0)
         return -1;
@@ -190,6 +176,33 @@ static inline int strata_vips_gray_thumbnail(const char *path, int width, int he
         return -1;
     *out = (float *)mem;
     return 0;
+}
+
+/* Decodes `path` reduced to fit width x height (force=1: exactly width x height, aspect ignored;
+ * force=0: fit inside, never enlarged), honouring EXIF orientation, as one gray band of floats
+ * scaled to 0...255. JPEG and WebP shrink on load. *out is freed with g_free. Returns 0 on success. */
+static inline int strata_vips_gray_thumbnail(const char *path, int width, int height, int force,
+                                             float **out, int *out_w, int *out_h) {
+    VipsImage *thumb = NULL;
+    if (strata_vips_thumbnail_file(path, width, height, force, &thumb) != 0)
+        return -1;
+    int rc;
+    VipsImage *gray = NULL;
+    int sixteen = vips_image_get_format(thumb) == VIPS_FORMAT_USHORT;
+    rc = vips_colourspace(thumb, &gray, sixteen ? VIPS_INTERPRETATION_GREY16 : VIPS_INTERPRETATION_B_W, NULL);
+    g_object_unref(thumb);
+    if (rc != 0)
+        return -1;
+    VipsImage *band = NULL;
+    if (vips_image_get_bands(gray) > 1) {
+        rc = vips_extract_band(gray, &band, 0, NULL);
+        g_object_unref(gray);
+        if (rc != 0)
+            return -1;
+    } else {
+        band = gray;
+    }
+    return strata_vips_float_pixels(band, sixteen, out, out_w, out_h);
 }
 
 /* Width and height as displayed (EXIF orientation 5-8 swaps them), from the header only. */
@@ -377,18 +390,10 @@ static inline unsigned char *strata_jpeg_gray_small(const char *path, int min_si
  * background, not over the black that transparent pixels often store). */
 static inline int strata_vips_gray_alpha_thumbnail(const char *path, int width, int height, int force,
                                                    float **out, int *out_w, int *out_h, int *out_bands) {
-    VipsSource *source = vips_source_new_from_file(path);
-    if (source == NULL)
-        return -1;
     VipsImage *thumb = NULL;
-    int rc = vips_thumbnail_source(source, &thumb, width,
-        "height", height,
-        "size", force ? VIPS_SIZE_FORCE : VIPS_SIZE_DOWN,
-        "option_string", "fail_on=error",
-        NULL);
-    g_object_unref(source);
-    if (rc != 0)
+    if (strata_vips_thumbnail_file(path, width, height, force, &thumb) != 0)
         return -1;
+    int rc;
     int alpha = vips_image_hasalpha(thumb);
     VipsImage *gray = NULL;
     int sixteen = vips_image_get_format(thumb) == VIPS_FORMAT_USHORT;
@@ -417,26 +422,8 @@ static inline int strata_vips_gray_alpha_thumbnail(const char *path, int width, 
     } else {
         band = gray;
     }
-    VipsImage *scaled = NULL;
-    rc = vips_linear1(band, &scaled, sixteen ? 1.0 / 257.0 : 1.0, 0.0, NULL);
-    g_object_unref(band);
-    if (rc != 0)
-        return -1;
-    VipsImage *f = NULL;
-    rc = vips_cast(scaled, &f, VIPS_FORMAT_FLOAT, NULL);
-    g_object_unref(scaled);
-    if (rc != 0)
-        return -1;
-    size_t size = 0;
-    void *mem = vips_image_write_to_memory(f, &size);
-    *out_w = vips_image_get_width(f);
-    *out_h = vips_image_get_height(f);
     *out_bands = keep;
-    g_object_unref(f);
-    if (mem == NULL)
-        return -1;
-    *out = (float *)mem;
-    return 0;
+    return strata_vips_float_pixels(band, sixteen, out, out_w, out_h);
 }
 
 /* Wraps interleaved 8-bit RGBA (straight alpha) in an sRGB-tagged image (the data is copied). */
