@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Strata",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "strata", targets: ["strata"]),
         .library(name: "Strata", targets: ["Strata"]),
@@ -63,7 +63,7 @@ let package = Package(
         // The Workspace facade: one file per user operation.
         // Team remotes' storage: file://, s3:// (SigV4 over AsyncHTTPClient) and ssh:// backends, packs, transfer plans.
         .target(name: "StrataRemote", dependencies: [
-            "StrataStore",
+            "StrataCore", "StrataStore",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),

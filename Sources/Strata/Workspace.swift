@@ -62,7 +62,7 @@ public final class Workspace: @unchecked Sendable {
                                       fix: "remount the file system read-write (or copy the project to a writable disk) and run the command again; nothing was changed")
         }
         catalog = try Catalog(path: root + "/.strata/catalog.sqlite")
-        objects = ObjectStore(root: root + "/.strata/objects")
+        objects = ObjectStore(projectRoot: root)
     }
 
     /// Project-relative form of an absolute path inside the project.

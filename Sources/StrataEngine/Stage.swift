@@ -27,8 +27,7 @@ public struct StageContext: Sendable {
     /// The current bytes of an item.
     /// (One `read` when the file has the size the item records; a larger file is still read whole.)
     public func content(_ item: WorkItem) throws -> [UInt8] {
-        if item.content.hasPrefix("object:") && objectsDir.fd >= 0 {
-            let digest = String(item.content.dropFirst(7))
+        if case .object(let digest) = item.content, objectsDir.fd >= 0 {
             return try FileIO.readSmall(at: objectsDir.fd, objects.relativePath(for: digest), size: max(0, item.size), limit: Int.max,
                                         display: { objects.path(for: digest) })
         }
@@ -39,9 +38,10 @@ public struct StageContext: Sendable {
 
     /// The file holding an item's current bytes (for libraries that read files: libvips, libsndfile).
     public func path(_ item: WorkItem) throws -> String {
-        if item.content.hasPrefix("object:") { return objects.path(for: String(item.content.dropFirst(7))) }
-        if item.content.hasPrefix("raw:") { return projectRoot + "/" + item.content.dropFirst(4) }
-        throw StageError("unknown content reference \(item.content)")
+        switch item.content {
+        case .object(let digest): return objects.path(for: digest)
+        case .raw(let path): return projectRoot + "/" + path
+        }
     }
 
     /// Stores new content for an item and returns the updated item (new id, content, lineage).
@@ -49,7 +49,7 @@ public struct StageContext: Sendable {
         let sha = try objects.put(bytes, sync: false)
         var out = item
         out.id = sha
-        out.content = "object:" + sha
+        out.content = .object(sha256: sha)
         out.size = bytes.count
         out.transforms.append(transform)
         return out

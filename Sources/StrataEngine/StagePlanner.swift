@@ -48,7 +48,7 @@ public struct StagePlanner: Sendable {
         try FileIO.makeDirectories(stageDir)
         // Shards are encoded, hashed and written in parallel (each is its own file).
         let shardCount = (items.count + shardSize - 1) / shardSize
-        let written = ShardSlots(count: shardCount)
+        let written = Slots<Result<(String, String), any Error>>(count: shardCount)
         DispatchQueue.concurrentPerform(iterations: shardCount) { n in
             let start = n * shardSize
             var bytes = [UInt8]()
@@ -116,11 +116,3 @@ public struct StagePlanner: Sendable {
     }
 }
 
-/// Results of the parallel shard writers, one slot per shard.
-final class ShardSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Result<(String, String), any Error>?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ r: Result<(String, String), any Error>) { lock.withLock { slots[i] = r } }
-    func get(_ i: Int) -> Result<(String, String), any Error> { lock.withLock { slots[i]! } }
-}

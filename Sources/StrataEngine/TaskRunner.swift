@@ -68,7 +68,7 @@ public enum TaskRunner {
         if let done = cache.result(spec.key) { return TaskResult(key: done.key, label: done.label, items: done.items, seconds: 0, attempts: 0, cached: true) }
         let started = Date()
         let logLines = LogBuffer()
-        let context = StageContext(projectRoot: projectRoot, objects: ObjectStore(root: projectRoot + "/.strata/objects"),
+        let context = StageContext(projectRoot: projectRoot, objects: ObjectStore(projectRoot: projectRoot),
                                    log: { logLines.append($0) })
         let stage = try StageRegistry.build(PipelineSpec.Stage(name: spec.stage, uses: spec.uses, params: try specParams(spec.params),
                                                                command: spec.command))

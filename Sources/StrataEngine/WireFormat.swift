@@ -6,7 +6,7 @@ extension WorkItem {
     var json: JSONValue {
         var o: [String: JSONValue] = [
             "id": .string(id), "sample": .string(sample), "source": .string(source), "modality": .string(modality),
-            "format": .string(format), "content": .string(content), "origin": .string(origin), "collected": .string(collected),
+            "format": .string(format), "content": .string(content.description), "origin": .string(origin), "collected": .string(collected),
             "size": .int(Int64(size)),
         ]
         if let line { o["line"] = .int(Int64(line)) }
@@ -21,6 +21,10 @@ extension WorkItem {
     }
 
     init(json o: [String: JSONValue]) throws {
+        func contentRef(_ text: String) throws -> ContentRef {
+            guard let ref = ContentRef(text) else { throw StageError("work item with an unknown content reference `\(text)`") }
+            return ref
+        }
         func s(_ k: String) throws -> String {
             guard case .string(let v)? = o[k] else { throw StageError("work item without `\(k)`") }
             return v
@@ -35,7 +39,7 @@ extension WorkItem {
             }
         }
         self.init(id: try s("id"), sample: try s("sample"), source: try s("source"), modality: try s("modality"),
-                  format: try s("format"), content: try s("content"), origin: try s("origin"),
+                  format: try s("format"), content: try contentRef(try s("content")), origin: try s("origin"),
                   line: o["line"]?.asInt.map { Int($0) }, collected: try s("collected"), transforms: transforms,
                   score: o["score"]?.asDouble, size: Int(o["size"]?.asInt ?? 0))
     }
@@ -50,7 +54,7 @@ extension WorkItem {
         }
         out.append(0x7B)
         key("collected", first: true); JSONValue.writeString(collected, to: &out)
-        key("content"); JSONValue.writeString(content, to: &out)
+        key("content"); JSONValue.writeString(content.description, to: &out)
         key("format"); JSONValue.writeString(format, to: &out)
         key("id"); JSONValue.writeString(id, to: &out)
         if let line { key("line"); out.append(contentsOf: String(line).utf8) }
@@ -170,8 +174,8 @@ enum FastLine {
               literal(#","source":"#), let source = string(),
               literal("}") else { return nil }
         // Trailing whitespace (a `\r`) is allowed by the parser; anything else is not: leave both to it.
-        guard i == end else { return nil }
-        return WorkItem(id: id, sample: sample, source: source, modality: modality, format: format, content: content,
+        guard i == end, let ref = ContentRef(content) else { return nil }
+        return WorkItem(id: id, sample: sample, source: source, modality: modality, format: format, content: ref,
                         origin: origin, line: line, collected: collected, size: size)
     }
 }

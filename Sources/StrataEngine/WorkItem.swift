@@ -9,8 +9,8 @@ public struct WorkItem: Codable, Sendable, Equatable {
     public var source: String
     public var modality: String
     public var format: String
-    /// Where the current bytes are: `raw:<project-relative path>` or `object:<sha256>`.
-    public var content: String
+    /// Where the current bytes are.
+    public var content: ContentRef
     public var origin: String
     public var line: Int?
     public var collected: String
@@ -20,7 +20,7 @@ public struct WorkItem: Codable, Sendable, Equatable {
     public var score: Double?
     public var size: Int
 
-    public init(id: String, sample: String, source: String, modality: String, format: String, content: String, origin: String,
+    public init(id: String, sample: String, source: String, modality: String, format: String, content: ContentRef, origin: String,
                 line: Int?, collected: String, transforms: [Transform] = [], score: Double? = nil, size: Int) {
         self.id = id; self.sample = sample; self.source = source; self.modality = modality; self.format = format
         self.content = content; self.origin = origin; self.line = line; self.collected = collected

@@ -1,10 +1,11 @@
 import Foundation
+import StrataStore
 
 /// The keys of a remote (the contract in docs/remotes.md). Nothing but these names is ever written.
 public enum RemoteLayout {
     public static let format = "strata.remote/1"
     public static let marker = "strata-remote.json"
-    public static func object(_ digest: String) -> String { "objects/\(digest.prefix(2))/\(digest.dropFirst(2))" }
+    public static func object(_ digest: String) -> String { "objects/" + ObjectStore.fanOut(digest) }
     public static func pack(_ id: String) -> String { "packs/\(id).pack" }
     public static func packIndex(_ id: String) -> String { "packs/\(id).idx" }
     public static func versionRecord(_ id: String) -> String { "versions/\(id).json" }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import StrataCore
 
 /// Where an S3 remote's endpoint and keys come from: the standard AWS environment variables, then the user's
 /// `~/.aws/credentials` and `~/.aws/config` (profile `AWS_PROFILE` or `default`). Never from the project.
@@ -210,19 +211,17 @@ public struct S3Backend: RemoteBackend {
     }
 }
 
-final class ResultBox<T>: @unchecked Sendable {
-    var result: Result<T, any Error>?
-}
-
 /// Runs async work to completion from synchronous code (the CLI's commands are synchronous). Never call it from
 /// a task of Swift's cooperative pool.
 func blocking<T: Sendable>(_ op: @escaping @Sendable () async throws -> T) throws -> T {
     let sem = DispatchSemaphore(value: 0)
-    let box = ResultBox<T>()
+    let box = Locked<Result<T, any Error>?>(nil)
     Task {
-        do { box.result = .success(try await op()) } catch { box.result = .failure(error) }
+        let result: Result<T, any Error>
+        do { result = .success(try await op()) } catch { result = .failure(error) }
+        box.withLock { $0 = result }
         sem.signal()
     }
     sem.wait()
-    return try box.result!.get()
+    return try box.value!.get()
 }

@@ -8,18 +8,31 @@ import Glibc
 public struct ObjectStore: Sendable {
     public let root: String
 
+    /// Where a project keeps its objects, relative to the project root.
+    public static let projectDirectory = ".strata/objects"
+
     public init(root: String) {
         self.root = root
     }
 
-    public func path(for digest: String) -> String {
-        "\(root)/\(digest.prefix(2))/\(digest.dropFirst(2))"
+    /// The store of the project at `projectRoot`.
+    public init(projectRoot: String) {
+        self.root = projectRoot + "/" + Self.projectDirectory
     }
 
-    /// The object's path relative to `root` (for `openat` on an open `root`).
-    public func relativePath(for digest: String) -> String {
-        "\(digest.prefix(2))/\(digest.dropFirst(2))"
+    public func path(for digest: String) -> String {
+        "\(root)/\(relativePath(for: digest))"
     }
+
+    /// The object's path relative to `root` (for `openat` on an open `root`). The one place the fan-out layout
+    /// (two hex digits, then the rest) is spelled; remotes use the same layout under their own prefix.
+    public func relativePath(for digest: String) -> String { Self.fanOut(digest) }
+
+    /// `ab/cdef...` for digest `abcdef...`.
+    public static func fanOut(_ digest: String) -> String { "\(digest.prefix(2))/\(digest.dropFirst(2))" }
+
+    /// The object's path relative to a project root (for messages and quarantine records).
+    public static func projectPath(for digest: String) -> String { projectDirectory + "/" + fanOut(digest) }
 
     public func contains(_ digest: String) -> Bool {
         access(path(for: digest), F_OK) == 0

@@ -8,9 +8,9 @@ final class WireFormatTests: XCTestCase {
     private func items() -> [WorkItem] {
         [
             WorkItem(id: String(repeating: "a", count: 64), sample: String(repeating: "b", count: 64), source: "web",
-                     modality: "text", format: "jsonl", content: "object:" + String(repeating: "a", count: 64),
+                     modality: "text", format: "jsonl", content: .object(sha256: String(repeating: "a", count: 64)),
                      origin: "data/raw/web/2026-01-01_web_x.jsonl", line: 42, collected: "2026-01-01", size: 1234),
-            WorkItem(id: "c", sample: "d", source: "scans", modality: "image", format: "png", content: "raw:data/raw/scans/a \"b\".png",
+            WorkItem(id: "c", sample: "d", source: "scans", modality: "image", format: "png", content: .raw(path: "data/raw/scans/a \"b\".png"),
                      origin: "in/a \"quoted\"\\path\n\u{1}é.png", line: nil, collected: "2026-02-03",
                      transforms: [Transform(stage: "clean", uses: "clean.image", params: #"{"max":2}"#, changes: ["rotated", "resized"])],
                      score: 0.8125, size: 0),

@@ -17,7 +17,7 @@ extension Workspace {
     func runItems() throws -> [WorkItem] {
         try catalog.runSamples { s in
             WorkItem(id: s.id, sample: s.id, source: s.source, modality: s.modality, format: s.format,
-                     content: s.kind == "file" ? "raw:" + s.rawPath : "object:" + s.id, origin: s.originPath, line: s.originLine,
+                     content: s.kind == "file" ? .raw(path: s.rawPath) : .object(sha256: s.id), origin: s.originPath, line: s.originLine,
                      collected: s.collected, size: s.size)
         }
     }
@@ -65,7 +65,7 @@ extension Workspace {
 
     /// `body` over `items` on every core; nil results (unreadable samples) are left out. Order is kept.
     static func measure<T: Sendable>(_ items: [WorkItem], _ body: @escaping @Sendable (WorkItem) -> T?) -> [T] {
-        let slots = ConcurrentSlots<T?>(count: items.count)
+        let slots = Slots<T?>(count: items.count)
         DispatchQueue.concurrentPerform(iterations: items.count) { i in slots.set(i, body(items[i])) }
         return (0..<items.count).compactMap { slots.take($0) }
     }

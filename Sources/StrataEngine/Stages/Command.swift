@@ -31,10 +31,8 @@ struct CommandStage: MapStage {
             if let l = item.line { obj["line"] = .int(Int64(l)) }
             if item.modality == "text" {
                 obj["text"] = .string(try context.text(item))
-            } else if item.content.hasPrefix("raw:") {
-                obj["content"] = .string(context.projectRoot + "/" + item.content.dropFirst(4))
             } else {
-                obj["content"] = .string(context.objects.path(for: String(item.content.dropFirst(7))))
+                obj["content"] = .string(try context.path(item))
             }
             input += JSONValue.object(obj).serialize()
             input.append(0x0A)

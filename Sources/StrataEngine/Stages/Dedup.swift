@@ -240,7 +240,7 @@ struct NearDedupStage: GlobalStage {
         let checked = check
         // Pair by pair, in parallel: each pair's two texts are read and shingled when it is checked. The sets of
         // texts in a confirmed pair are kept (by annotation) for `reason`; memory stays near the duplicates' size.
-        let answers = ParallelSlots<Bool>(count: check.count)
+        let answers = Slots<Bool>(count: check.count)
         let failure = FirstError()
         let chunks = min(check.count, ProcessInfo.processInfo.activeProcessorCount * 4)
         let measured = self.measured
@@ -345,19 +345,3 @@ enum Signature {
     }
 }
 
-/// Values filled by concurrent workers, one slot each.
-final class ParallelSlots<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [T?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ v: T) { lock.withLock { slots[i] = v } }
-    func get(_ i: Int) -> T { lock.withLock { slots[i]! } }
-}
-
-/// The first error of concurrent workers.
-final class FirstError: @unchecked Sendable {
-    private let lock = NSLock()
-    private var first: (any Error)?
-    func set(_ e: any Error) { lock.withLock { if first == nil { first = e } } }
-    var error: (any Error)? { lock.withLock { first } }
-}

@@ -298,7 +298,7 @@ extension MediaNearDup {
     /// `audioShortMinWaveform` (pairs are checked in parallel). Returns one answer per pair.
     func confirmWaveforms(_ pairs: [(WorkItem, WorkItem, [UInt8], [UInt8])], context: StageContext) throws -> [Bool] {
         if pairs.isEmpty { return [] }
-        let answers = ParallelSlots<Bool>(count: pairs.count)
+        let answers = Slots<Bool>(count: pairs.count)
         let failure = FirstError()
         let chunks = min(pairs.count, ProcessInfo.processInfo.activeProcessorCount * 4)
         let waveforms = self.waveforms, limit = audioShortMinWaveform

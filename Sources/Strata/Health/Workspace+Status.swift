@@ -36,11 +36,12 @@ extension Workspace {
     public func status() throws -> StatusReport {
         // Load the stat cache on another thread while the sources are walked.
         let catalog = self.catalog
-        let loaded = UncheckedBox(ResultBox<[String: CachedStat]>())
+        let loaded = Locked<Result<[String: CachedStat], any Error>?>(nil)
         let loading = DispatchGroup()
         loading.enter()
         DispatchQueue.global().async {
-            loaded.value.result = Result { try catalog.allCachedStats() }
+            let result = Result<[String: CachedStat], any Error> { try catalog.allCachedStats() }
+            loaded.withLock { $0 = result }
             loading.leave()
         }
         struct IngestRow { var source: String; var roots: [String]; var meta: String? }
@@ -69,7 +70,7 @@ extension Workspace {
             for root in roots {
                 let entries = try Workspace.walkInParallel(root).filter { !manifests.contains($0.path) }
                 loading.wait()
-                let cache = try loaded.value.result!.get()
+                let cache = try loaded.value!.get()
                 var matched = 0
                 for entry in entries {
                     checked += 1
@@ -157,9 +158,4 @@ extension Workspace {
         case .notMedia: return "other"
         }
     }
-}
-
-/// A result handed from a background thread to the caller (read only after the group is waited on).
-final class ResultBox<T>: @unchecked Sendable {
-    var result: Result<T, any Error>?
 }

@@ -33,7 +33,7 @@ extension Workspace {
                                          fix: "`strata doctor --fix` removes it"))
         }
         for (sampleId, sha) in try catalog.cleanedContentHashes() {
-            let rel = ".strata/objects/\(sha.prefix(2))/\(sha.dropFirst(2))"
+            let rel = ObjectStore.projectPath(for: sha)
             if !objects.contains(sha) {
                 problems.append(CheckProblem(category: "objects", path: rel,
                                              message: "the cleaned content of sample \(sampleId.prefix(12)) is missing from the object store",

@@ -150,11 +150,11 @@ extension Workspace {
         for id in recordIds {
             objectsChecked += 1
             if !objects.contains(id) {
-                problems.append(CheckProblem(category: "objects", path: ".strata/objects/\(id.prefix(2))/\(id.dropFirst(2))",
+                problems.append(CheckProblem(category: "objects", path: ObjectStore.projectPath(for: id),
                                              message: "the content of record sample \(id.prefix(12)) is missing from the object store",
                                              fix: "re-ingest its origin file (see `strata findings`), or restore .strata/objects from a backup"))
             } else if deep && !objects.verify(id) {
-                problems.append(CheckProblem(category: "objects", path: ".strata/objects/\(id.prefix(2))/\(id.dropFirst(2))",
+                problems.append(CheckProblem(category: "objects", path: ObjectStore.projectPath(for: id),
                                              message: "object \(id.prefix(12)) no longer matches its hash", fix: "restore it by re-ingesting its origin"))
             }
         }

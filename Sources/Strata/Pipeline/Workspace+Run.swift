@@ -245,7 +245,7 @@ extension Workspace {
             // computed on another thread while the catalog writes them.
             t0 = Date()
             let stageDigests = reports.map(\.digest)
-            let digestSlot = ConcurrentSlots<String>(count: 1)
+            let digestSlot = Slots<String>(count: 1)
             let published = try publishCleanedSet(items, runId: runId) { rows in
                 let started = Date()
                 digestSlot.set(0, Workspace.runDigest(stageDigests: stageDigests, cleanedRows: rows))
@@ -410,8 +410,11 @@ extension Workspace {
                     reason: reason, runId: runId, createdAt: now))
             case .reject(let item, let kind, let reason):
                 let id = "q-" + String(Workspace.shortHash(report.name, item.sample, item.id, kind).prefix(12))
-                let stored = item.content.hasPrefix("raw:") ? String(item.content.dropFirst(4))
-                    : ".strata/objects/\(item.id.prefix(2))/\(item.id.dropFirst(2))"
+                let stored: String
+                switch item.content {
+                case .raw(let path): stored = path
+                case .object: stored = ObjectStore.projectPath(for: item.id)
+                }
                 let record: [String: JSONValue] = [
                     "id": .string(id), "kind": .string(kind), "stage": .string(report.name), "origin": .string(item.origin),
                     "line": item.line.map { .int(Int64($0)) } ?? .null, "reason": .string(reason), "source": .string(item.source),
@@ -449,19 +452,23 @@ extension Workspace {
         let date = Workspace.today()
         let pattern = project.naming.pattern
         for item in items {
-            if item.content.hasPrefix("object:") && item.line != nil {
+            if item.content.isObject && item.line != nil {
                 records[item.source, default: []].append(item)
                 continue
             }
             let format = FileFormat(name: item.format) ?? .txt
-            let ext = item.content.hasPrefix("object:") && item.modality == "text" ? "txt" : format.fileExtension
+            let ext = item.content.isObject && item.modality == "text" ? "txt" : format.fileExtension
             let shortId = String(item.id.prefix(max(project.naming.idLength, 10)))
             let compact = FileNaming.compactDate(item.collected) ?? date
             let rel = "data/cleaned/\(item.source)/" + FileNaming.fileName(source: item.source, compactDate: compact, id: shortId, ext: ext, pattern: pattern)
             let abs = root + "/" + rel
             if FileIO.status(abs) == nil {
                 try FileIO.makeDirectories((abs as NSString).deletingLastPathComponent)
-                let src = item.content.hasPrefix("raw:") ? root + "/" + item.content.dropFirst(4) : objectsStore.path(for: String(item.content.dropFirst(7)))
+                let src: String
+                switch item.content {
+                case .raw(let path): src = root + "/" + path
+                case .object(let sha): src = objectsStore.path(for: sha)
+                }
                 if link(src, abs) != 0 { try FileIO.copyAtomically(from: src, to: abs, mode: 0o444) }
             }
             keepPaths.insert(rel)
@@ -489,15 +496,17 @@ extension Workspace {
                 while start < list.count {
                     let first = start, end = min(start + window, list.count)
                     let pieces = (end - first + piece - 1) / piece
-                    let buffers = ConcurrentSlots<[UInt8]>(count: pieces)
-                    let failure = ErrorBox()
+                    let buffers = Slots<[UInt8]>(count: pieces)
+                    let failure = FirstError()
                     DispatchQueue.concurrentPerform(iterations: pieces) { p in
                         let lo = first + p * piece, hi = min(lo + piece, end)
                         var bytes = [UInt8]()
                         bytes.reserveCapacity((hi - lo) * 1400)
                         do {
                             for item in list[lo..<hi] {
-                                let digest = String(item.content.dropFirst(7))
+                                guard case .object(let digest) = item.content else {
+                                    throw StrataError(.failure, "cleaned record \(item.place) is not in the object store (\(item.content))")
+                                }
                                 let text = objectsDir.fd >= 0
                                     ? try FileIO.readSmall(at: objectsDir.fd, objectsStore.relativePath(for: digest), size: item.size, limit: Int.max,
                                                            display: { objectsStore.path(for: digest) })
@@ -595,15 +604,6 @@ extension Workspace {
         f.dateFormat = "yyyyMMdd'T'HHmmss"
         return f.string(from: Date())
     }
-}
-
-/// One value per slot, filled by concurrent workers and taken in order afterwards.
-final class ConcurrentSlots<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [T?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ v: T) { lock.withLock { slots[i] = v } }
-    func take(_ i: Int) -> T { lock.withLock { defer { slots[i] = nil }; return slots[i]! } }
 }
 
 final class ProgressCounter: @unchecked Sendable {

@@ -286,7 +286,7 @@ final class IngestContext {
     let writerSlots = DispatchSemaphore(value: 3)
     /// One slab per batch in flight (three with the writer and committer, one examined, one being read) and a spare.
     let slabs = SlabPool(count: 6)
-    let commitErrors = ErrorBox()
+    let commitErrors = FirstError()
     var prefetchedShortIds = Set<String>()
     var externalIds: [String: (origin: String, line: Int)] = [:]
     var pendingLabelProblems: [(origin: String, line: Int, reason: String, sampleId: String)] = []
@@ -399,7 +399,7 @@ final class IngestContext {
         }
         slab.reserve(slabBytes)
         let pending = PendingBatch(batch: batch, todo: todo, slab: slab)
-        let slotBox = UncheckedBox((slots, slab.base))
+        let slotBox = Unchecked((slots, slab.base))
         let entriesToRead = todo
         let workers = options.workers
         pending.done.enter()
@@ -537,7 +537,7 @@ final class IngestContext {
         summary.labelsImported += batch.labels.count
         let catalog = ws.catalog, rawDir = ws.rawDir, root = ws.root, errors = commitErrors, dbQueue = self.dbQueue
         let slabs = self.slabs
-        let box = UncheckedBox((batch, copies))
+        let box = Unchecked((batch, copies))
         let waitStart = Date()
         writerSlots.wait()
         Profile.shared.add("wait-for-writer", Date().timeIntervalSince(waitStart))
@@ -571,7 +571,7 @@ final class IngestContext {
                 Profile.shared.add("writer-files", t1.timeIntervalSince(t0))
                 Profile.shared.add("writer-syncfs", Date().timeIntervalSince(t1))
                 // The rows go to the catalog on a third thread, so writing the next batch's files overlaps this commit.
-                let rows = UncheckedBox(batch)
+                let rows = Unchecked(batch)
                 dbQueue.async {
                     defer { slots.signal() }
                     let t2 = Date()
@@ -834,25 +834,6 @@ final class IngestContext {
     }
 }
 
-/// Maps `body` over `items` on `workers` threads, keeping the order.
-func parallelMap<T: Sendable, R: Sendable>(_ items: [T], workers: Int, _ body: @Sendable (T) -> R) -> [R] {
-    if items.isEmpty { return [] }
-    if workers <= 1 || items.count == 1 { return items.map(body) }
-    let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: items.count)
-    results.initialize(repeating: nil)
-    defer { results.deallocate() }
-    let box = UncheckedBox(results)
-    let chunks = min(items.count, workers * 4)
-    DispatchQueue.concurrentPerform(iterations: chunks) { c in
-        var i = c
-        while i < items.count {
-            box.value[i] = body(items[i])
-            i += chunks
-        }
-    }
-    return results.map { $0! }
-}
-
 /// A reusable buffer for the small files of one batch. Reading each file into an array of its own made the heap
 /// grow batch after batch (glibc did not reuse the freed arrays, so every batch touched fresh pages: a page fault
 /// per 4 KiB, 12% of the CPU of an ingest of 100,000 small files); a few slabs reused across batches do not.
@@ -896,19 +877,6 @@ final class SlabPool: @unchecked Sendable {
         lock.withLock { free.append(slab) }
         available.signal()
     }
-}
-
-/// The first error of a background job, handed back to the caller.
-final class ErrorBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var error: (any Error)?
-    func set(_ e: any Error) { lock.withLock { if error == nil { error = e } } }
-    func take() -> (any Error)? { lock.withLock { defer { error = nil }; return error } }
-}
-
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
 
 /// Phase timings, printed to stderr when STRATA_PROFILE is set (for benchmarking; off by default).

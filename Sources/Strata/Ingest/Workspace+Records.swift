@@ -308,7 +308,7 @@ extension IngestContext {
         let waitStart = Date()
         writerSlots.wait()
         Profile.shared.add("wait-for-commit", Date().timeIntervalSince(waitStart))
-        let box = UncheckedBox(batch), catalog = ws.catalog, rawDir = ws.rawDir, errors = commitErrors, slots = writerSlots
+        let box = Unchecked(batch), catalog = ws.catalog, rawDir = ws.rawDir, errors = commitErrors, slots = writerSlots
         dbQueue.async {
             defer { slots.signal() }
             let t0 = Date()
