@@ -1,20 +1,21 @@
 import Foundation
 import StrataCore
-@testable import StrataEngine
+import StrataEngine
+@testable import StrataSlurm
 import XCTest
 
 /// The pure parts of the Slurm executor: how tasks are grouped into array jobs, the sbatch arguments and the script.
 /// (The executor itself is tested against a real cluster in StrataCLITests/SlurmTests.)
 final class SlurmScriptTests: XCTestCase {
     func testTasksArePackedIntoArrayJobsInOrder() {
-        XCTAssertEqual(SlurmExecutor.groups([0, 1, 2, 3, 4], size: 2), [[0, 1], [2, 3], [4]])
-        XCTAssertEqual(SlurmExecutor.groups([3, 7], size: 1), [[3], [7]])
-        var o = SlurmExecutor.Options(strataBinary: "/bin/strata")
-        XCTAssertEqual(SlurmExecutor.tasksPerJob(count: 100, options: o), 1, "default: one task per array job")
+        XCTAssertEqual(SlurmArrayExecutor.groups([0, 1, 2, 3, 4], size: 2), [[0, 1], [2, 3], [4]])
+        XCTAssertEqual(SlurmArrayExecutor.groups([3, 7], size: 1), [[3], [7]])
+        var o = SlurmArrayExecutor.Options(job: SlurmJobOptions(strataBinary: "/bin/strata"))
+        XCTAssertEqual(SlurmArrayExecutor.tasksPerJob(count: 100, options: o), 1, "default: one task per array job")
         o.maxRunning = 8
-        XCTAssertEqual(SlurmExecutor.tasksPerJob(count: 100, options: o), 13, "a step packed into `workers` jobs")
+        XCTAssertEqual(SlurmArrayExecutor.tasksPerJob(count: 100, options: o), 13, "a step packed into `workers` jobs")
         o.tasksPerJob = 5
-        XCTAssertEqual(SlurmExecutor.tasksPerJob(count: 100, options: o), 5, "tasks_per_job wins")
+        XCTAssertEqual(SlurmArrayExecutor.tasksPerJob(count: 100, options: o), 5, "tasks_per_job wins")
     }
 
     func testSbatchArgumentsCarryTheExecutorSettings() throws {
@@ -33,9 +34,9 @@ final class SlurmScriptTests: XCTestCase {
               sbatch_args: ["--account=ml", "--qos=low"]
               strata_binary: /shared/bin/strata
             """)
-        let options = SlurmExecutor.Options(spec.executor)
-        XCTAssertEqual(options.strataBinary, "/shared/bin/strata")
-        let args = SlurmExecutor.sbatchArguments(options: options, jobName: "strata-near-annotate", arrayJobs: 10,
+        let options = SlurmArrayExecutor.Options(spec.executor)
+        XCTAssertEqual(options.job.strataBinary, "/shared/bin/strata")
+        let args = SlurmArrayExecutor.sbatchArguments(options: options, jobName: "strata-near-annotate", arrayJobs: 10,
                                                  logPattern: "/p/.strata/runs/r/near/slurm/annotate-0-%a.log", projectRoot: "/p")
         XCTAssertEqual(args, ["--parsable", "--job-name=strata-near-annotate", "--array=0-9%4", "--output=/p/.strata/runs/r/near/slurm/annotate-0-%a.log",
                               "--chdir=/p", "--partition=batch", "--time=1:30:00", "--cpus-per-task=2", "--mem=4G", "--account=ml", "--qos=low"])
@@ -46,8 +47,8 @@ final class SlurmScriptTests: XCTestCase {
             {"run": "run-1", "stage": "near dups", "uses": "dedup.near", "params": "{}", "step": "annotate", "index": 0,
              "inputs": [], "annotations": [], "pairs": [], "key": "k"}
             """#.utf8))
-        let script = SlurmExecutor.script(binary: "/opt/my tools/strata", projectRoot: "/data/it's here", task: task, groups: [[0, 1], [2]],
-                                          attempt: 2, sbatch: ["--parsable"])
+        let script = SlurmScript.arrayStep(binary: "/opt/my tools/strata", projectRoot: "/data/it's here", task: task, groups: [[0, 1], [2]],
+                                            attempt: 2, sbatch: ["--parsable"])
         XCTAssertTrue(script.hasPrefix("#!/bin/bash\n"))
         XCTAssertTrue(script.contains("TASKS=(0,1 2)\n"), script)
         XCTAssertTrue(script.contains(#"exec '/opt/my tools/strata' task run run-1 'near dups' annotate "${TASKS[$SLURM_ARRAY_TASK_ID]}" --attempt 2 -C '/data/it'\''s here'"#), script)
