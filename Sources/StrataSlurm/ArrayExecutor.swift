@@ -223,56 +223,64 @@ struct SlurmDriver {
                 if Date().timeIntervalSince(since) > max(30, 2 * options.polling.commandTimeout) { throw lastQueueError! }
                 continue
             }
-            let now = Date()
-            var retry: [Int: [Int]] = [:]
-            for j in jobs.indices where !jobs[j].settled {
-                // Tasks of running jobs that finished already count (progress as they land). A job whose tasks are all
-                // in the cache is done with, whatever Slurm says yet: its process is only exiting.
-                for t in jobs[j].tasks where !reported.contains(t) { collect(t) }
-                if jobs[j].tasks.allSatisfy(reported.contains) { settle(j); continue }
-                if let entry = states[jobs[j].id] {
-                    let state = entry.state, reason = entry.reason
-                    jobs[j].missingSince = nil
-                    jobs[j].state = state
-                    jobs[j].reason = reason
-                    // A job held back for a reason other than waiting its turn may never start: say so, once.
-                    if state == "PENDING" {
-                        let since = jobs[j].pendingSince ?? now
-                        jobs[j].pendingSince = since
-                        if !jobs[j].warned, now.timeIntervalSince(since) > 30, !SlurmStates.waitingReasons.contains(reason) {
-                            jobs[j].warned = true
-                            log("slurm-pending", ["job": .string(jobs[j].id), "reason": .string(reason),
-                                                  "seconds": .int(Int64(now.timeIntervalSince(since)))])
-                        }
-                    }
-                    if SlurmStates.ended.contains(state) && jobs[j].ended == nil { jobs[j].ended = now }
-                } else if jobs[j].state != "LOST" {
-                    // Not in the queue at all: purged by the controller or lost with it. Give it one more look.
-                    let since = jobs[j].missingSince ?? now
-                    jobs[j].missingSince = since
-                    if now.timeIntervalSince(since) > max(2 * options.polling.interval, 1) { jobs[j].state = "LOST"; jobs[j].ended = now }
-                }
-                guard let ended = jobs[j].ended else { continue }
-                let open = jobs[j].tasks.filter { !reported.contains($0) }
-                if open.isEmpty { settle(j); continue }
-                // A job that completed may still be writing through a lagging shared filesystem: wait a little.
-                if jobs[j].state == "COMPLETED" && now.timeIntervalSince(ended) < options.visibilityGrace { continue }
-                let why = failureText(jobs[j])
-                for t in open {
-                    let attempt = attempts[t] ?? 1
-                    lastFailure[t] = why
-                    if attempt <= retries {
-                        retry[attempt + 1, default: []].append(t)
-                        log("task-retry", ["label": .string(byIndex[t]!.label), "attempt": .int(Int64(attempt)), "error": .string(why)])
-                    } else {
-                        failures.append(TaskFailure(label: byIndex[t]!.label, attempts: attempt, error: why, log: jobs[j].logPath))
-                        log("task-failed", ["label": .string(byIndex[t]!.label), "attempts": .int(Int64(attempt)), "error": .string(why)])
-                    }
-                }
-                settle(j)
-            }
+            let retry = update(states)
             for (attempt, indices) in retry.sorted(by: { $0.key < $1.key }) { try submit(indices, attempt: attempt) }
         }
+    }
+
+    /// Takes in what squeue said of every unsettled job: reports the tasks that finished, notes states and pending
+    /// reasons, and settles the jobs that ended, retrying (returned: task indices by their next attempt) or failing
+    /// their unfinished tasks.
+    mutating func update(_ states: [String: SlurmQueue.Entry]) -> [Int: [Int]] {
+        let now = Date()
+        var retry: [Int: [Int]] = [:]
+        for j in jobs.indices where !jobs[j].settled {
+            // Tasks of running jobs that finished already count (progress as they land). A job whose tasks are all
+            // in the cache is done with, whatever Slurm says yet: its process is only exiting.
+            for t in jobs[j].tasks where !reported.contains(t) { collect(t) }
+            if jobs[j].tasks.allSatisfy(reported.contains) { settle(j); continue }
+            if let entry = states[jobs[j].id] {
+                let state = entry.state, reason = entry.reason
+                jobs[j].missingSince = nil
+                jobs[j].state = state
+                jobs[j].reason = reason
+                // A job held back for a reason other than waiting its turn may never start: say so, once.
+                if state == "PENDING" {
+                    let since = jobs[j].pendingSince ?? now
+                    jobs[j].pendingSince = since
+                    if !jobs[j].warned, now.timeIntervalSince(since) > 30, !SlurmStates.waitingReasons.contains(reason) {
+                        jobs[j].warned = true
+                        log("slurm-pending", ["job": .string(jobs[j].id), "reason": .string(reason),
+                                              "seconds": .int(Int64(now.timeIntervalSince(since)))])
+                    }
+                }
+                if SlurmStates.ended.contains(state) && jobs[j].ended == nil { jobs[j].ended = now }
+            } else if jobs[j].state != "LOST" {
+                // Not in the queue at all: purged by the controller or lost with it. Give it one more look.
+                let since = jobs[j].missingSince ?? now
+                jobs[j].missingSince = since
+                if now.timeIntervalSince(since) > max(2 * options.polling.interval, 1) { jobs[j].state = "LOST"; jobs[j].ended = now }
+            }
+            guard let ended = jobs[j].ended else { continue }
+            let open = jobs[j].tasks.filter { !reported.contains($0) }
+            if open.isEmpty { settle(j); continue }
+            // A job that completed may still be writing through a lagging shared filesystem: wait a little.
+            if jobs[j].state == "COMPLETED" && now.timeIntervalSince(ended) < options.visibilityGrace { continue }
+            let why = failureText(jobs[j])
+            for t in open {
+                let attempt = attempts[t] ?? 1
+                lastFailure[t] = why
+                if attempt <= retries {
+                    retry[attempt + 1, default: []].append(t)
+                    log("task-retry", ["label": .string(byIndex[t]!.label), "attempt": .int(Int64(attempt)), "error": .string(why)])
+                } else {
+                    failures.append(TaskFailure(label: byIndex[t]!.label, attempts: attempt, error: why, log: jobs[j].logPath))
+                    log("task-failed", ["label": .string(byIndex[t]!.label), "attempts": .int(Int64(attempt)), "error": .string(why)])
+                }
+            }
+            settle(j)
+        }
+        return retry
     }
 
     /// Reports task `t` if its result is in the cache.

@@ -75,3 +75,72 @@ final class SlurmScriptTests: XCTestCase {
         XCTAssertEqual(SlurmQueue.exitDetails(scontrol: "JobId=6 JobState=FAILED Reason=NonZeroExitCode ExitCode=3:0", reasons: true), ["exit status 3"])
     }
 }
+
+/// The worker pool's pure pieces: which executor strata.yaml picks, the options every job gets, the worker scripts
+/// and sbatch's answer.
+final class WorkerPoolPiecesTests: XCTestCase {
+    func spec(_ extra: String) throws -> ProjectSpec.Executor {
+        try ProjectSpec.decode(yaml: """
+            version: 1
+            name: x
+            modalities: [text]
+            formats: {text: [jsonl]}
+            executor:
+              kind: slurm
+              partition: batch
+              strata_binary: /shared/bin/strata
+            \(extra)
+            """).executor
+    }
+
+    func testTheModePicksOneOfTheTwoExecutorsWithItsOptions() throws {
+        let workers = try XCTUnwrap(SlurmExecutors.make(try spec("  lease_timeout: 45\n  launcher: sbatch"), workers: 3) as? WorkerPoolExecutor)
+        XCTAssertEqual(workers.options, WorkerPoolExecutor.Options(job: SlurmJobOptions(partition: "batch", strataBinary: "/shared/bin/strata"),
+                                                                   polling: SlurmPolling(interval: 1, commandTimeout: 60), launcher: .sbatch,
+                                                                   workers: 3, timeouts: WorkerTimeouts(lease: 45, idle: 120, stall: 300)))
+        let perStep = try XCTUnwrap(SlurmExecutors.make(try spec("  mode: per-step\n  workers: 4\n  tasks_per_job: 2")) as? SlurmArrayExecutor)
+        XCTAssertEqual(perStep.options, SlurmArrayExecutor.Options(job: SlurmJobOptions(partition: "batch", strataBinary: "/shared/bin/strata"),
+                                                                   tasksPerJob: 2, maxRunning: 4))
+        XCTAssertEqual((SlurmExecutors.make(try spec("  mode: per-step"), workers: 6) as? SlurmArrayExecutor)?.options.maxRunning, 6)
+    }
+
+    func testEveryJobGetsTheSameResourceOptionsInOneOrder() {
+        let job = SlurmJobOptions(partition: "gpu", timeLimit: "2:00:00", cpusPerTask: 4, memPerTask: "8G", extraArgs: ["--qos=low"], strataBinary: "/s")
+        XCTAssertEqual(job.arguments(projectRoot: "/p q"), ["--chdir=/p q", "--partition=gpu", "--time=2:00:00", "--cpus-per-task=4", "--mem=8G", "--qos=low"])
+        XCTAssertEqual(SlurmJobOptions(strataBinary: "/s").arguments(projectRoot: "/p"), ["--chdir=/p"])
+    }
+
+    func testWorkerScriptsExecTheWorkerWithQuotedPaths() {
+        let srun = SlurmScript.srunWorker(run: "run-1", number: 0, reason: "run start", srun: ["--ntasks=1", "--chdir=/data/it's"],
+                                          queue: "/q", binary: "/opt/my tools/strata", idleTimeout: 120, projectRoot: "/data/it's")
+        XCTAssertEqual(srun, """
+            #!/bin/bash
+            # Strata: a worker of run run-1 (submission 0: run start).
+            # Started as: srun --job-name=strata-workers-run-1-0.<worker> --output=<its log> --ntasks=1 '--chdir=/data/it'\\''s' <this file>
+            # It claims tasks from /q until the run is finished.
+            echo "strata task worker: job ${SLURM_JOB_ID} on $(hostname)"
+            exec '/opt/my tools/strata' task worker run-1 --idle-timeout 120 -C '/data/it'\\''s'
+
+            """)
+        let array = SlurmScript.arrayWorkers(run: "run-1", number: 2, reason: "no worker left", sbatch: ["--array=0-3"], queue: "/q",
+                                             binary: "/s", idleTimeout: 30.7, projectRoot: "/p")
+        XCTAssertEqual(array, """
+            #!/bin/bash
+            # Strata: the workers of run run-1 (submission 2: no worker left).
+            # Submitted as: sbatch --array=0-3 <this file>
+            # Each array element is one worker: it claims tasks from /q until the run is finished.
+            echo "strata task worker: job ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} on $(hostname)"
+            exec /s task worker run-1 --idle-timeout 30 -C /p
+
+            """)
+    }
+
+    func testSbatchParsableOutputGivesTheJobId() {
+        XCTAssertEqual(SlurmCommand.jobId(parsable: "4711\n"), "4711")
+        XCTAssertEqual(SlurmCommand.jobId(parsable: "4711;cluster2\n"), "4711")
+        XCTAssertEqual(SlurmCommand.jobId(parsable: "sbatch: warning: something\n88\n"), "88")
+        XCTAssertNil(SlurmCommand.jobId(parsable: ""))
+        XCTAssertNil(SlurmCommand.jobId(parsable: ";\n"))
+        XCTAssertNil(SlurmCommand.jobId(parsable: "Submitted batch job 12\n"))
+    }
+}
