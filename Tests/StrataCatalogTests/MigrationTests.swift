@@ -153,7 +153,7 @@ final class MigrationTests: XCTestCase {
 }
 
 /// A catalog file in a fresh temporary folder, removed at the end of the test.
-final class TempCatalog: @unchecked Sendable {
+final class TempCatalog: Sendable {
     let folder: String
     var path: String { folder + "/catalog.sqlite" }
 
