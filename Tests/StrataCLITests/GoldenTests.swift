@@ -127,6 +127,21 @@ final class GoldenTests: XCTestCase {
             """)
     }
 
+    /// The catalog's own error (a `CatalogError`): the path and SQLite's words, then the fix on its own line.
+    func testAnUnopenableCatalogIsOneErrorWithItsFix() throws {
+        let t = TempDir()
+        let p = t.path + "/p"
+        XCTAssertEqual(try CLI.run(["init", p, "--modality", "text"]).status, 0)
+        let catalog = p + "/.strata/catalog.sqlite"
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: catalog + suffix) }
+        try FileManager.default.createDirectory(atPath: catalog, withIntermediateDirectories: false)
+        try expectError(["status", "-C", p], """
+            error: cannot open the catalog \(catalog): SQLite error 14: unable to open database file
+              fix: check that the file exists and is readable, and that no other program holds it open for writing; restore .strata/ from a backup if it is damaged
+
+            """)
+    }
+
     /// A check made inside a command's `run` (not in `validate`) keeps the usage lines, without `Error: `.
     func testValidationErrorFromRunKeepsUsageAndOnePrefix() throws {
         let t = TempDir()
