@@ -95,7 +95,11 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataParquetTests", dependencies: ["StrataParquet"]),
         .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataStore"]),
-        .testTarget(name: "StrataCLITests", dependencies: ["StrataCore", "StrataMedia", "StrataRemote"]),
+        .testTarget(name: "StrataCLITests", dependencies: ["StrataCore", "StrataMedia", "StrataRemote"], exclude: ["Golden"]),
+        .testTarget(name: "StrataCatalogTests", dependencies: [
+            "StrataCatalog", "StrataCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "StrataServerTests", dependencies: [
             "StrataServer", "Strata", "StrataCatalog", "StrataCore", "StrataMedia",
             .product(name: "Hummingbird", package: "hummingbird"),

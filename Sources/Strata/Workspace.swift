@@ -52,7 +52,7 @@ public final class Workspace: @unchecked Sendable {
             throw StrataError.project("cannot read \(file): \(error.localizedDescription)")
         }
         do { project = try ProjectSpec.decode(yaml: text, file: "strata.yaml") } catch {
-            throw StrataError.project("\(error)", fix: "fix the lines listed above in strata.yaml (every other command needs a valid strata.yaml)")
+            throw StrataError(.project, wrapping: error, fix: "fix the lines listed above in strata.yaml (every other command needs a valid strata.yaml)")
         }
         for dir in Workspace.layout where !FileManager.default.fileExists(atPath: root + "/" + dir) {
             try FileIO.makeDirectories(root + "/" + dir)
@@ -118,13 +118,13 @@ public final class Workspace: @unchecked Sendable {
 
     public func intent() throws -> IntentSpec {
         do { return try IntentSpec.decode(yaml: try readSpec("intent.yaml"), file: "intent.yaml") } catch let e as StrataError { throw e } catch {
-            throw StrataError.project("\(error)")
+            throw StrataError(.project, wrapping: error)
         }
     }
 
     public func rulebook() throws -> RulebookSpec {
         do { return try RulebookSpec.decode(yaml: try readSpec("rulebook.yaml"), file: "rulebook.yaml") } catch let e as StrataError { throw e } catch {
-            throw StrataError.project("\(error)")
+            throw StrataError(.project, wrapping: error)
         }
     }
 }

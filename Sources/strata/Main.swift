@@ -1,32 +1,43 @@
 import ArgumentParser
 import Foundation
 import Strata
+import StrataCore
 
 @main
 struct Main {
     static func main() {
         signal(SIGPIPE, SIG_IGN)  // `strata ... | head` and programs run by command stages end with EPIPE, not a crash
+        var command: any ParsableCommand
         do {
-            var command = try StrataCommand.parseAsRoot()
+            command = try StrataCommand.parseAsRoot()
+        } catch {
+            argumentParserExit(error)
+        }
+        do {
             try command.run()
             fflush(nil)
-        } catch let error as StrataError {
-            fflush(nil)
-            Terminal.error("\(error)")
-            exit(error.kind == .interrupted ? 130 : 2)
         } catch let code as ExitCode {
             fflush(nil)
             exit(code.rawValue)
+        } catch let error where error is ValidationError || StrataCommand.exitCode(for: error) == .success {
+            argumentParserExit(error)  // a check made in run(): printed with the command's usage, like validate()'s
         } catch {
             fflush(nil)
-            let code = StrataCommand.exitCode(for: error)
-            if code == .success {
-                StrataCommand.exit(withError: error)  // --help, --version
-            }
-            let message = ParseErrorText.rewrite(StrataCommand.fullMessage(for: error), arguments: Array(CommandLine.arguments.dropFirst()))
-            if !message.isEmpty { Terminal.error(message) }
-            exit(2)
+            let user = UserErrors.adapt(error)
+            Terminal.error(UserErrorText.render(user))
+            exit(user.exitCode)
         }
+    }
+
+    /// Parse errors, --help and --version: swift-argument-parser's text under Strata's `error: ` (exit 2 for errors).
+    static func argumentParserExit(_ error: any Error) -> Never {
+        fflush(nil)
+        if StrataCommand.exitCode(for: error) == .success {
+            StrataCommand.exit(withError: error)  // --help, --version
+        }
+        let message = ParseErrorText.rewrite(StrataCommand.fullMessage(for: error), arguments: Array(CommandLine.arguments.dropFirst()))
+        if !message.isEmpty { Terminal.error(message) }
+        exit(2)
     }
 }
 

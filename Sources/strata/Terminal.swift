@@ -1,5 +1,6 @@
 import Foundation
 import Strata
+import StrataCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,70 +26,71 @@ enum Terminal {
 }
 
 /// Progress on stderr: a redrawn bar on a terminal (at most 10 redraws a second), a few plain lines otherwise.
-final class TerminalProgress: ProgressReporter, @unchecked Sendable {
-    private let lock = NSLock()
-    private var label = ""
-    private var total: Int?
-    private var done = 0
-    private var started = Date()
-    private var lastDraw = Date.distantPast
-    private var lastPlainPercent = -1
+final class TerminalProgress: ProgressReporter {
+    private struct State: Sendable {
+        var label = ""
+        var total: Int?
+        var done = 0
+        var started = Date()
+        var lastDraw = Date.distantPast
+        var lastPlainPercent = -1
+    }
+
+    private let state = Locked(State())
 
     func begin(_ label: String, total: Int?) {
-        lock.withLock {
-            self.label = label; self.total = total; done = 0; started = Date(); lastDraw = .distantPast; lastPlainPercent = -1
-        }
+        state.withLock { $0 = State(label: label, total: total, started: Date()) }
     }
 
     func advance(by count: Int) {
-        lock.withLock {
-            done += count
-            draw(final: false)
+        state.withLock { s in
+            s.done += count
+            TerminalProgress.draw(&s, final: false)
         }
     }
 
     func end() {
-        lock.withLock {
-            draw(final: true)
+        state.withLock { s in
+            TerminalProgress.draw(&s, final: true)
             if Terminal.isTTY { FileHandle.standardError.write(Data("\n".utf8)) }
         }
     }
 
     func note(_ line: String) {
-        lock.withLock {
+        state.withLock { _ in
             if Terminal.isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             Terminal.note(line)
         }
     }
 
-    private func draw(final: Bool) {
+    private static func draw(_ s: inout State, final: Bool) {
         let now = Date()
-        let elapsed = max(now.timeIntervalSince(started), 0.001)
-        let rate = Double(done) / elapsed
+        let elapsed = max(now.timeIntervalSince(s.started), 0.001)
+        let rate = Double(s.done) / elapsed
         if Terminal.isTTY {
-            if !final && now.timeIntervalSince(lastDraw) < 0.1 { return }
-            lastDraw = now
-            var line = "\r\u{1B}[K\(label) "
-            if let total, total > 0 {
-                let fraction = min(1, Double(done) / Double(total))
+            if !final && now.timeIntervalSince(s.lastDraw) < 0.1 { return }
+            s.lastDraw = now
+            var line = "\r\u{1B}[K\(s.label) "
+            if let total = s.total, total > 0 {
+                let fraction = min(1, Double(s.done) / Double(total))
                 let width = 30
                 let filled = Int(fraction * Double(width))
                 line += "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
-                line += "\(done)/\(total) \(Int(fraction * 100))%"
-                if rate > 0 && done < total {
-                    line += " eta \(Int(Double(total - done) / rate))s"
+                line += "\(s.done)/\(total) \(Int(fraction * 100))%"
+                if rate > 0 && s.done < total {
+                    line += " eta \(Int(Double(total - s.done) / rate))s"
                 }
             } else {
-                line += "\(done)"
+                line += "\(s.done)"
             }
             line += String(format: " %.0f/s", rate)
             FileHandle.standardError.write(Data(line.utf8))
-        } else if let total, total > 0 {
-            let percent = done * 100 / total
-            if final || percent / 25 > lastPlainPercent / 25 {
-                if percent != lastPlainPercent {
-                    lastPlainPercent = percent
-                    Terminal.note("\(label): \(done)/\(total) (\(percent)%)")
+        } else if let total = s.total, total > 0 {
+            let percent = s.done * 100 / total
+            if final || percent / 25 > s.lastPlainPercent / 25 {
+                if percent != s.lastPlainPercent {
+                    s.lastPlainPercent = percent
+                    Terminal.note("\(s.label): \(s.done)/\(total) (\(percent)%)")
                 }
             }
         }

@@ -577,7 +577,7 @@ extension Workspace {
         let text = try readSpec("rulebook.yaml")
         let spec: RulebookSpec
         do { spec = try RulebookSpec.decode(yaml: text, file: "rulebook.yaml") } catch {
-            throw StrataError.project("\(error)", fix: "fix rulebook.yaml (see `strata rulebook check`)")
+            throw StrataError(.project, wrapping: error, fix: "fix rulebook.yaml (see `strata rulebook check`)")
         }
         let id = String(FileIO.sha256(Array(spec.canonicalText.utf8)).prefix(16))
         if let existing = try catalog.rulebookVersion(id: id) { return (spec, Workspace.version(existing)) }

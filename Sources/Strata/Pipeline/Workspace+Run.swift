@@ -81,7 +81,7 @@ struct RemovalGuardStop: Error, CustomStringConvertible {
 extension Workspace {
     public func pipeline() throws -> PipelineSpec {
         do { return try PipelineSpec.decode(yaml: try readSpec("pipeline.yaml"), file: "pipeline.yaml") } catch let e as StrataError { throw e } catch {
-            throw StrataError.project("\(error)")
+            throw StrataError(.project, wrapping: error)
         }
     }
 

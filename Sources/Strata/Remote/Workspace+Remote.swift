@@ -86,7 +86,7 @@ extension Workspace {
     func loadRemotes() throws -> RemotesFile {
         guard FileIO.status(remotesPath) != nil else { return RemotesFile() }
         do { return try JSONDecoder().decode(RemotesFile.self, from: Data(try FileIO.readAll(remotesPath))) } catch {
-            throw StrataError.project("\(remotesPath) is not valid: \(error)", fix: "fix or remove the file, then `strata remote add` again")
+            throw StrataError.project("\(remotesPath) is not valid: \(UserErrors.inline(error))", fix: "fix or remove the file, then `strata remote add` again")
         }
     }
 
@@ -332,7 +332,7 @@ extension Workspace {
             }
             for (i, line) in bytes.split(separator: 0x0A).enumerated() {
                 do { out.append(try JSONDecoder().decode(Row.self, from: Data(line))) } catch {
-                    throw StrataError(.failure, "\(key):\(i + 1): not a \(folder == "labels" ? "label event" : "finding"): \(error)")
+                    throw StrataError(.failure, "\(key):\(i + 1): not a \(folder == "labels" ? "label event" : "finding"): \(UserErrors.inline(error))")
                 }
             }
         }
@@ -422,7 +422,7 @@ extension Workspace {
         }
         let record: RemoteVersionRecord
         do { record = try JSONDecoder().decode(RemoteVersionRecord.self, from: Data(bytes)) } catch {
-            throw StrataError(.failure, "\(backend.display): \(RemoteLayout.versionRecord(id)) is not a version record: \(error)")
+            throw StrataError(.failure, "\(backend.display): \(RemoteLayout.versionRecord(id)) is not a version record: \(UserErrors.inline(error))")
         }
         guard record.version.id == id else {
             throw StrataError(.failure, "\(backend.display): \(RemoteLayout.versionRecord(id)) describes version \(record.version.id), not \(id)")

@@ -188,7 +188,7 @@ extension StrataCommand {
                         }
                     case .failure(let error):
                         failed.append("\(stage)/\(step)-\(index)")
-                        FileHandle.standardError.write(Data("task \(stage)/\(step)-\(index) failed: \(error)\n".utf8))
+                        FileHandle.standardError.write(Data("task \(stage)/\(step)-\(index) failed: \(UserErrors.inline(error))\n".utf8))
                     }
                     fflush(nil)
                 }
