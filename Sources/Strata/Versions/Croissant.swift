@@ -15,12 +15,40 @@ struct CroissantDescription {
 
     /// The JSON-LD document.
     var json: JSONValue {
-        let (encoding, ext) = switch result.format {
+        let fields = fields
+        var doc: [String: JSONValue] = [
+            "@context": Workspace.croissantContext,
+            "@type": "sc:Dataset",
+            "conformsTo": .array(["http://mlcommons.org/croissant/1.0", "http://mlcommons.org/croissant/RAI/1.0"]),
+            "name": .string("\(projectName)-\(info.name)"),
+            "description": .string(intent?.useCase.trimmingCharacters(in: .whitespacesAndNewlines) ?? "Dataset version \(info.name) of \(projectName)"),
+            "version": .string(Workspace.croissantVersion(info.name)),
+            "identifier": .string(info.id),
+            "datePublished": .string(String(info.created.prefix(10))),
+            "url": .string("README.md"),
+            "distribution": .array(distribution),
+        ]
+        if !fields.isEmpty {
+            doc["recordSet"] = .array([.object(["@type": "cr:RecordSet", "@id": "samples", "name": "samples", "key": .object(["@id": "samples/id"]),
+                                                 "field": .array(fields)])])
+        }
+        doc.merge(responsibleAI) { _, new in new }
+        return .object(doc)
+    }
+
+    /// The shards' media type and file extension.
+    var encoding: (type: String, ext: String) {
+        switch result.format {
         case "parquet": ("application/x-parquet", "parquet")
         case "jsonl": ("application/jsonlines", "jsonl")
         case "csv": ("text/csv", "csv")
         default: ("application/x-tar", "tar")
         }
+    }
+
+    /// Every shard as a `cr:FileObject` (path, size, SHA-256), then the `cr:FileSet` of all of them.
+    var distribution: [JSONValue] {
+        let (encoding, ext) = encoding
         var distribution: [JSONValue] = []
         for s in result.shards {
             distribution.append(.object([
@@ -32,6 +60,11 @@ struct CroissantDescription {
             "@type": "cr:FileSet", "@id": "shards", "name": "shards", "encodingFormat": .string(encoding),
             "includes": .string("data/*.\(ext)"),
         ]))
+        return distribution
+    }
+
+    /// The record set's fields (none for WebDataset, whose samples are files in a tar).
+    var fields: [JSONValue] {
         func field(_ name: String, _ type: String, _ description: String, jsonPath: String? = nil) -> JSONValue {
             var source: [String: JSONValue] = ["fileSet": .object(["@id": "shards"])]
             source["extract"] = result.format == "webdataset" ? .object(["fileProperty": "content"]) : .object(["column": .string(name)])
@@ -64,23 +97,12 @@ struct CroissantDescription {
         if result.format == "parquet" || result.format == "csv" {
             fields.append(field("metadata", "sc:Text", "JSON: source, collection date, format, transforms and the sample's own fields"))
         }
-        var doc: [String: JSONValue] = [
-            "@context": Workspace.croissantContext,
-            "@type": "sc:Dataset",
-            "conformsTo": .array(["http://mlcommons.org/croissant/1.0", "http://mlcommons.org/croissant/RAI/1.0"]),
-            "name": .string("\(projectName)-\(info.name)"),
-            "description": .string(intent?.useCase.trimmingCharacters(in: .whitespacesAndNewlines) ?? "Dataset version \(info.name) of \(projectName)"),
-            "version": .string(Workspace.croissantVersion(info.name)),
-            "identifier": .string(info.id),
-            "datePublished": .string(String(info.created.prefix(10))),
-            "url": .string("README.md"),
-            "distribution": .array(distribution),
-        ]
-        if !fields.isEmpty {
-            doc["recordSet"] = .array([.object(["@type": "cr:RecordSet", "@id": "samples", "name": "samples", "key": .object(["@id": "samples/id"]),
-                                                 "field": .array(fields)])])
-        }
-        // Responsible-AI fields filled from the intent, rulebook and pipeline recorded with the version.
+        return fields
+    }
+
+    /// The Responsible-AI fields, filled from the intent, rulebook and pipeline recorded with the version.
+    var responsibleAI: [String: JSONValue] {
+        var doc: [String: JSONValue] = [:]
         if let intent {
             doc["rai:dataUseCases"] = .string(intent.useCase.trimmingCharacters(in: .whitespacesAndNewlines))
             var limits: [String] = []
@@ -109,7 +131,7 @@ struct CroissantDescription {
             doc["rai:dataPreprocessingProtocol"] = .string("Pipeline stages: " + pipeline.stages.map { "\($0.name) (\($0.uses))" }.joined(separator: ", "))
         }
         doc["rai:dataReleaseMaintenance"] = .string("Immutable Strata version \(info.id); state \(info.state.rawValue); parent \(info.parent ?? "none").")
-        return .object(doc)
+        return doc
     }
 }
 

@@ -46,25 +46,7 @@ extension Workspace {
         let now = Workspace.now()
         let existing = try catalog.versions()
 
-        // Name and parent.
-        let finalName = try VersionPlanner.name(name, existing: existing.map(\.name))
-        var replacing: VersionRow? = nil
-        if let same = existing.first(where: { $0.name == finalName }) {
-            guard same.state == .draft else {
-                throw StrataError.usage("version \(finalName) is \(same.state): its name and content are permanent",
-                                        fix: "choose another name (e.g. `strata version create \(finalName)-2`)")
-            }
-            replacing = same
-        }
-        let parent: VersionRow?
-        if let parentRef {
-            parent = try version(parentRef)
-        } else {
-            parent = existing.last(where: { $0.state != .draft })
-        }
-        // Splits stick to the latest version of any state (a draft may have been exported and trained on), or to
-        // --parent. Lineage keeps naming only active or retired parents: a draft can still be replaced.
-        let splitsFrom = parentRef == nil ? Workspace.splitSource(existing) : parent
+        let (finalName, replacing, parent, splitsFrom) = try versionTarget(name: name, parent: parentRef, existing: existing)
 
         // Members: the cleaned set of the latest run, or every sample when nothing was cleaned.
         var candidates = VersionPlanner.candidates(samples: try catalog.allSamples(), cleaned: try catalog.cleanedSet())
@@ -88,17 +70,7 @@ extension Workspace {
         let (splitPlan, pairs) = try planSplits(samples: candidates.map(\.sample), labels: resolution.labels, parent: splitsFrom)
         let pseudo = try VersionLabels.pseudoLabels(self, excluding: resolution, splits: splitPlan.split, spec: spec)
 
-        // Specs as they are now, stored so the version keeps them.
-        var owned: [(digest: String, kind: String)] = []
-        var specs: [String: String] = [:]
-        for file in Workspace.specFiles {
-            if let bytes = try? FileIO.readAll(root + "/" + file) {
-                let d = try objects.put(bytes)
-                specs[file] = d
-                owned.append((d, "spec"))
-            }
-        }
-
+        let (specs, specObjects) = try storeSpecFiles()
         let planner = VersionPlanner(spec: spec, projectName: project.name, parentId: parent?.id, specs: specs, runs: runs,
                                      exclusion: exclusion)
         let plan = planner.plan(candidates: candidates, split: splitPlan.split, moved: splitPlan.moved.count, pairs: pairs,
@@ -106,20 +78,7 @@ extension Workspace {
                                               pseudo: pseudo.labels, pseudoExcludedFromTest: pseudo.excludedFromTest),
                                 splitsFrom: splitsFrom?.name)
 
-        // Content: every member's bytes must be readable without the cleaned folder (which the next run replaces).
-        let candidateOf = Dictionary(uniqueKeysWithValues: candidates.map { ($0.sample.id, $0) })
-        var snapshots: [(digest: String, kind: String)] = []
-        for m in plan.members {
-            let c = candidateOf[m.sampleId]!
-            if !objects.contains(c.content) && !(c.content == c.sample.id && c.sample.kind == "file") {
-                let bytes = try snapshotContent(c.content, cleanedPath: c.cleanedPath, line: c.cleanedLine)
-                try objects.put(bytes, sync: false)
-                snapshots.append((c.content, "content"))
-            }
-        }
-        FileIO.syncFileSystem(objects.root)
-        owned = snapshots + owned
-
+        var owned = try storeContentSnapshots(plan.members, candidates: candidates) + specObjects
         if let same = existing.first(where: { $0.id == plan.id }) {
             return VersionCreateResult(version: try info(same), replacedDraft: nil, unchanged: true)
         }
@@ -137,6 +96,62 @@ extension Workspace {
         let findings = VersionPlanner.leakageFindings(plan, versionName: finalName, now: now)
         if !findings.isEmpty { try catalog.addFindings(findings) }
         return VersionCreateResult(version: try info(row), replacedDraft: replacing?.id, unchanged: false)
+    }
+
+    /// The new version's name, the draft of that name it replaces, its lineage parent (`--parent`, or the latest
+    /// active or retired version) and the version its splits stick to.
+    func versionTarget(name: String?, parent parentRef: String?, existing: [VersionRow]) throws
+        -> (name: String, replacing: VersionRow?, parent: VersionRow?, splitsFrom: VersionRow?) {
+        let finalName = try VersionPlanner.name(name, existing: existing.map(\.name))
+        var replacing: VersionRow? = nil
+        if let same = existing.first(where: { $0.name == finalName }) {
+            guard same.state == .draft else {
+                throw StrataError.usage("version \(finalName) is \(same.state): its name and content are permanent",
+                                        fix: "choose another name (e.g. `strata version create \(finalName)-2`)")
+            }
+            replacing = same
+        }
+        let parent: VersionRow?
+        if let parentRef {
+            parent = try version(parentRef)
+        } else {
+            parent = existing.last(where: { $0.state != .draft })
+        }
+        // Splits stick to the latest version of any state (a draft may have been exported and trained on), or to
+        // --parent. Lineage keeps naming only active or retired parents: a draft can still be replaced.
+        let splitsFrom = parentRef == nil ? Workspace.splitSource(existing) : parent
+        return (finalName, replacing, parent, splitsFrom)
+    }
+
+    /// The spec files as they are now, stored so the version keeps them: file name -> digest, and the objects.
+    func storeSpecFiles() throws -> (specs: [String: String], objects: [(digest: String, kind: String)]) {
+        var owned: [(digest: String, kind: String)] = []
+        var specs: [String: String] = [:]
+        for file in Workspace.specFiles {
+            if let bytes = try? FileIO.readAll(root + "/" + file) {
+                let d = try objects.put(bytes)
+                specs[file] = d
+                owned.append((d, "spec"))
+            }
+        }
+        return (specs, owned)
+    }
+
+    /// Content: every member's bytes must be readable without the cleaned folder (which the next run replaces), so
+    /// cleaned content not yet in the object store is copied there. Returns the objects stored.
+    func storeContentSnapshots(_ members: [VersionMemberRow], candidates: [VersionPlanner.Candidate]) throws -> [(digest: String, kind: String)] {
+        let candidateOf = Dictionary(uniqueKeysWithValues: candidates.map { ($0.sample.id, $0) })
+        var snapshots: [(digest: String, kind: String)] = []
+        for m in members {
+            let c = candidateOf[m.sampleId]!
+            if !objects.contains(c.content) && !(c.content == c.sample.id && c.sample.kind == "file") {
+                let bytes = try snapshotContent(c.content, cleanedPath: c.cleanedPath, line: c.cleanedLine)
+                try objects.put(bytes, sync: false)
+                snapshots.append((c.content, "content"))
+            }
+        }
+        FileIO.syncFileSystem(objects.root)
+        return snapshots
     }
 
     /// The candidates to leave out for `--exclude-findings`: those with an open finding of each kind in the live
