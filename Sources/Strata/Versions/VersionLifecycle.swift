@@ -258,40 +258,10 @@ extension Workspace {
 
     public func versionDiff(_ aRef: String, _ bRef: String) throws -> VersionDiff {
         let a = try version(aRef), b = try version(bRef)
-        let am = Dictionary(uniqueKeysWithValues: try catalog.versionMembers(a.id).map { ($0.sampleId, $0) })
-        let bm = Dictionary(uniqueKeysWithValues: try catalog.versionMembers(b.id).map { ($0.sampleId, $0) })
-        let all = Set(am.keys).union(bm.keys)
-        let sampleRows = try catalog.samples(ids: Array(all))
-        func short(_ id: String) -> String { sampleRows[id]?.shortId ?? String(id.prefix(12)) }
-        var d = VersionDiff(from: a.name, to: b.name, added: [], removed: [], relabeled: [], contentChanged: [], splitChanged: [],
-                            labels: [:], splits: [:], sources: [:], findings: [:])
-        for id in all.sorted() {
-            switch (am[id], bm[id]) {
-            case (nil, .some): d.added.append(short(id))
-            case (.some, nil): d.removed.append(short(id))
-            case (let x?, let y?):
-                if x.label != y.label { d.relabeled.append(.init(sample: short(id), from: x.label, to: y.label)) }
-                if x.contentSha != y.contentSha { d.contentChanged.append(short(id)) }
-                if x.split != y.split { d.splitChanged.append(short(id)) }
-            default: break
-            }
-        }
-        func bump(_ dict: inout [String: [Int]], _ key: String, _ side: Int) {
-            var v = dict[key] ?? [0, 0]; v[side] += 1; dict[key] = v
-        }
-        for (side, members) in [am, bm].enumerated() {
-            for m in members.values {
-                bump(&d.labels, m.label ?? "(none)", side)
-                bump(&d.splits, m.split, side)
-                if let s = sampleRows[m.sampleId] { bump(&d.sources, s.source, side) }
-            }
-        }
-        let kinds = try catalog.findingKinds(sampleIds: all)
-        for (id, kind) in kinds {
-            if am[id] != nil { bump(&d.findings, kind, 0) }
-            if bm[id] != nil { bump(&d.findings, kind, 1) }
-        }
-        return d
+        let am = try catalog.versionMembers(a.id), bm = try catalog.versionMembers(b.id)
+        let all = Set(am.map(\.sampleId)).union(bm.map(\.sampleId))
+        return VersionDiff(from: a.name, members: am, to: b.name, members: bm, samples: try catalog.samples(ids: Array(all)),
+                           findingKinds: try catalog.findingKinds(sampleIds: all))
     }
 
     /// Checks a version without the catalog's help: the manifest's hash is its id, and every content object

@@ -118,3 +118,42 @@ public struct VersionGCResult: Codable, Sendable {
     public var dryRun: Bool
 }
 
+extension VersionDiff {
+    /// What changed from version `a` to version `b`: samples added, removed, relabeled, re-cleaned or moved between
+    /// splits (by short id), and counts per label, split, source and finding kind on each side. Pure.
+    init(from a: String, members aMembers: [VersionMemberRow], to b: String, members bMembers: [VersionMemberRow],
+         samples: [String: SampleRow], findingKinds: [(sampleId: String, kind: String)]) {
+        let am = Dictionary(uniqueKeysWithValues: aMembers.map { ($0.sampleId, $0) })
+        let bm = Dictionary(uniqueKeysWithValues: bMembers.map { ($0.sampleId, $0) })
+        let all = Set(am.keys).union(bm.keys)
+        func short(_ id: String) -> String { samples[id]?.shortId ?? String(id.prefix(12)) }
+        var d = VersionDiff(from: a, to: b, added: [], removed: [], relabeled: [], contentChanged: [], splitChanged: [],
+                            labels: [:], splits: [:], sources: [:], findings: [:])
+        for id in all.sorted() {
+            switch (am[id], bm[id]) {
+            case (nil, .some): d.added.append(short(id))
+            case (.some, nil): d.removed.append(short(id))
+            case (let x?, let y?):
+                if x.label != y.label { d.relabeled.append(.init(sample: short(id), from: x.label, to: y.label)) }
+                if x.contentSha != y.contentSha { d.contentChanged.append(short(id)) }
+                if x.split != y.split { d.splitChanged.append(short(id)) }
+            default: break
+            }
+        }
+        func bump(_ dict: inout [String: [Int]], _ key: String, _ side: Int) {
+            var v = dict[key] ?? [0, 0]; v[side] += 1; dict[key] = v
+        }
+        for (side, members) in [am, bm].enumerated() {
+            for m in members.values {
+                bump(&d.labels, m.label ?? "(none)", side)
+                bump(&d.splits, m.split, side)
+                if let s = samples[m.sampleId] { bump(&d.sources, s.source, side) }
+            }
+        }
+        for (id, kind) in findingKinds {
+            if am[id] != nil { bump(&d.findings, kind, 0) }
+            if bm[id] != nil { bump(&d.findings, kind, 1) }
+        }
+        self = d
+    }
+}

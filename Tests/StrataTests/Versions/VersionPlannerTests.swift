@@ -180,4 +180,26 @@ final class VersionPlannerTests: XCTestCase {
         XCTAssertEqual(a.manifest, b.manifest)
         XCTAssertEqual(a.id, b.id)
     }
+
+    func testDiffNamesChangesAndCountsBothSides() {
+        func m(_ id: String, _ label: String?, _ split: String, content: String? = nil) -> VersionMemberRow {
+            VersionMemberRow(versionId: "x", sampleId: id, contentSha: content ?? id, label: label, split: split, transforms: "[]")
+        }
+        let a = [m("s1", "x", "train"), m("s2", "y", "train"), m("s3", nil, "test"), m("gone", "x", "test")]
+        let b = [m("s1", "y", "train"), m("s2", "y", "test", content: "s2-cleaned"), m("s3", nil, "test"), m("new", "x", "train")]
+        let samples = Dictionary(uniqueKeysWithValues: ["s1", "s2", "s3", "new"].map { ($0, Self.sample($0, source: $0 == "new" ? "mail" : "chat")) })
+        let d = VersionDiff(from: "v1", members: a, to: "v2", members: b, samples: samples,
+                            findingKinds: [("s3", "empty"), ("gone", "duplicate"), ("new", "duplicate")])
+        XCTAssertEqual(d.from, "v1")
+        XCTAssertEqual(d.to, "v2")
+        XCTAssertEqual(d.added, ["new"])
+        XCTAssertEqual(d.removed, ["gone"], "a sample no longer in the catalog shows its id's first 12 characters")
+        XCTAssertEqual(d.relabeled.map { "\($0.sample):\($0.from ?? "-")>\($0.to ?? "-")" }, ["s1:x>y"])
+        XCTAssertEqual(d.contentChanged, ["s2"])
+        XCTAssertEqual(d.splitChanged, ["s2"])
+        XCTAssertEqual(d.labels, ["x": [2, 1], "y": [1, 2], "(none)": [1, 1]])
+        XCTAssertEqual(d.splits, ["train": [2, 2], "test": [2, 2]])
+        XCTAssertEqual(d.sources, ["chat": [3, 3], "mail": [0, 1]], "`gone` has no sample row: not counted by source")
+        XCTAssertEqual(d.findings, ["empty": [1, 1], "duplicate": [1, 1]])
+    }
 }
