@@ -16,36 +16,15 @@ extension Workspace {
             throw StrataError(.failure, "the content of sample \(s.shortId) (\(m.contentSha.prefix(12))) is missing",
                               fix: "run `strata version verify` to list what is missing; restore \(ObjectStore.projectDirectory) from a backup")
         }
-        var meta: [String: JSONValue] = [:]
-        if case .success(let o) = JSONRecord.parseObject(s.metadata) { meta = o }
-        meta["source"] = .string(s.source)
-        meta["collected"] = .string(s.collected)
-        meta["format"] = .string(s.format)
-        meta["raw"] = .string(s.rawPath + (s.rawLine.map { ":\($0)" } ?? ""))
-        if let e = s.externalId { meta["external_id"] = .string(e) }
-        if let t = try? JSONRecord.parseValue(m.transforms).get(), t != .array([]) { meta["transforms"] = t }
         let isText = s.modality == Modality.text.rawValue
-        var ext = (s.rawPath as NSString).pathExtension
+        // A cleaning stage may have rewritten media bytes (clean.audio writes WAV or FLAC, clean.image may convert):
+        // those are described from the bytes.
+        var described: (format: FileFormat, probe: JSONValue?)?
         if !isText && m.contentSha != s.id {
-            // A cleaning stage rewrote the bytes (clean.audio writes WAV or FLAC, clean.image may convert): name and
-            // describe what is exported, not the raw file. The raw's format and probe stay as `raw_format`/`raw_probe`.
             let path = objects.contains(m.contentSha) ? objects.path(for: m.contentSha) : nil
-            if let described = Workspace.describeMedia(bytes: bytes, path: path, modality: s.modality) {
-                if described.format.rawValue != s.format {
-                    meta["raw_format"] = .string(s.format)
-                    ext = described.format.fileExtension
-                }
-                meta["format"] = .string(described.format.rawValue)
-                if let probe = described.probe {
-                    if let old = meta["probe"], old != probe { meta["raw_probe"] = old }
-                    meta["probe"] = probe
-                }
-            }
+            described = Workspace.describeMedia(bytes: bytes, path: path, modality: s.modality)
         }
-        let key = String(s.id.prefix(16))
-        return ExportRow(id: s.id, key: key, text: isText ? String(decoding: bytes, as: UTF8.self) : nil,
-                         bytes: isText ? nil : bytes, fileName: key + (ext.isEmpty ? "" : "." + ext),
-                         label: m.label, split: m.split, origin: Workspace.origin(s), metadata: .object(meta))
+        return ExportRow(member: m, sample: s, bytes: bytes, described: described)
     }
 
     /// The format (from the bytes, never a name) and the probe (in ingest's shape) of exported media content.
@@ -72,5 +51,39 @@ extension Workspace {
         case .text:
             return (format, nil)
         }
+    }
+}
+
+extension ExportRow {
+    /// The row of member `m` of sample `s` whose exported bytes are `bytes`: text or media, the file name, and the
+    /// metadata every format carries (the sample's own fields, source, collection date, format, raw path, external
+    /// id, transforms). `described`: the format and probe of re-cleaned media, read from its bytes; the export then
+    /// names and describes what it holds, and keeps the raw's as `raw_format`/`raw_probe`. Pure.
+    init(member m: VersionMemberRow, sample s: SampleRow, bytes: [UInt8], described: (format: FileFormat, probe: JSONValue?)?) {
+        var meta: [String: JSONValue] = [:]
+        if case .success(let o) = JSONRecord.parseObject(s.metadata) { meta = o }
+        meta["source"] = .string(s.source)
+        meta["collected"] = .string(s.collected)
+        meta["format"] = .string(s.format)
+        meta["raw"] = .string(s.rawPath + (s.rawLine.map { ":\($0)" } ?? ""))
+        if let e = s.externalId { meta["external_id"] = .string(e) }
+        if let t = try? JSONRecord.parseValue(m.transforms).get(), t != .array([]) { meta["transforms"] = t }
+        let isText = s.modality == Modality.text.rawValue
+        var ext = (s.rawPath as NSString).pathExtension
+        if let described {
+            if described.format.rawValue != s.format {
+                meta["raw_format"] = .string(s.format)
+                ext = described.format.fileExtension
+            }
+            meta["format"] = .string(described.format.rawValue)
+            if let probe = described.probe {
+                if let old = meta["probe"], old != probe { meta["raw_probe"] = old }
+                meta["probe"] = probe
+            }
+        }
+        let key = String(s.id.prefix(16))
+        self.init(id: s.id, key: key, text: isText ? String(decoding: bytes, as: UTF8.self) : nil,
+                  bytes: isText ? nil : bytes, fileName: key + (ext.isEmpty ? "" : "." + ext),
+                  label: m.label, split: m.split, origin: Workspace.origin(s), metadata: .object(meta))
     }
 }

@@ -115,4 +115,38 @@ final class ExportPlannerTests: XCTestCase {
         XCTAssertEqual(tar.text.count, offset + 1024, "two zero blocks end the archive")
         XCTAssertEqual(tar.media, 0)
     }
+
+    // MARK: Rows
+
+    func testRowMetadataAndReCleanedMediaDescribedFromItsBytes() {
+        let text = SampleRow(id: "0123456789abcdef0123", shortId: "0123", kind: "record", modality: "text", format: "jsonl", size: 5,
+                             source: "chat", collected: "2026-01-02", rawPath: "data/raw/chat/rows.jsonl", rawLine: 7,
+                             originPath: "in/rows.jsonl", originLine: 7, externalId: "t-1", metadata: #"{"fields":{"lang":"en"}}"#,
+                             ingestId: "i", createdAt: "c")
+        let m = VersionMemberRow(versionId: "v", sampleId: text.id, contentSha: "c1", label: "yes", split: "train", transforms: #"[{"stage":"trim"}]"#)
+        let row = ExportRow(member: m, sample: text, bytes: Array("hello".utf8), described: nil)
+        XCTAssertEqual(row.key, "0123456789abcdef")
+        XCTAssertEqual(row.text, "hello")
+        XCTAssertNil(row.bytes)
+        XCTAssertEqual(row.fileName, "0123456789abcdef.jsonl")
+        XCTAssertEqual(row.origin, "in/rows.jsonl:7")
+        XCTAssertEqual(row.metadata.canonicalJSON,
+                       #"{"collected":"2026-01-02","external_id":"t-1","fields":{"lang":"en"},"format":"jsonl","raw":"data/raw/chat/rows.jsonl:7","source":"chat","transforms":[{"stage":"trim"}]}"#)
+
+        // Audio a cleaning stage rewrote from MP3 to WAV: named and described as WAV; the raw's format and probe kept.
+        let audio = SampleRow(id: "feedfacefeedface99", shortId: "feed", kind: "file", modality: "audio", format: "mp3", size: 9,
+                              source: "mic", collected: "2026-01-02", rawPath: "data/raw/mic/a.mp3", rawLine: nil,
+                              originPath: "in/a.mp3", originLine: nil, externalId: nil, metadata: #"{"probe":{"codec":"mp3"}}"#,
+                              ingestId: "i", createdAt: "c")
+        let am = VersionMemberRow(versionId: "v", sampleId: audio.id, contentSha: "c2", label: nil, split: "test", transforms: "[]")
+        let wav = ExportRow(member: am, sample: audio, bytes: [1, 2], described: (.wav, .object(["codec": .string("pcm_16")])))
+        XCTAssertNil(wav.text)
+        XCTAssertEqual(wav.bytes, [1, 2])
+        XCTAssertEqual(wav.fileName, "feedfacefeedface.wav")
+        XCTAssertEqual(wav.metadata.canonicalJSON,
+                       #"{"collected":"2026-01-02","format":"wav","probe":{"codec":"pcm_16"},"raw":"data/raw/mic/a.mp3","raw_format":"mp3","raw_probe":{"codec":"mp3"},"source":"mic"}"#)
+        let kept = ExportRow(member: am, sample: audio, bytes: [1, 2], described: nil)
+        XCTAssertEqual(kept.fileName, "feedfacefeedface.mp3")
+        XCTAssertEqual(kept.metadata.canonicalJSON, #"{"collected":"2026-01-02","format":"mp3","probe":{"codec":"mp3"},"raw":"data/raw/mic/a.mp3","source":"mic"}"#)
+    }
 }
