@@ -36,10 +36,10 @@ extension Catalog {
             for m in members { try ms.execute(arguments: [version.id, m.sampleId, m.contentSha, m.label, m.split, m.transforms]) }
             let ob = try db.makeStatement(sql: "INSERT OR IGNORE INTO versionObject(digest, kind, createdAt) VALUES (?, ?, ?)")
             try ob.execute(arguments: [version.id, "manifest", now])
-            if version.state != "draft" {
+            if version.state != .draft {
                 try db.execute(sql: "UPDATE datasetVersion SET state = 'active', promotedAt = ? WHERE id = ?", arguments: [version.promotedAt ?? now, version.id])
             }
-            if version.state == "retired" {
+            if version.state == .retired {
                 try db.execute(sql: "UPDATE datasetVersion SET state = 'retired', retiredAt = ? WHERE id = ?", arguments: [version.retiredAt ?? now, version.id])
             }
             return true

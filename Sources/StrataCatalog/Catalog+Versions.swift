@@ -1,13 +1,14 @@
 import Foundation
 import GRDB
+import StrataCore
 
 /// A dataset version: an immutable manifest (stored in the object store, named by its hash) and its index rows.
 public struct VersionRow: Codable, Sendable, Equatable, FetchableRecord {
     /// The SHA-256 of the manifest's canonical JSON (also the manifest's object name).
     public var id: String
     public var name: String
-    /// `draft`, `active` or `retired`.
-    public var state: String
+    /// Stored as its text (`draft`, `active` or `retired`), the column's spelling since the first schema.
+    public var state: VersionState
     public var parentId: String?
     public var message: String
     public var createdAt: String
@@ -18,13 +19,16 @@ public struct VersionRow: Codable, Sendable, Equatable, FetchableRecord {
     /// Counts per split, label and slice, leakage and label notes (JSON), for `show`, `diff` and the card.
     public var summary: String
 
-    public init(id: String, name: String, state: String, parentId: String?, message: String, createdAt: String,
+    public init(id: String, name: String, state: VersionState, parentId: String?, message: String, createdAt: String,
                 promotedAt: String? = nil, retiredAt: String? = nil, sampleCount: Int, labelSetId: String, summary: String) {
         self.id = id; self.name = name; self.state = state; self.parentId = parentId; self.message = message
         self.createdAt = createdAt; self.promotedAt = promotedAt; self.retiredAt = retiredAt
         self.sampleCount = sampleCount; self.labelSetId = labelSetId; self.summary = summary
     }
 }
+
+/// A version's state reads from and binds to the catalog as its text.
+extension VersionState: DatabaseValueConvertible {}
 
 /// One sample of a version: the raw sample, the exact bytes exported (cleaned or raw), its label and split.
 public struct VersionMemberRow: Codable, Sendable, Equatable, FetchableRecord {
@@ -186,10 +190,10 @@ extension Catalog {
     }
 
     /// Draft -> active or active -> retired (the triggers refuse anything else on a frozen version).
-    public func setVersionState(_ id: String, to state: String, at now: String) throws {
+    public func setVersionState(_ id: String, to state: VersionState, at now: String) throws {
         try write { db in
-            let column = state == "active" ? "promotedAt" : "retiredAt"
-            try db.execute(sql: "UPDATE datasetVersion SET state = ?, \(column) = ? WHERE id = ?", arguments: [state, now, id])
+            let column = state == .active ? "promotedAt" : "retiredAt"
+            try db.execute(sql: "UPDATE datasetVersion SET state = ?, \(column) = ? WHERE id = ?", arguments: [state.rawValue, now, id])
         }
     }
 

@@ -84,7 +84,7 @@ final class FirstWeekTests: XCTestCase {
         try ingest("a", 0..<300)
         let ws = try p.open()
         let v1 = try ws.createVersion(name: nil, message: "first").version
-        XCTAssertEqual(v1.state, "draft")
+        XCTAssertEqual(v1.state, .draft)
         _ = try ws.export("v1", options: ExportOptions(format: .jsonl))
         let before = Dictionary(uniqueKeysWithValues: try ws.catalog.versionMembers(v1.id).map { ($0.sampleId, $0.split) })
         try ingest("b", 300..<420)

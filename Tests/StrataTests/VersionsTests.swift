@@ -28,7 +28,7 @@ final class VersionsTests: XCTestCase {
         let ws = try p.open()
         let v1 = try ws.createVersion(name: nil, message: "first").version
         XCTAssertEqual(v1.name, "v1")
-        XCTAssertEqual(v1.state, "draft")
+        XCTAssertEqual(v1.state, .draft)
         XCTAssertEqual(v1.samples, 240)
         XCTAssertEqual(v1.labels, ["billing": 80, "technical": 80, "account": 80])
         // The manifest is an object named by its hash: the version verifies without the catalog.
@@ -87,7 +87,7 @@ final class VersionsTests: XCTestCase {
         }
         _ = try ws.retireVersion("v1")
         XCTAssertThrowsError(try ws.catalog.write { db in try db.execute(sql: "UPDATE datasetVersion SET state = 'active' WHERE id = '\(id)'") })
-        XCTAssertEqual(try ws.versionShow("v1").state, "retired")
+        XCTAssertEqual(try ws.versionShow("v1").state, .retired)
     }
 
     func testGCRemovesOnlyWhatNoVersionReferences() throws {

@@ -52,7 +52,7 @@ extension Workspace {
         var charts = 0
         var html = Self.reportHead(title: "Strata report: \(project.name)")
         let counts = try catalog.counts()
-        let scopeText = scope.version.map { "dataset version <code>\(e($0.name))</code> (\(e($0.state)), \(samples.count) samples) &middot; " } ?? "\(counts.samples) samples &middot; "
+        let scopeText = scope.version.map { "dataset version <code>\(e($0.name))</code> (\(e($0.state.rawValue)), \(samples.count) samples) &middot; " } ?? "\(counts.samples) samples &middot; "
         html += "<header><h1>\(e(project.name))</h1><p class=\"muted\">Strata report, \(e(Workspace.now().prefix(19).replacingOccurrences(of: "T", with: " "))) UTC &middot; \(scopeText)\(labels.count) labeled &middot; \(counts.quarantined) quarantined &middot; \(counts.findings) findings</p></header>"
 
         // Recommendations first.
@@ -203,7 +203,7 @@ extension Workspace {
         html += "</div><table><tr><th>version</th><th>state</th><th>created</th><th>parent</th><th>samples</th><th>splits</th><th>pending / unresolved labels</th></tr>"
         for v in versions {
             let splitText = v.splits.sorted { Self.splitOrder($0.key, $1.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            html += "<tr><td><code>\(e(v.name))</code> \(e(String(v.id.prefix(12))))</td><td><span class=\"badge state-\(e(v.state))\">\(e(v.state))</span></td><td>\(e(v.created.prefix(10)))</td><td>\(e(v.parent ?? "-"))</td><td>\(v.samples)</td><td>\(e(splitText))</td><td>\(v.pendingLabels) / \(v.unresolvedLabels)</td></tr>"
+            html += "<tr><td><code>\(e(v.name))</code> \(e(String(v.id.prefix(12))))</td><td><span class=\"badge state-\(e(v.state.rawValue))\">\(e(v.state.rawValue))</span></td><td>\(e(v.created.prefix(10)))</td><td>\(e(v.parent ?? "-"))</td><td>\(v.samples)</td><td>\(e(splitText))</td><td>\(v.pendingLabels) / \(v.unresolvedLabels)</td></tr>"
         }
         return html + "</table>"
     }

@@ -190,7 +190,7 @@ extension Workspace {
         defer { withExtendedLifetime(lock) {} }
         let chosen: [VersionRow]
         if refs.isEmpty {
-            chosen = try catalog.versions().filter { $0.state != "draft" }
+            chosen = try catalog.versions().filter { $0.state != .draft }
             if chosen.isEmpty {
                 throw StrataError.project("there is no active or retired version to push",
                                           fix: "promote one (`strata version promote V`) or name a draft: `strata push V`")
@@ -438,7 +438,7 @@ extension Workspace {
             for key in try Workspace.refKeys(backend) {
                 let name = String(key.dropFirst("refs/versions/".count))
                 let r = try Workspace.resolveRemoteVersion(backend, name)
-                out.append(RemoteVersionInfo(name: name, id: r.version.id, state: r.version.state, samples: r.version.sampleCount,
+                out.append(RemoteVersionInfo(name: name, id: r.version.id, state: r.version.state.rawValue, samples: r.version.sampleCount,
                                              local: (try catalog.versionsMatching(r.version.id)).contains { $0.id == r.version.id }))
             }
             let lock = try lock("fetch")

@@ -44,7 +44,7 @@ extension StrataCommand {
                                                                  compression: ParquetCompression(name: compression)!,
                                                                  rowGroupRows: rowGroupRows, pageBytes: pageBytes, modality: modality, out: out))
             if options.json { return try Terminal.printJSON(r) }
-            if r.state == "draft" { Terminal.note("note: \(r.version) is a draft; promote it before training so it can never change") }
+            if r.state == .draft { Terminal.note("note: \(r.version) is a draft; promote it before training so it can never change") }
             print("exported \(r.version) (\(r.versionId.prefix(12))) as \(r.format)\(r.compression.map { "/\($0)" } ?? "") to \(r.directory)")
             print("samples: \(r.samples) in \(r.shards.count) shard(s): " + r.splits.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             if r.mediaFiles > 0 { print("media files: \(r.mediaFiles) under files/") }

@@ -38,7 +38,7 @@ public struct SampleLineage: Codable, Sendable {
     public struct Use: Codable, Sendable {
         public var version: String
         public var versionId: String
-        public var state: String
+        public var state: VersionState
         public var label: String?
         public var split: String
         public var content: String
@@ -77,9 +77,9 @@ extension Workspace {
                                     fix: "register the new model under another name (e.g. `\(name)-2`)")
         }
         let v = try version(ref)
-        guard v.state == "active" else {
+        guard v.state == .active else {
             throw StrataError.usage("version \(v.name) is \(v.state); models are registered against active versions only",
-                                    fix: v.state == "draft" ? "promote it first: `strata version promote \(v.name)` (an active version can never change)"
+                                    fix: v.state == .draft ? "promote it first: `strata version promote \(v.name)` (an active version can never change)"
                                         : "register against the active version the model was trained on")
         }
         var objects: [(digest: String, kind: String)] = []
