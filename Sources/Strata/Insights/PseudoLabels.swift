@@ -144,6 +144,119 @@ extension Workspace {
 
     /// The pseudo-label run itself; the caller holds the project lock (or writes nothing).
     func pseudoLabelLocked(_ options: PseudoLabelOptions, pipelineRunId: String?) throws -> PseudoLabelReport {
+        try PseudoLabelService(workspace: self).run(options, pipelineRunId: pipelineRunId)
+    }
+}
+
+/// `strata label pseudo` and the `label.pseudo` stage: reads what the planner needs, plans, and applies the plan in
+/// one durable transaction (or, dry, writes nothing).
+struct PseudoLabelService {
+    let workspace: Workspace
+
+    func run(_ options: PseudoLabelOptions, pipelineRunId: String?) throws -> PseudoLabelReport {
+        let ws = workspace, catalog = workspace.catalog
+        try PseudoLabelPlanner.checkOptions(options)
+        let preds = try ws.modelPredictions(options.model)
+        guard preds.hasProbs else {
+            throw StrataError.usage("model `\(preds.model)` has no probabilities, so no threshold can be calibrated",
+                                    fix: "import `probs` with `strata predictions import FILE --model \(preds.model)`")
+        }
+        let splits = try PseudoLabelPlanner.splits(options, classes: preds.classes, model: preds.model, spec: ws.project.splits)
+        let store = try ws.labelStore()
+
+        // The pool: the cleaned set of the last run, or every sample when nothing was cleaned (as versions do).
+        let all = try catalog.allSamples()
+        let cleaned = Set(try catalog.cleanedSet().map(\.sampleId))
+        let pool = cleaned.isEmpty ? all : all.filter { cleaned.contains($0.id) }
+        let resolution = try VersionLabels.resolve(ws)
+        let parent = Workspace.splitSource(try catalog.versions())
+        let (plan, _) = try ws.planSplits(samples: pool, labels: resolution.labels, parent: parent)
+        var probs: [String: [Double]] = [:]
+        for r in preds.rows { if let p = r.probs { probs[r.sampleId] = p } }
+        var current: [String: LabelEventRow] = [:]
+        for e in try catalog.latestPseudoEvents() where e.annotator == preds.model { current[e.sampleId] = e }
+        let inputs = PseudoLabelPlanner.Inputs(
+            options: options, model: preds.model, classes: preds.classes, rulebookLabels: Set(store.rulebook.labels.map(\.name)),
+            splits: splits, pool: pool.map(\.id), humanLabels: resolution.labels, split: plan.split, everSplits: try catalog.splitsBySample(),
+            probs: probs, humanTouched: try catalog.sampleIdsWithNonPseudoEvents(), gold: Set(try catalog.goldLabels().map(\.sampleId)),
+            current: current, states: try catalog.pseudoLabels(model: preds.model), origins: try catalog.sampleOrigins(),
+            runId: "pseudo-" + Workspace.compactTimestamp() + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16),
+            pipelineRunId: pipelineRunId, now: Workspace.now())
+        let p = PseudoLabelPlanner.plan(inputs)
+        if options.dryRun { return p.report }
+
+        let rows = p.writes.enumerated().map { i, w -> PseudoLabelWrite in
+            let event = LabelEventRow(sampleId: w.sample, status: w.value == nil ? "skip" : "label", value: w.value, reason: w.reason,
+                                      annotator: preds.model, role: AnnotatorRole.model.rawValue, source: LabelSource.pseudo.rawValue,
+                                      confidence: w.p, rulebookVersion: store.version.id, importKey: nil, createdAt: inputs.now)
+            return PseudoLabelWrite(event: event, confidence: w.p, threshold: w.threshold, spotCheck: p.spotChecks.contains(i))
+        }
+        try catalog.applyPseudoLabels(rows, model: preds.model, runId: inputs.runId, findings: p.findings,
+                                      run: PseudoRunRow(id: inputs.runId, model: preds.model, pipelineRunId: pipelineRunId, report: Workspace.json(p.report),
+                                                        accepted: p.report.accepted, withdrawn: p.report.withdrawn, spotChecks: p.report.spotChecks,
+                                                        createdAt: inputs.now))
+        return p.report
+    }
+}
+
+/// Which samples get, keep, change or lose a pseudo label, which go to spot checks, and what is reported. Pure: the
+/// service reads the inputs and applies the plan.
+enum PseudoLabelPlanner {
+    /// The splits of a run: the train split (never calibrates), the test splits (stay human-labeled) and the
+    /// calibration splits.
+    struct Splits: Equatable {
+        var train: String
+        var test: [String]
+        var calibration: [String]
+    }
+
+    struct Inputs {
+        var options: PseudoLabelOptions
+        var model: String
+        var classes: [String]
+        var rulebookLabels: Set<String>
+        var splits: Splits
+        /// Sample ids of the pool, in catalog order.
+        var pool: [String]
+        /// Resolved human labels (the versions' rule).
+        var humanLabels: [String: String]
+        /// The split each pool sample gets now, and every split each sample was ever in.
+        var split: [String: String]
+        var everSplits: [String: Set<String>]
+        /// The model's probabilities per sample.
+        var probs: [String: [Double]]
+        /// Samples with any label event that is not a pseudo one, and gold samples: never pseudo-labeled.
+        var humanTouched: Set<String>
+        var gold: Set<String>
+        /// This model's latest pseudo event per sample.
+        var current: [String: LabelEventRow]
+        /// This model's pseudo-label states (spot checks included).
+        var states: [PseudoLabelRow]
+        var origins: [String: SampleOriginRow]
+        var runId: String
+        var pipelineRunId: String?
+        var now: String
+    }
+
+    /// One label event to write: a label (`value`) or a withdrawal (nil).
+    struct Write: Equatable {
+        var sample: String
+        var value: String?
+        var p: Double
+        var threshold: Double?
+        var reason: String
+    }
+
+    struct Plan {
+        var report: PseudoLabelReport
+        var writes: [Write]
+        /// Indices into `writes` routed to human spot checks.
+        var spotChecks: Set<Int>
+        /// Spot-check disagreements, refused classes and withdrawals.
+        var findings: [FindingRow]
+    }
+
+    static func checkOptions(_ options: PseudoLabelOptions) throws {
         guard (0.5...1).contains(options.targetPrecision) else {
             throw StrataError.usage("the target precision must be between 0.5 and 1, got \(options.targetPrecision)")
         }
@@ -151,25 +264,19 @@ extension Workspace {
             throw StrataError.usage("the spot-check share must be between 0 and 1, got \(options.spotCheckShare)", fix: "use e.g. 0.05 for 5%")
         }
         guard options.minCalibrationSamples >= 1 else { throw StrataError.usage("the minimum number of calibration samples must be at least 1") }
-        let preds = try modelPredictions(options.model)
-        guard preds.hasProbs else {
-            throw StrataError.usage("model `\(preds.model)` has no probabilities, so no threshold can be calibrated",
-                                    fix: "import `probs` with `strata predictions import FILE --model \(preds.model)`")
-        }
-        let classes = preds.classes
+    }
+
+    /// Checks the per-class targets against the model's classes and the calibration splits against the project's.
+    static func splits(_ options: PseudoLabelOptions, classes: [String], model: String, spec: SplitSpec) throws -> Splits {
         for (label, t) in options.classTargets {
             guard classes.contains(label) else {
-                throw StrataError.usage("class target for `\(label)`: model `\(preds.model)` has no class `\(label)`",
+                throw StrataError.usage("class target for `\(label)`: model `\(model)` has no class `\(label)`",
                                         fix: "its classes: \(classes.joined(separator: ", "))")
             }
             guard (0.5...1).contains(t) else { throw StrataError.usage("class target for `\(label)` must be between 0.5 and 1, got \(t)") }
         }
-        let store = try labelStore()
-        let rulebookLabels = Set(store.rulebook.labels.map(\.name))
-        let spec = project.splits
         let splitNames = spec.ratios.map(\.name)
         let trainSplit = splitNames.first ?? "train"
-        let testSplits = Workspace.testSplits(spec)
         let calibrationSplits = options.calibrationSplits ?? splitNames.filter { $0 != trainSplit }
         for s in calibrationSplits where !splitNames.contains(s) {
             throw StrataError.usage("calibration split `\(s)` is not a split of strata.yaml", fix: "splits: \(splitNames.joined(separator: ", "))")
@@ -178,27 +285,23 @@ extension Workspace {
             throw StrataError.usage("the train split `\(trainSplit)` cannot calibrate: the model has likely seen those samples",
                                     fix: "calibrate on held-out splits, e.g. \(splitNames.filter { $0 != trainSplit }.joined(separator: ", "))")
         }
+        return Splits(train: trainSplit, test: Workspace.testSplits(spec), calibration: calibrationSplits)
+    }
 
-        // The pool: the cleaned set of the last run, or every sample when nothing was cleaned (as versions do).
-        let all = try catalog.allSamples()
-        let cleaned = Set(try catalog.cleanedSet().map(\.sampleId))
-        let pool = cleaned.isEmpty ? all : all.filter { cleaned.contains($0.id) }
-        let resolution = try VersionLabels.resolve(self)
-        let parent = Workspace.splitSource(try catalog.versions())
-        let (plan, _) = try planSplits(samples: pool, labels: resolution.labels, parent: parent)
-        let everSplits = try catalog.splitsBySample()
+    static func fmt(_ x: Double) -> String { String(format: "%.4g", x) }
+
+    static func plan(_ x: Inputs) -> Plan {
+        let options = x.options, classes = x.classes, model = x.model
+        let testSplits = x.splits.test, calibrationSplits = x.splits.calibration
         func inTest(_ id: String) -> Bool {
-            if let s = plan.split[id], testSplits.contains(s) { return true }
-            return !(everSplits[id] ?? []).isDisjoint(with: testSplits)
+            if let s = x.split[id], testSplits.contains(s) { return true }
+            return !(x.everSplits[id] ?? []).isDisjoint(with: testSplits)
         }
 
         // Calibration data: human consensus labels on held-out samples with this model's probabilities.
-        var byId: [String: PredictionRow] = [:]
-        for r in preds.rows { byId[r.sampleId] = r }
         var predicted: [Int] = [], confidence: [Double] = [], truth: [Int] = []
-        for s in pool {
-            guard let label = resolution.labels[s.id], let split = plan.split[s.id], calibrationSplits.contains(split),
-                  let p = byId[s.id]?.probs else { continue }
+        for id in x.pool {
+            guard let label = x.humanLabels[id], let split = x.split[id], calibrationSplits.contains(split), let p = x.probs[id] else { continue }
             let t = PseudoLabeling.top(p)
             predicted.append(t.index); confidence.append(t.p); truth.append(classes.firstIndex(of: label) ?? -1)
         }
@@ -207,33 +310,25 @@ extension Workspace {
                                                    targets: targets, criterion: options.criterion, minSamples: options.minCalibrationSamples)
         var thresholds: [Double?] = calibration.map(\.threshold)
         var notInRulebook = Set<Int>()
-        for (i, c) in classes.enumerated() where !rulebookLabels.contains(c) {
+        for (i, c) in classes.enumerated() where !x.rulebookLabels.contains(c) {
             thresholds[i] = nil
             notInRulebook.insert(i)
         }
 
         // Candidates: no label event other than pseudo ones, not gold, with probabilities.
-        let humanTouched = try catalog.sampleIdsWithNonPseudoEvents()
-        let gold = Set(try catalog.goldLabels().map(\.sampleId))
-        var current: [String: LabelEventRow] = [:]
-        for e in try catalog.latestPseudoEvents() where e.annotator == preds.model { current[e.sampleId] = e }
-        let now = Workspace.now()
-        let runId = "pseudo-" + Workspace.compactTimestamp() + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        struct Pending { var sample: String; var value: String?; var p: Double; var threshold: Double?; var reason: String }
-        var writes: [Pending] = []
-        var candidates = 0, skippedTest = 0, added = 0, corrected = 0, withdrawn = 0, unchanged = 0
+        var writes: [Write] = []
+        var candidates = 0, skippedTest = 0, added = 0, corrected = 0, unchanged = 0
         var acceptedByClass: [String: Int] = [:]
-        func fmt(_ x: Double) -> String { String(format: "%.4g", x) }
-        for s in pool where !humanTouched.contains(s.id) && !gold.contains(s.id) {
-            let old = current[s.id].flatMap { $0.status == "label" ? $0.value : nil }
-            guard let probs = byId[s.id]?.probs else {
-                if old != nil { writes.append(Pending(sample: s.id, value: nil, p: 0, threshold: nil, reason: "pseudo label withdrawn: model \(preds.model) has no prediction for this sample any more")) }
+        for id in x.pool where !x.humanTouched.contains(id) && !x.gold.contains(id) {
+            let old = x.current[id].flatMap { $0.status == "label" ? $0.value : nil }
+            guard let probs = x.probs[id] else {
+                if old != nil { writes.append(Write(sample: id, value: nil, p: 0, threshold: nil, reason: "pseudo label withdrawn: model \(model) has no prediction for this sample any more")) }
                 continue
             }
             let top = PseudoLabeling.top(probs)
-            if inTest(s.id) {
+            if inTest(id) {
                 skippedTest += 1
-                if old != nil { writes.append(Pending(sample: s.id, value: nil, p: top.p, threshold: nil, reason: "pseudo label withdrawn: the sample is in a test split (test data stays human-labeled)")) }
+                if old != nil { writes.append(Write(sample: id, value: nil, p: top.p, threshold: nil, reason: "pseudo label withdrawn: the sample is in a test split (test data stays human-labeled)")) }
                 continue
             }
             candidates += 1
@@ -243,40 +338,39 @@ extension Workspace {
                 if old == value { unchanged += 1; continue }
                 if old == nil { added += 1 } else { corrected += 1 }
                 let t = thresholds[a.index]!
-                writes.append(Pending(sample: s.id, value: value, p: a.p, threshold: t,
-                                      reason: "pseudo label by \(preds.model): p=\(fmt(a.p)) >= threshold \(fmt(t)) (target precision \(fmt(targets[a.index])))"
+                writes.append(Write(sample: id, value: value, p: a.p, threshold: t,
+                                    reason: "pseudo label by \(model): p=\(fmt(a.p)) >= threshold \(fmt(t)) (target precision \(fmt(targets[a.index])))"
                                         + (old.map { "; replaces `\($0)`" } ?? "")))
             } else if let old {
                 let t = thresholds[top.index]
                 let why = t.map { "p=\(fmt(top.p)) for `\(classes[top.index])` is below its threshold \(fmt($0))" }
                     ?? "class `\(classes[top.index])` has no threshold in this run"
-                writes.append(Pending(sample: s.id, value: nil, p: top.p, threshold: t, reason: "pseudo label `\(old)` withdrawn: \(why)"))
+                writes.append(Write(sample: id, value: nil, p: top.p, threshold: t, reason: "pseudo label `\(old)` withdrawn: \(why)"))
             }
         }
         // Samples that left the pool or were labeled by people keep their old pseudo event: consensus ignores it.
-        withdrawn = writes.filter { $0.value == nil }.count
+        let withdrawn = writes.filter { $0.value == nil }.count
 
         // Spot checks: a deterministic share of the new labels, per class.
         let newLabels = writes.indices.filter { writes[$0].value != nil }
         let picked = PseudoLabeling.spotChecks(keys: newLabels.map { writes[$0].sample }, classes: newLabels.map { writes[$0].value! },
-                                               share: options.spotCheckShare, seed: "spot-check/" + preds.model)
+                                               share: options.spotCheckShare, seed: "spot-check/" + model)
         let spot = Set(picked.map { newLabels[$0] })
 
         // What people said on earlier spot checks.
-        let states = try catalog.pseudoLabels(model: preds.model)
         var checked = 0, agreed = 0
         var findings: [FindingRow] = []
-        let origins = try catalog.sampleOrigins()
-        for st in states where st.spotCheck {
-            guard let human = resolution.labels[st.sampleId], let value = st.value ?? current[st.sampleId]?.value else { continue }
+        for st in x.states where st.spotCheck {
+            guard let human = x.humanLabels[st.sampleId], let value = st.value ?? x.current[st.sampleId]?.value else { continue }
             checked += 1
             if human == value { agreed += 1; continue }
-            let o = origins[st.sampleId]
+            let o = x.origins[st.sampleId]
             findings.append(FindingRow(
-                key: Workspace.shortHash("pseudo-label-disagrees", preds.model, st.sampleId, value, human), kind: "pseudo-label-disagrees",
-                stage: "label.pseudo", sampleId: st.sampleId, origin: o?.originPath, line: o?.originLine,
-                reason: "spot check: people labeled `\(human)`, model \(preds.model) pseudo-labeled `\(value)` (p=\(fmt(st.confidence)))",
-                runId: pipelineRunId, createdAt: now))
+                key: Workspace.shortHash(FindingKind.pseudoLabelDisagrees.rawValue, model, st.sampleId, value, human),
+                kind: FindingKind.pseudoLabelDisagrees.rawValue, stage: PseudoLabelOptions.stageKind, sampleId: st.sampleId,
+                origin: o?.originPath, line: o?.originLine,
+                reason: "spot check: people labeled `\(human)`, model \(model) pseudo-labeled `\(value)` (p=\(fmt(st.confidence)))",
+                runId: x.pipelineRunId, createdAt: x.now))
         }
         let spotResult = checked > 0 ? { () -> PseudoLabelReport.SpotCheckResult in
             let p = Proportion(successes: agreed, trials: checked)
@@ -287,62 +381,50 @@ extension Workspace {
         var notes: [String] = []
         var results: [PseudoLabelReport.ClassResult] = []
         for (i, c) in calibration.enumerated() {
-            var message: String?
-            var status = c.status.rawValue
-            if notInRulebook.contains(i) {
-                status = "not-in-rulebook"
-                message = "`\(c.label)` is not a label of rulebook.yaml: add it to the rulebook or map the model's classes"
-            } else {
-                switch c.status {
-                case .calibrated: break
-                case .tooFewSamples:
-                    message = "refused: \(c.samples) held-out human-labeled sample(s) predicted as `\(c.label)` in \(calibrationSplits.joined(separator: "/")), need \(options.minCalibrationSamples): label more of those samples, or lower min_calibration_samples"
-                case .unreachable:
-                    let best = c.precision.map { "best precision \(fmt($0.value)) [\(fmt($0.low)), \(fmt($0.high))] on \($0.trials)" } ?? "no cut with enough samples"
-                    message = "refused: no threshold reaches precision \(fmt(c.target)) on \(c.samples) calibration samples (\(best)): lower the target for this class or improve the model"
-                }
-            }
+            let message = classMessage(c, notInRulebook: notInRulebook.contains(i), calibrationSplits: calibrationSplits,
+                                       minSamples: options.minCalibrationSamples)
+            let status = notInRulebook.contains(i) ? "not-in-rulebook" : c.status.rawValue
             if let message { notes.append("class `\(c.label)`: \(message)") }
             results.append(.init(label: c.label, status: status, target: c.target, calibrationSamples: c.samples, threshold: thresholds[i],
                                  precision: c.precision?.value, precisionLow: c.precision?.low, precisionHigh: c.precision?.high,
                                  accepted: acceptedByClass[c.label] ?? 0, message: message))
-            if message != nil {
+            if let message {
                 findings.append(FindingRow(
-                    key: Workspace.shortHash("pseudo-label-class-refused", preds.model, c.label, status, String(c.samples)),
-                    kind: "pseudo-label-class-refused", stage: "label.pseudo", sampleId: nil, origin: nil, line: nil,
-                    reason: "model \(preds.model), class `\(c.label)`: \(message!)", runId: pipelineRunId, createdAt: now))
+                    key: Workspace.shortHash(FindingKind.pseudoLabelClassRefused.rawValue, model, c.label, status, String(c.samples)),
+                    kind: FindingKind.pseudoLabelClassRefused.rawValue, stage: PseudoLabelOptions.stageKind, sampleId: nil, origin: nil, line: nil,
+                    reason: "model \(model), class `\(c.label)`: \(message)", runId: x.pipelineRunId, createdAt: x.now))
             }
         }
         if predicted.isEmpty {
             notes.append("no human-labeled samples with predictions in \(calibrationSplits.joined(separator: "/")): nothing to calibrate on (create a version to assign splits, label validation samples, and predict them)")
         }
         let accepted = acceptedByClass.values.reduce(0, +)
-        let spotBefore = Set(states.filter(\.spotCheck).map(\.sampleId))
+        let spotBefore = Set(x.states.filter(\.spotCheck).map(\.sampleId))
         let spotTotal = spotBefore.union(spot.map { writes[$0].sample }).count
-        var report = PseudoLabelReport(
-            run: runId, model: preds.model, dryRun: options.dryRun, options: options, trainSplit: trainSplit, calibrationSplits: calibrationSplits,
+        let report = PseudoLabelReport(
+            run: x.runId, model: model, dryRun: options.dryRun, options: options, trainSplit: x.splits.train, calibrationSplits: calibrationSplits,
             testSplits: testSplits, calibrationSamples: predicted.count, classes: results, candidates: candidates, skippedTest: skippedTest,
             added: added, corrected: corrected, withdrawn: withdrawn, unchanged: unchanged, accepted: accepted, spotChecks: spot.count,
             spotChecksTotal: spotTotal, spotCheckResult: spotResult, notes: notes)
-        if options.dryRun { return report }
-
-        // One durable transaction: events, states, queue, findings, run log.
-        let rows = writes.enumerated().map { i, w -> PseudoLabelWrite in
-            let event = LabelEventRow(sampleId: w.sample, status: w.value == nil ? "skip" : "label", value: w.value, reason: w.reason,
-                                      annotator: preds.model, role: AnnotatorRole.model.rawValue, source: LabelSource.pseudo.rawValue,
-                                      confidence: w.p, rulebookVersion: store.version.id, importKey: nil, createdAt: now)
-            return PseudoLabelWrite(event: event, confidence: w.p, threshold: w.threshold, spotCheck: spot.contains(i))
-        }
         for w in writes where w.value == nil {
-            let o = origins[w.sample]
-            findings.append(FindingRow(key: Workspace.shortHash("pseudo-label-withdrawn", preds.model, w.sample, runId), kind: "pseudo-label-withdrawn",
-                                       stage: "label.pseudo", sampleId: w.sample, origin: o?.originPath, line: o?.originLine, reason: w.reason,
-                                       runId: pipelineRunId, createdAt: now))
+            let o = x.origins[w.sample]
+            findings.append(FindingRow(key: Workspace.shortHash(FindingKind.pseudoLabelWithdrawn.rawValue, model, w.sample, x.runId),
+                                       kind: FindingKind.pseudoLabelWithdrawn.rawValue, stage: PseudoLabelOptions.stageKind, sampleId: w.sample,
+                                       origin: o?.originPath, line: o?.originLine, reason: w.reason, runId: x.pipelineRunId, createdAt: x.now))
         }
-        report.notes = notes
-        try catalog.applyPseudoLabels(rows, model: preds.model, runId: runId, findings: findings,
-                                      run: PseudoRunRow(id: runId, model: preds.model, pipelineRunId: pipelineRunId, report: Workspace.json(report),
-                                                        accepted: accepted, withdrawn: withdrawn, spotChecks: spot.count, createdAt: now))
-        return report
+        return Plan(report: report, writes: writes, spotChecks: spot, findings: findings)
+    }
+
+    /// Why a class gets no pseudo labels and what to do (nil: it is calibrated).
+    static func classMessage(_ c: PseudoLabeling.ClassCalibration, notInRulebook: Bool, calibrationSplits: [String], minSamples: Int) -> String? {
+        if notInRulebook { return "`\(c.label)` is not a label of rulebook.yaml: add it to the rulebook or map the model's classes" }
+        switch c.status {
+        case .calibrated: return nil
+        case .tooFewSamples:
+            return "refused: \(c.samples) held-out human-labeled sample(s) predicted as `\(c.label)` in \(calibrationSplits.joined(separator: "/")), need \(minSamples): label more of those samples, or lower min_calibration_samples"
+        case .unreachable:
+            let best = c.precision.map { "best precision \(fmt($0.value)) [\(fmt($0.low)), \(fmt($0.high))] on \($0.trials)" } ?? "no cut with enough samples"
+            return "refused: no threshold reaches precision \(fmt(c.target)) on \(c.samples) calibration samples (\(best)): lower the target for this class or improve the model"
+        }
     }
 }
