@@ -25,9 +25,6 @@ struct ModelPredictions {
 }
 
 extension Workspace {
-    /// Tolerance on a probability vector's sum.
-    static let probabilitySumTolerance = 1e-3
-
     /// Imports model outputs from JSONL: one line per sample with `id` (the sample's id, short id or external id)
     /// and `probs` (an object class -> probability, or an array in the order of a `classes` field) and/or `label`,
     /// plus an optional `embedding`. Every line is checked first; nothing is stored unless the whole file is valid.
@@ -39,20 +36,116 @@ extension Workspace {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw StrataError.usage("cannot read \(file)", fix: "check the path of the predictions file")
         }
-        var byKey: [String: String] = [:], ambiguous = Set<String>(), duplicateRowIds = Set<String>()
-        for k in try catalog.sampleKeys() {
-            if k.ofDuplicateRow, let e = k.externalId { duplicateRowIds.insert(e) }
-            byKey[k.id] = k.id
-            if let old = byKey[k.shortId], old != k.id { ambiguous.insert(k.shortId) } else { byKey[k.shortId] = k.id }
-            if let e = k.externalId {
-                if let old = byKey[e], old != k.id { ambiguous.insert(e) } else { byKey[e] = k.id }
+        let index = PredictionFileParser.SampleIndex(try catalog.sampleKeys().map {
+            .init(id: $0.id, shortId: $0.shortId, externalId: $0.externalId, ofDuplicateRow: $0.ofDuplicateRow)
+        })
+        let parsed = PredictionFileParser.parse(Array(data), name: (file as NSString).lastPathComponent, samples: index)
+        if !parsed.problems.isEmpty {
+            throw StrataError.usage("\(file): \(parsed.problems.count == 1 ? "1 problem" : "\(parsed.problems.count) problems"); nothing was imported\n  " + parsed.problems.joined(separator: "\n  "),
+                                    fix: "fix these lines and import the file again")
+        }
+        let lock = try self.lock("predictions import")
+        defer { withExtendedLifetime(lock) {} }
+        let replaced = try catalog.predictions(model: model).count
+        try catalog.replacePredictions(model: model, classes: parsed.classes, hasProbs: parsed.hasProbs, embeddingDim: parsed.embeddingDim,
+                                       sourceFile: Walker.absolute(file), rows: parsed.rows, at: Workspace.now())
+        return PredictionImportSummary(model: model, file: file, predictions: parsed.rows.count, classes: parsed.classes, withProbabilities: parsed.hasProbs,
+                                       embeddingDim: parsed.embeddingDim, replaced: replaced)
+    }
+
+    /// The predictions of `model`, or of the only (or latest) imported model when nil.
+    func modelPredictions(_ model: String?) throws -> ModelPredictions {
+        let sets = try catalog.predictionSets()
+        guard !sets.isEmpty else {
+            throw StrataError.project("no model predictions yet", fix: "import them with `strata predictions import FILE --model NAME`")
+        }
+        let set: PredictionSetRow
+        if let model {
+            guard let s = sets.first(where: { $0.model == model }) else {
+                throw StrataError.usage("no predictions for model `\(model)`", fix: "models with predictions: \(sets.map(\.model).joined(separator: ", "))")
+            }
+            set = s
+        } else {
+            set = sets.last!
+        }
+        let classes = (try? JSONDecoder().decode([String].self, from: Data(set.classes.utf8))) ?? []
+        return ModelPredictions(model: set.model, classes: classes, hasProbs: set.hasProbs, embeddingDim: set.embeddingDim,
+                                rows: try catalog.predictions(model: set.model))
+    }
+}
+
+extension Workspace {
+    /// Models with imported predictions, oldest import first.
+    public func predictionModels() throws -> [PredictionModelView] {
+        let registered = Dictionary(try catalog.models().map { ($0.name, $0.versionId) }, uniquingKeysWith: { a, _ in a })
+        return try catalog.predictionSets().map {
+            let version = try registered[$0.model].flatMap { try catalog.versionsMatching($0).first?.name }
+            return PredictionModelView(model: $0.model, count: $0.count, hasProbs: $0.hasProbs, embeddingDim: $0.embeddingDim,
+                                       sourceFile: $0.sourceFile, importedAt: $0.importedAt, trainedOn: version)
+        }
+    }
+}
+
+/// A model with imported predictions.
+public struct PredictionModelView: Codable, Sendable, Equatable {
+    public var model: String
+    public var count: Int
+    public var hasProbs: Bool
+    public var embeddingDim: Int?
+    public var sourceFile: String
+    public var importedAt: String
+    /// The version the model was trained on when a model of this name is registered (`strata models register`).
+    public var trainedOn: String?
+}
+
+/// Reads a predictions file (JSONL) against the project's sample keys, pure: every line is checked, and either all
+/// rows come back or the problems (at most 20 shown, each naming its line) do.
+enum PredictionFileParser {
+    /// Tolerance on a probability vector's sum.
+    static let probabilitySumTolerance = 1e-3
+
+    /// A sample's keys a predictions line may use as `id`.
+    struct SampleKey {
+        var id: String
+        var shortId: String
+        var externalId: String?
+        /// The external id belongs to a row ingested as an exact duplicate of another.
+        var ofDuplicateRow: Bool
+    }
+
+    /// Sample id per key (id, short id, external id); keys shared by several samples are ambiguous.
+    struct SampleIndex {
+        var byKey: [String: String] = [:]
+        var ambiguous = Set<String>()
+        var duplicateRowIds = Set<String>()
+
+        init(_ keys: [SampleKey]) {
+            for k in keys {
+                if k.ofDuplicateRow, let e = k.externalId { duplicateRowIds.insert(e) }
+                byKey[k.id] = k.id
+                if let old = byKey[k.shortId], old != k.id { ambiguous.insert(k.shortId) } else { byKey[k.shortId] = k.id }
+                if let e = k.externalId {
+                    if let old = byKey[e], old != k.id { ambiguous.insert(e) } else { byKey[e] = k.id }
+                }
             }
         }
+    }
+
+    struct Result {
+        var rows: [PredictionRow]
+        /// The model's classes: declared, the keys of `probs` objects, or (labels only) the labels seen.
+        var classes: [String]
+        var hasProbs: Bool
+        var embeddingDim: Int?
+        var problems: [String]
+    }
+
+    static func parse(_ data: [UInt8], name: String, samples: SampleIndex) -> Result {
+        let byKey = samples.byKey, ambiguous = samples.ambiguous, duplicateRowIds = samples.duplicateRowIds
         struct Parsed { var line: Int; var sample: String; var label: String?; var probs: JSONValue?; var embedding: [Float]? }
         var parsed: [Parsed] = [], problems: [String] = []
         var declaredClasses: [String]?, objectKeys = Set<String>(), embeddingDim: Int?, seen: [String: Int] = [:]
         var seenKey: [String: String] = [:]
-        let name = (file as NSString).lastPathComponent
         func problem(_ line: Int, _ text: String) { if problems.count < 20 { problems.append("\(name) line \(line): \(text)") } else if problems.count == 20 { problems.append("(more problems not shown)") } }
         var lineNo = 0
         for slice in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
@@ -158,61 +251,7 @@ extension Workspace {
             rows.append(PredictionRow(sampleId: p.sample, label: label!, probs: vector, embedding: p.embedding, line: p.line))
         }
         if rows.isEmpty && problems.isEmpty { problems.append("\(name) has no predictions") }
-        if !problems.isEmpty {
-            throw StrataError.usage("\(file): \(problems.count == 1 ? "1 problem" : "\(problems.count) problems"); nothing was imported\n  " + problems.joined(separator: "\n  "),
-                                    fix: "fix these lines and import the file again")
-        }
         let labelClasses = hasProbs ? classes : Array(Set(rows.map(\.label))).sorted()
-        let lock = try self.lock("predictions import")
-        defer { withExtendedLifetime(lock) {} }
-        let replaced = try catalog.predictions(model: model).count
-        try catalog.replacePredictions(model: model, classes: labelClasses, hasProbs: hasProbs, embeddingDim: embeddingDim,
-                                       sourceFile: Walker.absolute(file), rows: rows, at: Workspace.now())
-        return PredictionImportSummary(model: model, file: file, predictions: rows.count, classes: labelClasses, withProbabilities: hasProbs,
-                                       embeddingDim: embeddingDim, replaced: replaced)
+        return Result(rows: rows, classes: labelClasses, hasProbs: hasProbs, embeddingDim: embeddingDim, problems: problems)
     }
-
-    /// The predictions of `model`, or of the only (or latest) imported model when nil.
-    func modelPredictions(_ model: String?) throws -> ModelPredictions {
-        let sets = try catalog.predictionSets()
-        guard !sets.isEmpty else {
-            throw StrataError.project("no model predictions yet", fix: "import them with `strata predictions import FILE --model NAME`")
-        }
-        let set: PredictionSetRow
-        if let model {
-            guard let s = sets.first(where: { $0.model == model }) else {
-                throw StrataError.usage("no predictions for model `\(model)`", fix: "models with predictions: \(sets.map(\.model).joined(separator: ", "))")
-            }
-            set = s
-        } else {
-            set = sets.last!
-        }
-        let classes = (try? JSONDecoder().decode([String].self, from: Data(set.classes.utf8))) ?? []
-        return ModelPredictions(model: set.model, classes: classes, hasProbs: set.hasProbs, embeddingDim: set.embeddingDim,
-                                rows: try catalog.predictions(model: set.model))
-    }
-}
-
-extension Workspace {
-    /// Models with imported predictions, oldest import first.
-    public func predictionModels() throws -> [PredictionModelView] {
-        let registered = Dictionary(try catalog.models().map { ($0.name, $0.versionId) }, uniquingKeysWith: { a, _ in a })
-        return try catalog.predictionSets().map {
-            let version = try registered[$0.model].flatMap { try catalog.versionsMatching($0).first?.name }
-            return PredictionModelView(model: $0.model, count: $0.count, hasProbs: $0.hasProbs, embeddingDim: $0.embeddingDim,
-                                       sourceFile: $0.sourceFile, importedAt: $0.importedAt, trainedOn: version)
-        }
-    }
-}
-
-/// A model with imported predictions.
-public struct PredictionModelView: Codable, Sendable, Equatable {
-    public var model: String
-    public var count: Int
-    public var hasProbs: Bool
-    public var embeddingDim: Int?
-    public var sourceFile: String
-    public var importedAt: String
-    /// The version the model was trained on when a model of this name is registered (`strata models register`).
-    public var trainedOn: String?
 }
