@@ -82,7 +82,16 @@ enum ReportPlanner {
 
     /// Per annotator: their latest human or imported labels on samples with 2+ annotators, and how many match the
     /// consensus.
-    static func agreementByAnnotator(_ events: [LatestLabelRow], votes: [String: AnalysisLabel]) -> [String: ReportContent.Agreement] {
+    /// An annotator's latest event on a sample.
+    struct LatestEvent {
+        var sampleId: String
+        var annotator: String
+        var status: String
+        var value: String?
+        var source: String
+    }
+
+    static func agreementByAnnotator(_ events: [LatestEvent], votes: [String: AnalysisLabel]) -> [String: ReportContent.Agreement] {
         var byAnnotator: [String: ReportContent.Agreement] = [:]
         let people: Set<String> = [LabelSource.human.rawValue, LabelSource.import.rawValue]
         for ev in events where ev.status == "label" && people.contains(ev.source) {
@@ -142,7 +151,9 @@ struct ReportService {
         let versions = (try? ws.versionList()) ?? []
         let counts = try catalog.counts()
         let ledger = try catalog.ledgerCounts()
-        let events = try catalog.latestLabelEvents()
+        let events = try catalog.latestLabelEvents().map {
+            ReportPlanner.LatestEvent(sampleId: $0.sampleId, annotator: $0.annotator, status: $0.status, value: $0.value, source: $0.source)
+        }
         let order = try catalog.ingestOrder()
         return ReportContent(
             projectName: ws.project.name, generated: Workspace.now(),

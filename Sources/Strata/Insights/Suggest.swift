@@ -52,7 +52,7 @@ extension Workspace {
         let samples = try analysisSamples(labels: labels)
         let pool = SuggestPlanner.candidates(preds, labels: labels, samples: samples, intent: intent)
         let picks = ActiveLearning.select(pool.candidates, budget: budget, strategy: strategy, diversity: diversity, labeledEmbeddings: pool.labeledEmbeddings)
-        let order = SuggestPlanner.priorities(picks, pool: pool, samples: samples, labels: labels, model: preds.model,
+        let order = SuggestPlanner.priorities(picks.map { ($0.index, $0.score) }, pool: pool, samples: samples, labels: labels, model: preds.model,
                                               strategy: "\(strategy.rawValue)/\(diversity.rawValue)", earlier: try catalog.labelPriority(),
                                               replace: replace, at: Workspace.now())
         let (out, rows, kept, dropped) = (order.picks, order.rows, order.kept, order.dropped)
@@ -105,7 +105,7 @@ enum SuggestPlanner {
 
     /// The picks take ranks 1...N; earlier priorities whose sample is still unlabeled and was not picked again follow
     /// in their old order (`replace`: they are dropped, as are those labeled since).
-    static func priorities(_ picks: [Pick], pool: Pool, samples: [AnalysisSample], labels: [String: AnalysisLabel],
+    static func priorities(_ picks: [(index: Int, score: Double)], pool: Pool, samples: [AnalysisSample], labels: [String: AnalysisLabel],
                            model: String, strategy: String, earlier: [LabelPriorityRow], replace: Bool, at time: String) -> Order {
         let byId = Dictionary(uniqueKeysWithValues: samples.map { ($0.id, $0) })
         var out: [SuggestedSample] = [], rows: [LabelPriorityRow] = []
