@@ -1,3 +1,4 @@
+import Foundation
 import StrataAnalysis
 import XCTest
 
@@ -11,11 +12,15 @@ final class DriftDeterminismTests: XCTestCase {
         XCTAssertEqual(three.detail, "largest changes: a 100.0% -> 50.0%, m 0.0% -> 25.0%, z 0.0% -> 25.0%")
     }
 
-    func testPSIDoesNotDependOnInsertionOrder() {
+    func testPSIIsSummedInKeyOrder() {
         var e: [String: Int] = [:], a: [String: Int] = [:]
         for i in 0..<40 { e["k\(i)"] = i + 1; a["k\(39 - i)"] = 2 * i + 3 }
-        var reversedE: [String: Int] = [:], reversedA: [String: Int] = [:]
-        for k in e.keys.sorted().reversed() { reversedE[k] = e[k]; reversedA[k] = a[k] }
-        XCTAssertEqual(Statistics.psi(expected: e, actual: a).bitPattern, Statistics.psi(expected: reversedE, actual: reversedA).bitPattern)
+        let te = Double(e.values.reduce(0, +)), ta = Double(a.values.reduce(0, +))
+        var expected = 0.0
+        for k in e.keys.sorted() {
+            let pe = max(Double(e[k]!) / te, 1e-4), pa = max(Double(a[k]!) / ta, 1e-4)
+            expected += (pa - pe) * log(pa / pe)
+        }
+        XCTAssertEqual(Statistics.psi(expected: e, actual: a).bitPattern, expected.bitPattern)
     }
 }
