@@ -290,18 +290,22 @@ enum PseudoLabelPlanner {
 
     static func fmt(_ x: Double) -> String { String(format: "%.4g", x) }
 
-    static func plan(_ x: Inputs) -> Plan {
-        let options = x.options, classes = x.classes, model = x.model
-        let testSplits = x.splits.test, calibrationSplits = x.splits.calibration
-        func inTest(_ id: String) -> Bool {
-            if let s = x.split[id], testSplits.contains(s) { return true }
-            return !(x.everSplits[id] ?? []).isDisjoint(with: testSplits)
-        }
+    /// Per-class thresholds calibrated on the held-out human labels; classes missing from the rulebook get none.
+    struct Calibration {
+        var classes: [PseudoLabeling.ClassCalibration]
+        var thresholds: [Double?]
+        var targets: [Double]
+        var notInRulebook: Set<Int>
+        /// Calibration samples used.
+        var samples: Int
+    }
 
+    static func calibrate(_ x: Inputs) -> Calibration {
+        let classes = x.classes, options = x.options
         // Calibration data: human consensus labels on held-out samples with this model's probabilities.
         var predicted: [Int] = [], confidence: [Double] = [], truth: [Int] = []
         for id in x.pool {
-            guard let label = x.humanLabels[id], let split = x.split[id], calibrationSplits.contains(split), let p = x.probs[id] else { continue }
+            guard let label = x.humanLabels[id], let split = x.split[id], x.splits.calibration.contains(split), let p = x.probs[id] else { continue }
             let t = PseudoLabeling.top(p)
             predicted.append(t.index); confidence.append(t.p); truth.append(classes.firstIndex(of: label) ?? -1)
         }
@@ -314,50 +318,60 @@ enum PseudoLabelPlanner {
             thresholds[i] = nil
             notInRulebook.insert(i)
         }
+        return Calibration(classes: calibration, thresholds: thresholds, targets: targets, notInRulebook: notInRulebook, samples: predicted.count)
+    }
 
-        // Candidates: no label event other than pseudo ones, not gold, with probabilities.
+    /// What happens to each candidate, and the counts the report shows.
+    struct Decisions {
         var writes: [Write] = []
         var candidates = 0, skippedTest = 0, added = 0, corrected = 0, unchanged = 0
         var acceptedByClass: [String: Int] = [:]
+    }
+
+    /// Candidates: no label event other than pseudo ones, not gold. Each gets, keeps, changes or loses this model's
+    /// pseudo label; samples in a test split lose theirs.
+    static func decide(_ x: Inputs, _ cal: Calibration) -> Decisions {
+        let classes = x.classes, model = x.model, thresholds = cal.thresholds
+        func inTest(_ id: String) -> Bool {
+            if let s = x.split[id], x.splits.test.contains(s) { return true }
+            return !(x.everSplits[id] ?? []).isDisjoint(with: x.splits.test)
+        }
+        var d = Decisions()
         for id in x.pool where !x.humanTouched.contains(id) && !x.gold.contains(id) {
             let old = x.current[id].flatMap { $0.status == "label" ? $0.value : nil }
             guard let probs = x.probs[id] else {
-                if old != nil { writes.append(Write(sample: id, value: nil, p: 0, threshold: nil, reason: "pseudo label withdrawn: model \(model) has no prediction for this sample any more")) }
+                if old != nil { d.writes.append(Write(sample: id, value: nil, p: 0, threshold: nil, reason: "pseudo label withdrawn: model \(model) has no prediction for this sample any more")) }
                 continue
             }
             let top = PseudoLabeling.top(probs)
             if inTest(id) {
-                skippedTest += 1
-                if old != nil { writes.append(Write(sample: id, value: nil, p: top.p, threshold: nil, reason: "pseudo label withdrawn: the sample is in a test split (test data stays human-labeled)")) }
+                d.skippedTest += 1
+                if old != nil { d.writes.append(Write(sample: id, value: nil, p: top.p, threshold: nil, reason: "pseudo label withdrawn: the sample is in a test split (test data stays human-labeled)")) }
                 continue
             }
-            candidates += 1
+            d.candidates += 1
             if let a = PseudoLabeling.accept(probs, thresholds: thresholds) {
                 let value = classes[a.index]
-                acceptedByClass[value, default: 0] += 1
-                if old == value { unchanged += 1; continue }
-                if old == nil { added += 1 } else { corrected += 1 }
+                d.acceptedByClass[value, default: 0] += 1
+                if old == value { d.unchanged += 1; continue }
+                if old == nil { d.added += 1 } else { d.corrected += 1 }
                 let t = thresholds[a.index]!
-                writes.append(Write(sample: id, value: value, p: a.p, threshold: t,
-                                    reason: "pseudo label by \(model): p=\(fmt(a.p)) >= threshold \(fmt(t)) (target precision \(fmt(targets[a.index])))"
+                d.writes.append(Write(sample: id, value: value, p: a.p, threshold: t,
+                                      reason: "pseudo label by \(model): p=\(fmt(a.p)) >= threshold \(fmt(t)) (target precision \(fmt(cal.targets[a.index])))"
                                         + (old.map { "; replaces `\($0)`" } ?? "")))
             } else if let old {
                 let t = thresholds[top.index]
                 let why = t.map { "p=\(fmt(top.p)) for `\(classes[top.index])` is below its threshold \(fmt($0))" }
                     ?? "class `\(classes[top.index])` has no threshold in this run"
-                writes.append(Write(sample: id, value: nil, p: top.p, threshold: t, reason: "pseudo label `\(old)` withdrawn: \(why)"))
+                d.writes.append(Write(sample: id, value: nil, p: top.p, threshold: t, reason: "pseudo label `\(old)` withdrawn: \(why)"))
             }
         }
         // Samples that left the pool or were labeled by people keep their old pseudo event: consensus ignores it.
-        let withdrawn = writes.filter { $0.value == nil }.count
+        return d
+    }
 
-        // Spot checks: a deterministic share of the new labels, per class.
-        let newLabels = writes.indices.filter { writes[$0].value != nil }
-        let picked = PseudoLabeling.spotChecks(keys: newLabels.map { writes[$0].sample }, classes: newLabels.map { writes[$0].value! },
-                                               share: options.spotCheckShare, seed: "spot-check/" + model)
-        let spot = Set(picked.map { newLabels[$0] })
-
-        // What people said on earlier spot checks.
+    /// What people said on earlier spot checks: the agreement, and a finding per disagreement.
+    static func reviewSpotChecks(_ x: Inputs) -> (result: PseudoLabelReport.SpotCheckResult?, findings: [FindingRow]) {
         var checked = 0, agreed = 0
         var findings: [FindingRow] = []
         for st in x.states where st.spotCheck {
@@ -366,28 +380,43 @@ enum PseudoLabelPlanner {
             if human == value { agreed += 1; continue }
             let o = x.origins[st.sampleId]
             findings.append(FindingRow(
-                key: Workspace.shortHash(FindingKind.pseudoLabelDisagrees.rawValue, model, st.sampleId, value, human),
+                key: Workspace.shortHash(FindingKind.pseudoLabelDisagrees.rawValue, x.model, st.sampleId, value, human),
                 kind: FindingKind.pseudoLabelDisagrees.rawValue, stage: PseudoLabelOptions.stageKind, sampleId: st.sampleId,
                 origin: o?.originPath, line: o?.originLine,
-                reason: "spot check: people labeled `\(human)`, model \(model) pseudo-labeled `\(value)` (p=\(fmt(st.confidence)))",
+                reason: "spot check: people labeled `\(human)`, model \(x.model) pseudo-labeled `\(value)` (p=\(fmt(st.confidence)))",
                 runId: x.pipelineRunId, createdAt: x.now))
         }
-        let spotResult = checked > 0 ? { () -> PseudoLabelReport.SpotCheckResult in
-            let p = Proportion(successes: agreed, trials: checked)
-            return .init(checked: checked, agreed: agreed, agreement: p.value, low: p.low, high: p.high)
-        }() : nil
+        guard checked > 0 else { return (nil, findings) }
+        let p = Proportion(successes: agreed, trials: checked)
+        return (.init(checked: checked, agreed: agreed, agreement: p.value, low: p.low, high: p.high), findings)
+    }
+
+    static func plan(_ x: Inputs) -> Plan {
+        let options = x.options, model = x.model
+        let cal = calibrate(x)
+        let d = decide(x, cal)
+        let writes = d.writes
+        let withdrawn = writes.filter { $0.value == nil }.count
+
+        // Spot checks: a deterministic share of the new labels, per class.
+        let newLabels = writes.indices.filter { writes[$0].value != nil }
+        let picked = PseudoLabeling.spotChecks(keys: newLabels.map { writes[$0].sample }, classes: newLabels.map { writes[$0].value! },
+                                               share: options.spotCheckShare, seed: "spot-check/" + model)
+        let spot = Set(picked.map { newLabels[$0] })
+        let review = reviewSpotChecks(x)
+        var findings = review.findings
 
         // Per-class results and messages.
         var notes: [String] = []
         var results: [PseudoLabelReport.ClassResult] = []
-        for (i, c) in calibration.enumerated() {
-            let message = classMessage(c, notInRulebook: notInRulebook.contains(i), calibrationSplits: calibrationSplits,
+        for (i, c) in cal.classes.enumerated() {
+            let message = classMessage(c, notInRulebook: cal.notInRulebook.contains(i), calibrationSplits: x.splits.calibration,
                                        minSamples: options.minCalibrationSamples)
-            let status = notInRulebook.contains(i) ? "not-in-rulebook" : c.status.rawValue
+            let status = cal.notInRulebook.contains(i) ? "not-in-rulebook" : c.status.rawValue
             if let message { notes.append("class `\(c.label)`: \(message)") }
-            results.append(.init(label: c.label, status: status, target: c.target, calibrationSamples: c.samples, threshold: thresholds[i],
+            results.append(.init(label: c.label, status: status, target: c.target, calibrationSamples: c.samples, threshold: cal.thresholds[i],
                                  precision: c.precision?.value, precisionLow: c.precision?.low, precisionHigh: c.precision?.high,
-                                 accepted: acceptedByClass[c.label] ?? 0, message: message))
+                                 accepted: d.acceptedByClass[c.label] ?? 0, message: message))
             if let message {
                 findings.append(FindingRow(
                     key: Workspace.shortHash(FindingKind.pseudoLabelClassRefused.rawValue, model, c.label, status, String(c.samples)),
@@ -395,17 +424,17 @@ enum PseudoLabelPlanner {
                     reason: "model \(model), class `\(c.label)`: \(message)", runId: x.pipelineRunId, createdAt: x.now))
             }
         }
-        if predicted.isEmpty {
-            notes.append("no human-labeled samples with predictions in \(calibrationSplits.joined(separator: "/")): nothing to calibrate on (create a version to assign splits, label validation samples, and predict them)")
+        if cal.samples == 0 {
+            notes.append("no human-labeled samples with predictions in \(x.splits.calibration.joined(separator: "/")): nothing to calibrate on (create a version to assign splits, label validation samples, and predict them)")
         }
-        let accepted = acceptedByClass.values.reduce(0, +)
+        let accepted = d.acceptedByClass.values.reduce(0, +)
         let spotBefore = Set(x.states.filter(\.spotCheck).map(\.sampleId))
         let spotTotal = spotBefore.union(spot.map { writes[$0].sample }).count
         let report = PseudoLabelReport(
-            run: x.runId, model: model, dryRun: options.dryRun, options: options, trainSplit: x.splits.train, calibrationSplits: calibrationSplits,
-            testSplits: testSplits, calibrationSamples: predicted.count, classes: results, candidates: candidates, skippedTest: skippedTest,
-            added: added, corrected: corrected, withdrawn: withdrawn, unchanged: unchanged, accepted: accepted, spotChecks: spot.count,
-            spotChecksTotal: spotTotal, spotCheckResult: spotResult, notes: notes)
+            run: x.runId, model: model, dryRun: options.dryRun, options: options, trainSplit: x.splits.train, calibrationSplits: x.splits.calibration,
+            testSplits: x.splits.test, calibrationSamples: cal.samples, classes: results, candidates: d.candidates, skippedTest: d.skippedTest,
+            added: d.added, corrected: d.corrected, withdrawn: withdrawn, unchanged: d.unchanged, accepted: accepted, spotChecks: spot.count,
+            spotChecksTotal: spotTotal, spotCheckResult: review.result, notes: notes)
         for w in writes where w.value == nil {
             let o = x.origins[w.sample]
             findings.append(FindingRow(key: Workspace.shortHash(FindingKind.pseudoLabelWithdrawn.rawValue, model, w.sample, x.runId),
