@@ -140,13 +140,47 @@ enum PredictionFileParser {
         var problems: [String]
     }
 
+    /// Problems of a file, each naming its line; at most 20 are kept.
+    struct Problems {
+        var name: String
+        var list: [String] = []
+        mutating func add(_ line: Int, _ text: String) {
+            if list.count < 20 { list.append("\(name) line \(line): \(text)") } else if list.count == 20 { list.append("(more problems not shown)") }
+        }
+    }
+
+    /// A line's fields once its id, label, `classes` and embedding are checked (`probs` is checked against the
+    /// classes of the whole file afterwards).
+    struct Line {
+        var line: Int
+        var sample: String
+        var label: String?
+        var probs: JSONValue?
+        var embedding: [Float]?
+    }
+
+    /// The lines of a file, with the classes they declare or name and the embedding length.
+    struct Lines {
+        var lines: [Line] = []
+        var declaredClasses: [String]?
+        var objectKeys = Set<String>()
+        var embeddingDim: Int?
+    }
+
     static func parse(_ data: [UInt8], name: String, samples: SampleIndex) -> Result {
+        var problems = Problems(name: name)
+        let file = lines(data, samples: samples, problems: &problems)
+        let r = rows(file, problems: &problems)
+        var list = problems.list
+        if r.rows.isEmpty && list.isEmpty { list.append("\(name) has no predictions") }
+        return Result(rows: r.rows, classes: r.classes, hasProbs: r.hasProbs, embeddingDim: file.embeddingDim, problems: list)
+    }
+
+    static func lines(_ data: [UInt8], samples: SampleIndex, problems: inout Problems) -> Lines {
         let byKey = samples.byKey, ambiguous = samples.ambiguous, duplicateRowIds = samples.duplicateRowIds
-        struct Parsed { var line: Int; var sample: String; var label: String?; var probs: JSONValue?; var embedding: [Float]? }
-        var parsed: [Parsed] = [], problems: [String] = []
-        var declaredClasses: [String]?, objectKeys = Set<String>(), embeddingDim: Int?, seen: [String: Int] = [:]
-        var seenKey: [String: String] = [:]
-        func problem(_ line: Int, _ text: String) { if problems.count < 20 { problems.append("\(name) line \(line): \(text)") } else if problems.count == 20 { problems.append("(more problems not shown)") } }
+        var out = Lines()
+        var seen: [String: Int] = [:], seenKey: [String: String] = [:]
+        func problem(_ line: Int, _ text: String) { problems.add(line, text) }
         var lineNo = 0
         for slice in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNo += 1
@@ -185,12 +219,12 @@ enum PredictionFileParser {
                 if names.count != c.count || Set(names).count != names.count || names.isEmpty {
                     problem(lineNo, "`classes` must be a non-empty list of distinct class names"); continue
                 }
-                if let d = declaredClasses, d != names { problem(lineNo, "`classes` differs from the first line that gave it: \(d)"); continue }
-                declaredClasses = names
+                if let d = out.declaredClasses, d != names { problem(lineNo, "`classes` differs from the first line that gave it: \(d)"); continue }
+                out.declaredClasses = names
             }
             let probs = object["probs"]
             switch probs {
-            case .object(let o)?: objectKeys.formUnion(o.keys)
+            case .object(let o)?: out.objectKeys.formUnion(o.keys)
             case .array?, nil: break
             case let other?: problem(lineNo, "`probs` must be an object (class -> probability) or an array, not \(other.kindDescription)"); continue
             }
@@ -200,18 +234,26 @@ enum PredictionFileParser {
                 guard case .array(let items) = e, !items.isEmpty else { problem(lineNo, "`embedding` must be a non-empty array of numbers"); continue }
                 let values = items.compactMap(\.asDouble)
                 guard values.count == items.count, values.allSatisfy(\.isFinite) else { problem(lineNo, "`embedding` must hold only numbers"); continue }
-                if let d = embeddingDim, d != values.count {
+                if let d = out.embeddingDim, d != values.count {
                     problem(lineNo, "`embedding` has \(values.count) values, but earlier lines have \(d): every embedding must have the same length"); continue
                 }
-                embeddingDim = values.count
+                out.embeddingDim = values.count
                 embedding = values.map { Float($0) }
             }
-            parsed.append(Parsed(line: lineNo, sample: sample, label: label, probs: probs, embedding: embedding))
+            out.lines.append(Line(line: lineNo, sample: sample, label: label, probs: probs, embedding: embedding))
         }
-        let classes: [String] = declaredClasses ?? objectKeys.sorted()
-        let hasProbs = parsed.contains { $0.probs != nil }
+        return out
+    }
+
+    /// The prediction rows: probabilities checked against the file's classes (an array needs `classes`; every vector
+    /// sums to 1), the label defaulting to the most probable class.
+    static func rows(_ file: Lines, problems: inout Problems) -> (rows: [PredictionRow], classes: [String], hasProbs: Bool) {
+        let declaredClasses = file.declaredClasses
+        let classes: [String] = declaredClasses ?? file.objectKeys.sorted()
+        let hasProbs = file.lines.contains { $0.probs != nil }
+        func problem(_ line: Int, _ text: String) { problems.add(line, text) }
         var rows: [PredictionRow] = []
-        for p in parsed {
+        for p in file.lines {
             var vector: [Double]?
             switch p.probs {
             case .array(let items)?:
@@ -250,8 +292,6 @@ enum PredictionFileParser {
             if let l = label, hasProbs, !classes.contains(l) { problem(p.line, "`label` `\(l)` is not one of the classes \(classes)"); continue }
             rows.append(PredictionRow(sampleId: p.sample, label: label!, probs: vector, embedding: p.embedding, line: p.line))
         }
-        if rows.isEmpty && problems.isEmpty { problems.append("\(name) has no predictions") }
-        let labelClasses = hasProbs ? classes : Array(Set(rows.map(\.label))).sorted()
-        return Result(rows: rows, classes: labelClasses, hasProbs: hasProbs, embeddingDim: embeddingDim, problems: problems)
+        return (rows, hasProbs ? classes : Array(Set(rows.map(\.label))).sorted(), hasProbs)
     }
 }
