@@ -322,4 +322,33 @@ final class InsightsPlannerTests: XCTestCase {
                       ReportPlanner.LatestEvent(sampleId: "s3", annotator: "ann", status: "label", value: "b", source: "human")]
         XCTAssertEqual(ReportPlanner.agreementByAnnotator(events, votes: votes), ["ann": .init(samples: 2, agreeing: 1)])
     }
+
+    /// The whole page for a fixed content, pinned as a golden file (`Fixtures/insights/report-golden.html`). Set
+    /// `STRATA_UPDATE_GOLDEN=1` to rewrite it after an intended change (the test then fails once, on purpose).
+    func testReportPageMatchesTheGoldenFile() throws {
+        let intent = try Self.intent("max_age_days: 3650\nrequirements:\n  scenarios:\n    - name: phone\n      where: {channel: phone}\n      min_samples: 5\n")
+        let samples = [Self.sample("p1", facts: ["channel": "phone"], label: "a"), Self.sample("e1", facts: ["channel": "email"], label: "a"),
+                       Self.sample("e2", facts: ["channel": "email"], label: "b")]
+        let labels = ["p1": "a", "e1": "a", "e2": "b"].mapValues { AnalysisLabel(label: $0, annotators: 2, agreeing: 2) }
+        let coverage = [CoverageRow(category: "scenarios", name: "phone", selector: "channel=phone", count: 1, share: 1.0 / 3, minSamples: 5,
+                                    minShare: nil, gap: 4, met: false)]
+        let recommendations = RecommendationPlanner.recommend(.init(
+            samples: samples, labels: labels, votes: labels, intent: intent, coverage: coverage, eval: nil, issues: nil,
+            today: ISO8601DateFormatter().date(from: "2026-12-08T00:00:00Z")!))
+        var content = Self.content()
+        content.recommendations = recommendations
+        content.coverage = coverage
+        content.agreementByLabel = ReportPlanner.agreementByLabel(labels)
+        content.agreementByAnnotator = ["ann": .init(samples: 3, agreeing: 2)]
+        content.perIngest = [2, 1]
+        var renderer = ReportRenderer()
+        let html = renderer.render(content)
+        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/insights/report-golden.html").standardized
+        if ProcessInfo.processInfo.environment["STRATA_UPDATE_GOLDEN"] == "1" {
+            try html.write(to: golden, atomically: true, encoding: .utf8)
+            XCTFail("rewrote \(golden.path); run again without STRATA_UPDATE_GOLDEN")
+        }
+        XCTAssertEqual(html, try String(contentsOf: golden, encoding: .utf8))
+        XCTAssertEqual(renderer.charts, 6)
+    }
 }
