@@ -91,7 +91,7 @@ let package = Package(
         .testTarget(name: "StrataLanguageTests", dependencies: ["StrataLanguage", "CCLD2"]),
         .testTarget(name: "StrataAnalysisTests", dependencies: ["StrataAnalysis", "StrataCore"]),
         .testTarget(name: "StrataLabelsTests", dependencies: ["StrataLabels"]),
-        .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataCore", "StrataStore", "StrataCatalog", "StrataQuality", "StrataEngine", "StrataMedia"],
+        .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataCore", "StrataStore", "StrataCatalog", "StrataQuality", "StrataEngine", "StrataMedia", "StrataAnalysis"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataParquetTests", dependencies: ["StrataParquet"]),
         .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataStore"]),

@@ -23,7 +23,11 @@ public enum Drift {
         for v in reference { e[v, default: 0] += 1 }
         for v in current { a[v, default: 0] += 1 }
         let psi = Statistics.psi(expected: e, actual: a)
-        let keys = Set(e.keys).union(a.keys).sorted { abs(share(a, $0) - share(e, $0)) > abs(share(a, $1) - share(e, $1)) }
+        // Largest change first; equal changes in name order, so the detail is the same on every run.
+        let keys = Set(e.keys).union(a.keys).sorted {
+            let x = abs(share(a, $0) - share(e, $0)), y = abs(share(a, $1) - share(e, $1))
+            return x != y ? x > y : $0 < $1
+        }
         let top = keys.prefix(3).map { k in String(format: "%@ %.1f%% -> %.1f%%", k, share(e, k) * 100, share(a, k) * 100) }
         return FieldDrift(field: field, kind: kind, statistic: psi, pValue: nil, drifted: psi > psiThreshold,
                           detail: "largest changes: " + top.joined(separator: ", "))

@@ -59,7 +59,8 @@ public enum Statistics {
         let te = Double(expected.values.reduce(0, +)), ta = Double(actual.values.reduce(0, +))
         guard te > 0, ta > 0 else { return 0 }
         var total = 0.0
-        for key in Set(expected.keys).union(actual.keys) {
+        // Summed in key order, so the same counts give the same bits in every process (dictionary order is seeded).
+        for key in Set(expected.keys).union(actual.keys).sorted() {
             let e = max(Double(expected[key] ?? 0) / te, epsilon)
             let a = max(Double(actual[key] ?? 0) / ta, epsilon)
             total += (a - e) * log(a / e)
