@@ -160,11 +160,16 @@ public struct S3Backend: RemoteBackend {
         }
     }
 
-    public func list(_ keyPrefix: String) throws -> [String] {
-        var out: [String] = []
+    public func list(_ keyPrefix: String) throws -> [String] { try listDated(keyPrefix).map(\.key) }
+
+    public func listDated(_ keyPrefix: String) throws -> [DatedKey] {
+        var out: [DatedKey] = []
         var token: String?
         let full = prefix.isEmpty ? keyPrefix : prefix + "/" + keyPrefix
         let strip = prefix.isEmpty ? 0 : prefix.count + 1
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let isoPlain = ISO8601DateFormatter()
         repeat {
             var q = [("list-type", "2"), ("prefix", full)]
             if let token { q.append(("continuation-token", token)) }
@@ -172,13 +177,18 @@ public struct S3Backend: RemoteBackend {
             guard r.status == 200 else { throw failure(r, "listing \(keyPrefix)") }
             let text = String(decoding: r.body, as: UTF8.self)
             var rest = text[...]
-            while let a = rest.range(of: "<Key>"), let b = rest.range(of: "</Key>", range: a.upperBound..<rest.endIndex) {
-                out.append(String(S3Backend.unescape(String(rest[a.upperBound..<b.lowerBound])).dropFirst(strip)))
+            while let a = rest.range(of: "<Contents>"), let b = rest.range(of: "</Contents>", range: a.upperBound..<rest.endIndex) {
+                let entry = String(rest[a.upperBound..<b.lowerBound])
+                if let key = S3Backend.tag("Key", in: entry) {
+                    let stamp = S3Backend.tag("LastModified", in: entry) ?? ""
+                    let date = iso.date(from: stamp) ?? isoPlain.date(from: stamp) ?? Date()
+                    out.append(DatedKey(key: String(key.dropFirst(strip)), modified: date))
+                }
                 rest = rest[b.upperBound...]
             }
             token = S3Backend.tag("IsTruncated", in: text) == "true" ? S3Backend.tag("NextContinuationToken", in: text) : nil
         } while token != nil
-        return out.sorted()
+        return out.sorted { $0.key < $1.key }
     }
 
     public func delete(_ keys: [String]) throws {

@@ -284,35 +284,83 @@ final class RemoteCLITests: XCTestCase {
         XCTAssertEqual((try CLI.json(["fetch", "-C", b]) as? [String: Any])?["findings_added"] as? Int, 0)
     }
 
-    func testRemoteGCDryRunNamesPacksNoVersionReferences() throws {
+    func testRemoteGCRemovesWhatNoVersionReferencesOnASharedFolder() throws {
         let t = TempDir()
-        let a = try project(t, "a", count: 20)
         let remote = t.path + "/shared"
         try FileManager.default.createDirectory(atPath: remote, withIntermediateDirectories: true)
-        XCTAssertEqual(try CLI.run(["remote", "add", "team", "file://" + remote, "-C", a]).status, 0)
+        try remoteGC(url: "file://" + remote, t: t, put: { key, bytes in t.write("shared/" + key, bytes) },
+                     exists: { FileManager.default.fileExists(atPath: remote + "/" + $0) })
+    }
+
+    func testRemoteGCRemovesWhatNoVersionReferencesOnS3() throws {
+        let env = try RemoteServices.s3()
+        let bucket = "strata-gc-\(UInt32.random(in: 0...UInt32.max))"
+        let backend = try S3Backend(bucket: bucket, prefix: "team", config: try S3Config.resolve(environment: env))
+        try backend.createBucket()
+        let t = TempDir()
+        try RemoteServices.with(env) {
+            try remoteGC(url: "s3://\(bucket)/team", t: t, put: { try backend.put($0, $1) }, exists: { try backend.get($0) != nil })
+        }
+    }
+
+    /// Push a version, add what a killed push or a dropped version leaves (a pack no version references, a pack
+    /// without an index, a loose object), then: the default grace period keeps all of it, `--dry-run` lists it,
+    /// `gc` removes exactly it, and a clone of the version still passes `check --deep`.
+    func remoteGC(url: String, t: TempDir, put: (String, [UInt8]) throws -> Void, exists: (String) throws -> Bool) throws {
+        let a = try project(t, "a", count: 20)
+        XCTAssertEqual(try CLI.run(["remote", "add", "team", url, "-C", a]).status, 0)
         XCTAssertEqual(try CLI.run(["push", "-C", a]).status, 0)
-        // A pack no version references (as a push of a version whose record never arrived leaves), and one without an index.
         let blob = Array("stray object".utf8)
-        let digest = try sha256(blob, t)
-        let packId = digest
-        t.write("shared/packs/\(packId).pack", blob)
-        t.write("shared/packs/\(packId).idx", Array("strata.pack/1 \(packId) \(blob.count)\n\(digest) 0 \(blob.count)\n".utf8))
-        t.write("shared/packs/\(String(repeating: "e", count: 64)).pack", [1, 2, 3])
-        let gc = try CLI.run(["remote", "gc", "--dry-run", "-C", a])
-        XCTAssertEqual(gc.stdout, """
+        let packId = try sha256(blob, t)
+        let noIndex = String(repeating: "e", count: 64)
+        let looseBlob = Array("stray loose object".utf8)
+        let loose = try sha256(looseBlob, t)
+        let looseKey = "objects/\(loose.prefix(2))/\(loose.dropFirst(2))"
+        try put("packs/\(packId).pack", blob)
+        try put("packs/\(packId).idx", Array("strata.pack/1 \(packId) \(blob.count)\n\(packId) 0 \(blob.count)\n".utf8))
+        try put("packs/\(noIndex).pack", [1, 2, 3])
+        try put(looseKey, looseBlob)
+        let kept = try CLI.run(["remote", "gc", "-C", a])
+        XCTAssertEqual(kept.status, 0, kept.stderr)
+        XCTAssertEqual(kept.stdout, """
+            team: 1 versions
+            unreferenced packs: 0 (0 bytes)
+            packs without an index (a killed push): 0
+            unreferenced loose objects: 0
+            unreferenced bytes inside kept packs: 0
+            kept, written in the last 24 hours (a push may still need them): 3
+            removed 0 keys
+
+            """)
+        let plan = """
             team: 1 versions
             unreferenced packs: 1 (12 bytes)
               packs/\(packId).pack
-            packs without an index (a killed or running push): 1
-              packs/\(String(repeating: "e", count: 64)).pack
-            unreferenced loose objects: 0
+            packs without an index (a killed push): 1
+              packs/\(noIndex).pack
+            unreferenced loose objects: 1
+              \(looseKey)
             unreferenced bytes inside kept packs: 0
-            nothing was removed (dry run)
+            kept, written in the last 0 hours (a push may still need them): 0
 
-            """)
-        let real = try CLI.run(["remote", "gc", "-C", a])
-        XCTAssertEqual(real.status, 2)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: remote + "/packs/\(packId).pack"))
+            """
+        let dry = try CLI.run(["remote", "gc", "--dry-run", "--grace-hours", "0", "-C", a])
+        XCTAssertEqual(dry.stdout, plan + "nothing was removed (dry run)\n")
+        XCTAssertTrue(try exists("packs/\(packId).pack"))
+        let real = try CLI.run(["remote", "gc", "--grace-hours", "0", "-C", a])
+        XCTAssertEqual(real.status, 0, real.stderr)
+        XCTAssertEqual(real.stdout, plan + "removed 4 keys\n")
+        for key in ["packs/\(packId).pack", "packs/\(packId).idx", "packs/\(noIndex).pack", looseKey] {
+            XCTAssertFalse(try exists(key), key)
+        }
+        let again = try CLI.json(["remote", "gc", "--grace-hours", "0", "-C", a]) as? [String: Any]
+        XCTAssertEqual(again?["removed"] as? Int, 0, "a second gc finds nothing")
+        let b = t.path + "/b"
+        let clone = try CLI.run(["clone", url, b])
+        XCTAssertEqual(clone.status, 0, clone.stderr)
+        let check = try CLI.run(["check", "--deep", "-C", b])
+        XCTAssertEqual(check.status, 0, check.stdout + check.stderr)
+        XCTAssertEqual(try exportLines(a), try exportLines(b), "what the version references was kept")
     }
 
     func sha256(_ bytes: [UInt8], _ t: TempDir) throws -> String {
