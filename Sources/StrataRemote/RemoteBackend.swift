@@ -66,7 +66,10 @@ public enum Remotes {
     public static func backend(for url: RemoteURL, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any RemoteBackend {
         switch url {
         case .file(let path): return FileBackend(root: path)
-        case .s3(let bucket, let prefix): return try S3Backend(bucket: bucket, prefix: prefix, config: S3Config.resolve(environment: environment))
+        case .s3(let bucket, let prefix):
+            var b = try S3Backend(bucket: bucket, prefix: prefix, config: S3Config.resolve(environment: environment))
+            if let n = environment["STRATA_S3_MULTIPART_BYTES"].flatMap({ Int($0) }), n >= 5 << 20 { b.multipartThreshold = n; b.partSize = min(b.partSize, n) }
+            return b
         case .ssh(let user, let host, let port, let path): return SSHBackend(user: user, host: host, port: port, root: path, environment: environment)
         }
     }
