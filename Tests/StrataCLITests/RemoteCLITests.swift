@@ -284,6 +284,33 @@ final class RemoteCLITests: XCTestCase {
         XCTAssertEqual((try CLI.json(["fetch", "-C", b]) as? [String: Any])?["findings_added"] as? Int, 0)
     }
 
+    /// Parallel transfers change nothing on the remote or in the clone: one request at a time and sixteen at once
+    /// write the same keys, and a clone with three at once passes `check --deep`.
+    func testJobsCountChangesNothingButSpeed() throws {
+        let t = TempDir()
+        let a = try project(t, "a", count: 40)
+        var listings: [[String]] = []
+        for (name, jobs) in [("one", "1"), ("many", "16")] {
+            let remote = t.path + "/" + name
+            try FileManager.default.createDirectory(atPath: remote, withIntermediateDirectories: true)
+            XCTAssertEqual(try CLI.run(["remote", "add", name, "file://" + remote, "-C", a]).status, 0)
+            setenv("STRATA_PACK_BYTES", "2000", 1)
+            defer { unsetenv("STRATA_PACK_BYTES") }
+            let push = try CLI.json(["push", "-r", name, "--jobs", jobs, "-C", a]) as? [String: Any]
+            XCTAssertGreaterThan(push?["packs_uploaded"] as? Int ?? 0, 10, "many packs, so several travel at once")
+            listings.append(try FileManager.default.subpathsOfDirectory(atPath: remote).filter { !$0.hasPrefix("labels") }.sorted())
+        }
+        XCTAssertEqual(listings[0], listings[1])
+        let b = t.path + "/b"
+        let clone = try CLI.run(["clone", "file://" + t.path + "/many", b, "--jobs", "3"])
+        XCTAssertEqual(clone.status, 0, clone.stderr)
+        XCTAssertEqual(try CLI.run(["check", "--deep", "-C", b]).status, 0)
+        XCTAssertEqual(try exportLines(a), try exportLines(b))
+        let bad = try CLI.run(["push", "-r", "one", "--jobs", "0", "-C", a])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertEqual(bad.stderr, "error: --jobs 0 is out of range\n  fix: give 1 to 64 requests at once (default 8)\n")
+    }
+
     func testRemoteGCRemovesWhatNoVersionReferencesOnASharedFolder() throws {
         let t = TempDir()
         let remote = t.path + "/shared"

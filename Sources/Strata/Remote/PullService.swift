@@ -156,7 +156,7 @@ extension Workspace {
         // A killed pull may have left half-written files; its writer is gone (we hold the project lock).
         removeStaleTemporaryFiles(under: [strataDir + "/objects", rawDir])
         return try Workspace.remoteCall {
-            try PullService(ws: self, config: config, backend: backend, jobs: TransferJobs.resolve(jobs)).run(version: ref, splits: splits, modalities: modalities)
+            try PullService(ws: self, config: config, backend: backend, jobs: try TransferJobs.resolve(jobs)).run(version: ref, splits: splits, modalities: modalities)
         }
     }
 
@@ -183,6 +183,7 @@ extension Workspace {
     /// `strata clone URL DIR`: a new project from a remote's version (its spec files, its data, the labels).
     public static func clone(url: String, into dir: String, version ref: String?, splits: [String] = [], modalities: [String] = [], jobs: Int? = nil,
                              progress: any ProgressReporter) throws -> (Workspace, PullResult) {
+        _ = try TransferJobs.resolve(jobs)
         let backend = try backend(url)
         let root = Walker.absolute(dir)
         if let items = try? FileManager.default.contentsOfDirectory(atPath: root), !items.isEmpty {

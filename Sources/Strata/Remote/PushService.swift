@@ -177,7 +177,7 @@ extension Workspace {
             chosen = try refs.map { try version($0) }
         }
         return try Workspace.remoteCall {
-            try PushService(ws: self, config: config, backend: backend, jobs: TransferJobs.resolve(jobs)).run(chosen)
+            try PushService(ws: self, config: config, backend: backend, jobs: try TransferJobs.resolve(jobs)).run(chosen)
         }
     }
 }

@@ -8,8 +8,11 @@ enum TransferJobs {
     static let defaultCount = 8
     static let maximum = 64
 
-    /// The asked count, else `STRATA_REMOTE_JOBS`, else the default; at least 1, at most 64.
-    static func resolve(_ asked: Int?, environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+    /// The asked count (1 to 64, else a usage error), else `STRATA_REMOTE_JOBS` (brought into 1...64), else the default.
+    static func resolve(_ asked: Int?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int {
+        if let asked, !(1...maximum).contains(asked) {
+            throw StrataError.usage("--jobs \(asked) is out of range", fix: "give 1 to \(maximum) requests at once (default \(defaultCount))")
+        }
         let n = asked ?? environment["STRATA_REMOTE_JOBS"].flatMap { Int($0) } ?? defaultCount
         return min(max(n, 1), maximum)
     }
