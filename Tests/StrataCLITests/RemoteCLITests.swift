@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 import StrataRemote
 import XCTest
 #if canImport(Glibc)
@@ -179,7 +180,7 @@ final class RemoteCLITests: XCTestCase {
         XCTAssertNotEqual(idA, idB)
 
         // Both push their own `v1` at the same time: one wins, the other is told, nothing is overwritten.
-        let results = Results()
+        let results = Slots<CLI.Result?>(count: 2)
         DispatchQueue.concurrentPerform(iterations: 2) { i in
             results.set(i, try? CLI.run(["push", "-C", i == 0 ? a : b]))
         }
@@ -395,13 +396,6 @@ final class RemoteCLITests: XCTestCase {
         let r = try CLI.runProgram("/usr/bin/sha256sum", [p], timeout: 30)
         return String(r.stdout.prefix(64))
     }
-}
-
-final class Results: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values: [Int: CLI.Result] = [:]
-    func set(_ i: Int, _ r: CLI.Result?) { lock.lock(); values[i] = r; lock.unlock() }
-    func get(_ i: Int) -> CLI.Result? { lock.lock(); defer { lock.unlock() }; return values[i] }
 }
 
 struct RemoteSeeds {
