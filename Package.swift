@@ -91,10 +91,10 @@ let package = Package(
         .testTarget(name: "StrataLanguageTests", dependencies: ["StrataLanguage", "CCLD2"]),
         .testTarget(name: "StrataAnalysisTests", dependencies: ["StrataAnalysis", "StrataCore"]),
         .testTarget(name: "StrataLabelsTests", dependencies: ["StrataLabels"]),
-        .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataCore", "StrataStore", "StrataCatalog", "StrataQuality", "StrataEngine", "StrataMedia", "StrataAnalysis"],
+        .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataCore", "StrataStore", "StrataCatalog", "StrataQuality", "StrataEngine", "StrataMedia", "StrataAnalysis", "StrataRemote"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataParquetTests", dependencies: ["StrataParquet"]),
-        .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataStore"]),
+        .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataStore", "StrataCore"]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataCore", "StrataMedia", "StrataRemote"], exclude: ["Golden"]),
         .testTarget(name: "StrataCatalogTests", dependencies: [
             "StrataCatalog", "StrataCore",

@@ -77,6 +77,12 @@ public struct FileBackend: RemoteBackend {
         return out.sorted()
     }
 
+    public func listDated(_ prefix: String) throws -> [DatedKey] {
+        try list(prefix).compactMap { k in
+            FileIO.status(path(k)).map { DatedKey(key: k, modified: Date(timeIntervalSince1970: Double($0.mtimeNanos) / 1e9)) }
+        }
+    }
+
     public func delete(_ keys: [String]) throws {
         for k in keys where unlink(path(k)) != 0 && errno != ENOENT {
             throw RemoteError(.io, "\(display): cannot remove \(k): \(String(cString: strerror(errno)))")

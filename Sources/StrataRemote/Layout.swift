@@ -11,6 +11,7 @@ public enum RemoteLayout {
     public static func versionRecord(_ id: String) -> String { "versions/\(id).json" }
     public static func ref(_ name: String) -> String { "refs/versions/\(name)" }
     public static func labelBatch(_ digest: String) -> String { "labels/\(digest).jsonl" }
+    public static func findingBatch(_ digest: String) -> String { "findings/\(digest).jsonl" }
 
     /// The digest a loose-object key names, or nil.
     public static func looseDigest(_ key: String) -> String? {

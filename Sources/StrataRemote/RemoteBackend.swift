@@ -24,6 +24,8 @@ public protocol RemoteBackend: Sendable {
     func getRanges(_ key: String, _ ranges: [ByteRange]) throws -> [[UInt8]]
     /// Every key under `prefix` (a folder such as `packs/`), sorted.
     func list(_ prefix: String) throws -> [String]
+    /// Every key under `prefix` with the time it was last written, sorted by key (`strata remote gc`'s grace period).
+    func listDated(_ prefix: String) throws -> [DatedKey]
     /// Removes keys (missing keys are not an error).
     func delete(_ keys: [String]) throws
     /// Writes `bytes` under `key` only if nothing is there: true when written, false when the key already existed.
@@ -32,6 +34,12 @@ public protocol RemoteBackend: Sendable {
     /// The SHA-256 (hex) of a key's bytes as computed where they are stored (the remote side of the two-end check),
     /// or nil when the backend cannot compute it remotely (the caller then re-reads the bytes).
     func remoteSHA256(_ key: String) throws -> String?
+}
+
+public struct DatedKey: Sendable, Equatable {
+    public var key: String
+    public var modified: Date
+    public init(key: String, modified: Date) { self.key = key; self.modified = modified }
 }
 
 public struct ByteRange: Sendable, Equatable, Hashable, Codable {
@@ -58,7 +66,10 @@ public enum Remotes {
     public static func backend(for url: RemoteURL, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any RemoteBackend {
         switch url {
         case .file(let path): return FileBackend(root: path)
-        case .s3(let bucket, let prefix): return try S3Backend(bucket: bucket, prefix: prefix, config: S3Config.resolve(environment: environment))
+        case .s3(let bucket, let prefix):
+            var b = try S3Backend(bucket: bucket, prefix: prefix, config: S3Config.resolve(environment: environment))
+            if let n = environment["STRATA_S3_MULTIPART_BYTES"].flatMap({ Int($0) }), n >= 5 << 20 { b.multipartThreshold = n; b.partSize = min(b.partSize, n) }
+            return b
         case .ssh(let user, let host, let port, let path): return SSHBackend(user: user, host: host, port: port, root: path, environment: environment)
         }
     }

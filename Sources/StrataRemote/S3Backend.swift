@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -72,6 +73,12 @@ public struct S3Backend: RemoteBackend {
 
     func request(_ method: String, path: String, query: [(String, String)] = [], headers extra: [String: String] = [:],
                  body: [UInt8] = []) throws -> Response {
+        let me = self
+        return try blocking { try await me.requestAsync(method, path: path, query: query, headers: extra, body: body) }
+    }
+
+    func requestAsync(_ method: String, path: String, query: [(String, String)] = [], headers extra: [String: String] = [:],
+                      body: [UInt8] = []) async throws -> Response {
         let hostPart = config.endpoint.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
         let host = hostPart.count > 2 ? String(hostPart[2]) : config.endpoint
         var headers = extra
@@ -79,26 +86,20 @@ public struct S3Backend: RemoteBackend {
         let payloadHash = SigV4.sha256Hex(body)
         let signed = signer.sign(method: method, path: path, query: query, headers: headers, payloadHash: payloadHash, date: Date())
         let url = config.endpoint + SigV4.encode(path, keepSlash: true) + (query.isEmpty ? "" : "?" + SigV4.canonicalQuery(query))
-        let display = self.display
-        let endpoint = config.endpoint
-        let bodyBytes = body
-        let r: Response = try blocking {
-            var req = HTTPClientRequest(url: url)
-            req.method = HTTPMethod(rawValue: method)
-            for (k, v) in signed where k != "host" { req.headers.add(name: k, value: v) }
-            if !bodyBytes.isEmpty || method == "PUT" { req.body = .bytes(ByteBuffer(bytes: bodyBytes)) }
-            do {
-                let resp = try await HTTPClient.shared.execute(req, timeout: .seconds(300))
-                let buf = try await resp.body.collect(upTo: 1 << 31)
-                var hs: [String: String] = [:]
-                for h in resp.headers { hs[h.name.lowercased()] = h.value }
-                return Response(status: Int(resp.status.code), body: Array(buffer: buf), headers: hs)
-            } catch {
-                throw RemoteError(.unreachable, "\(display): cannot reach \(endpoint): \(error)",
-                                  fix: "check AWS_ENDPOINT_URL and that the S3 service runs (the command resumes when run again)")
-            }
+        var req = HTTPClientRequest(url: url)
+        req.method = HTTPMethod(rawValue: method)
+        for (k, v) in signed where k != "host" { req.headers.add(name: k, value: v) }
+        if !body.isEmpty || method == "PUT" || method == "POST" { req.body = .bytes(ByteBuffer(bytes: body)) }
+        do {
+            let resp = try await HTTPClient.shared.execute(req, timeout: .seconds(300))
+            let buf = try await resp.body.collect(upTo: 1 << 31)
+            var hs: [String: String] = [:]
+            for h in resp.headers { hs[h.name.lowercased()] = h.value }
+            return Response(status: Int(resp.status.code), body: Array(buffer: buf), headers: hs)
+        } catch {
+            throw RemoteError(.unreachable, "\(display): cannot reach \(config.endpoint): \(error)",
+                              fix: "check AWS_ENDPOINT_URL and that the S3 service runs (the command resumes when run again)")
         }
-        return r
     }
 
     /// Turns an S3 error response into a `RemoteError` that names the cause.
@@ -136,9 +137,78 @@ public struct S3Backend: RemoteBackend {
         }
     }
 
+    /// Objects of this size or more go up in parts (S3 multipart upload); `STRATA_S3_MULTIPART_BYTES` changes it.
+    public var multipartThreshold = 64 << 20
+    /// The size of each part but the last (S3's minimum is 5 MiB).
+    public var partSize = 16 << 20
+    /// Parts in flight at once.
+    public var partsInFlight = 4
+
     public func put(_ key: String, _ bytes: [UInt8]) throws {
+        if bytes.count >= multipartThreshold && bytes.count > partSize { return try putMultipart(key, bytes) }
         let r = try request("PUT", path: objectPath(key), body: bytes)
         guard r.status == 200 else { throw failure(r, "writing \(key)") }
+    }
+
+    /// A multipart upload: `partsInFlight` parts at once, each signed with its SHA-256 (the server rejects a damaged
+    /// part); then the whole is checked: the completed object's ETag must be the MD5 of the parts' MD5s and its
+    /// size the size sent. On any failure the upload is aborted (no partial object becomes visible).
+    func putMultipart(_ key: String, _ bytes: [UInt8]) throws {
+        let path = objectPath(key)
+        let start = try request("POST", path: path, query: [("uploads", "")])
+        guard start.status == 200, let uploadId = S3Backend.tag("UploadId", in: String(decoding: start.body, as: UTF8.self)) else {
+            throw failure(start, "starting a multipart upload of \(key)")
+        }
+        let ranges = stride(from: 0, to: bytes.count, by: partSize).map { $0..<min($0 + partSize, bytes.count) }
+        let me = self
+        do {
+            let etags: [String] = try blocking {
+                try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                    var out = [String](repeating: "", count: ranges.count)
+                    var next = 0
+                    func add() {
+                        let i = next
+                        next += 1
+                        let part = Array(bytes[ranges[i]])
+                        group.addTask {
+                            let r = try await me.requestAsync("PUT", path: path, query: [("partNumber", String(i + 1)), ("uploadId", uploadId)], body: part)
+                            guard r.status == 200, let etag = r.headers["etag"] else { throw me.failure(r, "writing part \(i + 1) of \(key)") }
+                            let md5 = Insecure.MD5.hash(data: part).map { String(format: "%02x", $0) }.joined()
+                            guard etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) == md5 else {
+                                throw RemoteError(.corrupt, "\(me.display): part \(i + 1) of \(key) arrived damaged (ETag \(etag), expected MD5 \(md5))",
+                                                  fix: "run the command again (it resumes)")
+                            }
+                            return (i, etag)
+                        }
+                    }
+                    for _ in 0..<min(me.partsInFlight, ranges.count) { add() }
+                    while let (i, etag) = try await group.next() {
+                        out[i] = etag
+                        if next < ranges.count { add() }
+                    }
+                    return out
+                }
+            }
+            var xml = "<CompleteMultipartUpload>"
+            for (i, e) in etags.enumerated() { xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(e)</ETag></Part>" }
+            xml += "</CompleteMultipartUpload>"
+            let done = try request("POST", path: path, query: [("uploadId", uploadId)], body: Array(xml.utf8))
+            let text = String(decoding: done.body, as: UTF8.self)
+            guard done.status == 200, S3Backend.tag("Code", in: text) == nil else { throw failure(done, "completing the upload of \(key)") }
+            // The whole: size and the multipart ETag (MD5 of the parts' MD5s, "-" and the part count).
+            var md5s: [UInt8] = []
+            for r in ranges { md5s += Array(Insecure.MD5.hash(data: bytes[r])) }
+            let expected = Insecure.MD5.hash(data: md5s).map { String(format: "%02x", $0) }.joined() + "-\(ranges.count)"
+            let head = try request("HEAD", path: path)
+            let etag = (head.headers["etag"] ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            guard head.status == 200, head.headers["content-length"] == String(bytes.count), etag == expected else {
+                throw RemoteError(.corrupt, "\(display): \(key) is not whole after its multipart upload (size \(head.headers["content-length"] ?? "?"), ETag \(etag); expected \(bytes.count) bytes, \(expected))",
+                                  fix: "run the command again (it sends the object again)")
+            }
+        } catch {
+            _ = try? request("DELETE", path: path, query: [("uploadId", uploadId)])
+            throw error
+        }
     }
 
     public func get(_ key: String) throws -> [UInt8]? {
@@ -160,11 +230,16 @@ public struct S3Backend: RemoteBackend {
         }
     }
 
-    public func list(_ keyPrefix: String) throws -> [String] {
-        var out: [String] = []
+    public func list(_ keyPrefix: String) throws -> [String] { try listDated(keyPrefix).map(\.key) }
+
+    public func listDated(_ keyPrefix: String) throws -> [DatedKey] {
+        var out: [DatedKey] = []
         var token: String?
         let full = prefix.isEmpty ? keyPrefix : prefix + "/" + keyPrefix
         let strip = prefix.isEmpty ? 0 : prefix.count + 1
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let isoPlain = ISO8601DateFormatter()
         repeat {
             var q = [("list-type", "2"), ("prefix", full)]
             if let token { q.append(("continuation-token", token)) }
@@ -172,13 +247,18 @@ public struct S3Backend: RemoteBackend {
             guard r.status == 200 else { throw failure(r, "listing \(keyPrefix)") }
             let text = String(decoding: r.body, as: UTF8.self)
             var rest = text[...]
-            while let a = rest.range(of: "<Key>"), let b = rest.range(of: "</Key>", range: a.upperBound..<rest.endIndex) {
-                out.append(String(S3Backend.unescape(String(rest[a.upperBound..<b.lowerBound])).dropFirst(strip)))
+            while let a = rest.range(of: "<Contents>"), let b = rest.range(of: "</Contents>", range: a.upperBound..<rest.endIndex) {
+                let entry = String(rest[a.upperBound..<b.lowerBound])
+                if let key = S3Backend.tag("Key", in: entry) {
+                    let stamp = S3Backend.tag("LastModified", in: entry) ?? ""
+                    let date = iso.date(from: stamp) ?? isoPlain.date(from: stamp) ?? Date()
+                    out.append(DatedKey(key: String(key.dropFirst(strip)), modified: date))
+                }
                 rest = rest[b.upperBound...]
             }
             token = S3Backend.tag("IsTruncated", in: text) == "true" ? S3Backend.tag("NextContinuationToken", in: text) : nil
         } while token != nil
-        return out.sorted()
+        return out.sorted { $0.key < $1.key }
     }
 
     public func delete(_ keys: [String]) throws {

@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 
 /// A remote on another machine reached with the system's OpenSSH client (`ssh://[user@]host[:port]/path`), as git
 /// and rsync do: the user's keys, agent and `~/.ssh/config` apply. Each operation is one `ssh host sh -c SCRIPT`
@@ -94,6 +95,19 @@ public struct SSHBackend: RemoteBackend {
         return out.split(separator: "\n").map(String.init).sorted()
     }
 
+    public func listDated(_ prefix: String) throws -> [DatedKey] {
+        let dir = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
+        let r = try run("cd \(SSHBackend.quote(root)) 2>/dev/null || exit 4; [ -d \(SSHBackend.quote(dir)) ] || exit 0; find \(SSHBackend.quote(dir)) -type f ! -name '.tmp-*' -printf '%T@ %p\\n'")
+        if r.0 == 4 {
+            throw RemoteError(.unreachable, "\(display): no such folder \(root) on \(host)", fix: "create it (`ssh \(host) mkdir -p \(root)`), then run the command again")
+        }
+        let out = String(decoding: try check(r, "listing \(prefix)"), as: UTF8.self)
+        return out.split(separator: "\n").compactMap { line -> DatedKey? in
+            guard let sp = line.firstIndex(of: " "), let t = Double(line[..<sp]) else { return nil }
+            return DatedKey(key: String(line[line.index(after: sp)...]), modified: Date(timeIntervalSince1970: t))
+        }.sorted { $0.key < $1.key }
+    }
+
     public func delete(_ keys: [String]) throws {
         var i = 0
         while i < keys.count {
@@ -149,21 +163,15 @@ enum Subprocess {
                 try? writer.close()
             }
         }
-        let errBox = Box()
+        let errBox = Locked(Data())
         let errHandle = errPipe.fileHandleForReading
         DispatchQueue.global().async(group: group) {
-            errBox.set((try? errHandle.readToEnd()) ?? Data())
+            let d = (try? errHandle.readToEnd()) ?? Data()
+            errBox.withLock { $0 = d }
         }
         let out = (try? outPipe.fileHandleForReading.readToEnd()) ?? Data()
         proc.waitUntilExit()
         group.wait()
-        return Result(status: proc.terminationStatus, stdout: [UInt8](out), stderr: String(decoding: errBox.get(), as: UTF8.self))
-    }
-
-    final class Box: @unchecked Sendable {
-        private var data = Data()
-        private let lock = NSLock()
-        func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
-        func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
+        return Result(status: proc.terminationStatus, stdout: [UInt8](out), stderr: String(decoding: errBox.value, as: UTF8.self))
     }
 }

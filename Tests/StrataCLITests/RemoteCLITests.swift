@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 import StrataRemote
 import XCTest
 #if canImport(Glibc)
@@ -179,7 +180,7 @@ final class RemoteCLITests: XCTestCase {
         XCTAssertNotEqual(idA, idB)
 
         // Both push their own `v1` at the same time: one wins, the other is told, nothing is overwritten.
-        let results = Results()
+        let results = Slots<CLI.Result?>(count: 2)
         DispatchQueue.concurrentPerform(iterations: 2) { i in
             results.set(i, try? CLI.run(["push", "-C", i == 0 ? a : b]))
         }
@@ -284,35 +285,110 @@ final class RemoteCLITests: XCTestCase {
         XCTAssertEqual((try CLI.json(["fetch", "-C", b]) as? [String: Any])?["findings_added"] as? Int, 0)
     }
 
-    func testRemoteGCDryRunNamesPacksNoVersionReferences() throws {
+    /// Parallel transfers change nothing on the remote or in the clone: one request at a time and sixteen at once
+    /// write the same keys, and a clone with three at once passes `check --deep`.
+    func testJobsCountChangesNothingButSpeed() throws {
         let t = TempDir()
-        let a = try project(t, "a", count: 20)
+        let a = try project(t, "a", count: 40)
+        var listings: [[String]] = []
+        for (name, jobs) in [("one", "1"), ("many", "16")] {
+            let remote = t.path + "/" + name
+            try FileManager.default.createDirectory(atPath: remote, withIntermediateDirectories: true)
+            XCTAssertEqual(try CLI.run(["remote", "add", name, "file://" + remote, "-C", a]).status, 0)
+            setenv("STRATA_PACK_BYTES", "2000", 1)
+            defer { unsetenv("STRATA_PACK_BYTES") }
+            let push = try CLI.json(["push", "-r", name, "--jobs", jobs, "-C", a]) as? [String: Any]
+            XCTAssertGreaterThan(push?["packs_uploaded"] as? Int ?? 0, 10, "many packs, so several travel at once")
+            listings.append(try FileManager.default.subpathsOfDirectory(atPath: remote).filter { !$0.hasPrefix("labels") }.sorted())
+        }
+        XCTAssertEqual(listings[0], listings[1])
+        let b = t.path + "/b"
+        let clone = try CLI.run(["clone", "file://" + t.path + "/many", b, "--jobs", "3"])
+        XCTAssertEqual(clone.status, 0, clone.stderr)
+        XCTAssertEqual(try CLI.run(["check", "--deep", "-C", b]).status, 0)
+        XCTAssertEqual(try exportLines(a), try exportLines(b))
+        let bad = try CLI.run(["push", "-r", "one", "--jobs", "0", "-C", a])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertEqual(bad.stderr, "error: --jobs 0 is out of range\n  fix: give 1 to 64 requests at once (default 8)\n")
+    }
+
+    func testRemoteGCRemovesWhatNoVersionReferencesOnASharedFolder() throws {
+        let t = TempDir()
         let remote = t.path + "/shared"
         try FileManager.default.createDirectory(atPath: remote, withIntermediateDirectories: true)
-        XCTAssertEqual(try CLI.run(["remote", "add", "team", "file://" + remote, "-C", a]).status, 0)
+        try remoteGC(url: "file://" + remote, t: t, put: { key, bytes in t.write("shared/" + key, bytes) },
+                     exists: { FileManager.default.fileExists(atPath: remote + "/" + $0) })
+    }
+
+    func testRemoteGCRemovesWhatNoVersionReferencesOnS3() throws {
+        let env = try RemoteServices.s3()
+        let bucket = "strata-gc-\(UInt32.random(in: 0...UInt32.max))"
+        let backend = try S3Backend(bucket: bucket, prefix: "team", config: try S3Config.resolve(environment: env))
+        try backend.createBucket()
+        let t = TempDir()
+        try RemoteServices.with(env) {
+            try remoteGC(url: "s3://\(bucket)/team", t: t, put: { try backend.put($0, $1) }, exists: { try backend.get($0) != nil })
+        }
+    }
+
+    /// Push a version, add what a killed push or a dropped version leaves (a pack no version references, a pack
+    /// without an index, a loose object), then: the default grace period keeps all of it, `--dry-run` lists it,
+    /// `gc` removes exactly it, and a clone of the version still passes `check --deep`.
+    func remoteGC(url: String, t: TempDir, put: (String, [UInt8]) throws -> Void, exists: (String) throws -> Bool) throws {
+        let a = try project(t, "a", count: 20)
+        XCTAssertEqual(try CLI.run(["remote", "add", "team", url, "-C", a]).status, 0)
         XCTAssertEqual(try CLI.run(["push", "-C", a]).status, 0)
-        // A pack no version references (as a push of a version whose record never arrived leaves), and one without an index.
         let blob = Array("stray object".utf8)
-        let digest = try sha256(blob, t)
-        let packId = digest
-        t.write("shared/packs/\(packId).pack", blob)
-        t.write("shared/packs/\(packId).idx", Array("strata.pack/1 \(packId) \(blob.count)\n\(digest) 0 \(blob.count)\n".utf8))
-        t.write("shared/packs/\(String(repeating: "e", count: 64)).pack", [1, 2, 3])
-        let gc = try CLI.run(["remote", "gc", "--dry-run", "-C", a])
-        XCTAssertEqual(gc.stdout, """
+        let packId = try sha256(blob, t)
+        let noIndex = String(repeating: "e", count: 64)
+        let looseBlob = Array("stray loose object".utf8)
+        let loose = try sha256(looseBlob, t)
+        let looseKey = "objects/\(loose.prefix(2))/\(loose.dropFirst(2))"
+        try put("packs/\(packId).pack", blob)
+        try put("packs/\(packId).idx", Array("strata.pack/1 \(packId) \(blob.count)\n\(packId) 0 \(blob.count)\n".utf8))
+        try put("packs/\(noIndex).pack", [1, 2, 3])
+        try put(looseKey, looseBlob)
+        let kept = try CLI.run(["remote", "gc", "-C", a])
+        XCTAssertEqual(kept.status, 0, kept.stderr)
+        XCTAssertEqual(kept.stdout, """
+            team: 1 versions
+            unreferenced packs: 0 (0 bytes)
+            packs without an index (a killed push): 0
+            unreferenced loose objects: 0
+            unreferenced bytes inside kept packs: 0
+            kept, written in the last 24 hours (a push may still need them): 3
+            removed 0 keys
+
+            """)
+        let plan = """
             team: 1 versions
             unreferenced packs: 1 (12 bytes)
               packs/\(packId).pack
-            packs without an index (a killed or running push): 1
-              packs/\(String(repeating: "e", count: 64)).pack
-            unreferenced loose objects: 0
+            packs without an index (a killed push): 1
+              packs/\(noIndex).pack
+            unreferenced loose objects: 1
+              \(looseKey)
             unreferenced bytes inside kept packs: 0
-            nothing was removed (dry run)
+            kept, written in the last 0 hours (a push may still need them): 0
 
-            """)
-        let real = try CLI.run(["remote", "gc", "-C", a])
-        XCTAssertEqual(real.status, 2)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: remote + "/packs/\(packId).pack"))
+            """
+        let dry = try CLI.run(["remote", "gc", "--dry-run", "--grace-hours", "0", "-C", a])
+        XCTAssertEqual(dry.stdout, plan + "nothing was removed (dry run)\n")
+        XCTAssertTrue(try exists("packs/\(packId).pack"))
+        let real = try CLI.run(["remote", "gc", "--grace-hours", "0", "-C", a])
+        XCTAssertEqual(real.status, 0, real.stderr)
+        XCTAssertEqual(real.stdout, plan + "removed 4 keys\n")
+        for key in ["packs/\(packId).pack", "packs/\(packId).idx", "packs/\(noIndex).pack", looseKey] {
+            XCTAssertFalse(try exists(key), key)
+        }
+        let again = try CLI.json(["remote", "gc", "--grace-hours", "0", "-C", a]) as? [String: Any]
+        XCTAssertEqual(again?["removed"] as? Int, 0, "a second gc finds nothing")
+        let b = t.path + "/b"
+        let clone = try CLI.run(["clone", url, b])
+        XCTAssertEqual(clone.status, 0, clone.stderr)
+        let check = try CLI.run(["check", "--deep", "-C", b])
+        XCTAssertEqual(check.status, 0, check.stdout + check.stderr)
+        XCTAssertEqual(try exportLines(a), try exportLines(b), "what the version references was kept")
     }
 
     func sha256(_ bytes: [UInt8], _ t: TempDir) throws -> String {
@@ -320,13 +396,6 @@ final class RemoteCLITests: XCTestCase {
         let r = try CLI.runProgram("/usr/bin/sha256sum", [p], timeout: 30)
         return String(r.stdout.prefix(64))
     }
-}
-
-final class Results: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values: [Int: CLI.Result] = [:]
-    func set(_ i: Int, _ r: CLI.Result?) { lock.lock(); values[i] = r; lock.unlock() }
-    func get(_ i: Int) -> CLI.Result? { lock.lock(); defer { lock.unlock() }; return values[i] }
 }
 
 struct RemoteSeeds {
@@ -338,56 +407,5 @@ struct RemoteSeeds {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
-    }
-}
-
-/// The S3 and SSH services the remote tests use, started by the repository's scripts. Locally a test is skipped
-/// when its service's packages are missing; under `CI=true` it fails instead.
-enum RemoteServices {
-    static let repo: String = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { dir = dir.deletingLastPathComponent() }
-        return dir.path
-    }()
-
-    static func s3(file: StaticString = #filePath, line: UInt = #line) throws -> [String: String] {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/swift-proxy-server") || ProcessInfo.processInfo.environment["CI"] == "true" else {
-            throw XCTSkip("OpenStack Swift is not installed; `bash scripts/s3/start.sh` installs and starts it")
-        }
-        return try start("scripts/s3/start.sh", file: file, line: line)
-    }
-
-    static func sshd(file: StaticString = #filePath, line: UInt = #line) throws -> [String: String] {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") || ProcessInfo.processInfo.environment["CI"] == "true" else {
-            throw XCTSkip("sshd is not installed (Debian openssh-server); `bash scripts/sshd/start.sh` installs and starts it")
-        }
-        return try start("scripts/sshd/start.sh", file: file, line: line)
-    }
-
-    static func start(_ script: String, file: StaticString, line: UInt) throws -> [String: String] {
-        let r = try CLI.runProgram("/bin/bash", [repo + "/" + script], timeout: 600)
-        guard r.status == 0 else {
-            let why = "\(script) failed (exit \(r.status)): \(r.stderr.suffix(2000))"
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail(why, file: file, line: line) }
-            throw XCTSkip(why)
-        }
-        var env: [String: String] = [:]
-        for l in r.stdout.split(separator: "\n") where l.hasPrefix("export ") {
-            let kv = l.dropFirst(7)
-            guard let eq = kv.firstIndex(of: "=") else { continue }
-            var v = String(kv[kv.index(after: eq)...])
-            if v.hasPrefix("'") && v.hasSuffix("'") && v.count >= 2 { v = String(v.dropFirst().dropLast()) }
-            env[String(kv[..<eq])] = v
-        }
-        return ProcessInfo.processInfo.environment.merging(env) { _, new in new }
-    }
-
-    /// Runs `body` with the service's variables in this process's environment (the CLI runs inherit them).
-    static func with(_ env: [String: String], _ body: () throws -> Void) rethrows {
-        let keys = env.keys.filter { $0.hasPrefix("AWS_") || $0.hasPrefix("STRATA_SSH") }
-        let saved = keys.map { ($0, getenv($0).map { String(cString: $0) }) }
-        for k in keys { setenv(k, env[k]!, 1) }
-        defer { for (k, v) in saved { if let v { setenv(k, v, 1) } else { unsetenv(k) } } }
-        try body()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 import StrataRemote
 import StrataStore
 import XCTest
@@ -104,21 +105,15 @@ func exerciseBackend(_ backend: any RemoteBackend, file: StaticString = #filePat
     XCTAssertEqual(try backend.list("packs/"), ["packs/x.pack"], file: file, line: line)
 
     // Eight writers race for one reference: exactly one wins, and the reference holds its bytes.
-    let wins = Counter()
+    let wins = Locked<[Int]>([])
     DispatchQueue.concurrentPerform(iterations: 8) { i in
-        if (try? backend.createIfAbsent("refs/versions/v1", Array("writer \(i)\n".utf8))) == true { wins.add(i) }
+        if (try? backend.createIfAbsent("refs/versions/v1", Array("writer \(i)\n".utf8))) == true { wins.withLock { $0.append(i) } }
     }
-    XCTAssertLessThanOrEqual(wins.values.count, 1, "two writers both created the reference", file: file, line: line)
-    if let w = wins.values.first {
+    XCTAssertLessThanOrEqual(wins.value.count, 1, "two writers both created the reference", file: file, line: line)
+    if let w = wins.value.first {
         XCTAssertEqual(try backend.get("refs/versions/v1"), Array("writer \(w)\n".utf8), file: file, line: line)
     }
     XCTAssertFalse(try backend.createIfAbsent("refs/versions/v1", [9]), file: file, line: line)
     XCTAssertTrue(try backend.createIfAbsent("refs/versions/v2", [7]), file: file, line: line)
     XCTAssertEqual(try backend.get("refs/versions/v2"), [7], file: file, line: line)
-}
-
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var values: [Int] = []
-    func add(_ v: Int) { lock.lock(); values.append(v); lock.unlock() }
 }

@@ -1,12 +1,15 @@
 import Foundation
 import StrataRemote
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The backends against real services started by the repository's scripts (`scripts/s3/start.sh`,
 /// `scripts/sshd/start.sh`). Locally a test is skipped when its service cannot start; under `CI=true` it fails.
 final class RemoteServiceTests: XCTestCase {
     func testS3BackendAgainstSwiftS3API() throws {
-        let env = try Services.s3()
+        let env = try RemoteServices.s3()
         let bucket = "strata-unit-\(UInt32.random(in: 0...UInt32.max))"
         let backend = try S3Backend(bucket: bucket, prefix: "team/a", config: try S3Config.resolve(environment: env))
         XCTAssertThrowsError(try backend.list("packs/")) {
@@ -24,7 +27,7 @@ final class RemoteServiceTests: XCTestCase {
     }
 
     func testSSHBackendAgainstLocalSshd() throws {
-        let env = try Services.sshd()
+        let env = try RemoteServices.sshd()
         let dir = NSTemporaryDirectory() + "strata-ssh-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -35,52 +38,48 @@ final class RemoteServiceTests: XCTestCase {
     }
 }
 
-/// Starts a service through the repository's script and returns the environment its `export` lines give.
-enum Services {
-    static let repo: String = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { dir = dir.deletingLastPathComponent() }
-        return dir.path
-    }()
-
-    static func s3(file: StaticString = #filePath, line: UInt = #line) throws -> [String: String] {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/swift-proxy-server") || ProcessInfo.processInfo.environment["CI"] == "true" else {
-            throw XCTSkip("OpenStack Swift is not installed; `bash scripts/s3/start.sh` installs and starts it")
-        }
-        return try start("scripts/s3/start.sh", file: file, line: line)
+/// The service starter itself: a start script that leaves a daemon holding its stdout must not hang the tests.
+final class RemoteServiceStarterTests: XCTestCase {
+    func testStarterReturnsWhileADaemonOfTheScriptStillHoldsItsOutput() throws {
+        let dir = NSTemporaryDirectory() + "strata-starter-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Like a start script whose daemon inherits stdout and stderr: the child outlives the script.
+        let script = dir + "/start.sh"
+        try Array("sleep 300 &\necho \"export DAEMON_PID=$!\"\necho \"export STRATA_TEST_ENDPOINT='http://127.0.0.1:1'\"\necho started >&2\n".utf8)
+            .write(to: script)
+        let r = try RemoteServices.runScript(script, timeout: 120)
+        let env = RemoteServices.exports(r.stdout)
+        let pid = try XCTUnwrap(env["DAEMON_PID"].flatMap { Int32($0) })
+        defer { kill(pid, SIGKILL) }
+        XCTAssertEqual(kill(pid, 0), 0, "the daemon is still running, holding the script's stdout, yet the starter returned")
+        XCTAssertEqual(r.status, 0)
+        XCTAssertEqual(r.stderr, "started\n")
+        XCTAssertEqual(env["STRATA_TEST_ENDPOINT"], "http://127.0.0.1:1")
     }
+}
 
-    static func sshd(file: StaticString = #filePath, line: UInt = #line) throws -> [String: String] {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") || ProcessInfo.processInfo.environment["CI"] == "true" else {
-            throw XCTSkip("sshd is not installed (Debian openssh-server); `bash scripts/sshd/start.sh` installs and starts it")
-        }
-        return try start("scripts/sshd/start.sh", file: file, line: line)
-    }
+extension Array where Element == UInt8 {
+    func write(to path: String) throws { try Data(self).write(to: URL(fileURLWithPath: path)) }
+}
 
-    static func start(_ script: String, file: StaticString, line: UInt) throws -> [String: String] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [repo + "/" + script]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            let why = "\(script) failed (exit \(p.terminationStatus)): \(String(decoding: errData, as: UTF8.self).suffix(2000))"
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail(why, file: file, line: line) }
-            throw XCTSkip(why)
-        }
-        var env = ProcessInfo.processInfo.environment
-        for l in String(decoding: data, as: UTF8.self).split(separator: "\n") where l.hasPrefix("export ") {
-            let kv = l.dropFirst(7)
-            guard let eq = kv.firstIndex(of: "=") else { continue }
-            var v = String(kv[kv.index(after: eq)...])
-            if v.hasPrefix("'") && v.hasSuffix("'") && v.count >= 2 { v = String(v.dropFirst().dropLast()) }
-            env[String(kv[..<eq])] = v
-        }
-        return env
+/// S3 multipart uploads against the real service: every part and the whole checked.
+final class S3MultipartTests: XCTestCase {
+    func testLargeObjectGoesUpInPartsAndComesBackWhole() throws {
+        let env = try RemoteServices.s3()
+        let bucket = "strata-mp-\(UInt32.random(in: 0...UInt32.max))"
+        var backend = try S3Backend(bucket: bucket, prefix: "big", config: try S3Config.resolve(environment: env))
+        try backend.createBucket()
+        backend.multipartThreshold = 5 << 20
+        backend.partSize = 5 << 20
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<(12 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        try backend.put("objects/ab/cd", bytes)
+        XCTAssertEqual(try backend.get("objects/ab/cd"), bytes, "three parts (5 + 5 + 2 MiB) make the same bytes")
+        XCTAssertEqual(try backend.list("objects/"), ["objects/ab/cd"], "no part or upload is left visible")
+        // Below the threshold: one PUT.
+        backend.multipartThreshold = 64 << 20
+        try backend.put("objects/ab/ef", Array(bytes.prefix(6 << 20)))
+        XCTAssertEqual(try backend.get("objects/ab/ef"), Array(bytes.prefix(6 << 20)))
     }
 }

@@ -41,7 +41,8 @@ running() {
 }
 if ! running; then
     mkdir -p /run/sshd 2>/dev/null || true
-    "$sshd" -f "$dir/sshd_config" -E "$dir/sshd.log"
+    # Detached from our stdout/stderr: a caller reading them to the end must not wait for the daemon.
+    "$sshd" -f "$dir/sshd_config" -E "$dir/sshd.log" </dev/null >>"$dir/sshd.log" 2>&1
     for _ in $(seq 50); do running && break; sleep 0.1; done
     running || { echo "sshd did not start:" >&2; tail -20 "$dir/sshd.log" >&2; exit 1; }
 fi

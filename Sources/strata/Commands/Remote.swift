@@ -71,27 +71,30 @@ extension StrataCommand {
     struct GC: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "gc",
-            abstract: "List what no version on the remote references (--dry-run; removal is not built yet).")
+            abstract: "Remove from a remote what no version on it references (--dry-run prints the same plan and removes nothing).",
+            discussion: """
+                Removed: packs none of whose objects a version references (index first, then pack), packs without an
+                index (left by a killed push) and unreferenced loose objects, each only when written more than the
+                grace period ago: a push still running has objects on the remote before its version record.
+                """)
         @OptionGroup var options: ProjectOptions
         @Argument(help: "The remote's name (default: the default remote).") var name: String?
         @Flag(help: "Only report; nothing is removed.") var dryRun = false
+        @Option(help: "Keep what was written less than this many hours ago (default 24).") var graceHours: Double = Workspace.remoteGCGraceHours
 
         func run() throws {
-            guard dryRun else {
-                throw StrataError.usage("`strata remote gc` only reports for now: removal needs a grace period for pushes still in flight and is not built",
-                                        fix: "run `strata remote gc --dry-run` to see what no version references")
-            }
-            let r = try options.open().remoteGCDryRun(remoteName: name)
+            let r = try options.open().remoteGC(remoteName: name, dryRun: dryRun, graceHours: graceHours)
             if options.json { return try Terminal.printJSON(r) }
             print("\(r.remote): \(r.versions) versions")
             print("unreferenced packs: \(r.unreferencedPacks.count) (\(r.bytes) bytes)")
             for p in r.unreferencedPacks { print("  \(p)") }
-            print("packs without an index (a killed or running push): \(r.packsWithoutIndex.count)")
+            print("packs without an index (a killed push): \(r.packsWithoutIndex.count)")
             for p in r.packsWithoutIndex { print("  \(p)") }
             print("unreferenced loose objects: \(r.unreferencedLooseObjects.count)")
             for p in r.unreferencedLooseObjects { print("  \(p)") }
             print("unreferenced bytes inside kept packs: \(r.unreferencedBytesInKeptPacks)")
-            print("nothing was removed (dry run)")
+            print("kept, written in the last \(String(format: "%g", r.graceHours)) hours (a push may still need them): \(r.keptRecent)")
+            print(r.dryRun ? "nothing was removed (dry run)" : "removed \(r.removed) keys")
         }
     }
 
@@ -106,9 +109,10 @@ extension StrataCommand {
         @OptionGroup var options: ProjectOptions
         @Option(name: .shortAndLong, help: "The remote (default: the default remote).") var remote: String?
         @Argument(help: "Versions to push (names or id prefixes).") var versions: [String] = []
+        @Option(help: "Requests in flight at once (default 8, or STRATA_REMOTE_JOBS).") var jobs: Int?
 
         func run() throws {
-            let r = try options.open().push(remoteName: remote, versions: versions)
+            let r = try options.open().push(remoteName: remote, versions: versions, jobs: jobs)
             if options.json { try Terminal.printJSON(r) } else {
                 print("pushed \(r.versions.joined(separator: ", ")) to \(r.remote)")
                 print("objects: \(r.objectsUploaded) sent in \(r.packsUploaded) packs and \(r.objectsUploaded - r.packsObjects) loose, \(r.objectsAlreadyThere) already there")
@@ -139,9 +143,10 @@ extension StrataCommand {
         @Argument(help: "A version name or id prefix on the remote.") var version: String
         @Option(name: .customLong("split"), help: "Only this split's content (repeatable).") var splits: [String] = []
         @Option(name: .customLong("modality"), help: "Only this modality's content (repeatable).") var modalities: [String] = []
+        @Option(help: "Requests in flight at once (default 8, or STRATA_REMOTE_JOBS).") var jobs: Int?
 
         func run() throws {
-            let r = try options.open().pull(remoteName: remote, version: version, splits: splits, modalities: modalities)
+            let r = try options.open().pull(remoteName: remote, version: version, splits: splits, modalities: modalities, jobs: jobs)
             if options.json { return try Terminal.printJSON(r) }
             printPull(r)
         }
@@ -166,11 +171,12 @@ extension StrataCommand {
         @Option(help: "The version to check out (default: the newest on the remote).") var version: String?
         @Option(name: .customLong("split"), help: "Only this split's content (repeatable; `strata pull` fetches more later).") var splits: [String] = []
         @Option(name: .customLong("modality"), help: "Only this modality's content (repeatable).") var modalities: [String] = []
+        @Option(help: "Requests in flight at once (default 8, or STRATA_REMOTE_JOBS).") var jobs: Int?
         @Flag(help: "Print machine-readable JSON on stdout instead of text.") var json = false
 
         func run() throws {
             let folder = dir ?? (url.split(separator: "/").last.map(String.init) ?? "strata-clone")
-            let (ws, r) = try Workspace.clone(url: url, into: folder, version: version, splits: splits, modalities: modalities, progress: json ? SilentProgress() : TerminalProgress())
+            let (ws, r) = try Workspace.clone(url: url, into: folder, version: version, splits: splits, modalities: modalities, jobs: jobs, progress: json ? SilentProgress() : TerminalProgress())
             if json { return try Terminal.printJSON(r) }
             print("cloned \(url) into \(ws.root)")
             printPull(r)

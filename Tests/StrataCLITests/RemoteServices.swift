@@ -1,0 +1,1 @@
+../StrataRemoteTests/RemoteServices.swift
