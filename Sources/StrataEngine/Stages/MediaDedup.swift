@@ -58,8 +58,8 @@ struct MediaNearDup: Sendable {
 
     func annotate(_ item: WorkItem, context: StageContext) throws -> String {
         let path = try context.path(item)
-        switch item.modality {
-        case "image":
+        switch item.kind {
+        case .image?:
             if imageMinSide > 0, case .success(let size) = Media.displaySize(path: path), min(size.width, size.height) < imageMinSide {
                 context.log("\(item.place): \(size.width)x\(size.height) is below image_min_side \(imageMinSide), too little detail for a perceptual hash; left out of near-duplicate search (exact duplicates are still removed)")
                 return ""
@@ -74,7 +74,7 @@ struct MediaNearDup: Sendable {
                 context.log("\(item.place): not hashed, left out of near-duplicate search: \(problem.reason)")
                 return ""
             }
-        case "audio":
+        case .audio?:
             switch Media.decodeAudio(path: path) {
             case .success(let audio):
                 let seconds = Double(audio.frames) / Double(max(1, audio.sampleRate))
