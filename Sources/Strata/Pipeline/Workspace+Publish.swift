@@ -47,73 +47,10 @@ extension Workspace {
                                          score: item.score, runId: runId))
         }
         for (source, list) in records.sorted(by: { $0.key < $1.key }) {
-            // Streamed to a temp file in 1 MiB pieces (bounded memory), hashed on the way; renamed to its
-            // content-derived name at the end.
-            let dir = root + "/data/cleaned/" + source
-            try FileIO.makeDirectories(dir)
-            let tmp = FileIO.tempName(in: dir)
-            let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
-            guard fd >= 0 else { throw StrataError(.failure, "\(FileError("create", tmp))") }
-            var hasher = StreamingSHA256()
-            var lineRows: [(WorkItem, Int)] = []
-            lineRows.reserveCapacity(list.count)
-            do {
-                defer { close(fd) }
-                // Records are read and encoded in parallel, a window at a time (bounded memory), then hashed and
-                // written in order: the file's bytes are the same as a one-by-one loop would write.
-                let piece = 256
-                let window = piece * max(2, ProcessInfo.processInfo.activeProcessorCount * 4)
-                var start = 0
-                while start < list.count {
-                    let first = start, end = min(start + window, list.count)
-                    let pieces = (end - first + piece - 1) / piece
-                    let buffers = Slots<[UInt8]>(count: pieces)
-                    let failure = FirstError()
-                    DispatchQueue.concurrentPerform(iterations: pieces) { p in
-                        let lo = first + p * piece, hi = min(lo + piece, end)
-                        var bytes = [UInt8]()
-                        bytes.reserveCapacity((hi - lo) * 1400)
-                        do {
-                            for item in list[lo..<hi] {
-                                guard case .object(let digest) = item.content else {
-                                    throw StrataError(.failure, "cleaned record \(item.place) is not in the object store (\(item.content))")
-                                }
-                                let text = objectsDir.fd >= 0
-                                    ? try FileIO.readSmall(at: objectsDir.fd, objectsStore.relativePath(for: digest), size: item.size, limit: Int.max,
-                                                           display: { objectsStore.path(for: digest) })
-                                    : try FileIO.readSmall(objectsStore.path(for: digest), size: item.size, limit: Int.max)
-                                Workspace.writeCleanedRecord(item, source: source, text: text, to: &bytes)
-                            }
-                        } catch {
-                            failure.set(error)
-                        }
-                        buffers.set(p, bytes)
-                    }
-                    if let e = failure.take() { throw e }
-                    for p in 0..<pieces {
-                        let bytes = buffers.take(p)
-                        hasher.update(bytes)
-                        try FileIO.writeAll(fd, bytes, path: tmp)
-                    }
-                    for n in start..<end { lineRows.append((list[n], n + 1)) }
-                    start = end
-                }
-            } catch {
-                unlink(tmp)
-                throw error
-            }
-            let sha = hasher.finalize()
-            let rel = "data/cleaned/\(source)/" + FileNaming.fileName(source: source, compactDate: date, id: String(sha.prefix(max(project.naming.idLength, 10))), ext: "jsonl", pattern: pattern)
-            if FileIO.status(root + "/" + rel) == nil {
-                guard rename(tmp, root + "/" + rel) == 0 else { unlink(tmp); throw StrataError(.failure, "\(FileError("rename into place", rel))") }
-            } else {
-                unlink(tmp)
-            }
+            let (rel, recordRows) = try writeRecordFile(source: source, list: list, date: date, runId: runId,
+                                                        objects: objectsStore, objectsDir: objectsDir)
             keepPaths.insert(rel)
-            for (item, line) in lineRows {
-                rows.append(CleanedSampleRow(sampleId: item.sample, contentSha: item.id, path: rel, line: line,
-                                             transforms: Workspace.transformsJSON(item.transforms), score: item.score, runId: runId))
-            }
+            rows += recordRows
         }
         rows.sort(by: Workspace.cleanedRowOrder)
         let side = DispatchGroup()
@@ -138,6 +75,80 @@ extension Workspace {
             }
         }
         return rows
+    }
+
+    /// Writes one source's cleaned records as one JSONL file named by its content hash; its project-relative path
+    /// and the records' catalog rows (line numbers from 1).
+    func writeRecordFile(source: String, list: [WorkItem], date: String, runId: String, objects objectsStore: ObjectStore,
+                         objectsDir: OpenDirectory) throws -> (path: String, rows: [CleanedSampleRow]) {
+        let pattern = project.naming.pattern
+        // Streamed to a temp file in 1 MiB pieces (bounded memory), hashed on the way; renamed to its
+        // content-derived name at the end.
+        let dir = root + "/data/cleaned/" + source
+        try FileIO.makeDirectories(dir)
+        let tmp = FileIO.tempName(in: dir)
+        let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
+        guard fd >= 0 else { throw StrataError(.failure, "\(FileError("create", tmp))") }
+        var hasher = StreamingSHA256()
+        var lineRows: [(WorkItem, Int)] = []
+        lineRows.reserveCapacity(list.count)
+        do {
+            defer { close(fd) }
+            // Records are read and encoded in parallel, a window at a time (bounded memory), then hashed and
+            // written in order: the file's bytes are the same as a one-by-one loop would write.
+            let piece = 256
+            let window = piece * max(2, ProcessInfo.processInfo.activeProcessorCount * 4)
+            var start = 0
+            while start < list.count {
+                let first = start, end = min(start + window, list.count)
+                let pieces = (end - first + piece - 1) / piece
+                let buffers = Slots<[UInt8]>(count: pieces)
+                let failure = FirstError()
+                DispatchQueue.concurrentPerform(iterations: pieces) { p in
+                    let lo = first + p * piece, hi = min(lo + piece, end)
+                    var bytes = [UInt8]()
+                    bytes.reserveCapacity((hi - lo) * 1400)
+                    do {
+                        for item in list[lo..<hi] {
+                            guard case .object(let digest) = item.content else {
+                                throw StrataError(.failure, "cleaned record \(item.place) is not in the object store (\(item.content))")
+                            }
+                            let text = objectsDir.fd >= 0
+                                ? try FileIO.readSmall(at: objectsDir.fd, objectsStore.relativePath(for: digest), size: item.size, limit: Int.max,
+                                                       display: { objectsStore.path(for: digest) })
+                                : try FileIO.readSmall(objectsStore.path(for: digest), size: item.size, limit: Int.max)
+                            Workspace.writeCleanedRecord(item, source: source, text: text, to: &bytes)
+                        }
+                    } catch {
+                        failure.set(error)
+                    }
+                    buffers.set(p, bytes)
+                }
+                if let e = failure.take() { throw e }
+                for p in 0..<pieces {
+                    let bytes = buffers.take(p)
+                    hasher.update(bytes)
+                    try FileIO.writeAll(fd, bytes, path: tmp)
+                }
+                for n in start..<end { lineRows.append((list[n], n + 1)) }
+                start = end
+            }
+        } catch {
+            unlink(tmp)
+            throw error
+        }
+        let sha = hasher.finalize()
+        let rel = "data/cleaned/\(source)/" + FileNaming.fileName(source: source, compactDate: date, id: String(sha.prefix(max(project.naming.idLength, 10))), ext: "jsonl", pattern: pattern)
+        if FileIO.status(root + "/" + rel) == nil {
+            guard rename(tmp, root + "/" + rel) == 0 else { unlink(tmp); throw StrataError(.failure, "\(FileError("rename into place", rel))") }
+        } else {
+            unlink(tmp)
+        }
+        let rows = lineRows.map { item, line in
+            CleanedSampleRow(sampleId: item.sample, contentSha: item.id, path: rel, line: line,
+                             transforms: Workspace.transformsJSON(item.transforms), score: item.score, runId: runId)
+        }
+        return (rel, rows)
     }
 
     /// One line of a cleaned JSONL file: {"id", "line", "origin", "sample", "source", "text", "transforms"}, keys in
