@@ -291,17 +291,16 @@ func fmt2(_ x: Double) -> String {
 }
 
 /// Exact shingle sets of texts checked by `dedup.near`, keyed by their annotation (a signature), for reasons.
-final class MeasuredSets: @unchecked Sendable {
-    struct Entry {
+final class MeasuredSets: Sendable {
+    struct Entry: Sendable {
         var primary: [UInt64]
         var mode: ShingleMode
         var chars: [UInt64]?
         var charN: Int
     }
-    private let lock = NSLock()
-    private var sets: [[UInt8]: Entry] = [:]
-    func set(_ annotation: [UInt8], _ e: Entry) { lock.withLock { sets[annotation] = e } }
-    func get(_ annotation: Annotation) -> Entry? { lock.withLock { sets[Array(annotation)] } }
+    private let sets = Locked<[[UInt8]: Entry]>([:])
+    func set(_ annotation: [UInt8], _ e: Entry) { sets.withLock { $0[annotation] = e } }
+    func get(_ annotation: Annotation) -> Entry? { sets.withLock { $0[Array(annotation)] } }
 }
 
 /// Binary form of a MinHash signature in an annotation: `m:` then each 32-bit value little-endian. The tag keeps

@@ -328,9 +328,8 @@ extension MediaNearDup {
 }
 
 /// Waveform correlations of short-audio pairs, by the pair's annotations (either order).
-final class MeasuredWaveforms: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values: [[UInt8]: Double] = [:]
-    func set(_ a: [UInt8], _ b: [UInt8], _ v: Double) { lock.withLock { values[a + [0] + b] = v; values[b + [0] + a] = v } }
-    func get(_ a: Annotation, _ b: Annotation) -> Double? { lock.withLock { values[Array(a) + [0] + Array(b)] } }
+final class MeasuredWaveforms: Sendable {
+    private let values = Locked<[[UInt8]: Double]>([:])
+    func set(_ a: [UInt8], _ b: [UInt8], _ v: Double) { values.withLock { $0[a + [0] + b] = v; $0[b + [0] + a] = v } }
+    func get(_ a: Annotation, _ b: Annotation) -> Double? { values.withLock { $0[Array(a) + [0] + Array(b)] } }
 }
