@@ -60,6 +60,9 @@ let package = Package(
         .target(name: "StrataParquet", dependencies: ["CZstd", "CSnappy"]),
         // Pipeline stages, planner pieces, task runner and executors. Never imports the catalog.
         .target(name: "StrataEngine", dependencies: ["StrataCore", "StrataStore", "StrataQuality", "StrataLanguage", "StrataMedia"]),
+        // The Slurm executors (a worker pool; one array job per step), Slurm's client commands, the ticket/lease queue
+        // on the shared filesystem and the `strata task worker` loop.
+        .target(name: "StrataSlurm", dependencies: ["StrataEngine", "StrataCore", "StrataStore"]),
         // The Workspace facade: one file per user operation.
         // Team remotes' storage: file://, s3:// (SigV4 over AsyncHTTPClient) and ssh:// backends, packs, transfer plans.
         .target(name: "StrataRemote", dependencies: [
@@ -67,7 +70,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataMedia", "StrataEngine", "StrataAnalysis", "StrataLabels", "StrataParquet", "StrataRemote"]),
+        .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataQuality", "StrataMedia", "StrataEngine", "StrataSlurm", "StrataAnalysis", "StrataLabels", "StrataParquet", "StrataRemote"]),
         // The labeling web app: routes, sessions, templates over the Workspace API. The only module importing Hummingbird.
         .target(name: "StrataServer", dependencies: [
             "Strata", "StrataCore", "StrataCatalog", "StrataStore",
@@ -75,22 +78,27 @@ let package = Package(
             .product(name: "Mustache", package: "swift-mustache"),
         ]),
         .executableTarget(name: "strata", dependencies: [
-            "Strata", "StrataEngine", "StrataAnalysis", "StrataParquet", "StrataServer",
+            "Strata", "StrataCore", "StrataStore", "StrataQuality", "StrataEngine", "StrataAnalysis", "StrataParquet", "StrataServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
+        // Reads Sources/, Tests/ and Package.swift: the module map of docs/ARCHITECTURE.md, enforced.
+        .testTarget(name: "ArchitectureTests"),
+        .testTarget(name: "StrataEngineTests", dependencies: ["StrataEngine", "StrataCore", "StrataStore"]),
+        .testTarget(name: "StrataSlurmTests", dependencies: ["StrataSlurm", "StrataEngine", "StrataCore", "StrataStore"]),
         .testTarget(name: "StrataMediaTests", dependencies: ["StrataMedia", "StrataQuality"]),
-        .testTarget(name: "StrataQualityTests", dependencies: ["StrataQuality"]),
-        .testTarget(name: "StrataLanguageTests", dependencies: ["StrataLanguage"]),
+        .testTarget(name: "StrataQualityTests", dependencies: ["StrataQuality", "StrataCore"]),
+        .testTarget(name: "StrataLanguageTests", dependencies: ["StrataLanguage", "CCLD2"]),
         .testTarget(name: "StrataAnalysisTests", dependencies: ["StrataAnalysis", "StrataCore"]),
         .testTarget(name: "StrataLabelsTests", dependencies: ["StrataLabels"]),
-        .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataStore", "StrataCatalog", "StrataMedia"],
+        .testTarget(name: "StrataTests", dependencies: ["Strata", "StrataCore", "StrataStore", "StrataCatalog", "StrataQuality", "StrataEngine", "StrataMedia"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "StrataParquetTests", dependencies: ["StrataParquet"]),
         .testTarget(name: "StrataRemoteTests", dependencies: ["StrataRemote", "StrataStore"]),
-        .testTarget(name: "StrataCLITests", dependencies: ["StrataMedia", "StrataRemote"]),
+        .testTarget(name: "StrataCLITests", dependencies: ["StrataCore", "StrataMedia", "StrataRemote"]),
         .testTarget(name: "StrataServerTests", dependencies: [
             "StrataServer", "Strata", "StrataCatalog", "StrataCore", "StrataMedia",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

@@ -9,6 +9,9 @@ public struct TaskFailure: Error, CustomStringConvertible, Sendable {
     public var attempts: Int
     public var error: String
     public var log: String?
+    public init(label: String, attempts: Int, error: String, log: String? = nil) {
+        self.label = label; self.attempts = attempts; self.error = error; self.log = log
+    }
     public var description: String {
         "task \(label) failed after \(attempts) attempt(s): \(error)" + (log.map { "\n  log: \($0)" } ?? "")
     }
@@ -45,6 +48,7 @@ extension Executor {
 public struct ExecutorInterrupted: Error, CustomStringConvertible, Sendable {
     public var signal: Int32
     public var cancelled: [String]
+    public init(signal: Int32, cancelled: [String]) { self.signal = signal; self.cancelled = cancelled }
     public var description: String {
         "interrupted by \(signal == SIGINT ? "Ctrl-C (SIGINT)" : "SIGTERM")"
             + (cancelled.isEmpty ? "" : "; cancelled Slurm job(s) \(cancelled.joined(separator: ", "))")
@@ -60,42 +64,51 @@ public struct LocalExecutor: Executor {
 
     public func execute(_ tasks: [TaskSpec], projectRoot: String, retries: Int, report: @escaping @Sendable (TaskResult) -> Void) throws {
         if tasks.isEmpty { return }
-        let failures = FailureBox()
-        let next = Counter()
-        let threads = min(workers, tasks.count)
-        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+        let failures = Locked<[TaskFailure]>([])
+        let next = Locked(0)
+        DispatchQueue.concurrentPerform(iterations: min(workers, tasks.count)) { _ in
             while true {
-                let i = next.take()
+                let i = next.withLock { n in defer { n += 1 }; return n }
                 if i >= tasks.count { return }
-                let spec = tasks[i]
-                var attempt = 1
-                while true {
-                    do {
-                        report(try TaskRunner.run(spec, projectRoot: projectRoot, attempt: attempt))
-                        break
-                    } catch {
-                        if attempt > retries {
-                            failures.add(TaskFailure(label: spec.label, attempts: attempt, error: "\(error)", log: nil))
-                            break
-                        }
-                        attempt += 1
-                    }
+                switch runWithRetries(tasks[i], projectRoot: projectRoot, retries: retries) {
+                case .success(let r): report(r)
+                case .failure(let f): failures.withLock { $0.append(f) }
                 }
             }
         }
-        if let first = failures.first { throw first }
+        if let first = failures.value.min(by: { $0.label < $1.label }) { throw first }
     }
 }
 
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func take() -> Int { lock.withLock { defer { value += 1 }; return value } }
+/// Runs tasks one by one on the calling thread, in the order given: deterministic, for tests and debugging (a
+/// breakpoint in a stage stops the only thread that runs it). Failures are retried and reported like the local
+/// executor's.
+public struct InlineExecutor: Executor {
+    public var name: String { "inline" }
+
+    public init() {}
+
+    public func execute(_ tasks: [TaskSpec], projectRoot: String, retries: Int, report: @escaping @Sendable (TaskResult) -> Void) throws {
+        var failures: [TaskFailure] = []
+        for spec in tasks {
+            switch runWithRetries(spec, projectRoot: projectRoot, retries: retries) {
+            case .success(let r): report(r)
+            case .failure(let f): failures.append(f)
+            }
+        }
+        if let first = failures.min(by: { $0.label < $1.label }) { throw first }
+    }
 }
 
-final class FailureBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var failures: [TaskFailure] = []
-    func add(_ f: TaskFailure) { lock.withLock { failures.append(f) } }
-    var first: TaskFailure? { lock.withLock { failures.min { $0.label < $1.label } } }
+/// Runs one task in this process, trying it again up to `retries` times.
+func runWithRetries(_ spec: TaskSpec, projectRoot: String, retries: Int) -> Result<TaskResult, TaskFailure> {
+    var attempt = 1
+    while true {
+        do {
+            return .success(try TaskRunner.run(spec, projectRoot: projectRoot, attempt: attempt))
+        } catch {
+            if attempt > retries { return .failure(TaskFailure(label: spec.label, attempts: attempt, error: "\(error)", log: nil)) }
+            attempt += 1
+        }
+    }
 }

@@ -43,6 +43,9 @@ public struct TaskResult: Codable, Sendable, Equatable {
     public var seconds: Double
     public var attempts: Int
     public var cached: Bool
+    public init(key: String, label: String, items: Int, seconds: Double, attempts: Int, cached: Bool) {
+        self.key = key; self.label = label; self.items = items; self.seconds = seconds; self.attempts = attempts; self.cached = cached
+    }
 }
 
 /// Where task outputs live: `.strata/cache/tasks/<key>/`, written atomically (a temp folder renamed into place),

@@ -3,6 +3,7 @@ import StrataCatalog
 import StrataCore
 import StrataEngine
 import StrataQuality
+import StrataSlurm
 import StrataStore
 #if canImport(Glibc)
 import Glibc
@@ -102,9 +103,7 @@ extension Workspace {
         case .local:
             return LocalExecutor(workers: options.workers ?? project.executor.workers ?? ProcessInfo.processInfo.activeProcessorCount)
         case .slurm:
-            var slurm = SlurmExecutor.Options(project.executor)
-            if let w = options.workers { slurm.maxRunning = w }
-            return SlurmExecutor(options: slurm)
+            return SlurmExecutors.make(project.executor, workers: options.workers)
         }
     }
 

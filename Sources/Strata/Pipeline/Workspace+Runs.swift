@@ -3,6 +3,7 @@ import StrataCatalog
 import StrataCore
 import StrataEngine
 import StrataQuality
+import StrataSlurm
 import StrataStore
 
 /// A run as `strata runs list` shows it.

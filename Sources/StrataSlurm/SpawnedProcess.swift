@@ -1,4 +1,5 @@
 import Foundation
+import StrataCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,11 +7,11 @@ import Glibc
 /// A child process started in the background and left to run: its own process group (a Ctrl-C at the terminal
 /// reaches the driver, which decides what to cancel, not the child), standard input from /dev/null, standard output
 /// and error appended to one file, SIGINT and SIGTERM back to their default action.
-final class SpawnedProcess: @unchecked Sendable {
+final class SpawnedProcess: Sendable {
     let pid: pid_t
     let command: String
-    private let lock = NSLock()
-    private var status: Int32?
+    /// The exit status once `waitpid` reported it.
+    private let status = Locked<Int32?>(nil)
 
     private init(pid: pid_t, command: String) { self.pid = pid; self.command = command }
 
@@ -41,7 +42,7 @@ final class SpawnedProcess: @unchecked Sendable {
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        let shown = ([executable] + args).map(SlurmExecutor.shellQuote).joined(separator: " ")
+        let shown = ([executable] + args).map(shellQuote).joined(separator: " ")
         guard rc == 0 else {
             throw SlurmError(command: shown, problem: "cannot start: \(String(cString: strerror(rc)))", output: "", check: "that \(executable) is executable")
         }
@@ -51,7 +52,8 @@ final class SpawnedProcess: @unchecked Sendable {
     /// The exit status once the process has ended (128 + signal when a signal ended it), nil while it runs. Never
     /// blocks.
     func exitStatus() -> Int32? {
-        lock.withLock {
+        let pid = self.pid
+        return status.withLock { status in
             if let status { return status }
             var raw: Int32 = 0
             let r = waitpid(pid, &raw, WNOHANG)
