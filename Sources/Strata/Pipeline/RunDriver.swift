@@ -3,6 +3,7 @@ import StrataCatalog
 import StrataCore
 import StrataEngine
 import StrataQuality
+import StrataSlurm
 import StrataStore
 
 /// The run stopped by the removal guard, with what it found (the error's message and fix are for the terminal).
