@@ -248,3 +248,9 @@ public struct StageParams {
         return row[b.count]
     }
 }
+
+extension WorkItem {
+    /// The item's modality as the typed contract; nil for a spelling Strata does not know. `modality` stays a string
+    /// because it is part of the task wire format; code that compares modalities uses this.
+    public var kind: Modality? { Modality(rawValue: modality) }
+}

@@ -126,39 +126,8 @@ extension Workspace {
         return out
     }
 
-    /// Runs the deep check, explains each kind of problem, and with `fix` makes the repairs that are always safe:
-    /// removing temporary files, restoring the read-only mode of raw files, recreating missing layout folders.
-    /// It never deletes samples, labels, objects or quarantine records.
-    public func doctor(fix: Bool) throws -> DoctorReport {
-        var repaired: [String] = []
-        if fix {
-            let held = try lock("doctor")
-            defer { withExtendedLifetime(held) {} }
-            do {
-                for path in strayTemporaryFiles() {
-                    if unlink(path) == 0 || (try? FileManager.default.removeItem(atPath: path)) != nil {
-                        repaired.append("removed the temporary file \(relative(path)) (its writer is gone)")
-                    }
-                }
-                for dir in Workspace.layout where FileIO.status(root + "/" + dir)?.isDirectory != true {
-                    try FileManager.default.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true)
-                    repaired.append("recreated the folder \(dir)")
-                }
-                for row in try catalog.rawFiles() {
-                    let path = root + "/" + row.path
-                    if let st = FileIO.status(path), st.mode & 0o222 != 0, (try? FileIO.sha256(path).0) == row.sha256 {
-                        chmod(path, mode_t(st.mode & 0o7555))
-                        repaired.append("made \(row.path) read-only again (its content is unchanged)")
-                    }
-                }
-            }
-        }
-        let report = try check(deep: true)
-        var groups: [String: [CheckProblem]] = [:]
-        for p in report.problems { groups[p.category, default: []].append(p) }
-        let ordered = groups.keys.sorted().map { DoctorReport.Group(category: $0, explanation: Workspace.explain($0), problems: groups[$0]!) }
-        return DoctorReport(groups: ordered, repaired: repaired, collectableObjects: try collectableObjectCount())
-    }
+    /// Runs the deep check, explains each kind of problem, and with `fix` makes the repairs that are always safe.
+    public func doctor(fix: Bool) throws -> DoctorReport { try Doctor(ws: self).run(fix: fix) }
 
     static func explain(_ category: String) -> String {
         switch category {
@@ -175,5 +144,44 @@ extension Workspace {
         case "coverage": "The data does not meet a requirement of intent.yaml."
         default: "See docs/RELIABILITY.md."
         }
+    }
+}
+
+/// `strata doctor`: the deep check, grouped and explained, after the repairs that are always safe (with `fix`).
+struct Doctor {
+    let ws: Workspace
+
+    /// Runs the deep check, explains each kind of problem, and with `fix` makes the repairs that are always safe:
+    /// removing temporary files, restoring the read-only mode of raw files, recreating missing layout folders.
+    /// It never deletes samples, labels, objects or quarantine records.
+    func run(fix: Bool) throws -> DoctorReport {
+        var repaired: [String] = []
+        if fix {
+            let held = try ws.lock("doctor")
+            defer { withExtendedLifetime(held) {} }
+            do {
+                for path in ws.strayTemporaryFiles() {
+                    if unlink(path) == 0 || (try? FileManager.default.removeItem(atPath: path)) != nil {
+                        repaired.append("removed the temporary file \(ws.relative(path)) (its writer is gone)")
+                    }
+                }
+                for dir in Workspace.layout where FileIO.status(ws.root + "/" + dir)?.isDirectory != true {
+                    try FileManager.default.createDirectory(atPath: ws.root + "/" + dir, withIntermediateDirectories: true)
+                    repaired.append("recreated the folder \(dir)")
+                }
+                for row in try ws.catalog.rawFiles() {
+                    let path = ws.root + "/" + row.path
+                    if let st = FileIO.status(path), st.mode & 0o222 != 0, (try? FileIO.sha256(path).0) == row.sha256 {
+                        chmod(path, mode_t(st.mode & 0o7555))
+                        repaired.append("made \(row.path) read-only again (its content is unchanged)")
+                    }
+                }
+            }
+        }
+        let report = try ws.check(deep: true)
+        var groups: [String: [CheckProblem]] = [:]
+        for p in report.problems { groups[p.category, default: []].append(p) }
+        let ordered = groups.keys.sorted().map { DoctorReport.Group(category: $0, explanation: Workspace.explain($0), problems: groups[$0]!) }
+        return DoctorReport(groups: ordered, repaired: repaired, collectableObjects: try ws.collectableObjectCount())
     }
 }

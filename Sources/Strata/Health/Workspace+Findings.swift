@@ -76,7 +76,7 @@ extension Workspace {
     public func releaseQuarantine(_ ref: String) throws -> ReleaseResult {
         let entry = try quarantineEntry(ref)
         if entry.releasedAt != nil { return ReleaseResult(id: entry.id, released: true, reason: "already released") }
-        if entry.stage != "ingest" { throw Workspace.pipelineReleaseError(stage: entry.stage, count: 1) }
+        if entry.stage != QuarantineEntry.ingestStage { throw Workspace.pipelineReleaseError(stage: entry.stage, count: 1) }
         guard let ingestId = try catalog.quarantineMatching(entry.id).first?.runId, let row = try catalog.ingest(id: ingestId) else {
             throw StrataError.project("the ingest that quarantined \(entry.id) is not recorded", fix: "ingest the fixed file again with `strata ingest`")
         }
@@ -118,8 +118,8 @@ extension Workspace {
         let rows = try catalog.quarantine(kind: kind, stage: stage).filter { source == nil || $0.source == source }
         guard !rows.isEmpty else { return BulkReleaseResult(matched: 0, released: [], stillFailing: [], skippedPipeline: [:], ingests: []) }
         var skipped: [String: Int] = [:]
-        for r in rows where r.stage != "ingest" { skipped[r.stage, default: 0] += 1 }
-        let ingestRows = rows.filter { $0.stage == "ingest" }
+        for r in rows where r.stage != QuarantineEntry.ingestStage { skipped[r.stage, default: 0] += 1 }
+        let ingestRows = rows.filter { $0.stage == QuarantineEntry.ingestStage }
         if ingestRows.isEmpty, skipped.count == 1, let (st, n) = skipped.first { throw Workspace.pipelineReleaseError(stage: st, count: n) }
         if ingestRows.isEmpty {
             throw StrataError.usage("all \(rows.count) matching entries were quarantined by pipeline stages (\(skipped.keys.sorted().joined(separator: ", "))), not by ingest: release re-admits only ingest entries",

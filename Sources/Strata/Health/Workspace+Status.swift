@@ -33,9 +33,18 @@ public struct StatusReport: Codable, Sendable {
 }
 
 extension Workspace {
-    public func status() throws -> StatusReport {
+    /// What changed at the sources since they were ingested, and what the catalog holds.
+    public func status() throws -> StatusReport { try StatusScanner(ws: self).scan() }
+}
+
+/// `strata status`: walks the roots of every ingest and compares them with the stat cache (re-hashing only files
+/// whose stat changed), then counts the catalog.
+struct StatusScanner {
+    let ws: Workspace
+
+    func scan() throws -> StatusReport {
         // Load the stat cache on another thread while the sources are walked.
-        let catalog = self.catalog
+        let catalog = ws.catalog
         let loaded = Locked<Result<[String: CachedStat], any Error>?>(nil)
         let loading = DispatchGroup()
         loading.enter()
@@ -109,6 +118,9 @@ extension Workspace {
                             lastIngest: c.lastIngest, filesChecked: checked, filesHashed: hashed)
     }
 
+}
+
+extension Workspace {
     /// Compares every raw file with the stat recorded at ingest; re-hashes only those whose stat changed
     /// (or all, when `deep`). Returns the changed and the missing files (project-relative).
     func verifyRawFiles(deep: Bool) throws -> (modified: [String], missing: [String], hashed: Int) {

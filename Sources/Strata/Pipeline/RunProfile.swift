@@ -32,8 +32,8 @@ extension Workspace {
             let first = group[0]
             let chosen = Array(group.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }.prefix(DataProfile.sampleLimit))
             var profile = SourceProfile(source: first.source, modality: first.modality, samples: group.count, measured: chosen.count, unreadable: 0)
-            switch first.modality {
-            case "image":
+            switch Modality(rawValue: first.modality) {
+            case .image?:
                 let measures = measure(chosen) { item -> (width: Int, height: Int, bands: Int, alpha: Bool)? in
                     guard let path = try? context.path(item), case .success(let info) = Media.imagePixelInfo(path: path),
                           case .success(let size) = Media.displaySize(path: path) else { return nil }
@@ -41,7 +41,7 @@ extension Workspace {
                 }
                 profile.unreadable = chosen.count - measures.count
                 profile.image = ImageProfile(measures)
-            case "audio":
+            case .audio?:
                 let measures = measure(chosen) { item -> (seconds: Double, sampleRate: Int, channels: Int, peak: Double)? in
                     guard let path = try? context.path(item), case .success(let a) = Media.decodeAudio(path: path), a.sampleRate > 0 else { return nil }
                     var peak: Float = 0
@@ -72,7 +72,8 @@ extension Workspace {
 
     /// `stages` with the profile's medians set as `source_medians` on every `filter.quality` stage (rebuilt), so the
     /// medians are part of the stage's parameters: its tasks' cache keys change when the data's typical size does.
-    static func handProfile(_ profile: DataProfile, to stages: [(PipelineSpec.Stage, BuiltStage)]) throws -> [(PipelineSpec.Stage, BuiltStage)] {
+    static func handProfile(_ profile: DataProfile, to stages: [(spec: PipelineSpec.Stage, built: BuiltStage)]) throws
+        -> [(spec: PipelineSpec.Stage, built: BuiltStage)] {
         let medians = profile.stageMedians
         return try stages.map { spec, built in
             guard spec.uses == "filter.quality", !medians.isEmpty else { return (spec, built) }

@@ -29,7 +29,7 @@ struct CleanImageStage: MapStage {
 
     func process(_ items: [WorkItem], context: StageContext) throws -> [ItemOutcome] {
         try items.map { item in
-            guard item.modality == "image" else { return .keep(item) }
+            guard item.kind == .image else { return .keep(item) }
             let path = try context.path(item)
             let header: ImageHeader
             switch Media.imageHeader(path: path) {
@@ -86,7 +86,7 @@ struct CleanAudioStage: MapStage {
 
     func process(_ items: [WorkItem], context: StageContext) throws -> [ItemOutcome] {
         try items.map { item in
-            guard item.modality == "audio" else { return .keep(item) }
+            guard item.kind == .audio else { return .keep(item) }
             let decoded: DecodedAudio
             switch Media.decodeAudio(path: try context.path(item)) {
             case .success(let d): decoded = d

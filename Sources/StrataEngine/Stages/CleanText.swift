@@ -34,7 +34,7 @@ struct CleanTextStage: MapStage {
 
     func process(_ items: [WorkItem], context: StageContext) throws -> [ItemOutcome] {
         try items.map { item in
-            guard item.modality == "text" else { return .keep(item) }
+            guard item.kind == .text else { return .keep(item) }
             let original = try context.text(item)
             // Mojibake first: UTF-8 read as Latin-1 carries C1 control characters inside each mis-decoded
             // sequence (an em dash becomes "â" U+0080 U+0094), which removing controls would destroy.
@@ -52,7 +52,7 @@ struct CleanTextStage: MapStage {
             if !languages.isEmpty {
                 let guess = LanguageID.detect(text)
                 if !LanguageID.isAllowed(guess, allowed: languages) {
-                    return .reject(item, kind: "language-not-allowed",
+                    return .reject(item, kind: FindingKind.languageNotAllowed.rawValue,
                                    reason: "detected language `\(guess.code)` (\(guess.percent)%\(guess.reliable ? "" : ", unreliable")); allowed: \(languages.joined(separator: ", "))")
                 }
             }

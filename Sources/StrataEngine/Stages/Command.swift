@@ -29,7 +29,7 @@ struct CommandStage: MapStage {
                 "origin": .string(item.origin), "modality": .string(item.modality), "format": .string(item.format),
             ]
             if let l = item.line { obj["line"] = .int(Int64(l)) }
-            if item.modality == "text" {
+            if item.kind == .text {
                 obj["text"] = .string(try context.text(item))
             } else {
                 obj["content"] = .string(try context.path(item))
@@ -59,8 +59,8 @@ struct CommandStage: MapStage {
                 continue
             }
             if case .string(let reason)? = obj["drop"] {
-                answered[id] = .reject(item, kind: "dropped-by-command", reason: "`\(command)`: \(reason)")
-            } else if case .string(let text)? = obj["text"], item.modality == "text" {
+                answered[id] = .reject(item, kind: FindingKind.droppedByCommand.rawValue, reason: "`\(command)`: \(reason)")
+            } else if case .string(let text)? = obj["text"], item.kind == .text {
                 var kept = text == (try context.text(item)) ? item
                     : try context.replaceContent(item, with: Array(text.utf8), transform: Transform(stage: name, uses: "command", params: paramsJSON, changes: ["text"]))
                 if let s = obj["score"]?.asDouble { kept.score = s }
@@ -74,7 +74,7 @@ struct CommandStage: MapStage {
         let note = malformed.isEmpty ? "" : " (\(malformed.count) malformed output line(s): \(malformed[0]))"
         for m in malformed { context.log(m) }
         return items.map { item in
-            answered[item.id] ?? .reject(item, kind: "command-no-answer", reason: "`\(command)` returned no line for this sample\(note)")
+            answered[item.id] ?? .reject(item, kind: FindingKind.commandNoAnswer.rawValue, reason: "`\(command)` returned no line for this sample\(note)")
         }
     }
 

@@ -10,7 +10,7 @@ struct ExactDedupStage: GlobalStage {
     let keep: KeepPolicy
     let normalize: Bool
     let partitions = 1
-    let findingKind = "duplicate"
+    let findingKind = FindingKind.duplicate.rawValue
 
     init(_ p: inout StageParams) throws {
         keep = KeepPolicy(rawValue: try p.string("keep", default: "first", allowed: KeepPolicy.allCases.map(\.rawValue)))!
@@ -20,7 +20,7 @@ struct ExactDedupStage: GlobalStage {
     func applies(to item: WorkItem) -> Bool { true }
 
     func annotate(_ item: WorkItem, context: StageContext) throws -> [UInt8] {
-        guard item.modality == "text", normalize else { return Array(item.id.utf8) }
+        guard item.kind == .text, normalize else { return Array(item.id.utf8) }
         return Array(("n:" + ExactKey.normalizedHash(bytes: try context.content(item))).utf8)
     }
 
@@ -34,7 +34,7 @@ struct ExactDedupStage: GlobalStage {
     func confirm(_ a: Annotation, _ b: Annotation) -> Bool { a.elementsEqual(b) }
 
     func reason(of item: WorkItem, duplicating kept: WorkItem, annotations: (Annotation, Annotation)) -> String {
-        "same \(normalize && item.modality == "text" ? "normalized " : "")content as \(kept.place) (kept by policy `\(keep.rawValue)`)"
+        "same \(normalize && item.kind == .text ? "normalized " : "")content as \(kept.place) (kept by policy `\(keep.rawValue)`)"
     }
 }
 
@@ -70,7 +70,7 @@ struct NearDedupStage: GlobalStage {
     let charBands: Int
     let keep: KeepPolicy
     let partitions: Int
-    let findingKind = "near-duplicate"
+    let findingKind = FindingKind.nearDuplicate.rawValue
     /// Shingle sets of the texts checked by `confirmPairs`, so `reason` can quote the measured Jaccard.
     let measured = MeasuredSets()
 
@@ -109,7 +109,7 @@ struct NearDedupStage: GlobalStage {
         for m in ms where Modality(rawValue: m) == nil {
             throw StageError("stage `\(p.stage)`: params.modalities has `\(m)`; allowed: text, image, audio")
         }
-        modalities = ms.isEmpty ? ["text", "image", "audio"] : Set(ms)
+        modalities = ms.isEmpty ? Set(Modality.allCases.map(\.rawValue)) : Set(ms)
     }
 
     func applies(to item: WorkItem) -> Bool { modalities.contains(item.modality) }
@@ -136,7 +136,7 @@ struct NearDedupStage: GlobalStage {
     }
 
     func annotate(_ item: WorkItem, context: StageContext) throws -> [UInt8] {
-        if item.modality != "text" { return Array(try media.annotate(item, context: context).utf8) }
+        if item.kind != .text { return Array(try media.annotate(item, context: context).utf8) }
         let s = textShingles(try context.text(item))
         guard let chars = s.chars else { return Signature.encode(hasher, s.primary) }
         var out = Signature.encode(hasher, s.primary)
@@ -291,17 +291,16 @@ func fmt2(_ x: Double) -> String {
 }
 
 /// Exact shingle sets of texts checked by `dedup.near`, keyed by their annotation (a signature), for reasons.
-final class MeasuredSets: @unchecked Sendable {
-    struct Entry {
+final class MeasuredSets: Sendable {
+    struct Entry: Sendable {
         var primary: [UInt64]
         var mode: ShingleMode
         var chars: [UInt64]?
         var charN: Int
     }
-    private let lock = NSLock()
-    private var sets: [[UInt8]: Entry] = [:]
-    func set(_ annotation: [UInt8], _ e: Entry) { lock.withLock { sets[annotation] = e } }
-    func get(_ annotation: Annotation) -> Entry? { lock.withLock { sets[Array(annotation)] } }
+    private let sets = Locked<[[UInt8]: Entry]>([:])
+    func set(_ annotation: [UInt8], _ e: Entry) { sets.withLock { $0[annotation] = e } }
+    func get(_ annotation: Annotation) -> Entry? { sets.withLock { $0[Array(annotation)] } }
 }
 
 /// Binary form of a MinHash signature in an annotation: `m:` then each 32-bit value little-endian. The tag keeps

@@ -58,8 +58,8 @@ struct MediaNearDup: Sendable {
 
     func annotate(_ item: WorkItem, context: StageContext) throws -> String {
         let path = try context.path(item)
-        switch item.modality {
-        case "image":
+        switch item.kind {
+        case .image?:
             if imageMinSide > 0, case .success(let size) = Media.displaySize(path: path), min(size.width, size.height) < imageMinSide {
                 context.log("\(item.place): \(size.width)x\(size.height) is below image_min_side \(imageMinSide), too little detail for a perceptual hash; left out of near-duplicate search (exact duplicates are still removed)")
                 return ""
@@ -74,7 +74,7 @@ struct MediaNearDup: Sendable {
                 context.log("\(item.place): not hashed, left out of near-duplicate search: \(problem.reason)")
                 return ""
             }
-        case "audio":
+        case .audio?:
             switch Media.decodeAudio(path: path) {
             case .success(let audio):
                 let seconds = Double(audio.frames) / Double(max(1, audio.sampleRate))
@@ -328,9 +328,8 @@ extension MediaNearDup {
 }
 
 /// Waveform correlations of short-audio pairs, by the pair's annotations (either order).
-final class MeasuredWaveforms: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values: [[UInt8]: Double] = [:]
-    func set(_ a: [UInt8], _ b: [UInt8], _ v: Double) { lock.withLock { values[a + [0] + b] = v; values[b + [0] + a] = v } }
-    func get(_ a: Annotation, _ b: Annotation) -> Double? { lock.withLock { values[Array(a) + [0] + Array(b)] } }
+final class MeasuredWaveforms: Sendable {
+    private let values = Locked<[[UInt8]: Double]>([:])
+    func set(_ a: [UInt8], _ b: [UInt8], _ v: Double) { values.withLock { $0[a + [0] + b] = v; $0[b + [0] + a] = v } }
+    func get(_ a: Annotation, _ b: Annotation) -> Double? { values.withLock { $0[Array(a) + [0] + Array(b)] } }
 }

@@ -102,9 +102,9 @@ struct QualityFilterStage: MapStage {
 
     func process(_ items: [WorkItem], context: StageContext) throws -> [ItemOutcome] {
         try items.map { item in
-            switch item.modality {
-            case "image": return try imageOutcome(item, context: context)
-            case "audio": return try audioOutcome(item, context: context)
+            switch item.kind {
+            case .image?: return try imageOutcome(item, context: context)
+            case .audio?: return try audioOutcome(item, context: context)
             default: break
             }
             let signals = TextQuality.signals(try context.text(item))
