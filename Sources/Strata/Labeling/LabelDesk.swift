@@ -17,11 +17,14 @@ public final class LabelDesk: Sendable {
     let writer: GroupCommitQueue
     /// The queue's state in memory (claims are decided here, then written).
     let queue: LabelQueue
+    /// Where the desk reads the time (claim ages, the claim timeout, the refresh intervals below).
+    let clock: any LabelClock
     private let refreshGate = RefreshGate()
     /// At most every 2 seconds, `next` asks whether `strata suggest` stored new priorities since the queue was
     /// loaded (one small query); if so the queue takes the new order without a restart.
     private let priorityGate = RefreshGate()
-    private let prioritySeen: LockedString
+    /// The label priority signature the queue's order was taken from.
+    private let prioritySeen: Locked<String>
     /// The samples handed out last, as shown to annotators: the queue hands each sample to k annotators one after
     /// the other, so most answers to `next` need neither the catalog nor the sample's file. A sample id is the
     /// hash of its content, so what is kept never goes stale.
@@ -30,13 +33,17 @@ public final class LabelDesk: Sendable {
     /// Default claim timeout: an unanswered claim goes back to the queue after 30 minutes.
     public static let defaultClaimTimeout: TimeInterval = 30 * 60
 
-    /// - Parameter claimTimeout: seconds after which a sample handed to an annotator and not answered goes back
-    ///   to the queue for others (nil: claims never expire).
-    public init(workspace: Workspace, claimTimeout: TimeInterval? = LabelDesk.defaultClaimTimeout) throws {
+    /// - Parameters:
+    ///   - claimTimeout: seconds after which a sample handed to an annotator and not answered goes back to the
+    ///     queue for others (nil: claims never expire).
+    ///   - clock: the time source (tests pass a `ManualLabelClock` and advance it instead of sleeping).
+    public init(workspace: Workspace, claimTimeout: TimeInterval? = LabelDesk.defaultClaimTimeout,
+                clock: any LabelClock = SystemLabelClock()) throws {
         self.workspace = workspace
+        self.clock = clock
         store = try workspace.labelStore()
         try workspace.catalog.refreshQueue(annotatorsPerSample: store.rulebook.annotatorsPerSample)
-        prioritySeen = LockedString(try workspace.catalog.labelPrioritySignature())
+        prioritySeen = Locked(try workspace.catalog.labelPrioritySignature())
         queue = LabelQueue(snapshot: try workspace.catalog.queueSnapshot(), k: store.rulebook.annotatorsPerSample,
                            goldRate: store.rulebook.goldRate, claimTimeout: claimTimeout)
         writer = try GroupCommitQueue(catalog: workspace.catalog)
@@ -69,15 +76,20 @@ public final class LabelDesk: Sendable {
     /// The annotator's next sample, durably assigned to them, or nil when their queue is empty.
     public func next(for tasker: Tasker) async throws -> QueueItem? {
         try await releaseExpiredClaims()
-        if priorityGate.pass(every: 2) {
+        if priorityGate.pass(every: 2, now: clock.now()) {
             let signature = try workspace.catalog.labelPrioritySignature()
-            if prioritySeen.replace(with: signature) {
+            let changed = prioritySeen.withLock { seen in
+                guard seen != signature else { return false }
+                seen = signature
+                return true
+            }
+            if changed {
                 try workspace.catalog.refreshQueue(annotatorsPerSample: rulebook.annotatorsPerSample)
                 queue.reorder(try workspace.catalog.queueSnapshot())
             }
         }
         var sampleId = try await claim(annotator: tasker.name)
-        if sampleId == nil, refreshGate.pass(every: 2) {
+        if sampleId == nil, refreshGate.pass(every: 2, now: clock.now()) {
             // Samples ingested (or made gold) since the server started join the queue.
             try workspace.catalog.refreshQueue(annotatorsPerSample: rulebook.annotatorsPerSample)
             queue.merge(try workspace.catalog.queueSnapshot())
@@ -89,12 +101,13 @@ public final class LabelDesk: Sendable {
 
     /// The annotator's open claim, or a new one decided in memory and written before it is returned.
     func claim(annotator: String) async throws -> String? {
-        switch queue.claim(annotator: annotator, now: Date()) {
+        let now = clock.now()
+        switch queue.claim(annotator: annotator, now: now) {
         case nil: return nil
         case .existing(let id)?: return id
         case .new(let c)?:
             do {
-                try await writer.recordClaim(sampleId: c.sampleId, annotator: annotator, gold: c.gold, now: Workspace.now(),
+                try await writer.recordClaim(sampleId: c.sampleId, annotator: annotator, gold: c.gold, now: Workspace.timestamp(now),
                                              k: rulebook.annotatorsPerSample)
             } catch {
                 queue.undo(c)
@@ -106,7 +119,7 @@ public final class LabelDesk: Sendable {
 
     /// Gives claims older than the claim timeout back to the queue (at most one sweep a second).
     func releaseExpiredClaims() async throws {
-        let now = Date()
+        let now = clock.now()
         let expired = queue.takeExpired(now: now)
         if expired.isEmpty { return }
         do {
@@ -125,7 +138,7 @@ public final class LabelDesk: Sendable {
         if let kept = recentItems.get(sampleId) {
             item = kept
         } else {
-            guard let s = try workspace.catalog.labelingSample(id: sampleId) else { throw QueueError.unknownSample(sampleId) }
+            guard let s = try workspace.catalog.labelingSample(id: sampleId) else { throw QueueRefusal.unknownSample(sampleId) }
             var text: String?
             if s.modality == "text" {
                 let bytes = try content(id: s.id, kind: s.kind, rawPath: s.rawPath)
@@ -187,6 +200,29 @@ public final class LabelDesk: Sendable {
         }
     }
 
+    /// An answer the queue refuses: the sample was never handed to this annotator, or does not exist.
+    public enum QueueRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+        case notAssigned(sample: String, annotator: String)
+        case unknownSample(String)
+
+        public var description: String {
+            switch self {
+            case .notAssigned(let s, let a): "sample \(s) is not in the queue of \(a)"
+            case .unknownSample(let s): "no sample \(s) in the catalog"
+            }
+        }
+
+        /// Runs a catalog write, turning the catalog's queue errors into this type.
+        static func mapping<T>(_ body: () async throws -> T) async throws -> T {
+            do { return try await body() } catch let e as QueueError {
+                switch e {
+                case .notAssigned(let s, let a): throw QueueRefusal.notAssigned(sample: s, annotator: a)
+                case .unknownSample(let s): throw QueueRefusal.unknownSample(s)
+                }
+            }
+        }
+    }
+
     /// A rejected answer: the field and what to do.
     public struct AnswerError: Error, Sendable, CustomStringConvertible {
         public var field: String
@@ -214,14 +250,27 @@ public final class LabelDesk: Sendable {
     /// queue act as taskers (role `tasker`); their decisions go through `adjudicate`.
     public func submit(_ a: Answer, by tasker: Tasker) async throws -> Int64 {
         let event = try row(a, annotator: tasker.name, role: .tasker)
-        let id = try await writer.appendAnswer(event, requireAssignment: true)
+        let id = try await QueueRefusal.mapping { try await writer.appendAnswer(event, requireAssignment: true) }
         queue.answered(sampleId: event.sampleId, annotator: tasker.name)
         return id
     }
 
+    /// One of a tasker's own answers, as their answer list shows it.
+    public struct OwnAnswer: Sendable, Codable, Equatable {
+        public var id: Int64
+        public var sampleId: String
+        /// `label`, `skip` or `unclear`.
+        public var status: String
+        public var value: String?
+        public var reason: String?
+        public var createdAt: String
+    }
+
     /// The tasker's own answers, newest first.
-    public func answers(of tasker: Tasker, limit: Int = 200) throws -> [LabelEventRow] {
-        try workspace.catalog.labelEvents(annotator: tasker.name, limit: limit)
+    public func answers(of tasker: Tasker, limit: Int = 200) throws -> [OwnAnswer] {
+        try workspace.catalog.labelEvents(annotator: tasker.name, limit: limit).map {
+            OwnAnswer(id: $0.id ?? 0, sampleId: $0.sampleId, status: $0.status, value: $0.value, reason: $0.reason, createdAt: $0.createdAt)
+        }
     }
 
     // MARK: review
@@ -271,7 +320,7 @@ public final class LabelDesk: Sendable {
             throw AnswerError(field: "role", message: "only reviewers and admins adjudicate")
         }
         let event = try row(a, annotator: reviewer.name, role: role)
-        return try await writer.appendAnswer(event, requireAssignment: false)
+        return try await QueueRefusal.mapping { try await writer.appendAnswer(event, requireAssignment: false) }
     }
 
     // MARK: admin
@@ -343,68 +392,40 @@ public final class LabelDesk: Sendable {
     }
 }
 
-/// Lets one caller through per interval (the queue refresh scans every sample; when the queue is dry, fifty
-/// clients asking at once must not run it fifty times).
-/// A string behind a lock; `replace` says whether the value changed.
-final class LockedString: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: String
-    init(_ value: String) { self.value = value }
-    func replace(with new: String) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        guard new != value else { return false }
-        value = new
-        return true
-    }
-}
-
-final class RefreshGate: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last = Date.distantPast
-    func pass(every seconds: TimeInterval) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        let now = Date()
-        guard now.timeIntervalSince(last) >= seconds else { return false }
-        last = now
-        return true
-    }
-}
-
 /// A small first-in-first-out memory of queue items by sample id, bounded in count and in text bytes.
-final class RecentItems: @unchecked Sendable {
+struct RecentItems: Sendable {
+    private struct Memory: Sendable {
+        var items: [String: (item: LabelDesk.QueueItem, bytes: Int)] = [:]
+        var order: [String] = []
+        var head = 0
+        var bytes = 0
+    }
     private let capacity: Int
     private let maxBytes: Int
-    private let lock = NSLock()
-    private var items: [String: (item: LabelDesk.QueueItem, bytes: Int)] = [:]
-    private var order: [String] = []
-    private var head = 0
-    private var bytes = 0
+    private let memory = Locked(Memory())
 
     init(capacity: Int, maxBytes: Int) { self.capacity = capacity; self.maxBytes = maxBytes }
 
     func get(_ id: String) -> LabelDesk.QueueItem? {
-        lock.lock()
-        defer { lock.unlock() }
-        return items[id]?.item
+        memory.withLock { $0.items[id]?.item }
     }
 
     func put(_ item: LabelDesk.QueueItem, bytes n: Int) {
         guard n <= maxBytes / 4 else { return }  // large texts are read again rather than crowding out the rest
-        lock.lock()
-        defer { lock.unlock() }
-        guard items[item.sampleId] == nil else { return }
-        items[item.sampleId] = (item, n)
-        order.append(item.sampleId)
-        bytes += n
-        while order.count - head > capacity || bytes > maxBytes {
-            if let old = items.removeValue(forKey: order[head]) { bytes -= old.bytes }
-            head += 1
-        }
-        if head > capacity {
-            order.removeFirst(head)
-            head = 0
+        let (capacity, maxBytes) = (self.capacity, self.maxBytes)
+        memory.withLock { m in
+            guard m.items[item.sampleId] == nil else { return }
+            m.items[item.sampleId] = (item, n)
+            m.order.append(item.sampleId)
+            m.bytes += n
+            while m.order.count - m.head > capacity || m.bytes > maxBytes {
+                if let old = m.items.removeValue(forKey: m.order[m.head]) { m.bytes -= old.bytes }
+                m.head += 1
+            }
+            if m.head > capacity {
+                m.order.removeFirst(m.head)
+                m.head = 0
+            }
         }
     }
 }
