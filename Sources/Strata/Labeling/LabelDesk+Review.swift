@@ -39,7 +39,7 @@ extension LabelDesk {
             let given = latest.values.sorted { $0.annotator < $1.annotator }.map {
                 ReviewItem.Given(annotator: $0.annotator, status: $0.status, value: $0.value, reason: $0.reason)
             }
-            let text = s.modality == "text" ? String(decoding: try content(of: s).prefix(1 << 20), as: UTF8.self) : nil
+            let text = s.modality == Modality.text.rawValue ? String(decoding: try content(of: s).prefix(1 << 20), as: UTF8.self) : nil
             return ReviewItem(sampleId: c.sample, shortId: s.shortId, modality: s.modality, text: text, contentURL: "/api/samples/\(c.sample)/content",
                               mediaType: LabelDesk.mediaType(format: s.format), answers: given, why: c.reason)
         }

@@ -140,7 +140,7 @@ public final class LabelDesk: Sendable {
         } else {
             guard let s = try workspace.catalog.labelingSample(id: sampleId) else { throw QueueRefusal.unknownSample(sampleId) }
             var text: String?
-            if s.modality == "text" {
+            if s.modality == Modality.text.rawValue {
                 let bytes = try content(id: s.id, kind: s.kind, rawPath: s.rawPath)
                 text = String(decoding: bytes.prefix(1 << 20), as: UTF8.self)
             }

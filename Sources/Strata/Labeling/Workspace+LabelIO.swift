@@ -54,13 +54,14 @@ extension Workspace {
     /// A Label Studio labeling config (XML) for the rulebook's labels and the project's main modality.
     public func labelStudioConfig() throws -> String {
         let spec = try rulebook()
-        let modality = project.modalities.first?.rawValue ?? "text"
-        return LabelFormats.labelStudioConfig(labels: spec.labels.map(\.name), dataKey: modality == "text" ? "text" : modality)
+        // Label Studio's data key is the modality's name (`$text`, `$image`, `$audio`).
+        let modality = project.modalities.first ?? .text
+        return LabelFormats.labelStudioConfig(labels: spec.labels.map(\.name), dataKey: modality.rawValue)
     }
 
     /// The data key and content of a sample for a labeling tool: the text itself, or a URL of the file.
     func taskContent(_ s: SampleRow, mediaURL: String?) throws -> (key: String, content: String) {
-        if s.modality == "text" {
+        if s.modality == Modality.text.rawValue {
             if s.kind == "record" { return ("text", String(decoding: try objects.get(s.id), as: UTF8.self)) }
             return ("text", String(decoding: try FileIO.readAll(root + "/" + s.rawPath, limit: 16 << 20), as: UTF8.self))
         }
