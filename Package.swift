@@ -73,7 +73,7 @@ let package = Package(
         .target(name: "Strata", dependencies: ["StrataCore", "StrataStore", "StrataCatalog", "StrataQuality", "StrataMedia", "StrataEngine", "StrataSlurm", "StrataAnalysis", "StrataLabels", "StrataParquet", "StrataRemote"]),
         // The labeling web app: routes, sessions, templates over the Workspace API. The only module importing Hummingbird.
         .target(name: "StrataServer", dependencies: [
-            "Strata", "StrataCore", "StrataCatalog", "StrataStore",
+            "Strata", "StrataCore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Mustache", package: "swift-mustache"),
         ]),

@@ -3,7 +3,6 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Strata
-import StrataCatalog
 
 extension LabelServer {
     func addAPI(_ router: Router<LabelContext>) {
@@ -135,8 +134,8 @@ extension LabelServer {
         return out
     }
 
-    static func labelJSON(_ e: LabelEventRow) -> [String: Any] {
-        var out: [String: Any] = ["id": e.id ?? 0, "sample": e.sampleId, "status": e.status, "createdAt": e.createdAt]
+    static func labelJSON(_ e: LabelDesk.OwnAnswer) -> [String: Any] {
+        var out: [String: Any] = ["id": e.id, "sample": e.sampleId, "status": e.status, "createdAt": e.createdAt]
         if let v = e.value { out["value"] = v }
         if let r = e.reason { out["reason"] = r }
         return out

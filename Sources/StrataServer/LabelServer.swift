@@ -5,7 +5,6 @@ import Logging
 import NIOCore
 import NIOPosix
 import Strata
-import StrataCatalog
 
 /// Settings of `strata label serve`.
 public struct LabelServerConfiguration: Sendable {
@@ -146,7 +145,7 @@ public final class LabelServer: Sendable {
     }
 
     static func mapQueueError(_ body: () async throws -> Int64) async throws -> Int64 {
-        do { return try await body() } catch let e as QueueError {
+        do { return try await body() } catch let e as LabelDesk.QueueRefusal {
             switch e {
             case .notAssigned(let s, _): throw APIError(.forbidden, "sample \(s) is not in your queue; take samples from /api/queue/next", field: "sample")
             case .unknownSample(let s): throw APIError(.notFound, "no sample \(s)", field: "sample")

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Strata
+import StrataCore
 
 /// A JSON error the client can act on: `{"error": {"message": ..., "field": ...}}`.
 struct APIError: Error, HTTPResponseError {
@@ -141,11 +142,10 @@ struct AuthMiddleware: RouterMiddleware {
 }
 
 /// Counts failed sign-ins (login form and bad bearer tokens) per client address in a sliding window.
-final class LoginLimiter: @unchecked Sendable {
+final class LoginLimiter: Sendable {
     let maxFailures: Int
     let window: TimeInterval
-    private var failures: [String: [Date]] = [:]
-    private let lock = NSLock()
+    private let failures = Locked<[String: [Date]]>([:])
 
     init(maxFailures: Int, window: TimeInterval) {
         self.maxFailures = maxFailures
@@ -154,10 +154,12 @@ final class LoginLimiter: @unchecked Sendable {
 
     /// Throws 429 when `key` already failed too often in the window.
     func check(_ key: String, now: Date = Date()) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        let recent = (failures[key] ?? []).filter { now.timeIntervalSince($0) < window }
-        failures[key] = recent
+        let window = self.window
+        let recent = failures.withLock { failures in
+            let recent = (failures[key] ?? []).filter { now.timeIntervalSince($0) < window }
+            failures[key] = recent
+            return recent
+        }
         if recent.count >= maxFailures {
             let retry = Int(window - now.timeIntervalSince(recent[0])) + 1
             throw APIError(.tooManyRequests, "too many failed sign-ins from this address; wait \(retry) s and try again",
@@ -167,10 +169,11 @@ final class LoginLimiter: @unchecked Sendable {
 
     /// Records a failure; throws 429 once the limit is reached.
     func recordFailure(_ key: String, now: Date = Date()) throws {
-        lock.lock()
-        failures[key, default: []].append(now)
-        if failures.count > 10_000 { failures = failures.filter { now.timeIntervalSince($0.value.last ?? now) < window } }
-        lock.unlock()
+        let window = self.window
+        failures.withLock { failures in
+            failures[key, default: []].append(now)
+            if failures.count > 10_000 { failures = failures.filter { now.timeIntervalSince($0.value.last ?? now) < window } }
+        }
         try check(key, now: now)
     }
 }

@@ -56,7 +56,8 @@ final class LabelServerQueueTests: XCTestCase {
     /// gets a different sample, and a late answer to the expired claim is refused (nothing stored).
     func testUnansweredClaimGoesBackToTheQueueAfterTheTimeout() async throws {
         let f = try ServerFixture(samples: 2, k: 1)
-        let app = Application(router: try f.server(claimTimeout: 1.5).makeRouter())
+        let clock = ManualLabelClock()
+        let app = Application(router: try f.server(claimTimeout: 1.5, clock: clock).makeRouter())
         try await app.test(.router) { client in
             let tara = f.tokens["tara"]!, tom = f.tokens["tom"]!
             let firstResponse = try await client.send(.get, "/api/queue/next", token: tara)
@@ -70,7 +71,10 @@ final class LabelServerQueueTests: XCTestCase {
             let empty = try await client.send(.get, "/api/queue/next", token: tom)
             XCTAssertTrue(empty.json["sample"] is NSNull, "before the timeout tara's claim holds the last sample: \(empty.text)")
 
-            try await Task.sleep(nanoseconds: 2_000_000_000)
+            clock.advance(by: 1.4)
+            let stillHeld = try await client.send(.get, "/api/queue/next", token: tom)
+            XCTAssertTrue(stillHeld.json["sample"] is NSNull, "1.4 s after the claim it is still tara's: \(stillHeld.text)")
+            clock.advance(by: 0.6)
             let tomSecond = try await client.send(.get, "/api/queue/next", token: tom)
             XCTAssertEqual(Self.sampleId(tomSecond), first, "the expired claim went to another tasker")
             let r5 = try await client.send(.post, "/api/labels", token: tom, json: ["sample": first, "value": "positive"])
@@ -131,7 +135,8 @@ final class LabelServerQueueTests: XCTestCase {
         let f = try ServerFixture(samples: 6, k: 1)
         try f.workspace.catalog.refreshQueue(annotatorsPerSample: 1)
         let ingestOrder = try f.workspace.catalog.queueSnapshot().samples.map(\.id)
-        let app = Application(router: try f.server().makeRouter())
+        let clock = ManualLabelClock()
+        let app = Application(router: try f.server(clock: clock).makeRouter())
         try await app.test(.router) { client in
             let r0 = try await client.send(.get, "/api/queue/next", token: f.tokens["tara"]!)
             let first = try XCTUnwrap(Self.sampleId(r0))
@@ -142,13 +147,19 @@ final class LabelServerQueueTests: XCTestCase {
             try f.workspace.catalog.replaceLabelPriority(ranked.enumerated().map { i, id in
                 LabelPriorityRow(sampleId: id, rank: i + 1, score: 1, strategy: "margin", model: "m1", createdAt: "2026-12-07T00:00:00Z")
             })
-            try await Task.sleep(nanoseconds: 2_100_000_000)
+            // Within 2 seconds the queue keeps the order it loaded.
+            clock.advance(by: 1.9)
+            let r1 = try await client.send(.get, "/api/queue/next", token: f.tokens["tara"]!)
+            let second = try XCTUnwrap(Self.sampleId(r1))
+            XCTAssertEqual(second, ingestOrder[1], "the new order is not asked for before 2 seconds")
+            _ = try await client.send(.post, "/api/labels", token: f.tokens["tara"]!, json: ["sample": second, "value": "neutral"])
+            clock.advance(by: 0.2)
             var handed: [String] = []
             while let s = Self.sampleId(try await client.send(.get, "/api/queue/next", token: f.tokens["tara"]!)) {
                 handed.append(s)
                 _ = try await client.send(.post, "/api/labels", token: f.tokens["tara"]!, json: ["sample": s, "value": "neutral"])
             }
-            XCTAssertEqual(handed, ranked + [ingestOrder[1], ingestOrder[2], ingestOrder[3]])
+            XCTAssertEqual(handed, ranked + [ingestOrder[2], ingestOrder[3]])
         }
     }
 

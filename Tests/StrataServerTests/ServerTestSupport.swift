@@ -72,8 +72,10 @@ final class ServerFixture: @unchecked Sendable {
         }
     }
 
-    func server(maxLoginFailures: Int = 10, claimTimeout: TimeInterval? = LabelDesk.defaultClaimTimeout) throws -> LabelServer {
-        try LabelServer(desk: try LabelDesk(workspace: workspace, claimTimeout: claimTimeout), configuration: .init(maxLoginFailures: maxLoginFailures))
+    func server(maxLoginFailures: Int = 10, claimTimeout: TimeInterval? = LabelDesk.defaultClaimTimeout,
+                clock: any LabelClock = SystemLabelClock()) throws -> LabelServer {
+        try LabelServer(desk: try LabelDesk(workspace: workspace, claimTimeout: claimTimeout, clock: clock),
+                        configuration: .init(maxLoginFailures: maxLoginFailures))
     }
 
     func labelEventCount() throws -> Int { try workspace.catalog.labelEvents().count }

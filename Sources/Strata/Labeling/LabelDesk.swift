@@ -17,11 +17,14 @@ public final class LabelDesk: Sendable {
     let writer: GroupCommitQueue
     /// The queue's state in memory (claims are decided here, then written).
     let queue: LabelQueue
+    /// Where the desk reads the time (claim ages, the claim timeout, the refresh intervals below).
+    let clock: any LabelClock
     private let refreshGate = RefreshGate()
     /// At most every 2 seconds, `next` asks whether `strata suggest` stored new priorities since the queue was
     /// loaded (one small query); if so the queue takes the new order without a restart.
     private let priorityGate = RefreshGate()
-    private let prioritySeen: LockedString
+    /// The label priority signature the queue's order was taken from.
+    private let prioritySeen: Locked<String>
     /// The samples handed out last, as shown to annotators: the queue hands each sample to k annotators one after
     /// the other, so most answers to `next` need neither the catalog nor the sample's file. A sample id is the
     /// hash of its content, so what is kept never goes stale.
@@ -30,13 +33,17 @@ public final class LabelDesk: Sendable {
     /// Default claim timeout: an unanswered claim goes back to the queue after 30 minutes.
     public static let defaultClaimTimeout: TimeInterval = 30 * 60
 
-    /// - Parameter claimTimeout: seconds after which a sample handed to an annotator and not answered goes back
-    ///   to the queue for others (nil: claims never expire).
-    public init(workspace: Workspace, claimTimeout: TimeInterval? = LabelDesk.defaultClaimTimeout) throws {
+    /// - Parameters:
+    ///   - claimTimeout: seconds after which a sample handed to an annotator and not answered goes back to the
+    ///     queue for others (nil: claims never expire).
+    ///   - clock: the time source (tests pass a `ManualLabelClock` and advance it instead of sleeping).
+    public init(workspace: Workspace, claimTimeout: TimeInterval? = LabelDesk.defaultClaimTimeout,
+                clock: any LabelClock = SystemLabelClock()) throws {
         self.workspace = workspace
+        self.clock = clock
         store = try workspace.labelStore()
         try workspace.catalog.refreshQueue(annotatorsPerSample: store.rulebook.annotatorsPerSample)
-        prioritySeen = LockedString(try workspace.catalog.labelPrioritySignature())
+        prioritySeen = Locked(try workspace.catalog.labelPrioritySignature())
         queue = LabelQueue(snapshot: try workspace.catalog.queueSnapshot(), k: store.rulebook.annotatorsPerSample,
                            goldRate: store.rulebook.goldRate, claimTimeout: claimTimeout)
         writer = try GroupCommitQueue(catalog: workspace.catalog)
@@ -69,15 +76,20 @@ public final class LabelDesk: Sendable {
     /// The annotator's next sample, durably assigned to them, or nil when their queue is empty.
     public func next(for tasker: Tasker) async throws -> QueueItem? {
         try await releaseExpiredClaims()
-        if priorityGate.pass(every: 2) {
+        if priorityGate.pass(every: 2, now: clock.now()) {
             let signature = try workspace.catalog.labelPrioritySignature()
-            if prioritySeen.replace(with: signature) {
+            let changed = prioritySeen.withLock { seen in
+                guard seen != signature else { return false }
+                seen = signature
+                return true
+            }
+            if changed {
                 try workspace.catalog.refreshQueue(annotatorsPerSample: rulebook.annotatorsPerSample)
                 queue.reorder(try workspace.catalog.queueSnapshot())
             }
         }
         var sampleId = try await claim(annotator: tasker.name)
-        if sampleId == nil, refreshGate.pass(every: 2) {
+        if sampleId == nil, refreshGate.pass(every: 2, now: clock.now()) {
             // Samples ingested (or made gold) since the server started join the queue.
             try workspace.catalog.refreshQueue(annotatorsPerSample: rulebook.annotatorsPerSample)
             queue.merge(try workspace.catalog.queueSnapshot())
@@ -89,12 +101,13 @@ public final class LabelDesk: Sendable {
 
     /// The annotator's open claim, or a new one decided in memory and written before it is returned.
     func claim(annotator: String) async throws -> String? {
-        switch queue.claim(annotator: annotator, now: Date()) {
+        let now = clock.now()
+        switch queue.claim(annotator: annotator, now: now) {
         case nil: return nil
         case .existing(let id)?: return id
         case .new(let c)?:
             do {
-                try await writer.recordClaim(sampleId: c.sampleId, annotator: annotator, gold: c.gold, now: Workspace.now(),
+                try await writer.recordClaim(sampleId: c.sampleId, annotator: annotator, gold: c.gold, now: Workspace.timestamp(now),
                                              k: rulebook.annotatorsPerSample)
             } catch {
                 queue.undo(c)
@@ -106,7 +119,7 @@ public final class LabelDesk: Sendable {
 
     /// Gives claims older than the claim timeout back to the queue (at most one sweep a second).
     func releaseExpiredClaims() async throws {
-        let now = Date()
+        let now = clock.now()
         let expired = queue.takeExpired(now: now)
         if expired.isEmpty { return }
         do {
@@ -125,9 +138,9 @@ public final class LabelDesk: Sendable {
         if let kept = recentItems.get(sampleId) {
             item = kept
         } else {
-            guard let s = try workspace.catalog.labelingSample(id: sampleId) else { throw QueueError.unknownSample(sampleId) }
+            guard let s = try workspace.catalog.labelingSample(id: sampleId) else { throw QueueRefusal.unknownSample(sampleId) }
             var text: String?
-            if s.modality == "text" {
+            if s.modality == Modality.text.rawValue {
                 let bytes = try content(id: s.id, kind: s.kind, rawPath: s.rawPath)
                 text = String(decoding: bytes.prefix(1 << 20), as: UTF8.self)
             }
@@ -187,6 +200,29 @@ public final class LabelDesk: Sendable {
         }
     }
 
+    /// An answer the queue refuses: the sample was never handed to this annotator, or does not exist.
+    public enum QueueRefusal: Error, Sendable, Equatable, CustomStringConvertible {
+        case notAssigned(sample: String, annotator: String)
+        case unknownSample(String)
+
+        public var description: String {
+            switch self {
+            case .notAssigned(let s, let a): "sample \(s) is not in the queue of \(a)"
+            case .unknownSample(let s): "no sample \(s) in the catalog"
+            }
+        }
+
+        /// Runs a catalog write, turning the catalog's queue errors into this type.
+        static func mapping<T>(_ body: () async throws -> T) async throws -> T {
+            do { return try await body() } catch let e as QueueError {
+                switch e {
+                case .notAssigned(let s, let a): throw QueueRefusal.notAssigned(sample: s, annotator: a)
+                case .unknownSample(let s): throw QueueRefusal.unknownSample(s)
+                }
+            }
+        }
+    }
+
     /// A rejected answer: the field and what to do.
     public struct AnswerError: Error, Sendable, CustomStringConvertible {
         public var field: String
@@ -214,197 +250,64 @@ public final class LabelDesk: Sendable {
     /// queue act as taskers (role `tasker`); their decisions go through `adjudicate`.
     public func submit(_ a: Answer, by tasker: Tasker) async throws -> Int64 {
         let event = try row(a, annotator: tasker.name, role: .tasker)
-        let id = try await writer.appendAnswer(event, requireAssignment: true)
+        let id = try await QueueRefusal.mapping { try await writer.appendAnswer(event, requireAssignment: true) }
         queue.answered(sampleId: event.sampleId, annotator: tasker.name)
         return id
     }
 
-    /// The tasker's own answers, newest first.
-    public func answers(of tasker: Tasker, limit: Int = 200) throws -> [LabelEventRow] {
-        try workspace.catalog.labelEvents(annotator: tasker.name, limit: limit)
-    }
-
-    // MARK: review
-
-    /// A sample waiting for a reviewer, with every human answer given so far.
-    public struct ReviewItem: Sendable, Codable, Equatable {
-        public struct Given: Sendable, Codable, Equatable {
-            public var annotator: String
-            public var status: String
-            public var value: String?
-            public var reason: String?
-        }
+    /// One of a tasker's own answers, as their answer list shows it.
+    public struct OwnAnswer: Sendable, Codable, Equatable {
+        public var id: Int64
         public var sampleId: String
-        public var shortId: String
-        public var modality: String
-        public var text: String?
-        public var contentURL: String
-        public var mediaType: String
-        public var answers: [Given]
-        /// Why it needs a reviewer (tie, low agreement, unclear).
-        public var why: String?
+        /// `label`, `skip` or `unclear`.
+        public var status: String
+        public var value: String?
+        public var reason: String?
+        public var createdAt: String
     }
 
-    /// The label store's adjudication queue: ties, agreement below the threshold, unclear answers; with every
-    /// annotator's latest answer.
-    public func reviewQueue(limit: Int = 100) throws -> [ReviewItem] {
-        let pending = try store.consensus().adjudication.prefix(limit)
-        let samples = try workspace.catalog.samples(ids: pending.map(\.sample))
-        return try pending.compactMap { c in
-            guard let s = samples[c.sample] else { return nil }
-            var latest: [String: LabelEventRow] = [:]
-            for e in try workspace.catalog.labelEvents(sampleId: c.sample) where !(AnnotatorRole(rawValue: e.role)?.adjudicates ?? false) {
-                latest[e.annotator] = e
-            }
-            let given = latest.values.sorted { $0.annotator < $1.annotator }.map {
-                ReviewItem.Given(annotator: $0.annotator, status: $0.status, value: $0.value, reason: $0.reason)
-            }
-            let text = s.modality == "text" ? String(decoding: try content(of: s).prefix(1 << 20), as: UTF8.self) : nil
-            return ReviewItem(sampleId: c.sample, shortId: s.shortId, modality: s.modality, text: text, contentURL: "/api/samples/\(c.sample)/content",
-                              mediaType: LabelDesk.mediaType(format: s.format), answers: given, why: c.reason)
+    /// The tasker's own answers, newest first.
+    public func answers(of tasker: Tasker, limit: Int = 200) throws -> [OwnAnswer] {
+        try workspace.catalog.labelEvents(annotator: tasker.name, limit: limit).map {
+            OwnAnswer(id: $0.id ?? 0, sampleId: $0.sampleId, status: $0.status, value: $0.value, reason: $0.reason, createdAt: $0.createdAt)
         }
-    }
-
-    /// A reviewer's (or admin's) decision: an event in their role, which settles the sample's consensus.
-    public func adjudicate(_ a: Answer, by reviewer: Tasker) async throws -> Int64 {
-        guard reviewer.role >= .reviewer, let role = AnnotatorRole(rawValue: reviewer.role.rawValue) else {
-            throw AnswerError(field: "role", message: "only reviewers and admins adjudicate")
-        }
-        let event = try row(a, annotator: reviewer.name, role: role)
-        return try await writer.appendAnswer(event, requireAssignment: false)
-    }
-
-    // MARK: admin
-
-    public struct Progress: Sendable, Codable, Equatable {
-        public struct Annotator: Sendable, Codable, Equatable {
-            public var name: String
-            public var role: String
-            public var answers: Int
-            public var skipped: Int
-            public var unclear: Int
-            public var goldAnswered: Int
-            public var goldCorrect: Int
-            /// goldCorrect / goldAnswered, nil before the first gold answer.
-            public var goldAccuracy: Double?
-            /// Share of this annotator's labels that match the other annotators' on the same samples.
-            public var agreement: Double?
-            public var meanCohenKappa: Double?
-        }
-        public var samples: Int
-        public var samplesWithAllAnswers: Int
-        public var openAssignments: Int
-        public var answers: Int
-        public var awaitingReview: Int
-        public var annotatorsPerSample: Int
-        public var goldRate: Double
-        public var agreementThreshold: Double
-        public var percentAgreement: Double?
-        public var fleissKappa: Double?
-        public var krippendorffAlpha: Double?
-        public var meanCohenKappa: Double?
-        /// Labels whose Krippendorff's alpha is below the rulebook's threshold.
-        public var labelsBelowThreshold: [String]
-        public var annotators: [Annotator]
-    }
-
-    /// Queue progress, agreement (the label store's report) and accuracy on gold per annotator.
-    public func progress() throws -> Progress {
-        let counts = try workspace.catalog.queueProgress()
-        let report = try store.agreement()
-        let consensus = try store.consensus()
-        var latest: [String: [String: LabelEventRow]] = [:]  // annotator -> sample -> latest answer
-        var answers = 0
-        for e in try workspace.catalog.labelEvents() where !(AnnotatorRole(rawValue: e.role)?.adjudicates ?? false) {
-            latest[e.annotator, default: [:]][e.sampleId] = e
-            answers += 1
-        }
-        let stats = Dictionary(report.agreement.annotatorStats.map { ($0.annotator, $0) }, uniquingKeysWith: { a, _ in a })
-        let annotators = try workspace.taskers().map { t -> Progress.Annotator in
-            let mine = Array(latest[t.name, default: [:]].values)
-            let st = stats[t.name]
-            return Progress.Annotator(
-                name: t.name, role: t.role.rawValue, answers: mine.count, skipped: mine.filter { $0.status == "skip" }.count,
-                unclear: mine.filter { $0.status == "unclear" }.count, goldAnswered: st?.goldItems ?? 0, goldCorrect: st?.goldCorrect ?? 0,
-                goldAccuracy: st?.goldAccuracy, agreement: st?.agreement, meanCohenKappa: st?.meanCohenKappa)
-        }
-        let a = report.agreement
-        return Progress(
-            samples: counts.samples, samplesWithAllAnswers: counts.full, openAssignments: counts.open, answers: answers,
-            awaitingReview: consensus.adjudication.count, annotatorsPerSample: rulebook.annotatorsPerSample, goldRate: rulebook.goldRate,
-            agreementThreshold: rulebook.agreementThreshold, percentAgreement: a.percentAgreement, fleissKappa: a.fleissKappa,
-            krippendorffAlpha: a.krippendorffAlpha, meanCohenKappa: a.meanCohenKappa, labelsBelowThreshold: report.labelsBelowThreshold,
-            annotators: annotators)
-    }
-
-    static func json(_ value: Any) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-    }
-}
-
-/// Lets one caller through per interval (the queue refresh scans every sample; when the queue is dry, fifty
-/// clients asking at once must not run it fifty times).
-/// A string behind a lock; `replace` says whether the value changed.
-final class LockedString: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: String
-    init(_ value: String) { self.value = value }
-    func replace(with new: String) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        guard new != value else { return false }
-        value = new
-        return true
-    }
-}
-
-final class RefreshGate: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last = Date.distantPast
-    func pass(every seconds: TimeInterval) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        let now = Date()
-        guard now.timeIntervalSince(last) >= seconds else { return false }
-        last = now
-        return true
     }
 }
 
 /// A small first-in-first-out memory of queue items by sample id, bounded in count and in text bytes.
-final class RecentItems: @unchecked Sendable {
+struct RecentItems: Sendable {
+    private struct Memory: Sendable {
+        var items: [String: (item: LabelDesk.QueueItem, bytes: Int)] = [:]
+        var order: [String] = []
+        var head = 0
+        var bytes = 0
+    }
     private let capacity: Int
     private let maxBytes: Int
-    private let lock = NSLock()
-    private var items: [String: (item: LabelDesk.QueueItem, bytes: Int)] = [:]
-    private var order: [String] = []
-    private var head = 0
-    private var bytes = 0
+    private let memory = Locked(Memory())
 
     init(capacity: Int, maxBytes: Int) { self.capacity = capacity; self.maxBytes = maxBytes }
 
     func get(_ id: String) -> LabelDesk.QueueItem? {
-        lock.lock()
-        defer { lock.unlock() }
-        return items[id]?.item
+        memory.withLock { $0.items[id]?.item }
     }
 
     func put(_ item: LabelDesk.QueueItem, bytes n: Int) {
         guard n <= maxBytes / 4 else { return }  // large texts are read again rather than crowding out the rest
-        lock.lock()
-        defer { lock.unlock() }
-        guard items[item.sampleId] == nil else { return }
-        items[item.sampleId] = (item, n)
-        order.append(item.sampleId)
-        bytes += n
-        while order.count - head > capacity || bytes > maxBytes {
-            if let old = items.removeValue(forKey: order[head]) { bytes -= old.bytes }
-            head += 1
-        }
-        if head > capacity {
-            order.removeFirst(head)
-            head = 0
+        let (capacity, maxBytes) = (self.capacity, self.maxBytes)
+        memory.withLock { m in
+            guard m.items[item.sampleId] == nil else { return }
+            m.items[item.sampleId] = (item, n)
+            m.order.append(item.sampleId)
+            m.bytes += n
+            while m.order.count - m.head > capacity || m.bytes > maxBytes {
+                if let old = m.items.removeValue(forKey: m.order[m.head]) { m.bytes -= old.bytes }
+                m.head += 1
+            }
+            if m.head > capacity {
+                m.order.removeFirst(m.head)
+                m.head = 0
+            }
         }
     }
 }

@@ -302,37 +302,10 @@ enum LabelFormats {
                     problems.append(LabelFileProblem(location: taskName, message: "has no `data.strata_id` (or it is empty); export the tasks from Strata, or name the data field that holds the sample id with --sample-field"))
                     break
                 }
-                var choices: [String] = []
-                for r in entry["result"]?.arrayValue ?? [] {
-                    for c in r["value"]?["choices"]?.arrayValue ?? [] { if let s = c.asText { choices.append(s) } }
+                switch labelStudioSubmission(entry, kind: kind, sample: sample, defaults: defaults) {
+                case .success(let sub): records.append(LabelRecord(submission: sub, location: location))
+                case .failure(let message): problems.append(LabelFileProblem(location: location, message: message.text))
                 }
-                let cancelled = entry["was_cancelled"] == .bool(true)
-                var sub = LabelSubmission(sample: sample, annotator: defaults.annotator, role: defaults.role, source: defaults.source,
-                                          createdAt: entry["created_at"]?.asText)
-                if kind == "prediction" {
-                    sub.source = .model
-                    sub.role = .model
-                    sub.annotator = "model:" + (entry["model_version"]?.asText ?? "label-studio")
-                    sub.confidence = entry["score"]?.asDouble
-                } else if let by = entry["completed_by"] {
-                    switch by {
-                    case .object(let o): sub.annotator = "label-studio:" + (o["email"]?.asText ?? o["id"].map { $0.asText ?? $0.canonicalJSON } ?? "unknown")
-                    default: sub.annotator = "label-studio:user-" + (by.asText ?? by.canonicalJSON)
-                    }
-                }
-                if cancelled {
-                    sub.status = .skip
-                    sub.reason = "cancelled in Label Studio"
-                } else if choices.count == 1 {
-                    sub.value = choices[0]
-                } else if choices.isEmpty {
-                    problems.append(LabelFileProblem(location: location, message: "has no `choices` result; Strata imports single-choice classification (a <Choices> tag)"))
-                    continue
-                } else {
-                    problems.append(LabelFileProblem(location: location, message: "has \(choices.count) choices (\(choices.joined(separator: ", "))); Strata labels are single-choice"))
-                    continue
-                }
-                records.append(LabelRecord(submission: sub, location: location))
             }
         }
         return (records, problems)
@@ -340,6 +313,46 @@ enum LabelFormats {
 }
 
 extension LabelFormats {
+    /// A problem message of one import entry.
+    struct ImportMessage: Error {
+        var text: String
+    }
+
+    /// The submission a Label Studio annotation or prediction (not written by Strata) stands for: its one choice,
+    /// or a skip when it was cancelled.
+    static func labelStudioSubmission(_ entry: JSONValue, kind: String, sample: String,
+                                      defaults: LabelImportDefaults) -> Result<LabelSubmission, ImportMessage> {
+        var choices: [String] = []
+        for r in entry["result"]?.arrayValue ?? [] {
+            for c in r["value"]?["choices"]?.arrayValue ?? [] { if let s = c.asText { choices.append(s) } }
+        }
+        let cancelled = entry["was_cancelled"] == .bool(true)
+        var sub = LabelSubmission(sample: sample, annotator: defaults.annotator, role: defaults.role, source: defaults.source,
+                                  createdAt: entry["created_at"]?.asText)
+        if kind == "prediction" {
+            sub.source = .model
+            sub.role = .model
+            sub.annotator = "model:" + (entry["model_version"]?.asText ?? "label-studio")
+            sub.confidence = entry["score"]?.asDouble
+        } else if let by = entry["completed_by"] {
+            switch by {
+            case .object(let o): sub.annotator = "label-studio:" + (o["email"]?.asText ?? o["id"].map { $0.asText ?? $0.canonicalJSON } ?? "unknown")
+            default: sub.annotator = "label-studio:user-" + (by.asText ?? by.canonicalJSON)
+            }
+        }
+        if cancelled {
+            sub.status = .skip
+            sub.reason = "cancelled in Label Studio"
+        } else if choices.count == 1 {
+            sub.value = choices[0]
+        } else if choices.isEmpty {
+            return .failure(ImportMessage(text: "has no `choices` result; Strata imports single-choice classification (a <Choices> tag)"))
+        } else {
+            return .failure(ImportMessage(text: "has \(choices.count) choices (\(choices.joined(separator: ", "))); Strata labels are single-choice"))
+        }
+        return .success(sub)
+    }
+
     /// Whether a Label Studio annotation says what an exported Strata event said (the same choice, or cancelled
     /// for a skip or unclear event).
     static func sameOutcome(_ annotation: JSONValue, _ event: JSONValue) -> Bool {

@@ -3,36 +3,38 @@ import Foundation
 import Glibc
 #endif
 import StrataCatalog
+import StrataCore
 
 /// A counter in `.strata/taskers.generation` that every revocation raises after its commit, in whichever process
 /// it runs. A server that keeps taskers in memory reads it before trusting what it kept: a changed counter means
 /// "ask the catalog again". Reading it is one `pread` of 8 bytes on a file kept open (plus an `fstat` to notice a
 /// file that was deleted and created anew), far cheaper than a catalog lookup.
-final class TaskerGenerationFile: @unchecked Sendable {
+final class TaskerGenerationFile: Sendable {
     let path: String
-    private let lock = NSLock()
-    private var fd: Int32 = -1
+    /// The open file descriptor (-1: not open).
+    private let fd = Locked<Int32>(-1)
 
     init(strataDir: String) {
         path = strataDir + "/taskers.generation"
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit { fd.withLock { if $0 >= 0 { close($0) } } }
 
     /// The current counter, or nil when the file cannot be opened (then nothing may be cached).
     func current() -> UInt64? {
-        lock.lock()
-        defer { lock.unlock() }
-        if fd >= 0 {
-            var st = stat()
-            // A file deleted (and perhaps created anew) since it was opened: open the one at the path.
-            if fstat(fd, &st) != 0 || st.st_nlink == 0 { close(fd); fd = -1 }
+        let path = self.path
+        return fd.withLock { fd in
+            if fd >= 0 {
+                var st = stat()
+                // A file deleted (and perhaps created anew) since it was opened: open the one at the path.
+                if fstat(fd, &st) != 0 || st.st_nlink == 0 { close(fd); fd = -1 }
+            }
+            if fd < 0 {
+                fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+                if fd < 0 { return nil }
+            }
+            return Self.read(fd)
         }
-        if fd < 0 {
-            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            if fd < 0 { return nil }
-        }
-        return Self.read(fd)
     }
 
     /// Raises the counter (under an exclusive `flock`, so two revoking processes never write the same value).
@@ -63,14 +65,18 @@ final class TaskerGenerationFile: @unchecked Sendable {
 /// cache is emptied when it sees a new value, so the first request after a revocation returns already goes to the
 /// catalog. A lookup that raced with a revocation is not kept (the counter moved while it ran). Unknown tokens are
 /// never cached (a tasker added a moment ago signs in at once; bad tokens go to the sign-in rate limit).
-public final class TaskerTokenCache: @unchecked Sendable {
+public final class TaskerTokenCache: Sendable {
+    private struct Memory: Sendable {
+        /// The revocation counter the kept taskers were looked up under.
+        var seen: UInt64 = 0
+        var taskers: [String: Tasker] = [:]
+        var lookups = 0
+    }
     private let workspace: Workspace
     private let generation: TaskerGenerationFile
-    private let lock = NSLock()
-    private var seen: UInt64 = 0
-    private var taskers: [String: Tasker] = [:]
+    private let memory = Locked(Memory())
     /// Catalog lookups done (for tests and the benchmark notes).
-    public private(set) var lookups = 0
+    public var lookups: Int { memory.withLock { $0.lookups } }
 
     /// Taskers kept at most (a server has a few hundred; past this the cache starts over).
     static let capacity = 10_000
@@ -88,33 +94,28 @@ public final class TaskerTokenCache: @unchecked Sendable {
             // No counter to trust: every request asks the catalog.
             return try lookup(hash)
         }
-        lock.lock()
-        if before != seen {
-            taskers.removeAll(keepingCapacity: true)
-            seen = before
+        let kept = memory.withLock { m -> Tasker? in
+            if before != m.seen {
+                m.taskers.removeAll(keepingCapacity: true)
+                m.seen = before
+            }
+            return m.taskers[hash]
         }
-        if let t = taskers[hash] {
-            lock.unlock()
-            return t
-        }
-        lock.unlock()
+        if let kept { return kept }
         guard let t = try lookup(hash) else { return nil }
         // Keep it only when no revocation happened since `before` was read (the lookup may predate it).
         if generation.current() == before {
-            lock.lock()
-            if seen == before {
-                if taskers.count >= Self.capacity { taskers.removeAll(keepingCapacity: true) }
-                taskers[hash] = t
+            memory.withLock { m in
+                guard m.seen == before else { return }
+                if m.taskers.count >= Self.capacity { m.taskers.removeAll(keepingCapacity: true) }
+                m.taskers[hash] = t
             }
-            lock.unlock()
         }
         return t
     }
 
     private func lookup(_ hash: String) throws -> Tasker? {
-        lock.lock()
-        lookups += 1
-        lock.unlock()
+        memory.withLock { $0.lookups += 1 }
         return try workspace.catalog.tasker(tokenHash: hash).flatMap(Tasker.init)
     }
 }

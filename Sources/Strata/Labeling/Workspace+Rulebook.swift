@@ -59,7 +59,7 @@ extension Workspace {
         let refs = spec.labels.flatMap { $0.fits + $0.notFits }.compactMap { e -> String? in if case .sample(let s) = e.content { s } else { nil } }
         let resolved = try catalog.resolveSampleRefs(refs)
         for (ref, id) in resolved {
-            if let s = try catalog.sample(id: id), s.modality == "text", let (_, text) = try? taskContent(s, mediaURL: nil) {
+            if let s = try catalog.sample(id: id), s.modality == Modality.text.rawValue, let (_, text) = try? taskContent(s, mediaURL: nil) {
                 sampleText[ref] = text.count > 400 ? String(text.prefix(400)) + "…" : text
             }
         }
