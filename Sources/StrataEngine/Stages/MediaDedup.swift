@@ -64,12 +64,21 @@ struct MediaNearDup: Sendable {
                 context.log("\(item.place): \(size.width)x\(size.height) is below image_min_side \(imageMinSide), too little detail for a perceptual hash; left out of near-duplicate search (exact duplicates are still removed)")
                 return ""
             }
-            switch Media.seenThumbnail(path: path) {
-            case .success(let g):
-                // `i:` dHash, pHash, the 32x32 verification thumbnail (hex) and the source's key.
-                var s = "i:" + PerceptualHash.hex(PerceptualHash.dHash(g)) + PerceptualHash.hex(PerceptualHash.pHash(g))
+            switch Media.seenLayers(path: path) {
+            case .success(let (g, premultiplied)):
+                // `i:` dHash, pHash, the 32x32 verification thumbnail (hex), the source's key and, for an image
+                // with alpha, the 32x32 premultiplied layer (hex). The hashes are taken from the premultiplied layer
+                // when it has contrast (light or colored content: brightness scales it and no background choice
+                // flips), else from the seen image (black ink on a transparent background).
+                let layer = premultiplied.map { PixelMatch.thumbnail($0) } ?? []
+                let hashed = PixelMatch.hasContrast(layer) ? premultiplied! : g
+                var s = "i:" + PerceptualHash.hex(PerceptualHash.dHash(hashed)) + PerceptualHash.hex(PerceptualHash.pHash(hashed))
                 for v in PixelMatch.thumbnail(g) { s += String(Self.hexDigits[Int(v >> 4)]) + String(Self.hexDigits[Int(v & 15)]) }
-                return s + PerceptualHash.hex(MediaNearDup.sourceKey(item.source))
+                s += PerceptualHash.hex(MediaNearDup.sourceKey(item.source))
+                if !layer.isEmpty {
+                    for v in layer { s += String(Self.hexDigits[Int(v >> 4)]) + String(Self.hexDigits[Int(v & 15)]) }
+                }
+                return s
             case .failure(let problem):
                 context.log("\(item.place): not hashed, left out of near-duplicate search: \(problem.reason)")
                 return ""
@@ -134,6 +143,27 @@ struct MediaNearDup: Sendable {
         return out
     }
 
+    /// The premultiplied layer of an image annotation (empty for an image without alpha).
+    static func premultiplied<C: Collection>(_ a: C) -> [UInt8] where C.Element == UInt8, C.Index == Int {
+        let start = 34 + thumbnailHex + 16
+        guard a.count >= start + thumbnailHex else { return [] }
+        var out = [UInt8](repeating: 0, count: thumbnailHex / 2)
+        var i = a.startIndex + start
+        for k in 0..<out.count {
+            out[k] = hexValue(a[i]) << 4 | hexValue(a[i + 1])
+            i += 2
+        }
+        return out
+    }
+
+    /// The thumbnails two image annotations are verified on: their premultiplied layers when both have one with
+    /// contrast (transparent images: brightness changes scale that layer as a whole), else their seen thumbnails.
+    static func verified(_ a: [UInt8], _ b: [UInt8]) -> ([UInt8], [UInt8]) {
+        let la = premultiplied(a), lb = premultiplied(b)
+        if PixelMatch.hasContrast(la) && PixelMatch.hasContrast(lb) { return (la, lb) }
+        return (thumbnail(a), thumbnail(b))
+    }
+
     /// The log-mel signature of a short-audio annotation.
     static func shortSignature<C: Collection>(_ a: C) -> [UInt8] where C.Element == UInt8, C.Index == Int {
         var out = [UInt8](repeating: 0, count: (a.count - 2) / 2)
@@ -190,6 +220,17 @@ struct MediaNearDup: Sendable {
                 prepared[k] = p
                 return p
             }
+            // Premultiplied layers of transparent images, used for a pair when both have contrast there.
+            let layers = images.map { a in
+                let l = MediaNearDup.premultiplied(a.annotation)
+                return PixelMatch.hasContrast(l) ? l : []
+            }
+            var preparedLayers: [PixelMatch.Prepared?] = Array(repeating: nil, count: images.count)
+            func pixelDistance(_ i: Int, _ j: Int) -> Double {
+                guard !layers[i].isEmpty, !layers[j].isEmpty else { return 1 - PixelMatch.similarity(ready(i), ready(j)) }
+                for k in [i, j] where preparedLayers[k] == nil { preparedLayers[k] = PixelMatch.Prepared(layers[k]) }
+                return 1 - PixelMatch.similarity(preparedLayers[i]!, preparedLayers[j]!)
+            }
             let sources = images.map { MediaNearDup.source($0.annotation) }
             // Each source's accept distance, from its own images' nearest-neighbour distances (computed only for
             // sources with a candidate pair in this partition).
@@ -199,7 +240,7 @@ struct MediaNearDup: Sendable {
             func limit(_ s: UInt64) -> Double {
                 if let a = accept[s] { return a }
                 let ks = members[s] ?? []
-                let a = PixelMatch.acceptDistance(median: PixelMatch.medianNeighbourDistance(ks.map { thumbs[$0] }, prepared: ks.map { ready($0) }),
+                let a = PixelMatch.acceptDistance(median: PixelMatch.medianNeighbourDistance(ks.map { thumbs[$0] }) { pixelDistance(ks[$0], ks[$1]) },
                                                   ratio: imagePixelRatio, minDistance: imagePixelMin, maxDistance: imagePixelMax)
                 accept[s] = a
                 return a
@@ -208,7 +249,7 @@ struct MediaNearDup: Sendable {
             for (i, j) in index.pairs(confirm: { index.distance($0, $1) <= imageMaxDistance }) {
                 // Within one source, closer than its typical neighbour; across sources, the stricter of the two.
                 let l = min(limit(sources[i]), limit(sources[j]))
-                if 1 - PixelMatch.similarity(ready(i), ready(j)) <= l {
+                if pixelDistance(i, j) <= l {
                     out.append((images[i].index, images[j].index))
                 }
             }
@@ -254,7 +295,7 @@ struct MediaNearDup: Sendable {
             guard let ha = MediaNearDup.imageHashes(Array(a)), let hb = MediaNearDup.imageHashes(Array(b)) else { return false }
             // The pair step applied the source-relative limit; this re-checks what the two annotations can settle.
             return ImageDuplicates.distance(ha, hb, kind: imageHash) <= imageMaxDistance
-                && PixelMatch.distance(MediaNearDup.thumbnail(Array(a)), MediaNearDup.thumbnail(Array(b))) <= imagePixelMax
+                && { let (x, y) = MediaNearDup.verified(Array(a), Array(b)); return PixelMatch.distance(x, y) <= imagePixelMax }()
         }
         if x == 0x73 {
             return ShortAudio.similarity(MediaNearDup.shortSignature(a.dropLast(16)), MediaNearDup.shortSignature(b.dropLast(16))) >= audioShortMinSimilarity
@@ -272,7 +313,8 @@ struct MediaNearDup: Sendable {
             case .phash: "pHash distance \(dp) \(op) \(imageMaxDistance) (dHash \(dd))"
             case .dhash: "dHash distance \(dd) \(op) \(imageMaxDistance) (pHash \(dp))"
             }
-            let c = PixelMatch.similarity(MediaNearDup.thumbnail(Array(a)), MediaNearDup.thumbnail(Array(b)))
+            let (x, y) = MediaNearDup.verified(Array(a), Array(b))
+            let c = PixelMatch.similarity(x, y)
             let pixels = String(format: "pixel correlation %.3f after alignment", c)
             if ImageDuplicates.distance(ha, hb, kind: imageHash) > imageMaxDistance || 1 - c > imagePixelMax {
                 return "near-duplicate image in the cluster of \(kept.place), linked through closer members (to the kept image: \(pixels); \(which); kept by policy `\(keep.rawValue)`)"
