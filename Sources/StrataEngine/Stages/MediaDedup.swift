@@ -31,6 +31,9 @@ struct MediaNearDup: Sendable {
     var imagePixelRatio = 0.1
     var imagePixelMin = 0.005
     var imagePixelMax = 0.1
+    /// Transparent images: largest L1 distance of the two images' chromaticities (brightness keeps it; a recoloured
+    /// icon of the same shape, which the gray pixel check cannot tell apart, moves it by 0.1 or more).
+    var imageMaxColourShift = 0.03
 
     static let frameSeconds = 4096.0 / 3.0 / 11025.0
     /// Waveform correlations measured by `confirmWaveforms`, so `reason` can quote them.
@@ -43,6 +46,7 @@ struct MediaNearDup: Sendable {
         imagePixelRatio = try p.double("image_pixel_ratio", default: 0.1, min: 0, max: 10)
         imagePixelMin = try p.double("image_pixel_min_distance", default: 0.005, min: 0, max: 2)
         imagePixelMax = try p.double("image_pixel_max_distance", default: 0.1, min: 0, max: 2)
+        imageMaxColourShift = try p.double("image_max_colour_shift", default: 0.03, min: 0, max: 2)
         audioMinSimilarity = try p.double("audio_min_similarity", default: 0.8, min: 0.5, max: 1)
         let offsetSeconds = try p.double("audio_max_offset_seconds", default: 5, min: 0, max: 600)
         audioMaxOffset = Int((offsetSeconds / MediaNearDup.frameSeconds).rounded(.up))
@@ -77,6 +81,12 @@ struct MediaNearDup: Sendable {
                 s += PerceptualHash.hex(MediaNearDup.sourceKey(item.source))
                 if !layer.isEmpty {
                     for v in layer { s += String(Self.hexDigits[Int(v >> 4)]) + String(Self.hexDigits[Int(v & 15)]) }
+                    // and its chromaticity (red, green, blue shares, 0...255 each; gray when unknown)
+                    let c = Media.alphaChromaticity(path: path) ?? (1.0 / 3, 1.0 / 3, 1.0 / 3)
+                    for x in [c.r, c.g, c.b] {
+                        let v = Int((x * 255).rounded())
+                        s += String(Self.hexDigits[v >> 4]) + String(Self.hexDigits[v & 15])
+                    }
                 }
                 return s
             case .failure(let problem):
@@ -154,6 +164,20 @@ struct MediaNearDup: Sendable {
             i += 2
         }
         return out
+    }
+
+    /// The chromaticity of a transparent image's annotation (nil for an image without alpha).
+    static func chromaticity<C: Collection>(_ a: C) -> (Double, Double, Double)? where C.Element == UInt8, C.Index == Int {
+        let start = a.startIndex + 34 + 2 * thumbnailHex + 16
+        guard a.count >= start - a.startIndex + 6 else { return nil }
+        let v = (0..<3).map { k in Double(hexValue(a[start + 2 * k]) << 4 | hexValue(a[start + 2 * k + 1])) / 255 }
+        return (v[0], v[1], v[2])
+    }
+
+    /// The L1 distance of two transparent images' chromaticities (0 when either has none).
+    static func colourShift<C: Collection>(_ a: C, _ b: C) -> Double where C.Element == UInt8, C.Index == Int {
+        guard let x = chromaticity(a), let y = chromaticity(b) else { return 0 }
+        return abs(x.0 - y.0) + abs(x.1 - y.1) + abs(x.2 - y.2)
     }
 
     /// The thumbnails two image annotations are verified on: their premultiplied layers when both have one with
@@ -249,7 +273,7 @@ struct MediaNearDup: Sendable {
             for (i, j) in index.pairs(confirm: { index.distance($0, $1) <= imageMaxDistance }) {
                 // Within one source, closer than its typical neighbour; across sources, the stricter of the two.
                 let l = min(limit(sources[i]), limit(sources[j]))
-                if pixelDistance(i, j) <= l {
+                if MediaNearDup.colourShift(images[i].annotation, images[j].annotation) <= imageMaxColourShift && pixelDistance(i, j) <= l {
                     out.append((images[i].index, images[j].index))
                 }
             }
@@ -295,6 +319,7 @@ struct MediaNearDup: Sendable {
             guard let ha = MediaNearDup.imageHashes(Array(a)), let hb = MediaNearDup.imageHashes(Array(b)) else { return false }
             // The pair step applied the source-relative limit; this re-checks what the two annotations can settle.
             return ImageDuplicates.distance(ha, hb, kind: imageHash) <= imageMaxDistance
+                && MediaNearDup.colourShift(Array(a), Array(b)) <= imageMaxColourShift
                 && { let (x, y) = MediaNearDup.verified(Array(a), Array(b)); return PixelMatch.distance(x, y) <= imagePixelMax }()
         }
         if x == 0x73 {
