@@ -6,7 +6,8 @@ import XCTest
 
 /// Issue 16, image near duplicates on the default near-dup stage: light icons on a transparent background keep
 /// their near duplicates when brightened (the seen image saturates against white, or flips to a black background)
-/// or cropped by a few pixels; distinct small drawings of one kind (digits) are not merged.
+/// or cropped by a few pixels; a recoloured icon of the same shape and distinct small drawings of one kind (digits)
+/// are not merged.
 final class TransparentNearDupTests: XCTestCase {
     /// A 48x48 light icon (mean gray near 200, where the seen image's background choice flips): a shaded shape
     /// that differs per `k` (kind, size, position), anti-aliased alpha, transparent black around it.
@@ -41,6 +42,15 @@ final class TransparentNearDupTests: XCTestCase {
         return out
     }
 
+    /// The same icon in another colour: red kept, green and blue darkened (a recoloured theme variant).
+    static func recoloured(_ rgba: [UInt8]) -> [UInt8] {
+        var out = rgba
+        for i in stride(from: 0, to: out.count, by: 4) {
+            out[i + 1] = UInt8(Double(out[i + 1]) * 0.55); out[i + 2] = UInt8(Double(out[i + 2]) * 0.35)
+        }
+        return out
+    }
+
     static func cropped(_ rgba: [UInt8], size: Int, by c: Int) -> [UInt8] {
         var out: [UInt8] = []
         for y in c..<(size - c) { out += rgba[((y * size + c) * 4)..<((y * size + size - c) * 4)] }
@@ -61,12 +71,13 @@ final class TransparentNearDupTests: XCTestCase {
         return rgba
     }
 
-    func testBrightenedAndCroppedTransparentIconsAreFoundAndDistinctDigitsAreNot() throws {
+    func testBrightenedAndCroppedTransparentIconsAreFoundRecolouredIconsAndDistinctDigitsAreNot() throws {
         let p = try TempProject(modalities: "image")
         for k in 0..<14 { p.write("icons/icon_\(k).png", try Encode.pngRGBA(width: 48, height: 48, rgba: Self.icon(k))) }
         p.write("icons/icon_0_bright.png", try Encode.pngRGBA(width: 48, height: 48, rgba: Self.brightened(Self.icon(0), 1.12)))
         p.write("icons/icon_1_dark.png", try Encode.pngRGBA(width: 48, height: 48, rgba: Self.brightened(Self.icon(1), 0.88)))
         p.write("icons/icon_2_crop.png", try Encode.pngRGBA(width: 44, height: 44, rgba: Self.cropped(Self.icon(2), size: 48, by: 2)))
+        p.write("icons/icon_3_red.png", try Encode.pngRGBA(width: 48, height: 48, rgba: Self.recoloured(Self.icon(3))))
         for d in 0..<10 { p.write("digits/digit_\(d).png", try Encode.pngRGBA(width: 28, height: 28, rgba: Self.digit(d))) }
         let ws = try p.open()
         _ = try ws.ingest(IngestOptions(paths: [p.incoming + "/icons"], source: "icons", date: "2026-03-01"))
