@@ -228,56 +228,62 @@ struct MediaNearDup: Sendable {
 
     // MARK: pair and confirm
 
+    /// Verified image pairs (item indexes) from this partition's share of the hash chunks.
+    func imagePairs(partition: Int, partitions: Int, images: [(index: Int, annotation: [UInt8])]) -> [(Int, Int)] {
+        var out: [(Int, Int)] = []
+        let chunks = (0..<(imageHash.words * HammingIndex.chunksPerWord)).filter { $0 % partitions == partition }
+        guard !images.isEmpty && !chunks.isEmpty else { return [] }
+        let hashes = images.map { MediaNearDup.imageHashes($0.annotation) ?? (0, 0) }
+        let thumbs = images.map { MediaNearDup.thumbnail($0.annotation) }
+        var prepared: [PixelMatch.Prepared?] = Array(repeating: nil, count: images.count)
+        func ready(_ k: Int) -> PixelMatch.Prepared {
+            if let p = prepared[k] { return p }
+            let p = PixelMatch.Prepared(thumbs[k])
+            prepared[k] = p
+            return p
+        }
+        // Premultiplied layers of transparent images, used for a pair when both have contrast there.
+        let layers = images.map { a in
+            let l = MediaNearDup.premultiplied(a.annotation)
+            return PixelMatch.hasContrast(l) ? l : []
+        }
+        var preparedLayers: [PixelMatch.Prepared?] = Array(repeating: nil, count: images.count)
+        func pixelDistance(_ i: Int, _ j: Int) -> Double {
+            guard !layers[i].isEmpty, !layers[j].isEmpty else { return 1 - PixelMatch.similarity(ready(i), ready(j)) }
+            for k in [i, j] where preparedLayers[k] == nil { preparedLayers[k] = PixelMatch.Prepared(layers[k]) }
+            return 1 - PixelMatch.similarity(preparedLayers[i]!, preparedLayers[j]!)
+        }
+        let sources = images.map { MediaNearDup.source($0.annotation) }
+        // Each source's accept distance, from its own images' nearest-neighbour distances (computed only for
+        // sources with a candidate pair in this partition).
+        var members: [UInt64: [Int]] = [:]
+        for (k, s) in sources.enumerated() { members[s, default: []].append(k) }
+        var accept: [UInt64: Double] = [:]
+        func limit(_ s: UInt64) -> Double {
+            if let a = accept[s] { return a }
+            let ks = members[s] ?? []
+            let a = PixelMatch.acceptDistance(median: PixelMatch.medianNeighbourDistance(ks.map { thumbs[$0] }) { pixelDistance(ks[$0], ks[$1]) },
+                                              ratio: imagePixelRatio, minDistance: imagePixelMin, maxDistance: imagePixelMax)
+            accept[s] = a
+            return a
+        }
+        let index = ImageDuplicates.index(hashes: hashes, kind: imageHash, maxDistance: imageMaxDistance, chunks: chunks)
+        for (i, j) in index.pairs(confirm: { index.distance($0, $1) <= imageMaxDistance }) {
+            // Within one source, closer than its typical neighbour; across sources, the stricter of the two.
+            let l = min(limit(sources[i]), limit(sources[j]))
+            if MediaNearDup.colourShift(images[i].annotation, images[j].annotation) <= imageMaxColourShift && pixelDistance(i, j) <= l {
+                out.append((images[i].index, images[j].index))
+            }
+        }
+        return out
+    }
+
     func pairs(partition: Int, partitions: Int, entries: [(index: Int, annotation: [UInt8])]) -> [(Int, Int)] {
         let images = entries.filter { $0.annotation.first == 0x69 }
         let audio = entries.filter { $0.annotation.first == 0x61 }
         var out: [(Int, Int)] = []
-        // Images: this partition searches its share of the four 16-bit chunks.
-        let chunks = (0..<(imageHash.words * HammingIndex.chunksPerWord)).filter { $0 % partitions == partition }
-        if !images.isEmpty && !chunks.isEmpty {
-            let hashes = images.map { MediaNearDup.imageHashes($0.annotation) ?? (0, 0) }
-            let thumbs = images.map { MediaNearDup.thumbnail($0.annotation) }
-            var prepared: [PixelMatch.Prepared?] = Array(repeating: nil, count: images.count)
-            func ready(_ k: Int) -> PixelMatch.Prepared {
-                if let p = prepared[k] { return p }
-                let p = PixelMatch.Prepared(thumbs[k])
-                prepared[k] = p
-                return p
-            }
-            // Premultiplied layers of transparent images, used for a pair when both have contrast there.
-            let layers = images.map { a in
-                let l = MediaNearDup.premultiplied(a.annotation)
-                return PixelMatch.hasContrast(l) ? l : []
-            }
-            var preparedLayers: [PixelMatch.Prepared?] = Array(repeating: nil, count: images.count)
-            func pixelDistance(_ i: Int, _ j: Int) -> Double {
-                guard !layers[i].isEmpty, !layers[j].isEmpty else { return 1 - PixelMatch.similarity(ready(i), ready(j)) }
-                for k in [i, j] where preparedLayers[k] == nil { preparedLayers[k] = PixelMatch.Prepared(layers[k]) }
-                return 1 - PixelMatch.similarity(preparedLayers[i]!, preparedLayers[j]!)
-            }
-            let sources = images.map { MediaNearDup.source($0.annotation) }
-            // Each source's accept distance, from its own images' nearest-neighbour distances (computed only for
-            // sources with a candidate pair in this partition).
-            var members: [UInt64: [Int]] = [:]
-            for (k, s) in sources.enumerated() { members[s, default: []].append(k) }
-            var accept: [UInt64: Double] = [:]
-            func limit(_ s: UInt64) -> Double {
-                if let a = accept[s] { return a }
-                let ks = members[s] ?? []
-                let a = PixelMatch.acceptDistance(median: PixelMatch.medianNeighbourDistance(ks.map { thumbs[$0] }) { pixelDistance(ks[$0], ks[$1]) },
-                                                  ratio: imagePixelRatio, minDistance: imagePixelMin, maxDistance: imagePixelMax)
-                accept[s] = a
-                return a
-            }
-            let index = ImageDuplicates.index(hashes: hashes, kind: imageHash, maxDistance: imageMaxDistance, chunks: chunks)
-            for (i, j) in index.pairs(confirm: { index.distance($0, $1) <= imageMaxDistance }) {
-                // Within one source, closer than its typical neighbour; across sources, the stricter of the two.
-                let l = min(limit(sources[i]), limit(sources[j]))
-                if MediaNearDup.colourShift(images[i].annotation, images[j].annotation) <= imageMaxColourShift && pixelDistance(i, j) <= l {
-                    out.append((images[i].index, images[j].index))
-                }
-            }
-        }
+        // Images: this partition searches its share of the 16-bit chunks.
+        out += imagePairs(partition: partition, partitions: partitions, images: images)
         // Short audio: every pair whose mean band profiles agree, compared in full, in partition 0, and accepted when
         // far closer than the typical nearest neighbour of the source (as for images).
         let short = entries.filter { $0.annotation.first == 0x73 }
