@@ -55,7 +55,8 @@ struct NearDedupStage: GlobalStage {
     /// 6: short texts carry a character signature (`t:`); images are composited over a contrasting background and
     ///    carry a 16x16 thumbnail verified on the pixels; short audio carries a log-mel signature.
     /// 7: short-audio pairs are also decided on their waveforms' correlation (`audio_short_min_waveform`).
-    static let codeVersion = 7
+    /// 8: image crops searched in half-pixel steps; transparent images verified on their premultiplied layer.
+    static let codeVersion = 8
     let media: MediaNearDup
     let modalities: Set<String>
     let config: MinHashConfig

@@ -31,6 +31,9 @@ struct MediaNearDup: Sendable {
     var imagePixelRatio = 0.1
     var imagePixelMin = 0.005
     var imagePixelMax = 0.1
+    /// Transparent images: largest L1 distance of the two images' chromaticities (brightness keeps it; a recoloured
+    /// icon of the same shape, which the gray pixel check cannot tell apart, moves it by 0.1 or more).
+    var imageMaxColourShift = 0.03
 
     static let frameSeconds = 4096.0 / 3.0 / 11025.0
     /// Waveform correlations measured by `confirmWaveforms`, so `reason` can quote them.
@@ -43,6 +46,7 @@ struct MediaNearDup: Sendable {
         imagePixelRatio = try p.double("image_pixel_ratio", default: 0.1, min: 0, max: 10)
         imagePixelMin = try p.double("image_pixel_min_distance", default: 0.005, min: 0, max: 2)
         imagePixelMax = try p.double("image_pixel_max_distance", default: 0.1, min: 0, max: 2)
+        imageMaxColourShift = try p.double("image_max_colour_shift", default: 0.03, min: 0, max: 2)
         audioMinSimilarity = try p.double("audio_min_similarity", default: 0.8, min: 0.5, max: 1)
         let offsetSeconds = try p.double("audio_max_offset_seconds", default: 5, min: 0, max: 600)
         audioMaxOffset = Int((offsetSeconds / MediaNearDup.frameSeconds).rounded(.up))
@@ -64,12 +68,27 @@ struct MediaNearDup: Sendable {
                 context.log("\(item.place): \(size.width)x\(size.height) is below image_min_side \(imageMinSide), too little detail for a perceptual hash; left out of near-duplicate search (exact duplicates are still removed)")
                 return ""
             }
-            switch Media.seenThumbnail(path: path) {
-            case .success(let g):
-                // `i:` dHash, pHash, the 32x32 verification thumbnail (hex) and the source's key.
-                var s = "i:" + PerceptualHash.hex(PerceptualHash.dHash(g)) + PerceptualHash.hex(PerceptualHash.pHash(g))
+            switch Media.seenLayers(path: path) {
+            case .success(let (g, premultiplied)):
+                // `i:` dHash, pHash, the 32x32 verification thumbnail (hex), the source's key and, for an image
+                // with alpha, the 32x32 premultiplied layer (hex). The hashes are taken from the premultiplied layer
+                // when it has contrast (light or colored content: brightness scales it and no background choice
+                // flips), else from the seen image (black ink on a transparent background).
+                let layer = premultiplied.map { PixelMatch.thumbnail($0) } ?? []
+                let hashed = PixelMatch.hasContrast(layer) ? premultiplied! : g
+                var s = "i:" + PerceptualHash.hex(PerceptualHash.dHash(hashed)) + PerceptualHash.hex(PerceptualHash.pHash(hashed))
                 for v in PixelMatch.thumbnail(g) { s += String(Self.hexDigits[Int(v >> 4)]) + String(Self.hexDigits[Int(v & 15)]) }
-                return s + PerceptualHash.hex(MediaNearDup.sourceKey(item.source))
+                s += PerceptualHash.hex(MediaNearDup.sourceKey(item.source))
+                if !layer.isEmpty {
+                    for v in layer { s += String(Self.hexDigits[Int(v >> 4)]) + String(Self.hexDigits[Int(v & 15)]) }
+                    // and its chromaticity (red, green, blue shares, 0...255 each; gray when unknown)
+                    let c = Media.alphaChromaticity(path: path) ?? (1.0 / 3, 1.0 / 3, 1.0 / 3)
+                    for x in [c.r, c.g, c.b] {
+                        let v = Int((x * 255).rounded())
+                        s += String(Self.hexDigits[v >> 4]) + String(Self.hexDigits[v & 15])
+                    }
+                }
+                return s
             case .failure(let problem):
                 context.log("\(item.place): not hashed, left out of near-duplicate search: \(problem.reason)")
                 return ""
@@ -134,6 +153,41 @@ struct MediaNearDup: Sendable {
         return out
     }
 
+    /// The premultiplied layer of an image annotation (empty for an image without alpha).
+    static func premultiplied<C: Collection>(_ a: C) -> [UInt8] where C.Element == UInt8, C.Index == Int {
+        let start = 34 + thumbnailHex + 16
+        guard a.count >= start + thumbnailHex else { return [] }
+        var out = [UInt8](repeating: 0, count: thumbnailHex / 2)
+        var i = a.startIndex + start
+        for k in 0..<out.count {
+            out[k] = hexValue(a[i]) << 4 | hexValue(a[i + 1])
+            i += 2
+        }
+        return out
+    }
+
+    /// The chromaticity of a transparent image's annotation (nil for an image without alpha).
+    static func chromaticity<C: Collection>(_ a: C) -> (Double, Double, Double)? where C.Element == UInt8, C.Index == Int {
+        let start = a.startIndex + 34 + 2 * thumbnailHex + 16
+        guard a.count >= start - a.startIndex + 6 else { return nil }
+        let v = (0..<3).map { k in Double(hexValue(a[start + 2 * k]) << 4 | hexValue(a[start + 2 * k + 1])) / 255 }
+        return (v[0], v[1], v[2])
+    }
+
+    /// The L1 distance of two transparent images' chromaticities (0 when either has none).
+    static func colourShift<C: Collection>(_ a: C, _ b: C) -> Double where C.Element == UInt8, C.Index == Int {
+        guard let x = chromaticity(a), let y = chromaticity(b) else { return 0 }
+        return abs(x.0 - y.0) + abs(x.1 - y.1) + abs(x.2 - y.2)
+    }
+
+    /// The thumbnails two image annotations are verified on: their premultiplied layers when both have one with
+    /// contrast (transparent images: brightness changes scale that layer as a whole), else their seen thumbnails.
+    static func verified(_ a: [UInt8], _ b: [UInt8]) -> ([UInt8], [UInt8]) {
+        let la = premultiplied(a), lb = premultiplied(b)
+        if PixelMatch.hasContrast(la) && PixelMatch.hasContrast(lb) { return (la, lb) }
+        return (thumbnail(a), thumbnail(b))
+    }
+
     /// The log-mel signature of a short-audio annotation.
     static func shortSignature<C: Collection>(_ a: C) -> [UInt8] where C.Element == UInt8, C.Index == Int {
         var out = [UInt8](repeating: 0, count: (a.count - 2) / 2)
@@ -174,45 +228,62 @@ struct MediaNearDup: Sendable {
 
     // MARK: pair and confirm
 
+    /// Verified image pairs (item indexes) from this partition's share of the hash chunks.
+    func imagePairs(partition: Int, partitions: Int, images: [(index: Int, annotation: [UInt8])]) -> [(Int, Int)] {
+        var out: [(Int, Int)] = []
+        let chunks = (0..<(imageHash.words * HammingIndex.chunksPerWord)).filter { $0 % partitions == partition }
+        guard !images.isEmpty && !chunks.isEmpty else { return [] }
+        let hashes = images.map { MediaNearDup.imageHashes($0.annotation) ?? (0, 0) }
+        let thumbs = images.map { MediaNearDup.thumbnail($0.annotation) }
+        var prepared: [PixelMatch.Prepared?] = Array(repeating: nil, count: images.count)
+        func ready(_ k: Int) -> PixelMatch.Prepared {
+            if let p = prepared[k] { return p }
+            let p = PixelMatch.Prepared(thumbs[k])
+            prepared[k] = p
+            return p
+        }
+        // Premultiplied layers of transparent images, used for a pair when both have contrast there.
+        let layers = images.map { a in
+            let l = MediaNearDup.premultiplied(a.annotation)
+            return PixelMatch.hasContrast(l) ? l : []
+        }
+        var preparedLayers: [PixelMatch.Prepared?] = Array(repeating: nil, count: images.count)
+        func pixelDistance(_ i: Int, _ j: Int) -> Double {
+            guard !layers[i].isEmpty, !layers[j].isEmpty else { return 1 - PixelMatch.similarity(ready(i), ready(j)) }
+            for k in [i, j] where preparedLayers[k] == nil { preparedLayers[k] = PixelMatch.Prepared(layers[k]) }
+            return 1 - PixelMatch.similarity(preparedLayers[i]!, preparedLayers[j]!)
+        }
+        let sources = images.map { MediaNearDup.source($0.annotation) }
+        // Each source's accept distance, from its own images' nearest-neighbour distances (computed only for
+        // sources with a candidate pair in this partition).
+        var members: [UInt64: [Int]] = [:]
+        for (k, s) in sources.enumerated() { members[s, default: []].append(k) }
+        var accept: [UInt64: Double] = [:]
+        func limit(_ s: UInt64) -> Double {
+            if let a = accept[s] { return a }
+            let ks = members[s] ?? []
+            let a = PixelMatch.acceptDistance(median: PixelMatch.medianNeighbourDistance(ks.map { thumbs[$0] }) { pixelDistance(ks[$0], ks[$1]) },
+                                              ratio: imagePixelRatio, minDistance: imagePixelMin, maxDistance: imagePixelMax)
+            accept[s] = a
+            return a
+        }
+        let index = ImageDuplicates.index(hashes: hashes, kind: imageHash, maxDistance: imageMaxDistance, chunks: chunks)
+        for (i, j) in index.pairs(confirm: { index.distance($0, $1) <= imageMaxDistance }) {
+            // Within one source, closer than its typical neighbour; across sources, the stricter of the two.
+            let l = min(limit(sources[i]), limit(sources[j]))
+            if MediaNearDup.colourShift(images[i].annotation, images[j].annotation) <= imageMaxColourShift && pixelDistance(i, j) <= l {
+                out.append((images[i].index, images[j].index))
+            }
+        }
+        return out
+    }
+
     func pairs(partition: Int, partitions: Int, entries: [(index: Int, annotation: [UInt8])]) -> [(Int, Int)] {
         let images = entries.filter { $0.annotation.first == 0x69 }
         let audio = entries.filter { $0.annotation.first == 0x61 }
         var out: [(Int, Int)] = []
-        // Images: this partition searches its share of the four 16-bit chunks.
-        let chunks = (0..<(imageHash.words * HammingIndex.chunksPerWord)).filter { $0 % partitions == partition }
-        if !images.isEmpty && !chunks.isEmpty {
-            let hashes = images.map { MediaNearDup.imageHashes($0.annotation) ?? (0, 0) }
-            let thumbs = images.map { MediaNearDup.thumbnail($0.annotation) }
-            var prepared: [PixelMatch.Prepared?] = Array(repeating: nil, count: images.count)
-            func ready(_ k: Int) -> PixelMatch.Prepared {
-                if let p = prepared[k] { return p }
-                let p = PixelMatch.Prepared(thumbs[k])
-                prepared[k] = p
-                return p
-            }
-            let sources = images.map { MediaNearDup.source($0.annotation) }
-            // Each source's accept distance, from its own images' nearest-neighbour distances (computed only for
-            // sources with a candidate pair in this partition).
-            var members: [UInt64: [Int]] = [:]
-            for (k, s) in sources.enumerated() { members[s, default: []].append(k) }
-            var accept: [UInt64: Double] = [:]
-            func limit(_ s: UInt64) -> Double {
-                if let a = accept[s] { return a }
-                let ks = members[s] ?? []
-                let a = PixelMatch.acceptDistance(median: PixelMatch.medianNeighbourDistance(ks.map { thumbs[$0] }, prepared: ks.map { ready($0) }),
-                                                  ratio: imagePixelRatio, minDistance: imagePixelMin, maxDistance: imagePixelMax)
-                accept[s] = a
-                return a
-            }
-            let index = ImageDuplicates.index(hashes: hashes, kind: imageHash, maxDistance: imageMaxDistance, chunks: chunks)
-            for (i, j) in index.pairs(confirm: { index.distance($0, $1) <= imageMaxDistance }) {
-                // Within one source, closer than its typical neighbour; across sources, the stricter of the two.
-                let l = min(limit(sources[i]), limit(sources[j]))
-                if 1 - PixelMatch.similarity(ready(i), ready(j)) <= l {
-                    out.append((images[i].index, images[j].index))
-                }
-            }
-        }
+        // Images: this partition searches its share of the 16-bit chunks.
+        out += imagePairs(partition: partition, partitions: partitions, images: images)
         // Short audio: every pair whose mean band profiles agree, compared in full, in partition 0, and accepted when
         // far closer than the typical nearest neighbour of the source (as for images).
         let short = entries.filter { $0.annotation.first == 0x73 }
@@ -254,7 +325,8 @@ struct MediaNearDup: Sendable {
             guard let ha = MediaNearDup.imageHashes(Array(a)), let hb = MediaNearDup.imageHashes(Array(b)) else { return false }
             // The pair step applied the source-relative limit; this re-checks what the two annotations can settle.
             return ImageDuplicates.distance(ha, hb, kind: imageHash) <= imageMaxDistance
-                && PixelMatch.distance(MediaNearDup.thumbnail(Array(a)), MediaNearDup.thumbnail(Array(b))) <= imagePixelMax
+                && MediaNearDup.colourShift(Array(a), Array(b)) <= imageMaxColourShift
+                && { let (x, y) = MediaNearDup.verified(Array(a), Array(b)); return PixelMatch.distance(x, y) <= imagePixelMax }()
         }
         if x == 0x73 {
             return ShortAudio.similarity(MediaNearDup.shortSignature(a.dropLast(16)), MediaNearDup.shortSignature(b.dropLast(16))) >= audioShortMinSimilarity
@@ -272,7 +344,8 @@ struct MediaNearDup: Sendable {
             case .phash: "pHash distance \(dp) \(op) \(imageMaxDistance) (dHash \(dd))"
             case .dhash: "dHash distance \(dd) \(op) \(imageMaxDistance) (pHash \(dp))"
             }
-            let c = PixelMatch.similarity(MediaNearDup.thumbnail(Array(a)), MediaNearDup.thumbnail(Array(b)))
+            let (x, y) = MediaNearDup.verified(Array(a), Array(b))
+            let c = PixelMatch.similarity(x, y)
             let pixels = String(format: "pixel correlation %.3f after alignment", c)
             if ImageDuplicates.distance(ha, hb, kind: imageHash) > imageMaxDistance || 1 - c > imagePixelMax {
                 return "near-duplicate image in the cluster of \(kept.place), linked through closer members (to the kept image: \(pixels); \(which); kept by policy `\(keep.rawValue)`)"
