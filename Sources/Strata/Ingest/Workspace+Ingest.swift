@@ -24,7 +24,7 @@ public struct IngestOptions: Sendable {
     /// `YYYY-MM-DD`; today (UTC) when nil.
     public var date: String?
     public var tags: [String: String]
-    /// A CSV or JSONL manifest naming files, with label and metadata columns.
+    /// A CSV or JSONL meta list (`--meta`) naming files, with label and metadata columns.
     public var metaFile: String?
     public var metaFileColumn: String?
     public var metaLabelColumn: String
@@ -139,14 +139,14 @@ extension Workspace {
     }
 
     private func ingestBody(_ options: IngestOptions, roots: [String], context: IngestContext, marker: String, started: Date) throws -> IngestSummary {
-        let manifest: Manifest?
+        let metaList: IngestMetaList?
         if let meta = options.metaFile {
-            manifest = try Manifest.load(path: Walker.absolute(meta), fileColumn: options.metaFileColumn,
+            metaList = try IngestMetaList.load(path: Walker.absolute(meta), fileColumn: options.metaFileColumn,
                                          labelColumn: options.metaLabelColumn, maxRowBytes: project.limits.maxRecordBytes)
         } else {
-            manifest = nil
+            metaList = nil
         }
-        context.manifest = manifest
+        context.metaList = metaList
         let optionsJSON = JSONValue.object([
             "date": .string(FileNaming.isoDate(compact: context.compactDate)),
             "tags": .object(options.tags.mapValues { .string($0) }),
@@ -173,8 +173,8 @@ extension Workspace {
         Profile.shared.add("walk", Date().timeIntervalSince(walkStart))
         context.summary.filesSeen = entries.count
         if options.records == nil { context.seen.reserveCapacity(entries.count) }
-        if let manifest {
-            try context.commitManifestProblems(manifest)
+        if let metaList {
+            try context.commitMetaListProblems(metaList)
         }
 
         if options.records != nil {
@@ -214,8 +214,8 @@ extension Workspace {
         }
         progress.end()
         try context.waitForCommits()
-        if let manifest {
-            try context.finishManifest(manifest, ingestedPaths: Set(entries.map(\.path)))
+        if let metaList {
+            try context.finishMetaList(metaList, ingestedPaths: Set(entries.map(\.path)))
         }
         var summary = context.summary
         summary.seconds = Date().timeIntervalSince(started)
@@ -274,7 +274,7 @@ final class IngestContext {
     let compactDate: String
     let ingestId: String
     let labelNames: [String]
-    var manifest: Manifest?
+    var metaList: IngestMetaList?
     var summary: IngestSummary
     /// Samples created during this ingest, by content id (to catch duplicates inside one run).
     var seen: [String: (origin: String, line: Int?, shortId: String)] = [:]
@@ -317,7 +317,7 @@ final class IngestContext {
         var size: Int
         var format: FileFormat?
         var probe: JSONValue?
-        var reject: (kind: String, reason: String)?
+        var reject: (kind: FindingKind, reason: String)?
         /// Why the original file name is poor practice, if it is.
         var nameProblem: String?
         /// The bytes of a small file, kept so it is written to data/raw without reading it again.
@@ -378,7 +378,7 @@ final class IngestContext {
             if !options.reread, !options.recheck.contains(e.path), let st = e.status, let c = cache[e.path], c.size == st.size, c.mtimeNanos == st.mtimeNanos,
                c.inode == Int64(bitPattern: st.inode) {
                 summary.alreadyIngested += 1
-                if c.outcome != "quarantined", let rows = manifest?.rows(for: e.path) {
+                if c.outcome != "quarantined", let rows = metaList?.rows(for: e.path) {
                     batch.labels += labelEvents(for: c.sha256, rows: rows)
                 }
                 continue
@@ -440,13 +440,13 @@ final class IngestContext {
         let candidates = examined.compactMap { $0.reject == nil ? $0.sha : nil }
         let known = try ws.catalog.samples(ids: candidates)
         try prefetchShortIds(candidates.filter { known[$0] == nil })
-        if let manifest {
-            // Labels from the manifest: one lookup of earlier imports and existing labels for the batch.
+        if let metaList {
+            // Labels from the metaList: one lookup of earlier imports and existing labels for the batch.
             var keys: [(String, String)] = []
             for (e, x) in zip(todo, examined) where x.reject == nil {
                 guard let sha = x.sha else { continue }
-                for row in manifest.rows(for: e.path) ?? [] {
-                    if let value = row.label { keys.append((sha, IngestContext.labelImportKey(origin: manifest.path, line: row.line, sampleId: sha, value: value))) }
+                for row in metaList.rows(for: e.path) ?? [] {
+                    if let value = row.label { keys.append((sha, IngestContext.labelImportKey(origin: metaList.path, line: row.line, sampleId: sha, value: value))) }
                 }
             }
             try prefetchLabelState(keys)
@@ -458,7 +458,7 @@ final class IngestContext {
         for (e, x) in zip(todo, examined) {
             let origin = e.path
             if let (kind, reason) = x.reject {
-                try quarantine(kind: kind, reason: reason, origin: origin, line: nil, sha: x.sha, copyFrom: x.size <= limits.maxFileBytes ? origin : nil, into: &batch)
+                try quarantine(kind: kind.rawValue, reason: reason, origin: origin, line: nil, sha: x.sha, copyFrom: x.size <= limits.maxFileBytes ? origin : nil, into: &batch)
                 cacheStat(e, sha: x.sha ?? "", outcome: "quarantined", into: &batch)
                 continue
             }
@@ -468,20 +468,20 @@ final class IngestContext {
                 let reason = allowed.isEmpty
                     ? "\(format.modality.rawValue) is not a modality of this project (strata.yaml modalities: \(ws.project.modalities.map(\.rawValue).joined(separator: ", ")))"
                     : "\(format.rawValue) is not an allowed \(format.modality.rawValue) format (strata.yaml allows \(allowed.joined(separator: ", "))); convert it, or add the format to strata.yaml (at most two per modality)"
-                try quarantine(kind: "format-not-allowed", reason: reason, origin: origin, line: nil, sha: sha, copyFrom: origin, into: &batch)
+                try quarantine(kind: FindingKind.formatNotAllowed.rawValue, reason: reason, origin: origin, line: nil, sha: sha, copyFrom: origin, into: &batch)
                 cacheStat(e, sha: sha, outcome: "quarantined", into: &batch)
                 continue
             }
             let ext = x.pathExtension ?? PathName.ext(PathName.last(origin)).lowercased()
             if !ext.isEmpty && !format.knownExtensions.contains(ext) {
-                batch.findings.append(finding(kind: "wrong-extension", sampleId: sha, origin: origin, line: nil,
+                batch.findings.append(finding(kind: .wrongExtension, sampleId: sha, origin: origin, line: nil,
                     reason: "named .\(ext) but the content is \(format.rawValue); stored with .\(format.fileExtension)"))
             }
             if let why = x.nameProblem {
-                batch.findings.append(finding(kind: "bad-filename", sampleId: sha, origin: origin, line: nil,
+                batch.findings.append(finding(kind: .badFilename, sampleId: sha, origin: origin, line: nil,
                                               reason: "the original name \(why); stored under a conforming name in data/raw"))
             }
-            let rows = manifest?.rows(for: origin) ?? []
+            let rows = metaList?.rows(for: origin) ?? []
             if let canonical = known[sha] {
                 try recordDuplicate(sha: sha, origin: origin, line: nil, canonicalOrigin: canonical.originPath,
                                     canonicalLine: canonical.originLine, into: &batch)
@@ -668,15 +668,15 @@ final class IngestContext {
     static func examine(_ e: WalkEntry, maxFileBytes: Int, maxImagePixels: Int, slot: UnsafeMutableRawBufferPointer? = nil) -> Examined {
         if let problem = e.problem {
             switch problem {
-            case .symlinkLoop: return Examined(size: 0, reject: ("unreadable", "symbolic link loop"))
-            case .unreadable(let why): return Examined(size: 0, reject: ("unreadable", "cannot read: \(why)"))
-            case .notRegular(let why): return Examined(size: 0, reject: ("unreadable", why))
+            case .symlinkLoop: return Examined(size: 0, reject: (.unreadable, "symbolic link loop"))
+            case .unreadable(let why): return Examined(size: 0, reject: (.unreadable, "cannot read: \(why)"))
+            case .notRegular(let why): return Examined(size: 0, reject: (.unreadable, why))
             }
         }
         let size = e.status?.size ?? 0
-        if size == 0 { return Examined(sha: FileIO.sha256([UInt8]()), size: 0, reject: ("empty", "the file is empty (0 bytes)")) }
+        if size == 0 { return Examined(sha: FileIO.sha256([UInt8]()), size: 0, reject: (.empty, "the file is empty (0 bytes)")) }
         if size > maxFileBytes {
-            return Examined(size: size, reject: ("too-large", "the file has \(size) bytes, more than limits.max_file_bytes = \(maxFileBytes) in strata.yaml"))
+            return Examined(size: size, reject: (.tooLarge, "the file has \(size) bytes, more than limits.max_file_bytes = \(maxFileBytes) in strata.yaml"))
         }
         // One pass: hash everything, sniff the first bytes, validate UTF-8 when the file is text.
         var hasher = StreamingSHA256()
@@ -708,37 +708,37 @@ final class IngestContext {
                 try FileIO.readChunks(e.path) { consume($0) }
             }
         } catch {
-            return Examined(size: size, reject: ("unreadable", "\(error)"))
+            return Examined(size: size, reject: (.unreadable, "\(error)"))
         }
         let sha = hasher.finalize()
         switch sniffed ?? .empty {
         case .empty:
-            return Examined(sha: sha, size: size, reject: ("empty", "the file is empty"))
+            return Examined(sha: sha, size: size, reject: (.empty, "the file is empty"))
         case .notMedia(let what) where what == Sniffer.invalidUTF8Text:
             var v = UTF8Validator()
             _ = v.feed(prefix)
             let line = v.line.map { " (line \($0))" } ?? ""
             let offset = v.firstInvalidOffset.map { " at byte \($0)" } ?? ""
-            return Examined(sha: sha, size: size, reject: ("invalid-utf8", "the text is not valid UTF-8\(offset)\(line); convert it to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"))
+            return Examined(sha: sha, size: size, reject: (.invalidUTF8, "the text is not valid UTF-8\(offset)\(line); convert it to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"))
         case .notMedia(let what) where what.hasPrefix("UTF-16") || what.hasPrefix("UTF-32"):
             let from = what.hasPrefix("UTF-16") ? "UTF-16" : "UTF-32"
-            return Examined(sha: sha, size: size, reject: ("wrong-encoding", "the text is \(from), not UTF-8; convert it (iconv -f \(from) -t UTF-8 FILE > FILE.utf8) and ingest the result"))
+            return Examined(sha: sha, size: size, reject: (.wrongEncoding, "the text is \(from), not UTF-8; convert it (iconv -f \(from) -t UTF-8 FILE > FILE.utf8) and ingest the result"))
         case .notMedia(let what):
-            return Examined(sha: sha, size: size, reject: ("not-media", "the content is \(what), not text, image or audio"))
+            return Examined(sha: sha, size: size, reject: (.notMedia, "the content is \(what), not text, image or audio"))
         case .text:
             if textValid { textValid = utf8.finish() }
             let ext = PathName.ext(PathName.last(e.path)).lowercased()
             if let claimed = FileFormat.allCases.first(where: { $0.modality != .text && $0.knownExtensions.contains(ext) }) {
                 let what = Sniffer.looksLikeHTML(prefix: prefix) ? "an HTML document" : "text"
-                return Examined(sha: sha, size: size, reject: ("not-media", "named .\(ext) (\(claimed.modality.rawValue)) but the content is \(what)"))
+                return Examined(sha: sha, size: size, reject: (.notMedia, "named .\(ext) (\(claimed.modality.rawValue)) but the content is \(what)"))
             }
             if !textValid {
                 let line = utf8.line.map { " (line \($0))" } ?? ""
                 let offset = utf8.firstInvalidOffset.map { " at byte \($0)" } ?? ""
-                return Examined(sha: sha, size: size, reject: ("invalid-utf8", "the text is not valid UTF-8\(offset)\(line); convert it to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"))
+                return Examined(sha: sha, size: size, reject: (.invalidUTF8, "the text is not valid UTF-8\(offset)\(line); convert it to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"))
             }
             if utf8.nulCount > 0 {
-                return Examined(sha: sha, size: size, reject: ("invalid-utf8", "the text contains \(utf8.nulCount) NUL byte(s); text samples must not contain NUL"))
+                return Examined(sha: sha, size: size, reject: (.invalidUTF8, "the text contains \(utf8.nulCount) NUL byte(s); text samples must not contain NUL"))
             }
             let format = Sniffer.textFormat(prefix: prefix, fileExtension: ext)
             return Examined(sha: sha, size: small?.count ?? size, format: format, content: small)
@@ -754,7 +754,7 @@ final class IngestContext {
                         "width": .int(Int64(p.width)), "height": .int(Int64(p.height)), "bands": .int(Int64(p.bands)),
                         "color_space": .string(p.colorSpace), "orientation": .int(Int64(p.orientation))]), content: small)
                 case .failure(let problem):
-                    return Examined(sha: sha, size: size, reject: (problem.kind.rawValue, problem.reason))
+                    return Examined(sha: sha, size: size, reject: (FindingKind(problem.kind.rawValue), problem.reason))
                 }
             case .audio:
                 switch Media.validateAudio(path: e.path) {
@@ -763,7 +763,7 @@ final class IngestContext {
                         "container": .string(p.container), "codec": .string(p.codec), "sample_rate": .int(Int64(p.sampleRate)),
                         "channels": .int(Int64(p.channels)), "frames": .int(Int64(p.frames)), "duration": .number(p.duration)]), content: small)
                 case .failure(let problem):
-                    return Examined(sha: sha, size: size, reject: (problem.kind.rawValue, problem.reason))
+                    return Examined(sha: sha, size: size, reject: (FindingKind(problem.kind.rawValue), problem.reason))
                 }
             case .text:
                 return Examined(sha: sha, size: size, format: format, content: small)
@@ -775,11 +775,11 @@ final class IngestContext {
 
     static func quarantineKey(origin: String, line: Int?) -> String { "\(origin)\n\(line ?? 0)" }
 
-    func finding(kind: String, sampleId: String?, origin: String?, line: Int?, relatedSampleId: String? = nil,
+    func finding(kind: FindingKind, sampleId: String?, origin: String?, line: Int?, relatedSampleId: String? = nil,
                  relatedOrigin: String? = nil, relatedLine: Int? = nil, reason: String) -> FindingRow {
-        summary.findingsByKind[kind, default: 0] += 1
-        let key = Workspace.shortHash(kind, "ingest", origin ?? "", "\(line ?? 0)", sampleId ?? "", relatedOrigin ?? "", "\(relatedLine ?? 0)")
-        return FindingRow(key: key, kind: kind, stage: "ingest", sampleId: sampleId, origin: origin, line: line,
+        summary.findingsByKind[kind.rawValue, default: 0] += 1
+        let key = Workspace.shortHash(kind.rawValue, "ingest", origin ?? "", "\(line ?? 0)", sampleId ?? "", relatedOrigin ?? "", "\(relatedLine ?? 0)")
+        return FindingRow(key: key, kind: kind.rawValue, stage: "ingest", sampleId: sampleId, origin: origin, line: line,
                           relatedSampleId: relatedSampleId, relatedOrigin: relatedOrigin, relatedLine: relatedLine,
                           reason: reason, runId: ingestId, createdAt: now)
     }
@@ -792,7 +792,7 @@ final class IngestContext {
         }
         batch.occurrences.append(OccurrenceRow(sampleId: sha, originPath: origin, originLine: line ?? 0, ingestId: ingestId, externalId: externalId))
         let at = canonicalLine.map { "\(canonicalOrigin):\($0)" } ?? canonicalOrigin
-        batch.findings.append(finding(kind: "duplicate", sampleId: sha, origin: origin, line: line, relatedSampleId: sha,
+        batch.findings.append(finding(kind: .duplicate, sampleId: sha, origin: origin, line: line, relatedSampleId: sha,
                                       relatedOrigin: canonicalOrigin, relatedLine: canonicalLine,
                                       reason: "exact duplicate of \(at); not stored twice"))
         summary.duplicates += 1
@@ -831,67 +831,5 @@ final class IngestContext {
         batch.quarantine.append(QuarantineRow(
             id: id, kind: kind, stage: "ingest", origin: origin, line: line, reason: reason, storedPath: stored,
             source: source, contentSha256: sha, detail: JSONValue.object(extra).canonicalJSON, runId: ingestId, createdAt: now))
-    }
-}
-
-/// A reusable buffer for the small files of one batch. Reading each file into an array of its own made the heap
-/// grow batch after batch (glibc did not reuse the freed arrays, so every batch touched fresh pages: a page fault
-/// per 4 KiB, 12% of the CPU of an ingest of 100,000 small files); a few slabs reused across batches do not.
-final class ContentSlab: @unchecked Sendable {
-    private(set) var base: UnsafeMutableRawPointer
-    private(set) var capacity: Int
-
-    init() {
-        capacity = 1 << 16
-        base = .allocate(byteCount: capacity, alignment: 64)
-    }
-
-    /// Makes room for `bytes` (the old contents are not kept).
-    func reserve(_ bytes: Int) {
-        guard bytes > capacity else { return }
-        base.deallocate()
-        capacity = max(bytes, capacity * 2)
-        base = .allocate(byteCount: capacity, alignment: 64)
-    }
-
-    deinit { base.deallocate() }
-}
-
-/// A fixed set of slabs; `take` waits until one is free.
-final class SlabPool: @unchecked Sendable {
-    private let lock = NSLock()
-    private var free: [ContentSlab]
-    private let available: DispatchSemaphore
-
-    init(count: Int) {
-        free = (0..<count).map { _ in ContentSlab() }
-        available = DispatchSemaphore(value: count)
-    }
-
-    func take() -> ContentSlab {
-        available.wait()
-        return lock.withLock { free.removeLast() }
-    }
-
-    func give(_ slab: ContentSlab) {
-        lock.withLock { free.append(slab) }
-        available.signal()
-    }
-}
-
-/// Phase timings, printed to stderr when STRATA_PROFILE is set (for benchmarking; off by default).
-final class Profile: @unchecked Sendable {
-    static let shared = Profile()
-    let enabled = ProcessInfo.processInfo.environment["STRATA_PROFILE"] != nil
-    private let lock = NSLock()
-    private var totals: [String: Double] = [:]
-    func add(_ key: String, _ seconds: Double) {
-        guard enabled else { return }
-        lock.withLock { totals[key, default: 0] += seconds }
-    }
-    func report() {
-        guard enabled else { return }
-        let lines = lock.withLock { totals.sorted { $0.key < $1.key }.map { String(format: "profile %@ %.3f s", $0.key, $0.value) } }
-        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 }

@@ -472,7 +472,7 @@ extension Workspace {
             // Raw content of file samples goes back to its place in data/raw (read-only), the rest to the object store.
             var rawTargets: [String: SampleRow] = [:]
             for m in selected {
-                if let s = sampleById[m.sampleId], s.kind == "file", Manifest.unsafePathReason(s.rawPath) == nil, s.rawPath.hasPrefix("data/raw/") {
+                if let s = sampleById[m.sampleId], s.kind == "file", IngestMetaList.unsafePathReason(s.rawPath) == nil, s.rawPath.hasPrefix("data/raw/") {
                     rawTargets[s.id] = s
                 }
             }
