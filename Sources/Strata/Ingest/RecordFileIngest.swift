@@ -295,30 +295,6 @@ extension IngestContext {
         batch = IngestBatch()
     }
 
-    /// Syncs the file system and commits a batch of rows on the commit thread, so the next batch is read, prepared
-    /// and decided meanwhile. Batches commit in order; at most three wait (bounded memory). Decisions never depend
-    /// on a batch still committing: samples, short ids and labels of this run are also kept in memory.
-    func commitInBackground(_ batch: IngestBatch) throws {
-        if let error = commitErrors.take() { throw error }
-        if batch.isEmpty { return }
-        summary.labelsImported += batch.labels.count
-        let waitStart = Date()
-        writerSlots.wait()
-        Profile.shared.add("wait-for-commit", Date().timeIntervalSince(waitStart))
-        let box = Unchecked(batch), catalog = ws.catalog, rawDir = ws.rawDir, errors = commitErrors, slots = writerSlots
-        dbQueue.async {
-            defer { slots.signal() }
-            let t0 = Date()
-            FileIO.syncFileSystem(rawDir)  // the objects of the batch's rows are on disk before the rows
-            let t1 = Date()
-            do { try catalog.commit(box.value) } catch {
-                errors.set(StrataError(.failure, "\(error)", fix: "batches before this one are committed; fix the cause and run the same command again"))
-            }
-            Profile.shared.add("commit-syncfs", t1.timeIntervalSince(t0))
-            Profile.shared.add("commit-rows", Date().timeIntervalSince(t1))
-        }
-    }
-
     /// Examines a record file as a container: hashed and sniffed, with no limit on its size (its rows are streamed
     /// and limited one by one by `limits.max_record_bytes`).
     static func examineContainer(_ e: WalkEntry) -> Examined {
