@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "CStrataSys"),
         // Files: hashing, atomic writes, content-addressed object store, directory walking.
         .target(name: "StrataStore", dependencies: [
-            "StrataCore", "CStrataSys",
+            "StrataCore", "CStrataSys", "CZstd",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The only module that imports GRDB.
@@ -79,6 +79,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
+        .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore", "StrataCore"]),
         .testTarget(name: "StrataMediaTests", dependencies: ["StrataMedia", "StrataQuality"]),
         .testTarget(name: "StrataQualityTests", dependencies: ["StrataQuality"]),
         .testTarget(name: "StrataLanguageTests", dependencies: ["StrataLanguage"]),
