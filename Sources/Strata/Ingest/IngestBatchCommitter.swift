@@ -17,6 +17,7 @@ struct FileCopy: Sendable {
 /// At most three batches are in flight (bounded memory). The first failure is kept and thrown by the next call.
 final class IngestBatchCommitter: Sendable {
     private let catalog: Catalog
+    private let objects: ObjectStore
     private let rawDir: String
     private let root: String
     /// Writes batches' files (one writer avoids contention on the folder's lock in the kernel).
@@ -28,8 +29,8 @@ final class IngestBatchCommitter: Sendable {
     private let errors = FirstError()
     private static let fix = "batches before this one are committed; fix the cause and run the same command again"
 
-    init(catalog: Catalog, rawDir: String, root: String) {
-        self.catalog = catalog; self.rawDir = rawDir; self.root = root
+    init(catalog: Catalog, objects: ObjectStore, rawDir: String, root: String) {
+        self.catalog = catalog; self.objects = objects; self.rawDir = rawDir; self.root = root
     }
 
     /// Writes a batch's files to data/raw, flushes the file system and commits the batch's rows, on the writer
@@ -89,26 +90,33 @@ final class IngestBatchCommitter: Sendable {
         return true
     }
 
-    /// Syncs the file system and commits a batch of rows on the row thread, so the next batch is read, prepared
-    /// and decided meanwhile. Decisions never depend on a batch still committing: samples, short ids and labels
-    /// of this run are also kept in memory. Returns whether the batch was queued (it was not empty).
-    func commitInBackground(_ batch: IngestBatch) throws -> Bool {
+    /// Writes a batch's texts as one pack, syncs the file system and commits the batch's rows on the row thread, so
+    /// the next batch is read, prepared and decided meanwhile. Decisions never depend on a batch still committing:
+    /// samples, short ids and labels of this run are also kept in memory. Returns whether the batch was queued.
+    func commitInBackground(_ batch: IngestBatch, pack: [PackObject] = []) throws -> Bool {
         if let error = errors.take() { throw error }
-        if batch.isEmpty { return false }
+        if batch.isEmpty && pack.isEmpty { return false }
         let waitStart = Date()
         slots.wait()
         Profile.shared.add("wait-for-commit", Date().timeIntervalSince(waitStart))
-        let box = Unchecked(batch), catalog = self.catalog, rawDir = self.rawDir, errors = self.errors, slots = self.slots
+        let box = Unchecked(batch), catalog = self.catalog, objects = self.objects, rawDir = self.rawDir
+        let errors = self.errors, slots = self.slots
         rows.async {
             defer { slots.signal() }
             let t0 = Date()
-            FileIO.syncFileSystem(rawDir)  // the texts of the batch's rows are on disk before the rows
+            do {
+                try objects.writePack(pack)
+            } catch {
+                errors.set(StrataError(.failure, "cannot store the batch's texts in .strata/objects/pack: \(error)", fix: IngestBatchCommitter.fix))
+                return
+            }
+            Profile.shared.add("commit-pack", Date().timeIntervalSince(t0))
             let t1 = Date()
+            FileIO.syncFileSystem(rawDir)  // the texts of the batch's rows (and its quarantine records) are on disk before the rows
             do { try catalog.commit(box.value) } catch {
                 errors.set(StrataError(.failure, "\(error)", fix: IngestBatchCommitter.fix))
             }
-            Profile.shared.add("commit-syncfs", t1.timeIntervalSince(t0))
-            Profile.shared.add("commit-rows", Date().timeIntervalSince(t1))
+            Profile.shared.add("commit-syncfs-rows", Date().timeIntervalSince(t1))
         }
         return true
     }

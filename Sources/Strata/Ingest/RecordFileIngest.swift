@@ -279,19 +279,14 @@ extension IngestContext {
         for l in labelRows {
             if let event = labelEvent(sampleId: l.sampleId, value: l.value, origin: f.origin, line: l.line) { batch.labels.append(event) }
         }
-        // Texts go to the object store on all workers (content-addressed: each write is independent).
+        // Texts are hashed and compressed on all workers; the committer writes them as one pack (sequential writes,
+        // one fsync) before it commits the batch's rows.
         Profile.shared.add("records-decide-rows", Date().timeIntervalSince(t0))
         let t1 = Date()
-        let objects = ws.objects
-        let failures = parallelMap(texts, workers: options.workers) { text -> String? in
-            do { _ = try objects.put(text, sync: false); return nil } catch { return "\(error)" }
-        }
-        if let failure = failures.first(where: { $0 != nil }) ?? nil {
-            throw StrataError(.failure, "cannot store a row's text in .strata/objects: \(failure)", fix: "batches before this one are committed; fix the cause and run the same command again")
-        }
-        Profile.shared.add("records-objects", Date().timeIntervalSince(t1))
+        let pack = PackObject.encode(texts, workers: options.workers)
+        Profile.shared.add("records-encode", Date().timeIntervalSince(t1))
         try drainLabelProblems(into: &batch)
-        try commitInBackground(batch)
+        try commitInBackground(batch, pack: pack)
         batch = IngestBatch()
     }
 

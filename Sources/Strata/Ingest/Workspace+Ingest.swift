@@ -300,7 +300,7 @@ final class IngestContext {
     init(workspace: Workspace, options: IngestOptions, compactDate: String, labelNames: [String], ingestId: String) {
         self.ws = workspace; self.options = options; self.compactDate = compactDate; self.labelNames = labelNames
         self.ingestId = ingestId
-        self.batchCommitter = IngestBatchCommitter(catalog: workspace.catalog, rawDir: workspace.rawDir, root: workspace.root)
+        self.batchCommitter = IngestBatchCommitter(catalog: workspace.catalog, objects: workspace.objects, rawDir: workspace.rawDir, root: workspace.root)
         self.summary = IngestSummary(ingestId: ingestId, source: options.source)
     }
 
@@ -491,8 +491,8 @@ final class IngestContext {
     }
 
     /// Commits a batch of record rows in the background (see `IngestBatchCommitter.commitInBackground`).
-    func commitInBackground(_ batch: IngestBatch) throws {
-        if try batchCommitter.commitInBackground(batch) { summary.labelsImported += batch.labels.count }
+    func commitInBackground(_ batch: IngestBatch, pack: [PackObject] = []) throws {
+        if try batchCommitter.commitInBackground(batch, pack: pack) { summary.labelsImported += batch.labels.count }
     }
 
     /// Flushes the files a batch wrote and commits its rows, after any batch still committing in the background.
