@@ -206,7 +206,7 @@ final class PackSet: Sendable {
         var entry: UInt32
     }
 
-    private struct State: @unchecked Sendable {
+    private struct State: Sendable {
         var packs: [Pack] = []
         var names = Set<String>()
         var table: [Slot] = []
