@@ -231,10 +231,18 @@ extension IngestContext {
         for p in prepared { if case .sample(let row, _, _, _) = p { ids.append(row.id) } }
         let known = try ws.catalog.samples(ids: ids)
         try prefetchShortIds(ids.filter { known[$0] == nil })
+        // The facts of this run the batch can meet, copied out for the planner (small dictionaries: capturing the
+        // run's own maps would copy them whole on the next write, once per batch).
+        var seenFacts: [String: RecordOrigin] = [:]
+        var idFacts: [String: RecordOrigin] = [:]
+        for p in prepared {
+            guard case .sample(let row, _, _, _) = p else { continue }
+            if let s = seen[row.id] { seenFacts[row.id] = RecordOrigin(origin: s.origin, line: s.line) }
+            if let e = row.externalId, let first = externalIds[e] { idFacts[e] = RecordOrigin(origin: first.origin, line: first.line) }
+        }
         let planner = RecordBatchPlanner(
             known: known.mapValues { RecordOrigin(origin: $0.originPath, line: $0.originLine) },
-            seenBefore: { [seen] id in seen[id].map { RecordOrigin(origin: $0.origin, line: $0.line) } },
-            externalIdBefore: { [externalIds] id in externalIds[id].map { RecordOrigin(origin: $0.origin, line: $0.line) } })
+            seenBefore: { seenFacts[$0] }, externalIdBefore: { idFacts[$0] })
         var texts: [[UInt8]] = []
         var labelRows: [(sampleId: String, value: String, line: Int)] = []
         for step in planner.plan(prepared, origin: f.origin) {
