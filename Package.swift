@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "CStrataSys"),
         // Files: hashing, atomic writes, content-addressed object store, directory walking.
         .target(name: "StrataStore", dependencies: [
-            "StrataCore", "CStrataSys",
+            "StrataCore", "CStrataSys", "CZstd",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The only module that imports GRDB.
@@ -86,6 +86,7 @@ let package = Package(
         .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "StrataEngineTests", dependencies: ["StrataEngine", "StrataCore", "StrataStore"]),
         .testTarget(name: "StrataSlurmTests", dependencies: ["StrataSlurm", "StrataEngine", "StrataCore", "StrataStore"]),
+        .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore", "StrataCore"]),
         .testTarget(name: "StrataMediaTests", dependencies: ["StrataMedia", "StrataQuality"]),
         .testTarget(name: "StrataQualityTests", dependencies: ["StrataQuality", "StrataCore"]),
         .testTarget(name: "StrataLanguageTests", dependencies: ["StrataLanguage", "CCLD2"]),

@@ -27,9 +27,8 @@ public struct StageContext: Sendable {
     /// The current bytes of an item.
     /// (One `read` when the file has the size the item records; a larger file is still read whole.)
     public func content(_ item: WorkItem) throws -> [UInt8] {
-        if case .object(let digest) = item.content, objectsDir.fd >= 0 {
-            return try FileIO.readSmall(at: objectsDir.fd, objects.relativePath(for: digest), size: max(0, item.size), limit: Int.max,
-                                        display: { objects.path(for: digest) })
+        if case .object(let digest) = item.content {
+            return try objects.read(digest, size: item.size, in: objectsDir)  // loose or packed
         }
         return try FileIO.readSmall(try path(item), size: max(0, item.size), limit: Int.max)
     }
@@ -39,7 +38,7 @@ public struct StageContext: Sendable {
     /// The file holding an item's current bytes (for libraries that read files: libvips, libsndfile).
     public func path(_ item: WorkItem) throws -> String {
         switch item.content {
-        case .object(let digest): return objects.path(for: digest)
+        case .object(let digest): return try objects.loosePath(for: digest)  // a packed text gets a loose copy
         case .raw(let path): return projectRoot + "/" + path
         }
     }

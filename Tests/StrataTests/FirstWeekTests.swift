@@ -62,9 +62,9 @@ final class FirstWeekTests: XCTestCase {
         XCTAssertEqual(q.map(\.kind), ["unsafe-path"])
         XCTAssertEqual(q.map(\.line), [3])
         XCTAssertEqual(q.first?.reason, "the row names `images/../../x.png`: it leaves the manifest's folder with `..`; only paths inside \(p.incoming)/m are read")
-        XCTAssertNil(Manifest.unsafePathReason("a\\..\\b.png"))
-        XCTAssertNil(Manifest.unsafePathReason("..\\b.png"))
-        XCTAssertEqual(Manifest.unsafePathReason("a/../../b.png"), "it leaves the manifest's folder with `..`")
+        XCTAssertNil(IngestMetaList.unsafePathReason("a\\..\\b.png"))
+        XCTAssertNil(IngestMetaList.unsafePathReason("..\\b.png"))
+        XCTAssertEqual(IngestMetaList.unsafePathReason("a/../../b.png"), "it leaves the manifest's folder with `..`")
         let labels = try ws.catalog.read { db in try String.fetchAll(db, sql: "SELECT value FROM labelEvent") }
         XCTAssertEqual(labels, ["circle"])
     }

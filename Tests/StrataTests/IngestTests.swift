@@ -101,6 +101,15 @@ final class IngestTests: XCTestCase {
             let record = ws.quarantineDir + "/\(entry.id).json"
             XCTAssertTrue(FileManager.default.fileExists(atPath: record))
             if entry.kind != "empty" { XCTAssertNotNil(entry.stored) }
+            // Written by the one quarantine writer: the shared layout (the ingest id under `run`), read back whole.
+            let written = try XCTUnwrap(ws.quarantineWriter.read(id: entry.id), "record of \(entry.origin)")
+            XCTAssertEqual(written.stage, "ingest")
+            XCTAssertEqual(written.kind.rawValue, entry.kind)
+            XCTAssertEqual(written.stored, entry.stored)
+            XCTAssertTrue(written.runId.hasPrefix("ing-"), written.runId)
+            let text = String(decoding: try FileIO.readAll(record), as: UTF8.self)
+            XCTAssertTrue(text.contains("\"run\":\"ing-"), text)
+            XCTAssertFalse(text.contains("\"ingest\":"), text)
         }
         XCTAssertEqual(try FileIO.readAll(p.incoming + "/bad/trunc.png"), Array(png.prefix(png.count * 6 / 10)))
         // The ledger shows them too.

@@ -20,7 +20,7 @@ OUT=$WORK/results.tsv
 {
     echo "# date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ) cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') cores=$(nproc)"
     echo "# strata_commit=$(git -C "$REPO" rev-parse --short HEAD) binary=$STRATA"
-    printf 'docs\tbytes\ttool\trun\twall_s\tuser_s\tsys_s\tmaxrss_kb\tload1\taccepted\tlabels\tobject_files\tproject_mb\n'
+    printf 'docs\tbytes\ttool\trun\twall_s\tuser_s\tsys_s\tmaxrss_kb\tload1\taccepted\tlabels\tobject_files\tproject_mb\tproject_files\n'
 } >"$OUT"
 RULEBOOK='version: 1\nlabels:\n  - name: cat\n    definition: a cat\n  - name: dog\n    definition: a dog\n  - name: bird\n    definition: a bird\n'
 for n in $SIZES; do
@@ -32,8 +32,8 @@ for n in $SIZES; do
             load=$(cut -d' ' -f1 /proc/loadavg)
             case $tool in
             # cat into a pipe (cat straight to /dev/null may skip the copy altogether).
-            cat) /usr/bin/time -o "$WORK/time" -f "%e %U %S %M" sh -c 'cat "$0" | cat >/dev/null' "$f"; t=$(tail -1 "$WORK/time"); rest="-\t-\t-\t-" ;;
-            openssl) /usr/bin/time -o "$WORK/time" -f "%e %U %S %M" openssl dgst -sha256 "$f" >/dev/null; t=$(tail -1 "$WORK/time"); rest="-\t-\t-\t-" ;;
+            cat) /usr/bin/time -o "$WORK/time" -f "%e %U %S %M" sh -c 'cat "$0" | cat >/dev/null' "$f"; t=$(tail -1 "$WORK/time"); rest="-\t-\t-\t-\t-" ;;
+            openssl) /usr/bin/time -o "$WORK/time" -f "%e %U %S %M" openssl dgst -sha256 "$f" >/dev/null; t=$(tail -1 "$WORK/time"); rest="-\t-\t-\t-\t-" ;;
             strata-*)
                 d=$(mktemp -d "$WORK/p.XXXX")
                 "$STRATA" init "$d/p" --modality text >/dev/null 2>&1
@@ -42,7 +42,7 @@ for n in $SIZES; do
                 /usr/bin/time -o "$d/time" -f "%e %U %S %M" "$STRATA" ingest "$f" --source s --records --id-field id "${extra[@]}" -C "$d/p" >"$d/out" 2>/dev/null
                 t=$(tail -1 "$d/time")
                 acc=$(awk '/accepted/ {print $2}' "$d/out"); lab=$(awk '/labels imported/ {print $3}' "$d/out")
-                rest="$acc\t${lab:-0}\t$(find "$d/p/.strata/objects" -type f | wc -l)\t$(du -sm "$d/p" | cut -f1)"
+                rest="$acc\t${lab:-0}\t$(find "$d/p/.strata/objects" -type f | wc -l)\t$(du -sm "$d/p" | cut -f1)\t$(find "$d/p" -type f | wc -l)"
                 # Projects are kept until the end: deleting ~100,000 object files slows the disk for minutes and
                 # would land inside the next measurement.
                 ;;

@@ -12,7 +12,7 @@ enum RecordItem: Sendable {
 /// A row that cannot be used, with a stable `kind` and a reason for the user.
 struct RecordIssue: Sendable {
     var line: Int
-    var kind: String
+    var kind: FindingKind
     var reason: String
     /// The row's bytes (empty when the row was too large to keep).
     var bytes: [UInt8]
@@ -43,7 +43,7 @@ enum RecordReader {
 
     /// The problem reported for a line over `limits.max_record_bytes` (never read into memory).
     static func tooLong(line n: Int, length: Int, maxRecordBytes: Int) -> RecordItem {
-        .problem(RecordIssue(line: n, kind: "too-large",
+        .problem(RecordIssue(line: n, kind: .tooLarge,
             reason: "line \(n) has \(length) bytes, more than limits.max_record_bytes = \(maxRecordBytes) in strata.yaml; the row was skipped without reading it into memory",
             bytes: []))
     }
@@ -56,7 +56,7 @@ enum RecordReader {
         switch JSONRecord.parseObject(bytes) {
         case .success(let fields): return .row(line: n, fields: fields, bytes: bytes)
         case .failure(let p):
-            let kind = p.kind == RecordProblem.invalidUTF8 ? "invalid-utf8" : "malformed-row"
+            let kind: FindingKind = p.kind == RecordProblem.invalidUTF8 ? .invalidUTF8 : .malformedRow
             return .problem(RecordIssue(line: n, kind: kind, reason: "line \(n): \(p.message)", bytes: bytes))
         }
     }
@@ -71,7 +71,7 @@ enum RecordReader {
         func handle(_ event: CSVEvent) throws {
             switch event {
             case .problem(let line, let p):
-                let kind = p.kind == RecordProblem.tooLong ? "too-large" : (p.kind == RecordProblem.invalidUTF8 ? "invalid-utf8" : "malformed-row")
+                let kind: FindingKind = p.kind == RecordProblem.tooLong ? .tooLarge : (p.kind == RecordProblem.invalidUTF8 ? .invalidUTF8 : .malformedRow)
                 try body(.problem(RecordIssue(line: line, kind: kind, reason: "line \(line): \(p.message)", bytes: [])))
             case .record(let record):
                 guard let t = table else {
@@ -84,7 +84,7 @@ enum RecordReader {
                 }
                 let bytes = Array(record.fields.joined(separator: sep).utf8)
                 if let p = t.check(record) {
-                    try body(.problem(RecordIssue(line: record.line, kind: "malformed-row", reason: "line \(record.line): \(p.message)", bytes: bytes)))
+                    try body(.problem(RecordIssue(line: record.line, kind: .malformedRow, reason: "line \(record.line): \(p.message)", bytes: bytes)))
                     return
                 }
                 var fields: [String: JSONValue] = [:]

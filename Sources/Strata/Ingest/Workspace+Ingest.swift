@@ -24,7 +24,7 @@ public struct IngestOptions: Sendable {
     /// `YYYY-MM-DD`; today (UTC) when nil.
     public var date: String?
     public var tags: [String: String]
-    /// A CSV or JSONL manifest naming files, with label and metadata columns.
+    /// A CSV or JSONL meta list (`--meta`) naming files, with label and metadata columns.
     public var metaFile: String?
     public var metaFileColumn: String?
     public var metaLabelColumn: String
@@ -139,14 +139,14 @@ extension Workspace {
     }
 
     private func ingestBody(_ options: IngestOptions, roots: [String], context: IngestContext, marker: String, started: Date) throws -> IngestSummary {
-        let manifest: Manifest?
+        let metaList: IngestMetaList?
         if let meta = options.metaFile {
-            manifest = try Manifest.load(path: Walker.absolute(meta), fileColumn: options.metaFileColumn,
+            metaList = try IngestMetaList.load(path: Walker.absolute(meta), fileColumn: options.metaFileColumn,
                                          labelColumn: options.metaLabelColumn, maxRowBytes: project.limits.maxRecordBytes)
         } else {
-            manifest = nil
+            metaList = nil
         }
-        context.manifest = manifest
+        context.metaList = metaList
         let optionsJSON = JSONValue.object([
             "date": .string(FileNaming.isoDate(compact: context.compactDate)),
             "tags": .object(options.tags.mapValues { .string($0) }),
@@ -173,8 +173,8 @@ extension Workspace {
         Profile.shared.add("walk", Date().timeIntervalSince(walkStart))
         context.summary.filesSeen = entries.count
         if options.records == nil { context.seen.reserveCapacity(entries.count) }
-        if let manifest {
-            try context.commitManifestProblems(manifest)
+        if let metaList {
+            try context.commitMetaListProblems(metaList)
         }
 
         if options.records != nil {
@@ -214,8 +214,8 @@ extension Workspace {
         }
         progress.end()
         try context.waitForCommits()
-        if let manifest {
-            try context.finishManifest(manifest, ingestedPaths: Set(entries.map(\.path)))
+        if let metaList {
+            try context.finishMetaList(metaList, ingestedPaths: Set(entries.map(\.path)))
         }
         var summary = context.summary
         summary.seconds = Date().timeIntervalSince(started)
@@ -274,19 +274,16 @@ final class IngestContext {
     let compactDate: String
     let ingestId: String
     let labelNames: [String]
-    var manifest: Manifest?
+    var metaList: IngestMetaList?
     var summary: IngestSummary
     /// Samples created during this ingest, by content id (to catch duplicates inside one run).
     var seen: [String: (origin: String, line: Int?, shortId: String)] = [:]
     var shortIds = Set<String>()
     var takenShortIds = Set<String>()
-    let committer = DispatchQueue(label: "strata.ingest.writer")
-    let dbQueue = DispatchQueue(label: "strata.ingest.commit")
-    /// Batches in flight between the main thread, the file writer and the committer (bounds memory).
-    let writerSlots = DispatchSemaphore(value: 3)
+    /// Writes batches' files and commits their rows on background threads, in order.
+    let batchCommitter: IngestBatchCommitter
     /// One slab per batch in flight (three with the writer and committer, one examined, one being read) and a spare.
     let slabs = SlabPool(count: 6)
-    let commitErrors = FirstError()
     var prefetchedShortIds = Set<String>()
     var externalIds: [String: (origin: String, line: Int)] = [:]
     var pendingLabelProblems: [(origin: String, line: Int, reason: String, sampleId: String)] = []
@@ -303,6 +300,7 @@ final class IngestContext {
     init(workspace: Workspace, options: IngestOptions, compactDate: String, labelNames: [String], ingestId: String) {
         self.ws = workspace; self.options = options; self.compactDate = compactDate; self.labelNames = labelNames
         self.ingestId = ingestId
+        self.batchCommitter = IngestBatchCommitter(catalog: workspace.catalog, objects: workspace.objects, rawDir: workspace.rawDir, root: workspace.root)
         self.summary = IngestSummary(ingestId: ingestId, source: options.source)
     }
 
@@ -310,48 +308,6 @@ final class IngestContext {
     var sourceDir: String { ws.rawDir + "/" + options.source }
 
     // MARK: files
-
-    /// The outcome of reading one file (done in parallel).
-    struct Examined: Sendable {
-        var sha: String?
-        var size: Int
-        var format: FileFormat?
-        var probe: JSONValue?
-        var reject: (kind: String, reason: String)?
-        /// Why the original file name is poor practice, if it is.
-        var nameProblem: String?
-        /// The bytes of a small file, kept so it is written to data/raw without reading it again.
-        var content: Content?
-        /// The original file name and its lower-cased extension (set for accepted files, in the parallel step).
-        var originalName: String? = nil
-        var pathExtension: String? = nil
-    }
-
-    /// Files up to this size are read in one call and written from memory.
-    static let smallFileBytes = 64 * 1024
-
-    /// The bytes of a small file: in the batch's slab (the common case) or in an array of their own (a file that
-    /// grew after its stat was taken).
-    enum Content: @unchecked Sendable {
-        case slab(UnsafeRawBufferPointer)
-        case owned([UInt8])
-
-        var count: Int {
-            switch self {
-            case .slab(let b): b.count
-            case .owned(let a): a.count
-            }
-        }
-
-        func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-            switch self {
-            case .slab(let b): try body(b)
-            case .owned(let a): try a.withUnsafeBytes(body)
-            }
-        }
-
-        var array: [UInt8] { withBytes { [UInt8]($0) } }
-    }
 
     /// A batch whose files are being read and hashed in the background while the previous batch is decided.
     final class PendingBatch: @unchecked Sendable {
@@ -378,7 +334,7 @@ final class IngestContext {
             if !options.reread, !options.recheck.contains(e.path), let st = e.status, let c = cache[e.path], c.size == st.size, c.mtimeNanos == st.mtimeNanos,
                c.inode == Int64(bitPattern: st.inode) {
                 summary.alreadyIngested += 1
-                if c.outcome != "quarantined", let rows = manifest?.rows(for: e.path) {
+                if c.outcome != "quarantined", let rows = metaList?.rows(for: e.path) {
                     batch.labels += labelEvents(for: c.sha256, rows: rows)
                 }
                 continue
@@ -440,25 +396,25 @@ final class IngestContext {
         let candidates = examined.compactMap { $0.reject == nil ? $0.sha : nil }
         let known = try ws.catalog.samples(ids: candidates)
         try prefetchShortIds(candidates.filter { known[$0] == nil })
-        if let manifest {
-            // Labels from the manifest: one lookup of earlier imports and existing labels for the batch.
+        if let metaList {
+            // Labels from the metaList: one lookup of earlier imports and existing labels for the batch.
             var keys: [(String, String)] = []
             for (e, x) in zip(todo, examined) where x.reject == nil {
                 guard let sha = x.sha else { continue }
-                for row in manifest.rows(for: e.path) ?? [] {
-                    if let value = row.label { keys.append((sha, IngestContext.labelImportKey(origin: manifest.path, line: row.line, sampleId: sha, value: value))) }
+                for row in metaList.rows(for: e.path) ?? [] {
+                    if let value = row.label { keys.append((sha, IngestContext.labelImportKey(origin: metaList.path, line: row.line, sampleId: sha, value: value))) }
                 }
             }
             try prefetchLabelState(keys)
         }
-        var copies: [(from: String, to: String, sha: String, content: Content?)] = []
+        var copies: [FileCopy] = []
         let collected = FileNaming.isoDate(compact: compactDate)
         let relativeSourceDir = ws.relative(sourceDir)
         let tagsJSON: JSONValue? = options.tags.isEmpty ? nil : .object(options.tags.mapValues { .string($0) })
         for (e, x) in zip(todo, examined) {
             let origin = e.path
             if let (kind, reason) = x.reject {
-                try quarantine(kind: kind, reason: reason, origin: origin, line: nil, sha: x.sha, copyFrom: x.size <= limits.maxFileBytes ? origin : nil, into: &batch)
+                try quarantine(kind: kind.rawValue, reason: reason, origin: origin, line: nil, sha: x.sha, copyFrom: x.size <= limits.maxFileBytes ? origin : nil, into: &batch)
                 cacheStat(e, sha: x.sha ?? "", outcome: "quarantined", into: &batch)
                 continue
             }
@@ -468,20 +424,20 @@ final class IngestContext {
                 let reason = allowed.isEmpty
                     ? "\(format.modality.rawValue) is not a modality of this project (strata.yaml modalities: \(ws.project.modalities.map(\.rawValue).joined(separator: ", ")))"
                     : "\(format.rawValue) is not an allowed \(format.modality.rawValue) format (strata.yaml allows \(allowed.joined(separator: ", "))); convert it, or add the format to strata.yaml (at most two per modality)"
-                try quarantine(kind: "format-not-allowed", reason: reason, origin: origin, line: nil, sha: sha, copyFrom: origin, into: &batch)
+                try quarantine(kind: FindingKind.formatNotAllowed.rawValue, reason: reason, origin: origin, line: nil, sha: sha, copyFrom: origin, into: &batch)
                 cacheStat(e, sha: sha, outcome: "quarantined", into: &batch)
                 continue
             }
             let ext = x.pathExtension ?? PathName.ext(PathName.last(origin)).lowercased()
             if !ext.isEmpty && !format.knownExtensions.contains(ext) {
-                batch.findings.append(finding(kind: "wrong-extension", sampleId: sha, origin: origin, line: nil,
+                batch.findings.append(finding(kind: .wrongExtension, sampleId: sha, origin: origin, line: nil,
                     reason: "named .\(ext) but the content is \(format.rawValue); stored with .\(format.fileExtension)"))
             }
             if let why = x.nameProblem {
-                batch.findings.append(finding(kind: "bad-filename", sampleId: sha, origin: origin, line: nil,
+                batch.findings.append(finding(kind: .badFilename, sampleId: sha, origin: origin, line: nil,
                                               reason: "the original name \(why); stored under a conforming name in data/raw"))
             }
-            let rows = manifest?.rows(for: origin) ?? []
+            let rows = metaList?.rows(for: origin) ?? []
             if let canonical = known[sha] {
                 try recordDuplicate(sha: sha, origin: origin, line: nil, canonicalOrigin: canonical.originPath,
                                     canonicalLine: canonical.originLine, into: &batch)
@@ -498,7 +454,7 @@ final class IngestContext {
             let shortId = try allocateShortId(sha)
             let name = FileNaming.fileName(source: source, compactDate: compactDate, id: shortId, ext: format.fileExtension, pattern: ws.project.naming.pattern)
             let dest = sourceDir + "/" + name
-            copies.append((origin, dest, sha, x.content))
+            copies.append(FileCopy(from: origin, to: dest, sha: sha, content: x.content))
             let originalName = x.originalName ?? PathName.last(origin)
             let metadata: String
             if tagsJSON == nil, x.probe == nil, rows.first?.fields.isEmpty ?? true {
@@ -527,86 +483,24 @@ final class IngestContext {
         slabHandedOff = try writeInBackground(batch, copies: copies, slab: slab)
     }
 
-    /// Writes a batch's files to data/raw, flushes the file system and commits the batch's rows, on the serial
-    /// writer queue (batches land in order). At most two batches wait, which bounds the memory held.
-    /// Returns whether it took over `slab` (given back to the pool once the files are written).
-    func writeInBackground(_ batch: IngestBatch, copies: [(from: String, to: String, sha: String, content: Content?)],
-                           slab: ContentSlab) throws -> Bool {
-        if let error = commitErrors.take() { throw error }
-        if batch.isEmpty && copies.isEmpty { return false }
-        summary.labelsImported += batch.labels.count
-        let catalog = ws.catalog, rawDir = ws.rawDir, root = ws.root, errors = commitErrors, dbQueue = self.dbQueue
-        let slabs = self.slabs
-        let box = Unchecked((batch, copies))
-        let waitStart = Date()
-        writerSlots.wait()
-        Profile.shared.add("wait-for-writer", Date().timeIntervalSince(waitStart))
-        let slots = writerSlots
-        // The slot taken here is given back when the batch's commit ends (or when writing its files fails).
-        committer.async {
-            var (batch, copies) = box.value
-            do {
-                let t0 = Date()
-                var statusByPath: [String: FileIO.Status] = [:]
-                for c in copies {
-                    // The name comes from the content hash, so replacing a leftover of an interrupted run is harmless.
-                    if let content = c.content {
-                        let slash = c.to.lastIndex(of: "/")!
-                        statusByPath[c.to] = try content.withBytes {
-                            try FileIO.createNew(dir: String(c.to[..<slash]), name: String(c.to[c.to.index(after: slash)...]), $0, mode: 0o444)
-                        }
-                    } else {
-                        statusByPath[c.to] = try FileIO.copyAtomically(from: c.from, to: c.to, mode: 0o444)
-                    }
-                }
-                copies = []
-                slabs.give(slab)
-                for i in batch.samples.indices {
-                    guard let st = statusByPath[root + "/" + batch.samples[i].rawPath] else { continue }
-                    batch.samples[i].rawMtimeNanos = st.mtimeNanos
-                    batch.samples[i].rawInode = Int64(bitPattern: st.inode)
-                }
-                let t1 = Date()
-                FileIO.syncFileSystem(rawDir)
-                Profile.shared.add("writer-files", t1.timeIntervalSince(t0))
-                Profile.shared.add("writer-syncfs", Date().timeIntervalSince(t1))
-                // The rows go to the catalog on a third thread, so writing the next batch's files overlaps this commit.
-                let rows = Unchecked(batch)
-                dbQueue.async {
-                    defer { slots.signal() }
-                    let t2 = Date()
-                    do { try catalog.commit(rows.value) } catch {
-                        errors.set(StrataError(.failure, "\(error)", fix: "batches before this one are committed; fix the cause and run the same command again"))
-                    }
-                    Profile.shared.add("writer-commit", Date().timeIntervalSince(t2))
-                }
-            } catch {
-                errors.set(StrataError(.failure, "\(error)", fix: "batches before this one are committed; fix the cause and run the same command again"))
-                if !copies.isEmpty { slabs.give(slab) }
-                slots.signal()
-            }
-        }
-        return true
+    /// Hands a batch of files and rows to the committer (see `IngestBatchCommitter.writeInBackground`).
+    func writeInBackground(_ batch: IngestBatch, copies: [FileCopy], slab: ContentSlab) throws -> Bool {
+        let tookSlab = try batchCommitter.writeInBackground(batch, copies: copies, slab: slab, slabs: slabs)
+        if tookSlab { summary.labelsImported += batch.labels.count }
+        return tookSlab
+    }
+
+    /// Commits a batch of record rows in the background (see `IngestBatchCommitter.commitInBackground`).
+    func commitInBackground(_ batch: IngestBatch, pack: [PackObject] = []) throws {
+        if try batchCommitter.commitInBackground(batch, pack: pack) { summary.labelsImported += batch.labels.count }
     }
 
     /// Flushes the files a batch wrote and commits its rows, after any batch still committing in the background.
     func flushAndCommit(_ batch: IngestBatch) throws {
-        try waitForCommits()
-        if batch.isEmpty { return }
-        let t0 = Date()
-        FileIO.syncFileSystem(ws.rawDir)
-        let t1 = Date()
-        try ws.catalog.commit(batch)
-        Profile.shared.add("flush-syncfs", t1.timeIntervalSince(t0))
-        Profile.shared.add("flush-commit", Date().timeIntervalSince(t1))
-        summary.labelsImported += batch.labels.count
+        if try batchCommitter.flushAndCommit(batch) { summary.labelsImported += batch.labels.count }
     }
 
-    func waitForCommits() throws {
-        committer.sync {}
-        dbQueue.sync {}
-        if let error = commitErrors.take() { throw error }
-    }
+    func waitForCommits() throws { try batchCommitter.waitForCommits() }
 
     func cacheStat(_ e: WalkEntry, sha: String, outcome: String, into batch: inout IngestBatch) {
         guard let st = e.status else { return }
@@ -642,144 +536,15 @@ final class IngestContext {
         return table
     }()
 
-    /// Why an original file name is poor practice (spaces, shell characters, upper case, ...), or nil.
-    static func fileNameProblem(_ name: String) -> String? {
-        if name.hasPrefix("-") { return "starts with '-' (read as an option by command-line tools)" }
-        if name.hasPrefix(".") { return "starts with '.' (hidden)" }
-        if name.utf8.count > 100 { return "is longer than 100 bytes" }
-        if name.utf8.allSatisfy({ $0 < 0x80 }) {
-            // ASCII (nearly every name): one pass over the bytes instead of grapheme-by-grapheme.
-            if name.utf8.contains(where: { $0 == 0x20 || (0x09...0x0D).contains($0) }) { return "contains whitespace" }
-            if name.utf8.contains(where: { IngestContext.specialNameBytes[Int($0)] }) { return "contains shell or URL special characters" }
-        } else {
-            if name.contains(where: { $0.isWhitespace }) { return "contains whitespace" }
-            return "contains non-ASCII characters"
-        }
-        let ext = PathName.ext(name)
-        if ext.isEmpty { return "has no extension" }
-        if ext != ext.lowercased() { return "has an upper-case extension" }
-        let inner = PathName.ext(PathName.deletingExt(name))
-        if !inner.isEmpty, FileFormat(name: inner) != nil {
-            return "has a double extension"
-        }
-        return nil
-    }
-
-    static func examine(_ e: WalkEntry, maxFileBytes: Int, maxImagePixels: Int, slot: UnsafeMutableRawBufferPointer? = nil) -> Examined {
-        if let problem = e.problem {
-            switch problem {
-            case .symlinkLoop: return Examined(size: 0, reject: ("unreadable", "symbolic link loop"))
-            case .unreadable(let why): return Examined(size: 0, reject: ("unreadable", "cannot read: \(why)"))
-            case .notRegular(let why): return Examined(size: 0, reject: ("unreadable", why))
-            }
-        }
-        let size = e.status?.size ?? 0
-        if size == 0 { return Examined(sha: FileIO.sha256([UInt8]()), size: 0, reject: ("empty", "the file is empty (0 bytes)")) }
-        if size > maxFileBytes {
-            return Examined(size: size, reject: ("too-large", "the file has \(size) bytes, more than limits.max_file_bytes = \(maxFileBytes) in strata.yaml"))
-        }
-        // One pass: hash everything, sniff the first bytes, validate UTF-8 when the file is text.
-        var hasher = StreamingSHA256()
-        var prefix: [UInt8] = []
-        var sniffed: SniffResult?
-        var utf8 = UTF8Validator()
-        var textValid = true
-        var small: Content?
-        func consume(_ chunk: UnsafeRawBufferPointer) {
-            hasher.update(chunk)
-            if sniffed == nil {
-                prefix = Array(chunk.prefix(4096))
-                sniffed = Sniffer.sniff(prefix: prefix, totalSize: size)
-            }
-            if case .text = sniffed!, textValid { textValid = utf8.feed(chunk) }
-        }
-        do {
-            if size <= smallFileBytes {
-                if let slot, let n = try FileIO.readSmall(e.path, into: slot) {
-                    let bytes = UnsafeRawBufferPointer(rebasing: slot[0..<n])
-                    consume(bytes)
-                    small = .slab(bytes)
-                } else {
-                    let bytes = try FileIO.readSmall(e.path, size: size, limit: maxFileBytes)
-                    bytes.withUnsafeBytes { consume($0) }
-                    small = .owned(bytes)
-                }
-            } else {
-                try FileIO.readChunks(e.path) { consume($0) }
-            }
-        } catch {
-            return Examined(size: size, reject: ("unreadable", "\(error)"))
-        }
-        let sha = hasher.finalize()
-        switch sniffed ?? .empty {
-        case .empty:
-            return Examined(sha: sha, size: size, reject: ("empty", "the file is empty"))
-        case .notMedia(let what) where what == Sniffer.invalidUTF8Text:
-            var v = UTF8Validator()
-            _ = v.feed(prefix)
-            let line = v.line.map { " (line \($0))" } ?? ""
-            let offset = v.firstInvalidOffset.map { " at byte \($0)" } ?? ""
-            return Examined(sha: sha, size: size, reject: ("invalid-utf8", "the text is not valid UTF-8\(offset)\(line); convert it to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"))
-        case .notMedia(let what) where what.hasPrefix("UTF-16") || what.hasPrefix("UTF-32"):
-            let from = what.hasPrefix("UTF-16") ? "UTF-16" : "UTF-32"
-            return Examined(sha: sha, size: size, reject: ("wrong-encoding", "the text is \(from), not UTF-8; convert it (iconv -f \(from) -t UTF-8 FILE > FILE.utf8) and ingest the result"))
-        case .notMedia(let what):
-            return Examined(sha: sha, size: size, reject: ("not-media", "the content is \(what), not text, image or audio"))
-        case .text:
-            if textValid { textValid = utf8.finish() }
-            let ext = PathName.ext(PathName.last(e.path)).lowercased()
-            if let claimed = FileFormat.allCases.first(where: { $0.modality != .text && $0.knownExtensions.contains(ext) }) {
-                let what = Sniffer.looksLikeHTML(prefix: prefix) ? "an HTML document" : "text"
-                return Examined(sha: sha, size: size, reject: ("not-media", "named .\(ext) (\(claimed.modality.rawValue)) but the content is \(what)"))
-            }
-            if !textValid {
-                let line = utf8.line.map { " (line \($0))" } ?? ""
-                let offset = utf8.firstInvalidOffset.map { " at byte \($0)" } ?? ""
-                return Examined(sha: sha, size: size, reject: ("invalid-utf8", "the text is not valid UTF-8\(offset)\(line); convert it to UTF-8 (e.g. iconv -f LATIN1 -t UTF-8)"))
-            }
-            if utf8.nulCount > 0 {
-                return Examined(sha: sha, size: size, reject: ("invalid-utf8", "the text contains \(utf8.nulCount) NUL byte(s); text samples must not contain NUL"))
-            }
-            let format = Sniffer.textFormat(prefix: prefix, fileExtension: ext)
-            return Examined(sha: sha, size: small?.count ?? size, format: format, content: small)
-        case .media(let format):
-            switch format.modality {
-            case .image:
-                // Small images are validated from the bytes that were hashed, so what is stored is what was checked.
-                let verdict = small.map { Media.validateImage(bytes: $0.array, maxPixels: maxImagePixels) }
-                    ?? Media.validateImage(path: e.path, maxPixels: maxImagePixels)
-                switch verdict {
-                case .success(let p):
-                    return Examined(sha: sha, size: size, format: format, probe: .object([
-                        "width": .int(Int64(p.width)), "height": .int(Int64(p.height)), "bands": .int(Int64(p.bands)),
-                        "color_space": .string(p.colorSpace), "orientation": .int(Int64(p.orientation))]), content: small)
-                case .failure(let problem):
-                    return Examined(sha: sha, size: size, reject: (problem.kind.rawValue, problem.reason))
-                }
-            case .audio:
-                switch Media.validateAudio(path: e.path) {
-                case .success(let p):
-                    return Examined(sha: sha, size: size, format: format, probe: .object([
-                        "container": .string(p.container), "codec": .string(p.codec), "sample_rate": .int(Int64(p.sampleRate)),
-                        "channels": .int(Int64(p.channels)), "frames": .int(Int64(p.frames)), "duration": .number(p.duration)]), content: small)
-                case .failure(let problem):
-                    return Examined(sha: sha, size: size, reject: (problem.kind.rawValue, problem.reason))
-                }
-            case .text:
-                return Examined(sha: sha, size: size, format: format, content: small)
-            }
-        }
-    }
-
     // MARK: ledger helpers
 
     static func quarantineKey(origin: String, line: Int?) -> String { "\(origin)\n\(line ?? 0)" }
 
-    func finding(kind: String, sampleId: String?, origin: String?, line: Int?, relatedSampleId: String? = nil,
+    func finding(kind: FindingKind, sampleId: String?, origin: String?, line: Int?, relatedSampleId: String? = nil,
                  relatedOrigin: String? = nil, relatedLine: Int? = nil, reason: String) -> FindingRow {
-        summary.findingsByKind[kind, default: 0] += 1
-        let key = Workspace.shortHash(kind, "ingest", origin ?? "", "\(line ?? 0)", sampleId ?? "", relatedOrigin ?? "", "\(relatedLine ?? 0)")
-        return FindingRow(key: key, kind: kind, stage: "ingest", sampleId: sampleId, origin: origin, line: line,
+        summary.findingsByKind[kind.rawValue, default: 0] += 1
+        let key = Workspace.shortHash(kind.rawValue, "ingest", origin ?? "", "\(line ?? 0)", sampleId ?? "", relatedOrigin ?? "", "\(relatedLine ?? 0)")
+        return FindingRow(key: key, kind: kind.rawValue, stage: "ingest", sampleId: sampleId, origin: origin, line: line,
                           relatedSampleId: relatedSampleId, relatedOrigin: relatedOrigin, relatedLine: relatedLine,
                           reason: reason, runId: ingestId, createdAt: now)
     }
@@ -792,7 +557,7 @@ final class IngestContext {
         }
         batch.occurrences.append(OccurrenceRow(sampleId: sha, originPath: origin, originLine: line ?? 0, ingestId: ingestId, externalId: externalId))
         let at = canonicalLine.map { "\(canonicalOrigin):\($0)" } ?? canonicalOrigin
-        batch.findings.append(finding(kind: "duplicate", sampleId: sha, origin: origin, line: line, relatedSampleId: sha,
+        batch.findings.append(finding(kind: .duplicate, sampleId: sha, origin: origin, line: line, relatedSampleId: sha,
                                       relatedOrigin: canonicalOrigin, relatedLine: canonicalLine,
                                       reason: "exact duplicate of \(at); not stored twice"))
         summary.duplicates += 1
@@ -801,7 +566,11 @@ final class IngestContext {
     /// Records a rejected file or row: a reason record and a copy of the bytes under `quarantine/`, and a catalog row.
     func quarantine(kind: String, reason: String, origin: String, line: Int?, sha: String?, copyFrom: String? = nil,
                     bytes: [UInt8]? = nil, extra: [String: JSONValue] = [:], into batch: inout IngestBatch) throws {
-        let id = "q-" + String(Workspace.shortHash(origin, "\(line ?? 0)", sha ?? "", kind).prefix(12))
+        // The one quarantine writer (Health/Quarantine.swift): the same id rule, record layout and catalog row as the
+        // pipeline's entries.
+        var entry = QuarantineEntry(kind: FindingKind(kind), stage: QuarantineEntry.ingestStage, origin: origin, line: line,
+                                    reason: reason, source: source, sha256: sha, detail: extra, runId: ingestId, createdAt: now)
+        let id = entry.id
         summary.quarantinedKeys.insert(IngestContext.quarantineKey(origin: origin, line: line))
         if batch.quarantine.contains(where: { $0.id == id }) { return }
         if let existing = try ws.catalog.quarantineEntry(id: id), existing.releasedAt == nil {
@@ -810,88 +579,9 @@ final class IngestContext {
         }
         summary.quarantined += 1
         summary.quarantinedByKind[kind, default: 0] += 1
-        let dir = ws.quarantineDir
-        var stored: String?
-        if let src = copyFrom, FileIO.status(src)?.isRegular == true {
-            let dest = "\(dir)/\(id).data"
-            if (try? FileIO.copyAtomically(from: src, to: dest, mode: 0o444)) != nil { stored = ws.relative(dest) }
-        } else if let bytes, !bytes.isEmpty {
-            let dest = "\(dir)/\(id).data"
-            if (try? FileIO.writeAtomically(dest, bytes, mode: 0o444, sync: false)) != nil { stored = ws.relative(dest) }
-        }
-        var record: [String: JSONValue] = [
-            "id": .string(id), "kind": .string(kind), "stage": .string("ingest"), "origin": .string(origin),
-            "reason": .string(reason), "source": .string(source), "ingest": .string(ingestId), "created_at": .string(now),
-        ]
-        if let line { record["line"] = .int(Int64(line)) }
-        if let sha { record["sha256"] = .string(sha) }
-        if let stored { record["stored"] = .string(stored) }
-        for (k, v) in extra { record[k] = v }
-        try FileIO.writeAtomically("\(dir)/\(id).json", Array((JSONValue.object(record).canonicalJSON + "\n").utf8), sync: false)
-        batch.quarantine.append(QuarantineRow(
-            id: id, kind: kind, stage: "ingest", origin: origin, line: line, reason: reason, storedPath: stored,
-            source: source, contentSha256: sha, detail: JSONValue.object(extra).canonicalJSON, runId: ingestId, createdAt: now))
-    }
-}
-
-/// A reusable buffer for the small files of one batch. Reading each file into an array of its own made the heap
-/// grow batch after batch (glibc did not reuse the freed arrays, so every batch touched fresh pages: a page fault
-/// per 4 KiB, 12% of the CPU of an ingest of 100,000 small files); a few slabs reused across batches do not.
-final class ContentSlab: @unchecked Sendable {
-    private(set) var base: UnsafeMutableRawPointer
-    private(set) var capacity: Int
-
-    init() {
-        capacity = 1 << 16
-        base = .allocate(byteCount: capacity, alignment: 64)
-    }
-
-    /// Makes room for `bytes` (the old contents are not kept).
-    func reserve(_ bytes: Int) {
-        guard bytes > capacity else { return }
-        base.deallocate()
-        capacity = max(bytes, capacity * 2)
-        base = .allocate(byteCount: capacity, alignment: 64)
-    }
-
-    deinit { base.deallocate() }
-}
-
-/// A fixed set of slabs; `take` waits until one is free.
-final class SlabPool: @unchecked Sendable {
-    private let lock = NSLock()
-    private var free: [ContentSlab]
-    private let available: DispatchSemaphore
-
-    init(count: Int) {
-        free = (0..<count).map { _ in ContentSlab() }
-        available = DispatchSemaphore(value: count)
-    }
-
-    func take() -> ContentSlab {
-        available.wait()
-        return lock.withLock { free.removeLast() }
-    }
-
-    func give(_ slab: ContentSlab) {
-        lock.withLock { free.append(slab) }
-        available.signal()
-    }
-}
-
-/// Phase timings, printed to stderr when STRATA_PROFILE is set (for benchmarking; off by default).
-final class Profile: @unchecked Sendable {
-    static let shared = Profile()
-    let enabled = ProcessInfo.processInfo.environment["STRATA_PROFILE"] != nil
-    private let lock = NSLock()
-    private var totals: [String: Double] = [:]
-    func add(_ key: String, _ seconds: Double) {
-        guard enabled else { return }
-        lock.withLock { totals[key, default: 0] += seconds }
-    }
-    func report() {
-        guard enabled else { return }
-        let lines = lock.withLock { totals.sorted { $0.key < $1.key }.map { String(format: "profile %@ %.3f s", $0.key, $0.value) } }
-        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        let writer = ws.quarantineWriter
+        entry.stored = copyFrom.flatMap { writer.keepCopy(id: id, from: $0) } ?? bytes.flatMap { writer.keepCopy(id: id, bytes: $0) }
+        try writer.write(entry, replacing: true)
+        batch.quarantine.append(entry.row)
     }
 }

@@ -113,10 +113,7 @@ extension Workspace {
                             guard case .object(let digest) = item.content else {
                                 throw StrataError(.failure, "cleaned record \(item.place) is not in the object store (\(item.content))")
                             }
-                            let text = objectsDir.fd >= 0
-                                ? try FileIO.readSmall(at: objectsDir.fd, objectsStore.relativePath(for: digest), size: item.size, limit: Int.max,
-                                                       display: { objectsStore.path(for: digest) })
-                                : try FileIO.readSmall(objectsStore.path(for: digest), size: item.size, limit: Int.max)
+                            let text = try objectsStore.read(digest, size: item.size, in: objectsDir)
                             Workspace.writeCleanedRecord(item, source: source, text: text, to: &bytes)
                         }
                     } catch {

@@ -37,7 +37,7 @@ struct PullPlan: Equatable {
         digests += (try? JSONDecoder().decode(VersionSummary.self, from: Data(record.version.summary.utf8)))?.specs.values.sorted() ?? []
         var rawTargets: [String: String] = [:]
         for m in selected {
-            if let s = sampleById[m.sampleId], s.kind == "file", Manifest.unsafePathReason(s.rawPath) == nil, s.rawPath.hasPrefix("data/raw/") {
+            if let s = sampleById[m.sampleId], s.kind == "file", IngestMetaList.unsafePathReason(s.rawPath) == nil, s.rawPath.hasPrefix("data/raw/") {
                 rawTargets[s.id] = s.rawPath
             }
         }

@@ -39,11 +39,12 @@ struct PushService {
             var digests = [v.id] + members.map(\.contentSha) + members.map(\.sampleId)
             digests += (try? JSONDecoder().decode(VersionSummary.self, from: Data(v.summary.utf8)))?.specs.values.sorted() ?? []
             for d in digests {
-                guard let p = ws.localContentPath(d, rawPaths: n.rawPaths), let st = FileIO.status(p) else {
+                // Loose or packed objects, then the raw file of a file sample.
+                guard let size = ws.objects.size(of: d) ?? ws.localContentPath(d, rawPaths: n.rawPaths).flatMap({ FileIO.status($0)?.size }) else {
                     throw StrataError(.failure, "version \(v.name) needs object \(d) which is not in this project",
                                       fix: "run `strata version verify \(v.name)`")
                 }
-                n.objects.append(.init(digest: d, size: Int(st.size)))
+                n.objects.append(.init(digest: d, size: size))
             }
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys]
@@ -152,7 +153,7 @@ extension Workspace {
     /// An object's bytes, checked against its id before they leave (nothing damaged is ever sent).
     func readVerified(_ o: TransferPlan.Object, rawPaths: [String: String]) throws -> [UInt8] {
         guard let p = localContentPath(o.digest, rawPaths: rawPaths) else { throw StrataError(.failure, "object \(o.digest) vanished during the push") }
-        let bytes = try FileIO.readAll(p)
+        let bytes = objects.contains(o.digest) ? try objects.get(o.digest) : try FileIO.readAll(p)  // loose or packed
         let actual = FileIO.sha256(bytes)
         guard actual == o.digest else {
             throw StrataError(.failure, "local object \(relative(p)) is damaged: expected sha256 \(o.digest), found \(actual); nothing damaged was uploaded",

@@ -3,8 +3,8 @@ import StrataCatalog
 import StrataCore
 import StrataStore
 
-/// A `--meta` file: one row per file, naming it in a column, with a label column and metadata columns.
-final class Manifest {
+/// The `--meta` list of a file ingest (not a version manifest): one row per file, naming it in a column, with a label column and metadata columns.
+final class IngestMetaList {
     struct Row {
         var line: Int
         var path: String
@@ -14,7 +14,7 @@ final class Manifest {
 
     struct Problem {
         var line: Int
-        var kind: String
+        var kind: FindingKind
         var reason: String
         var bytes: [UInt8]
     }
@@ -34,7 +34,7 @@ final class Manifest {
 
     static let fileColumns = ["file", "path", "filename", "file_name", "name"]
 
-    static func load(path: String, fileColumn: String?, labelColumn: String, maxRowBytes: Int) throws -> Manifest {
+    static func load(path: String, fileColumn: String?, labelColumn: String, maxRowBytes: Int) throws -> IngestMetaList {
         guard let st = FileIO.status(path), st.isRegular else {
             throw StrataError.usage("cannot read the --meta file \(path): no such file", fix: "give the path of a CSV or JSONL manifest")
         }
@@ -68,18 +68,18 @@ final class Manifest {
             throw StrataError.usage("the --meta file \(path) has no column naming the files (looked for \(fileColumns.joined(separator: ", ")))",
                                     fix: "name the column with --meta-file-column COLUMN")
         }
-        let m = Manifest(path: path, fileColumn: column)
+        let m = IngestMetaList(path: path, fileColumn: column)
         m.problems = problems
         let base = (path as NSString).deletingLastPathComponent
         for r in rows {
             m.rowCount += 1
             let rowBytes: [UInt8] = r.fields.isEmpty ? [] : Array(JSONValue.object(r.fields).canonicalJSON.utf8)
             guard case .string(let name)? = r.fields[column], !name.trimmingCharacters(in: .whitespaces).isEmpty else {
-                m.problems.append(Problem(line: r.line, kind: "missing-field", reason: "the row has no file name in column `\(column)`", bytes: rowBytes))
+                m.problems.append(Problem(line: r.line, kind: .missingField, reason: "the row has no file name in column `\(column)`", bytes: rowBytes))
                 continue
             }
             if let why = unsafePathReason(name) {
-                m.problems.append(Problem(line: r.line, kind: "unsafe-path", reason: "the row names `\(name)`: \(why); only paths inside \(base) are read", bytes: rowBytes))
+                m.problems.append(Problem(line: r.line, kind: .unsafePath, reason: "the row names `\(name)`: \(why); only paths inside \(base) are read", bytes: rowBytes))
                 continue
             }
             let abs = Walker.absolute(base + "/" + name)
@@ -89,7 +89,7 @@ final class Manifest {
                 case .string(let s): label = s
                 case .null: label = nil
                 default:
-                    m.problems.append(Problem(line: r.line, kind: "invalid-label", reason: "the label in column `\(labelColumn)` is \(v.typeName), expected a string", bytes: rowBytes))
+                    m.problems.append(Problem(line: r.line, kind: .invalidLabel, reason: "the label in column `\(labelColumn)` is \(v.typeName), expected a string", bytes: rowBytes))
                     label = nil
                 }
             }
@@ -101,7 +101,7 @@ final class Manifest {
         return m
     }
 
-    /// Why a path from a manifest row must not be followed, or nil if it is safe (relative, inside the folder).
+    /// Why a path from a meta-list row must not be followed, or nil if it is safe (relative, inside the folder).
     static func unsafePathReason(_ name: String) -> String? {
         if name.contains("\0") { return "it contains a NUL byte" }
         let decoded = name.removingPercentEncoding ?? name
@@ -116,13 +116,13 @@ final class Manifest {
 }
 
 extension IngestContext {
-    /// Label events for a sample from its manifest rows (source `import`), validated against the rulebook's labels.
-    func labelEvents(for sampleId: String, rows: [Manifest.Row]) -> [LabelEventRow] {
-        guard let manifest else { return [] }
+    /// Label events for a sample from its meta-list rows (source `import`), validated against the rulebook's labels.
+    func labelEvents(for sampleId: String, rows: [IngestMetaList.Row]) -> [LabelEventRow] {
+        guard let metaList else { return [] }
         var events: [LabelEventRow] = []
         for row in rows {
             guard let raw = row.label else { continue }
-            if let event = labelEvent(sampleId: sampleId, value: raw, origin: manifest.path, line: row.line) { events.append(event) }
+            if let event = labelEvent(sampleId: sampleId, value: raw, origin: metaList.path, line: row.line) { events.append(event) }
         }
         return events
     }
@@ -133,7 +133,7 @@ extension IngestContext {
     func labelEvent(sampleId: String, value raw: String, origin: String, line: Int) -> LabelEventRow? {
         let value = raw
         if value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            pendingFindings.append(finding(kind: "missing-label", sampleId: sampleId, origin: origin, line: line,
+            pendingFindings.append(finding(kind: .missingLabel, sampleId: sampleId, origin: origin, line: line,
                                            reason: "the label is empty; the sample was ingested without a label"))
             return nil
         }
@@ -150,7 +150,7 @@ extension IngestContext {
         if !labelsLoaded.contains(sampleId) { try? prefetchLabelState([(sampleId, importKey)]) }
         var known = labelsBySample[sampleId] ?? []
         if let other = known.first(where: { $0.value != value }) {
-            pendingFindings.append(finding(kind: "conflicting-label", sampleId: sampleId, origin: origin, line: line,
+            pendingFindings.append(finding(kind: .conflictingLabel, sampleId: sampleId, origin: origin, line: line,
                                            relatedSampleId: sampleId, relatedOrigin: other.origin, relatedLine: other.line,
                                            reason: "labeled `\(value)` here but `\(other.value)` at \(other.origin)\(other.line.map { ":\($0)" } ?? "")"))
         }
@@ -190,23 +190,23 @@ extension IngestContext {
         pendingLabelProblems.append((origin, line, "the label field `\(field)` is \(value.typeName) (\(value.canonicalJSON)), expected a string; the sample was ingested without this label", sampleId))
     }
 
-    func commitManifestProblems(_ manifest: Manifest) throws {
+    func commitMetaListProblems(_ metaList: IngestMetaList) throws {
         var batch = IngestBatch()
-        for p in manifest.problems {
-            try quarantine(kind: p.kind, reason: p.reason, origin: manifest.path, line: p.line, sha: FileIO.sha256(p.bytes), bytes: p.bytes, into: &batch)
+        for p in metaList.problems {
+            try quarantine(kind: p.kind.rawValue, reason: p.reason, origin: metaList.path, line: p.line, sha: FileIO.sha256(p.bytes), bytes: p.bytes, into: &batch)
         }
         try flushAndCommit(batch)
     }
 
     /// Reports rows naming files that were not found, files that no row names, and conflicting labels.
-    func finishManifest(_ manifest: Manifest, ingestedPaths: Set<String>) throws {
+    func finishMetaList(_ metaList: IngestMetaList, ingestedPaths: Set<String>) throws {
         var batch = IngestBatch()
-        for (path, rows) in manifest.byPath.sorted(by: { $0.key < $1.key }) {
+        for (path, rows) in metaList.byPath.sorted(by: { $0.key < $1.key }) {
             if !ingestedPaths.contains(path) {
                 for row in rows {
                     let exists = FileIO.status(path) != nil
                     let reason = exists ? "the row names \(path), which is not among the ingested paths" : "the row names \(path), which does not exist"
-                    try quarantine(kind: "missing-file", reason: reason, origin: manifest.path, line: row.line, sha: nil,
+                    try quarantine(kind: FindingKind.missingFile.rawValue, reason: reason, origin: metaList.path, line: row.line, sha: nil,
                                    bytes: Array(JSONValue.object(row.fields.merging(["file": .string(path)]) { a, _ in a }).canonicalJSON.utf8), into: &batch)
                 }
                 continue
@@ -214,16 +214,16 @@ extension IngestContext {
             if rows.count > 1 {
                 let lines = rows.map { String($0.line) }.joined(separator: ", ")
                 for row in rows.dropFirst() {
-                    batch.findings.append(finding(kind: "duplicate-row", sampleId: nil, origin: manifest.path, line: row.line,
-                                                  relatedOrigin: manifest.path, relatedLine: rows[0].line,
+                    batch.findings.append(finding(kind: .duplicateRow, sampleId: nil, origin: metaList.path, line: row.line,
+                                                  relatedOrigin: metaList.path, relatedLine: rows[0].line,
                                                   reason: "\(path) is listed more than once (lines \(lines))"))
                 }
             }
         }
-        for path in ingestedPaths.sorted() where manifest.byPath[path] == nil {
+        for path in ingestedPaths.sorted() where metaList.byPath[path] == nil {
             summary.unlistedFiles.append(path)
-            batch.findings.append(finding(kind: "unlisted-file", sampleId: nil, origin: path, line: nil,
-                                          reason: "no row of \((manifest.path as NSString).lastPathComponent) names this file; ingested without labels or metadata"))
+            batch.findings.append(finding(kind: .unlistedFile, sampleId: nil, origin: path, line: nil,
+                                          reason: "no row of \((metaList.path as NSString).lastPathComponent) names this file; ingested without labels or metadata"))
         }
         try drainLabelProblems(into: &batch)
         try flushAndCommit(batch)
@@ -232,7 +232,7 @@ extension IngestContext {
     /// Moves label problems and findings gathered while reading rows into the batch.
     func drainLabelProblems(into batch: inout IngestBatch) throws {
         for (origin, line, reason, sampleId) in pendingLabelProblems {
-            try quarantine(kind: "invalid-label", reason: reason, origin: origin, line: line, sha: sampleId, into: &batch)
+            try quarantine(kind: FindingKind.invalidLabel.rawValue, reason: reason, origin: origin, line: line, sha: sampleId, into: &batch)
         }
         pendingLabelProblems.removeAll()
         batch.findings += pendingFindings

@@ -23,7 +23,7 @@ enum RecordLabel: Sendable {
 /// A row of a record file, validated and hashed on a worker thread; decided in file order afterwards.
 enum PreparedRecord: Sendable {
     case blank
-    case problem(line: Int, kind: String, reason: String, bytes: [UInt8], sha: String)
+    case problem(line: Int, kind: FindingKind, reason: String, bytes: [UInt8], sha: String)
     /// `row.shortId` is empty until the row is decided. `hasUnusedLabelField`: no `--label-field` was given but the
     /// row has a `label` field.
     case sample(row: SampleRow, text: [UInt8], label: RecordLabel, hasUnusedLabelField: Bool)
@@ -70,7 +70,7 @@ extension IngestContext {
         // Rows are streamed, so the file as a whole has no size limit: each row has (limits.max_record_bytes).
         let x = IngestContext.examineContainer(e)
         if let (kind, reason) = x.reject {
-            try quarantine(kind: kind, reason: reason, origin: e.path, line: nil, sha: x.sha,
+            try quarantine(kind: kind.rawValue, reason: reason, origin: e.path, line: nil, sha: x.sha,
                            copyFrom: x.size <= limits.maxFileBytes ? e.path : nil, into: &batch)
             cacheStat(e, sha: x.sha ?? "", outcome: "quarantined", into: &batch)
             try flushAndCommit(batch)
@@ -82,7 +82,7 @@ extension IngestContext {
             let allowed = ws.project.allowedFormats(for: .text).map(\.rawValue)
             let reason = "\(format.rawValue) records are not an allowed text format (strata.yaml allows \(allowed.joined(separator: ", "))); "
                 + "convert the file (e.g. to JSONL), or add \(format.rawValue) to `formats: text:` in strata.yaml"
-            try quarantine(kind: "format-not-allowed", reason: reason, origin: e.path, line: nil, sha: sha, copyFrom: e.path, into: &batch)
+            try quarantine(kind: FindingKind.formatNotAllowed.rawValue, reason: reason, origin: e.path, line: nil, sha: sha, copyFrom: e.path, into: &batch)
             cacheStat(e, sha: sha, outcome: "quarantined", into: &batch)
             try flushAndCommit(batch)
             progressBytes(x.size)
@@ -129,7 +129,7 @@ extension IngestContext {
                                          maxRecordBytes: maxRow, requiredColumn: recordOptions.textField, progress: progressBytes) { try add(.item($0)) }
             } catch let error as RecordReader.MissingColumn {
                 // The whole file lacks the text column: quarantine it (the container copy in data/raw stays as collected).
-                try quarantine(kind: "missing-field", reason: error.description, origin: e.path, line: 1, sha: sha, into: &batch)
+                try quarantine(kind: FindingKind.missingField.rawValue, reason: error.description, origin: e.path, line: 1, sha: sha, into: &batch)
             }
         } else {
             var splitter = LineSplitter(maxLineBytes: maxRow)
@@ -170,21 +170,21 @@ extension IngestContext {
         case .problem(let p):
             return .problem(line: p.line, kind: p.kind, reason: p.reason, bytes: p.bytes, sha: FileIO.sha256(p.bytes))
         case .row(let line, let fields, let bytes):
-            func reject(_ kind: String, _ reason: String) -> PreparedRecord {
+            func reject(_ kind: FindingKind, _ reason: String) -> PreparedRecord {
                 .problem(line: line, kind: kind, reason: reason, bytes: bytes, sha: FileIO.sha256(bytes))
             }
             guard let value = fields[f.textField] else {
                 let have = fields.keys.sorted().joined(separator: ", ")
-                return reject("missing-field", "the row has no field `\(f.textField)` (it has: \(have)); set the text field with --text-field")
+                return reject(.missingField, "the row has no field `\(f.textField)` (it has: \(have)); set the text field with --text-field")
             }
             guard case .string(let text) = value else {
-                return reject("malformed-row", "field `\(f.textField)` is \(value.typeName), expected a string")
+                return reject(.malformedRow, "field `\(f.textField)` is \(value.typeName), expected a string")
             }
             if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                return reject("empty", "field `\(f.textField)` is empty")
+                return reject(.empty, "field `\(f.textField)` is empty")
             }
             if text.utf8.contains(0) {
-                return reject("invalid-text", "field `\(f.textField)` contains a NUL character")
+                return reject(.invalidText, "field `\(f.textField)` contains a NUL character")
             }
             let content = Array(text.utf8)
             let sha = FileIO.sha256(content)
@@ -221,8 +221,9 @@ extension IngestContext {
         }
     }
 
-    /// Decides a batch of prepared rows in file order: quarantine, duplicates, short ids, labels; writes the new
-    /// samples' texts to the object store (in parallel) and commits the batch.
+    /// Decides a batch of prepared rows in file order (planned by `RecordBatchPlanner` against the catalog's facts),
+    /// then applies the plan: quarantine, duplicates, short ids, labels; writes the new samples' texts to the object
+    /// store and commits the batch.
     func decide(_ prepared: [PreparedRecord], _ f: RecordFileFacts, into batch: inout IngestBatch) throws {
         let t0 = Date()
         defer { Profile.shared.add("records-decide", Date().timeIntervalSince(t0)) }
@@ -230,51 +231,55 @@ extension IngestContext {
         for p in prepared { if case .sample(let row, _, _, _) = p { ids.append(row.id) } }
         let known = try ws.catalog.samples(ids: ids)
         try prefetchShortIds(ids.filter { known[$0] == nil })
+        // The facts of this run the batch can meet, copied out for the planner (small dictionaries: capturing the
+        // run's own maps would copy them whole on the next write, once per batch).
+        var seenFacts: [String: RecordOrigin] = [:]
+        var idFacts: [String: RecordOrigin] = [:]
+        for p in prepared {
+            guard case .sample(let row, _, _, _) = p else { continue }
+            if let s = seen[row.id] { seenFacts[row.id] = RecordOrigin(origin: s.origin, line: s.line) }
+            if let e = row.externalId, let first = externalIds[e] { idFacts[e] = RecordOrigin(origin: first.origin, line: first.line) }
+        }
+        let planner = RecordBatchPlanner(
+            known: known.mapValues { RecordOrigin(origin: $0.originPath, line: $0.originLine) },
+            seenBefore: { seenFacts[$0] }, externalIdBefore: { idFacts[$0] })
         var texts: [[UInt8]] = []
         var labelRows: [(sampleId: String, value: String, line: Int)] = []
-        for p in prepared {
-            switch p {
+        for step in planner.plan(prepared, origin: f.origin) {
+            switch step {
             case .blank:
                 summary.blankLines += 1
-            case .problem(let line, let kind, let reason, let bytes, let sha):
+            case .reject(let line, let kind, let reason, let bytes, let sha):
                 summary.rowsSeen += 1
-                try quarantine(kind: kind, reason: reason, origin: f.origin, line: line, sha: sha, bytes: bytes, into: &batch)
-            case .sample(var row, let text, let label, let unusedLabel):
+                try quarantine(kind: kind.rawValue, reason: reason, origin: f.origin, line: line, sha: sha, bytes: bytes, into: &batch)
+            case .unusedLabelField:
+                summary.unimportedLabelRows += 1
+            case .firstExternalId(let externalId, let line):
+                externalIds[externalId] = (f.origin, line)
+            case .duplicateId(let sampleId, let line, let externalId, let first):
+                batch.findings.append(finding(kind: .duplicateId, sampleId: sampleId, origin: f.origin, line: line,
+                                              relatedOrigin: first.origin, relatedLine: first.line,
+                                              reason: "id `\(externalId)` was already used at \(first.origin):\(first.line ?? 0)"))
+            case .duplicate(let sampleId, let line, let canonical, let externalId):
+                summary.rowsSeen += 1
+                try recordDuplicate(sha: sampleId, origin: f.origin, line: line, canonicalOrigin: canonical.origin,
+                                    canonicalLine: canonical.line, externalId: externalId, into: &batch)
+            case .accept(var row, let text):
                 summary.rowsSeen += 1
                 let line = row.originLine ?? 0
-                if unusedLabel { summary.unimportedLabelRows += 1 }
-                if let externalId = row.externalId {
-                    if let first = externalIds[externalId] {
-                        batch.findings.append(finding(kind: "duplicate-id", sampleId: row.id, origin: f.origin, line: line,
-                                                      relatedOrigin: first.origin, relatedLine: first.line,
-                                                      reason: "id `\(externalId)` was already used at \(first.origin):\(first.line)"))
-                    } else {
-                        externalIds[externalId] = (f.origin, line)
-                    }
-                }
-                if let canonical = known[row.id] {
-                    try recordDuplicate(sha: row.id, origin: f.origin, line: line, canonicalOrigin: canonical.originPath,
-                                        canonicalLine: canonical.originLine, externalId: row.externalId, into: &batch)
-                } else if let first = seen[row.id] {
-                    try recordDuplicate(sha: row.id, origin: f.origin, line: line, canonicalOrigin: first.origin,
-                                        canonicalLine: first.line, externalId: row.externalId, into: &batch)
-                } else {
-                    row.shortId = try allocateShortId(row.id)
-                    texts.append(text)
-                    batch.samples.append(row)
-                    seen[row.id] = (f.origin, line, row.shortId)
-                    labelsLoaded.insert(row.id)  // new: no labels in the catalog yet
-                    summary.accepted += 1
-                }
-                switch label {
-                case .none: break
-                case .value(let v): labelRows.append((row.id, v, line))
-                case .missing(let lf):
-                    pendingFindings.append(finding(kind: "missing-label", sampleId: row.id, origin: f.origin, line: line,
-                                                   reason: "the row has no label in field `\(lf)`; the sample was ingested without a label"))
-                case .wrongType(let v, let lf):
-                    rejectLabelType(v, field: lf, sampleId: row.id, origin: f.origin, line: line)
-                }
+                row.shortId = try allocateShortId(row.id)
+                texts.append(text)
+                batch.samples.append(row)
+                seen[row.id] = (f.origin, line, row.shortId)
+                labelsLoaded.insert(row.id)  // new: no labels in the catalog yet
+                summary.accepted += 1
+            case .label(let sampleId, let value, let line):
+                labelRows.append((sampleId, value, line))
+            case .missingLabel(let sampleId, let line, let field):
+                pendingFindings.append(finding(kind: .missingLabel, sampleId: sampleId, origin: f.origin, line: line,
+                                               reason: "the row has no label in field `\(field)`; the sample was ingested without a label"))
+            case .wrongLabelType(let sampleId, let line, let value, let field):
+                rejectLabelType(value, field: field, sampleId: sampleId, origin: f.origin, line: line)
             }
         }
         // Labels of rows refer to samples that exist (new in this batch, or canonical): one lookup for the batch.
@@ -282,44 +287,15 @@ extension IngestContext {
         for l in labelRows {
             if let event = labelEvent(sampleId: l.sampleId, value: l.value, origin: f.origin, line: l.line) { batch.labels.append(event) }
         }
-        // Texts go to the object store on all workers (content-addressed: each write is independent).
+        // Texts are hashed and compressed on all workers; the committer writes them as one pack (sequential writes,
+        // one fsync) before it commits the batch's rows.
         Profile.shared.add("records-decide-rows", Date().timeIntervalSince(t0))
         let t1 = Date()
-        let objects = ws.objects
-        let failures = parallelMap(texts, workers: options.workers) { text -> String? in
-            do { _ = try objects.put(text, sync: false); return nil } catch { return "\(error)" }
-        }
-        if let failure = failures.first(where: { $0 != nil }) ?? nil {
-            throw StrataError(.failure, "cannot store a row's text in .strata/objects: \(failure)", fix: "batches before this one are committed; fix the cause and run the same command again")
-        }
-        Profile.shared.add("records-objects", Date().timeIntervalSince(t1))
+        let pack = PackObject.encode(texts, workers: options.workers)
+        Profile.shared.add("records-encode", Date().timeIntervalSince(t1))
         try drainLabelProblems(into: &batch)
-        try commitInBackground(batch)
+        try commitInBackground(batch, pack: pack)
         batch = IngestBatch()
-    }
-
-    /// Syncs the file system and commits a batch of rows on the commit thread, so the next batch is read, prepared
-    /// and decided meanwhile. Batches commit in order; at most three wait (bounded memory). Decisions never depend
-    /// on a batch still committing: samples, short ids and labels of this run are also kept in memory.
-    func commitInBackground(_ batch: IngestBatch) throws {
-        if let error = commitErrors.take() { throw error }
-        if batch.isEmpty { return }
-        summary.labelsImported += batch.labels.count
-        let waitStart = Date()
-        writerSlots.wait()
-        Profile.shared.add("wait-for-commit", Date().timeIntervalSince(waitStart))
-        let box = Unchecked(batch), catalog = ws.catalog, rawDir = ws.rawDir, errors = commitErrors, slots = writerSlots
-        dbQueue.async {
-            defer { slots.signal() }
-            let t0 = Date()
-            FileIO.syncFileSystem(rawDir)  // the objects of the batch's rows are on disk before the rows
-            let t1 = Date()
-            do { try catalog.commit(box.value) } catch {
-                errors.set(StrataError(.failure, "\(error)", fix: "batches before this one are committed; fix the cause and run the same command again"))
-            }
-            Profile.shared.add("commit-syncfs", t1.timeIntervalSince(t0))
-            Profile.shared.add("commit-rows", Date().timeIntervalSince(t1))
-        }
     }
 
     /// Examines a record file as a container: hashed and sniffed, with no limit on its size (its rows are streamed
@@ -327,13 +303,13 @@ extension IngestContext {
     static func examineContainer(_ e: WalkEntry) -> Examined {
         var x = examine(e, maxFileBytes: Int.max, maxImagePixels: 0)
         // Rows are validated one by one, so invalid UTF-8 in one row must not reject the file.
-        if let r = x.reject, r.kind == "invalid-utf8", let (hex, size) = try? FileIO.sha256(e.path) {
+        if let r = x.reject, r.kind == .invalidUTF8, let (hex, size) = try? FileIO.sha256(e.path) {
             var prefix: [UInt8] = []
             try? FileIO.readChunks(e.path, chunkSize: 4096) { chunk in if prefix.isEmpty { prefix = Array(chunk) } }
             x = Examined(sha: hex, size: size, format: Sniffer.textFormat(prefix: prefix, fileExtension: (e.path as NSString).pathExtension.lowercased()))
         }
         if x.reject == nil, let f = x.format, f != .jsonl && f != .csv {
-            x.reject = ("not-records", "--records expects JSONL or CSV, but the content is \(f.modality.rawValue) (\(f.rawValue))")
+            x.reject = (.notRecords, "--records expects JSONL or CSV, but the content is \(f.modality.rawValue) (\(f.rawValue))")
         }
         return x
     }
