@@ -4,6 +4,7 @@ import Hummingbird
 import Mustache
 import NIOCore
 import Strata
+import StrataCore
 
 /// The server-rendered pages (mustache) and their static JavaScript and CSS.
 struct Pages: Sendable {
@@ -59,7 +60,8 @@ extension LabelServer {
     }
 
     static func media(_ modality: String) -> [String: Any] {
-        ["isImage": modality == "image", "isAudio": modality == "audio"]
+        let kind = Modality(rawValue: modality)
+        return ["isImage": kind == .image, "isAudio": kind == .audio]
     }
 
     func addPages(_ router: Router<LabelContext>) {

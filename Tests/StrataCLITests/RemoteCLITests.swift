@@ -298,7 +298,7 @@ final class RemoteCLITests: XCTestCase {
             setenv("STRATA_PACK_BYTES", "2000", 1)
             defer { unsetenv("STRATA_PACK_BYTES") }
             let push = try CLI.json(["push", "-r", name, "--jobs", jobs, "-C", a]) as? [String: Any]
-            XCTAssertGreaterThan(push?["packs_uploaded"] as? Int ?? 0, 10, "many packs, so several travel at once")
+            XCTAssertGreaterThanOrEqual(push?["packs_uploaded"] as? Int ?? 0, 8, "many packs, so several travel at once")
             listings.append(try FileManager.default.subpathsOfDirectory(atPath: remote).filter { !$0.hasPrefix("labels") }.sorted())
         }
         XCTAssertEqual(listings[0], listings[1])

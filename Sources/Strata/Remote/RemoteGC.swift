@@ -30,7 +30,10 @@ struct RemoteGCPlan: Equatable {
                      now: Date, graceSeconds: Double) -> RemoteGCPlan {
         var plan = RemoteGCPlan()
         let cutoff = now.addingTimeInterval(-graceSeconds)
-        func old(_ k: DatedKey?) -> Bool { (k?.modified ?? now) <= cutoff }
+        // A grace period of 0 takes everything unreferenced, whatever the listing's times say: S3 servers round
+        // Last-Modified up to the next second (OpenStack Swift's S3 API does), so a key written a moment ago can
+        // look newer than `now`.
+        func old(_ k: DatedKey?) -> Bool { graceSeconds <= 0 || (k?.modified ?? now) <= cutoff }
         let byKey = Dictionary(packKeys.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         for k in packKeys where k.key.hasSuffix(".pack") {
             let id = packId(k.key)

@@ -34,7 +34,7 @@ struct CleanImageStage: MapStage {
             let header: ImageHeader
             switch Media.imageHeader(path: path) {
             case .success(let h): header = h
-            case .failure(let problem): return .reject(item, kind: "corrupt", reason: problem.reason)
+            case .failure(let problem): return .reject(item, kind: FindingKind.corrupt.rawValue, reason: problem.reason)
             }
             var changes: [String] = []
             let current = ImageTarget(rawValue: header.format)
@@ -47,7 +47,7 @@ struct CleanImageStage: MapStage {
             if changes.isEmpty { return .keep(item) }
             switch Media.convertImage(path: path, target: out, quality: quality, maxSide: maxSide, autoOrient: autoOrient, stripMetadata: stripMetadata) {
             case .failure(let problem):
-                return .reject(item, kind: "corrupt", reason: problem.reason)
+                return .reject(item, kind: FindingKind.corrupt.rawValue, reason: problem.reason)
             case .success(let bytes):
                 var next = try context.replaceContent(item, with: bytes, transform: Transform(stage: name, uses: "clean.image", params: paramsJSON, changes: changes))
                 next.format = out.rawValue
@@ -90,7 +90,7 @@ struct CleanAudioStage: MapStage {
             let decoded: DecodedAudio
             switch Media.decodeAudio(path: try context.path(item)) {
             case .success(let d): decoded = d
-            case .failure(let problem): return .reject(item, kind: "corrupt", reason: problem.reason)
+            case .failure(let problem): return .reject(item, kind: FindingKind.corrupt.rawValue, reason: problem.reason)
             }
             var changes: [String] = []
             var channels = decoded.channels

@@ -122,7 +122,7 @@ struct QualityFilterStage: MapStage {
         let size: (width: Int, height: Int)
         switch Media.displaySize(path: path) {
         case .success(let s): size = s
-        case .failure(let problem): return .reject(item, kind: "corrupt", reason: problem.reason)
+        case .failure(let problem): return .reject(item, kind: FindingKind.corrupt.rawValue, reason: problem.reason)
         }
         let medianSide = medians[item.source]?["image_side"].map { Int($0) }
         if let (kind, reason) = MediaQualityFilter.imageVerdict(width: size.width, height: size.height, signals: nil, rules: image,
@@ -136,7 +136,7 @@ struct QualityFilterStage: MapStage {
         } else {
             switch Media.grayThumbnail(path: path, width: image.analysisSize, height: image.analysisSize, force: false) {
             case .success(let g): signals = ImageSignals.analyze(g)
-            case .failure(let problem): return .reject(item, kind: "corrupt", reason: problem.reason)
+            case .failure(let problem): return .reject(item, kind: FindingKind.corrupt.rawValue, reason: problem.reason)
             }
         }
         if let (kind, reason) = MediaQualityFilter.imageVerdict(width: size.width, height: size.height, signals: signals, rules: image,
@@ -151,7 +151,7 @@ struct QualityFilterStage: MapStage {
     func audioOutcome(_ item: WorkItem, context: StageContext) throws -> ItemOutcome {
         switch Media.decodeAudio(path: try context.path(item)) {
         case .failure(let problem):
-            return .reject(item, kind: "corrupt", reason: problem.reason)
+            return .reject(item, kind: FindingKind.corrupt.rawValue, reason: problem.reason)
         case .success(let decoded):
             let signals = AudioSignals.analyze(decoded.mono, sampleRate: decoded.sampleRate, silenceDB: audio.silenceDB, clipLevel: audio.clipLevel)
             if let (kind, reason) = MediaQualityFilter.audioVerdict(signals, rules: audio, medianSeconds: medians[item.source]?["audio_seconds"]) {
