@@ -27,15 +27,12 @@ extension Media {
                                        bands: Int(vips_image_get_bands(image)), hasAlpha: vips_image_hasalpha(image) != 0))
     }
 
-    /// Quality signals of an image with an alpha channel, as a person sees it: the image is composited on white and
-    /// on black, and the alpha channel itself is measured; the view with the most contrast decides (a black line
-    /// drawing on a transparent background is blank on black but not on white, nor in its alpha channel). Each view
-    /// is reduced to fit `analysisSize` (never enlarged) before the Laplacian is measured, as the opaque path does.
-    ///
-    /// nil when the image has no alpha channel or is not 8- or 16-bit (the caller then uses the gray thumbnail), or
-    /// when it is larger than `maxPixels` (decoding it whole would cost too much; the gray thumbnail is used).
-    /// Used by `filter.quality` only (perceptual hashes are computed elsewhere).
-    public static func alphaAwareSignals(path: String, analysisSize: Int, maxPixels: Int = 16_000_000) -> ImageSignals? {
+    /// Decodes an image with an alpha channel whole and hands `body` its size, band count (2: gray + alpha, 4: RGBA)
+    /// and a reader of sample `i` on the 8-bit scale (16-bit images are scaled down). nil when the image has no alpha,
+    /// is not 8- or 16-bit, cannot be decoded, or is larger than `maxPixels`. The one decoder of the alpha-aware paths
+    /// (quality signals here, colour balance in ImageLook.swift).
+    static func withAlphaSamples<T>(path: String, maxPixels: Int,
+                                    _ body: (_ width: Int, _ height: Int, _ bands: Int, _ value: (Int) -> Float) -> T?) -> T? {
         initialize()
         guard let image = strata_vips_open_file(path, strata_vips_fail_on_error()) else { return nil }
         defer { strata_vips_unref(image) }
@@ -49,23 +46,36 @@ extension Media {
         defer { strata_g_free(mem) }
         let sixteen = format == VIPS_FORMAT_USHORT
         guard size >= w * h * bands * (sixteen ? 2 : 1) else { return nil }
-        var onWhite = [Float](repeating: 0, count: w * h), onBlack = onWhite, alpha = onWhite
         let scale: Float = sixteen ? 1 / 257 : 1
-        func value(_ i: Int) -> Float {
+        return body(w, h, bands) { i in
             sixteen ? Float(mem.load(fromByteOffset: i * 2, as: UInt16.self)) * scale : Float(mem.load(fromByteOffset: i, as: UInt8.self))
         }
-        for p in 0..<(w * h) {
-            let base = p * bands
-            let gray: Float = bands == 2 ? value(base) : 0.299 * value(base) + 0.587 * value(base + 1) + 0.114 * value(base + 2)
-            let a = value(base + bands - 1) / 255
-            onBlack[p] = gray * a
-            onWhite[p] = gray * a + 255 * (1 - a)
-            alpha[p] = a * 255
+    }
+
+    /// Quality signals of an image with an alpha channel, as a person sees it: the image is composited on white and
+    /// on black, and the alpha channel itself is measured; the view with the most contrast decides (a black line
+    /// drawing on a transparent background is blank on black but not on white, nor in its alpha channel). Each view
+    /// is reduced to fit `analysisSize` (never enlarged) before the Laplacian is measured, as the opaque path does.
+    ///
+    /// nil when the image has no alpha channel or is not 8- or 16-bit (the caller then uses the gray thumbnail), or
+    /// when it is larger than `maxPixels` (decoding it whole would cost too much; the gray thumbnail is used).
+    /// Used by `filter.quality` only (perceptual hashes are computed elsewhere).
+    public static func alphaAwareSignals(path: String, analysisSize: Int, maxPixels: Int = 16_000_000) -> ImageSignals? {
+        withAlphaSamples(path: path, maxPixels: maxPixels) { w, h, bands, value in
+            var onWhite = [Float](repeating: 0, count: w * h), onBlack = onWhite, alpha = onWhite
+            for p in 0..<(w * h) {
+                let base = p * bands
+                let gray: Float = bands == 2 ? value(base) : 0.299 * value(base) + 0.587 * value(base + 1) + 0.114 * value(base + 2)
+                let a = value(base + bands - 1) / 255
+                onBlack[p] = gray * a
+                onWhite[p] = gray * a + 255 * (1 - a)
+                alpha[p] = a * 255
+            }
+            let longer = max(w, h)
+            let factor = longer > analysisSize ? Double(analysisSize) / Double(longer) : 1
+            let tw = max(1, Int((Double(w) * factor).rounded())), th = max(1, Int((Double(h) * factor).rounded()))
+            let views = [onWhite, onBlack, alpha].map { ImageSignals.analyze(GrayImage(width: w, height: h, pixels: $0).resized(width: tw, height: th)) }
+            return views.max { $0.stddev < $1.stddev }
         }
-        let longer = max(w, h)
-        let factor = longer > analysisSize ? Double(analysisSize) / Double(longer) : 1
-        let tw = max(1, Int((Double(w) * factor).rounded())), th = max(1, Int((Double(h) * factor).rounded()))
-        let views = [onWhite, onBlack, alpha].map { ImageSignals.analyze(GrayImage(width: w, height: h, pixels: $0).resized(width: tw, height: th)) }
-        return views.max { $0.stddev < $1.stddev }
     }
 }

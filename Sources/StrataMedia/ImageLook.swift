@@ -43,35 +43,21 @@ extension Media {
     /// the three alike and keeps them; two icons of one shape in different colours (a yellow and a grey folder) differ
     /// by 0.1 or more (L1). nil without alpha, when nothing is visible, or above `maxPixels`.
     public static func alphaChromaticity(path: String, maxPixels: Int = 16_000_000) -> (r: Double, g: Double, b: Double)? {
-        initialize()
-        guard let image = strata_vips_open_file(path, strata_vips_fail_on_error()) else { return nil }
-        defer { strata_vips_unref(image) }
-        guard vips_image_hasalpha(image) != 0 else { return nil }
-        let w = Int(vips_image_get_width(image)), h = Int(vips_image_get_height(image)), bands = Int(vips_image_get_bands(image))
-        let format = vips_image_get_format(image)
-        guard w > 0, h > 0, w * h <= maxPixels, bands == 2 || bands == 4,
-              format == VIPS_FORMAT_UCHAR || format == VIPS_FORMAT_USHORT else { return nil }
-        var size = 0
-        guard let mem = vips_image_write_to_memory(image, &size) else { vips_error_clear(); return nil }
-        defer { strata_g_free(mem) }
-        let sixteen = format == VIPS_FORMAT_USHORT
-        guard size >= w * h * bands * (sixteen ? 2 : 1) else { return nil }
-        func value(_ i: Int) -> Double {
-            sixteen ? Double(mem.load(fromByteOffset: i * 2, as: UInt16.self)) / 257 : Double(mem.load(fromByteOffset: i, as: UInt8.self))
-        }
-        var r = 0.0, g = 0.0, b = 0.0
-        for p in 0..<(w * h) {
-            let base = p * bands
-            let a = value(base + bands - 1) / 255
-            if bands == 2 {
-                let v = value(base) * a
-                r += v; g += v; b += v
-            } else {
-                r += value(base) * a; g += value(base + 1) * a; b += value(base + 2) * a
+        withAlphaSamples(path: path, maxPixels: maxPixels) { w, h, bands, value -> (r: Double, g: Double, b: Double)? in
+            var r = 0.0, g = 0.0, b = 0.0
+            for p in 0..<(w * h) {
+                let base = p * bands
+                let a = Double(value(base + bands - 1)) / 255
+                if bands == 2 {
+                    let v = Double(value(base)) * a
+                    r += v; g += v; b += v
+                } else {
+                    r += Double(value(base)) * a; g += Double(value(base + 1)) * a; b += Double(value(base + 2)) * a
+                }
             }
+            let total = r + g + b
+            guard total > 0 else { return nil }
+            return (r / total, g / total, b / total)
         }
-        let total = r + g + b
-        guard total > 0 else { return nil }
-        return (r / total, g / total, b / total)
     }
 }
