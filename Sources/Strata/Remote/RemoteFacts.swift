@@ -13,6 +13,15 @@ struct RemoteFacts {
     let cache: String
 
     /// A label event's identity across projects: every field but the local row id.
+    /// One JSON object per line, keys sorted (the batch layout of `labels/` and `findings/`).
+    static func jsonLines<T: Encodable>(_ rows: [T]) throws -> [UInt8] {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        var lines: [UInt8] = []
+        for r in rows { lines += Array(try enc.encode(r)) + [0x0A] }
+        return lines
+    }
+
     static func eventKey(_ e: LabelEventRow) -> String {
         var c = e
         c.id = nil
@@ -57,35 +66,24 @@ struct RemoteFacts {
     /// Uploads the label events the remote does not have yet as one new batch; returns how many.
     func pushLabels() throws -> Int {
         let remote = Set(try remoteLabelEvents().events.map(RemoteFacts.eventKey))
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        var lines: [UInt8] = []
-        var n = 0
-        for e in try catalog.labelEvents() where !remote.contains(RemoteFacts.eventKey(e)) {
-            var c = e
-            c.id = nil
-            lines += Array(try enc.encode(c)) + [0x0A]
-            n += 1
+        let new = try catalog.labelEvents().filter { !remote.contains(RemoteFacts.eventKey($0)) }.map { e in var c = e; c.id = nil; return c }
+        if !new.isEmpty {
+            let lines = try RemoteFacts.jsonLines(new)
+            try backend.put(RemoteLayout.labelBatch(FileIO.sha256(lines)), lines)
         }
-        if n > 0 { try backend.put(RemoteLayout.labelBatch(FileIO.sha256(lines)), lines) }
-        return n
+        return new.count
     }
 
     /// Uploads the findings the remote does not have (findings are unique by their key) as one new batch.
     func pushFindings() throws -> Int {
         let remote = Set(try remoteBatches(folder: "findings").events.map { (f: FindingRow) in f.key })
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        var lines: [UInt8] = []
-        var n = 0
-        for (f, _, _) in try catalog.findings(kind: nil, stage: nil) where !remote.contains(f.key) {
-            var c = f
-            c.id = nil
-            lines += Array(try enc.encode(c)) + [0x0A]
-            n += 1
+        let new = try catalog.findings(kind: nil, stage: nil).map { $0.row }.filter { !remote.contains($0.key) }
+            .map { f in var c = f; c.id = nil; return c }
+        if !new.isEmpty {
+            let lines = try RemoteFacts.jsonLines(new)
+            try backend.put(RemoteLayout.findingBatch(FileIO.sha256(lines)), lines)
         }
-        if n > 0 { try backend.put(RemoteLayout.findingBatch(FileIO.sha256(lines)), lines) }
-        return n
+        return new.count
     }
 
     /// Adds the remote's findings this project lacks (by key), for samples it has.
